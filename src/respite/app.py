@@ -1,0 +1,84 @@
+"""``create_app(settings)``: the one place everything is wired."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar
+from litestar.datastructures import State
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import RedocRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+
+from respite import __version__
+from respite.auth.api import AuthController
+from respite.auth.guards import BearerAuthMiddleware
+from respite.cache import redis_lifespan
+from respite.db import pool_lifespan
+from respite.health import HealthController, PoolCollector
+from respite.observability import EdgeMiddleware, configure_logging
+from respite.problems import exception_handlers
+from respite.settings import Settings
+
+__all__ = ["create_app"]
+
+PUBLIC_PATHS = ["^/health", "^/metrics", "^/schema"]
+
+
+class MetricsController(PrometheusController):
+    path = "/metrics"
+    include_in_schema = False
+
+
+def create_app(settings: Settings, *, configure_logs: bool = True) -> Litestar:
+    """Build the app; ``settings`` must name the database and Redis to use."""
+    if settings.database_url is None or settings.redis_url is None:
+        raise ValueError("create_app needs settings with database_url and redis_url set")
+    database_url, redis_url = settings.database_url, settings.redis_url
+    if configure_logs:
+        configure_logging(settings.log_level, settings.log_format)
+
+    @asynccontextmanager
+    async def backends(app: Litestar) -> AsyncIterator[None]:
+        async with (
+            pool_lifespan(settings, database_url) as pool,
+            redis_lifespan(settings, redis_url) as redis,
+        ):
+            app.state.pool, app.state.redis = pool, redis
+            collector = PoolCollector.shared()
+            collector.pools["main"] = pool
+            try:
+                yield
+            finally:
+                collector.pools.pop("main", None)
+
+    prometheus = PrometheusConfig(
+        app_name="respite", prefix="respite", group_path=True, exclude=["^/metrics"]
+    )
+    return Litestar(
+        route_handlers=[HealthController, MetricsController, AuthController],
+        lifespan=[backends],
+        state=State({"settings": settings}),
+        middleware=[
+            DefineMiddleware(EdgeMiddleware, timeout=settings.request_timeout),
+            prometheus.middleware,
+            DefineMiddleware(BearerAuthMiddleware, exclude=PUBLIC_PATHS),
+        ],
+        exception_handlers=exception_handlers(),
+        request_max_body_size=settings.max_body_bytes,
+        openapi_config=OpenAPIConfig(
+            title="respite",
+            version=__version__,
+            description="Booking service for respite beds and home-care beds.",
+            path="/schema",
+            render_plugins=[SwaggerRenderPlugin(), RedocRenderPlugin()],
+            components=Components(
+                security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer")}
+            ),
+            security=[{"bearer": []}],
+        ),
+        debug=False,
+    )

@@ -1,0 +1,73 @@
+"""Who may call a route: bearer-token authentication and role guards.
+
+Authentication resolves the principal once per request (one indexed query). Guards check the
+role; each service checks the tenant, answering 404 for another tenant's object so ids cannot
+be probed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
+from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+
+from respite.auth.model import Principal, Role
+from respite.auth.service import authenticate
+from respite.errors import AuthenticationError, PermissionDeniedError
+
+__all__ = ["BearerAuthMiddleware", "bearer_token", "optional_principal", "principal_of", "requires"]
+
+Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]
+
+
+def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
+    header = connection.headers.get("authorization")
+    if header is None:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise AuthenticationError("use 'Authorization: Bearer <token>'")
+    return token.strip()
+
+
+class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
+    """Anonymous when no Authorization header; 401 when one is given but is not valid."""
+
+    async def authenticate_request(
+        self, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> AuthenticationResult:
+        token = bearer_token(connection)
+        if token is None:
+            return AuthenticationResult(user=None, auth=None)
+        principal = await authenticate(connection.app.state.pool, token)
+        if principal is None:
+            raise AuthenticationError("the token is unknown, expired or revoked")
+        return AuthenticationResult(user=principal, auth=token)
+
+
+def optional_principal(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal | None:
+    user = connection.scope.get("user")
+    return user if isinstance(user, Principal) else None
+
+
+def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
+    principal = optional_principal(connection)
+    if principal is None:
+        raise AuthenticationError("this route needs a bearer token")
+    return principal
+
+
+def requires(*roles: Role) -> Guard:
+    """A guard that lets through only principals of the given roles."""
+
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        principal = principal_of(connection)
+        if principal.role not in roles:
+            raise PermissionDeniedError(
+                f"a {principal.role} may not do this", allowed_roles=list(roles)
+            )
+
+    return guard

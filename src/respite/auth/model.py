@@ -1,0 +1,122 @@
+"""Principals, credentials and the pure rules about them (no I/O)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+import secrets
+from typing import Annotated, Literal
+
+from msgspec import Meta, Struct
+
+__all__ = [
+    "ROLES",
+    "FamilyRegistration",
+    "Principal",
+    "Role",
+    "SignIn",
+    "TokenIssued",
+    "hash_password",
+    "hash_token",
+    "identifier_hash",
+    "new_token",
+    "normalise_phone",
+    "verify_password",
+]
+
+Role = Literal["family", "staff", "hospital", "admin"]
+ROLES: tuple[Role, ...] = ("family", "staff", "hospital", "admin")
+TOKEN_PREFIX = "rsp_"
+
+Email = Annotated[str, Meta(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+Phone = Annotated[str, Meta(min_length=6, max_length=24, pattern=r"^\+?[0-9][0-9 -]{4,22}[0-9]$")]
+Password = Annotated[str, Meta(min_length=10, max_length=200)]
+Name = Annotated[str, Meta(min_length=1, max_length=100)]
+
+
+class Principal(Struct, frozen=True, kw_only=True):
+    """Whoever a request acts for; the tenant ids say what is theirs."""
+
+    id: int
+    role: Role
+    name: str
+    facility_id: int | None = None
+    hospital_id: int | None = None
+
+
+class FamilyRegistration(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    name: Name
+    password: Password
+    email: Email | None = None
+    phone: Phone | None = None
+
+    def __post_init__(self) -> None:
+        if self.email is None and self.phone is None:
+            raise ValueError("email: give an email address or a phone number to sign in with")
+
+
+class SignIn(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    login: Annotated[str, Meta(min_length=3, max_length=254)]
+    """An email address or a phone number."""
+    password: Annotated[str, Meta(min_length=1, max_length=200)]
+
+
+class TokenIssued(Struct, frozen=True, kw_only=True):
+    token: str
+    """Shown once: only its hash is stored."""
+    expires_at: str | None
+    principal: Principal
+
+
+def new_token() -> str:
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def hash_token(token: str) -> bytes:
+    # Tokens carry 256 random bits: a fast hash is enough, unlike passwords.
+    return hashlib.sha256(token.encode()).digest()
+
+
+def identifier_hash(secret_key: str, value: str) -> bytes:
+    """Keyed hash of a personal identifier, to find it again without storing it."""
+    return hmac.new(secret_key.encode(), value.encode(), hashlib.sha256).digest()
+
+
+_PHONE_NOISE = re.compile(r"[ -]")
+
+
+def normalise_phone(phone: str) -> str:
+    return _PHONE_NOISE.sub("", phone)
+
+
+# scrypt parameters: 16 MiB of memory per hash (n * r * 128 bytes).
+_SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
+
+
+def hash_password(password: str) -> str:
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=_SCRYPT_N, r=_SCRYPT_R, p=_SCRYPT_P)
+    salt_text = base64.urlsafe_b64encode(salt).decode()
+    digest_text = base64.urlsafe_b64encode(digest).decode()
+    return f"scrypt${_SCRYPT_N}${_SCRYPT_R}${_SCRYPT_P}${salt_text}${digest_text}"
+
+
+def verify_password(password: str, stored: str) -> bool:
+    try:
+        scheme, n, r, p, salt, digest = stored.split("$")
+    except ValueError:
+        return False
+    if scheme != "scrypt":
+        return False
+    expected = base64.urlsafe_b64decode(digest)
+    actual = hashlib.scrypt(
+        password.encode(),
+        salt=base64.urlsafe_b64decode(salt),
+        n=int(n),
+        r=int(r),
+        p=int(p),
+        dklen=len(expected),
+    )
+    return hmac.compare_digest(actual, expected)

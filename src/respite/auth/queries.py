@@ -1,0 +1,48 @@
+"""SQL of principals and tokens."""
+
+INSERT_PRINCIPAL = """
+INSERT INTO principals
+    (role, name, email, phone_hash, phone_last4, password_hash, facility_id, hospital_id)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+RETURNING id
+"""
+
+SELECT_PRINCIPAL_BY_EMAIL = """
+SELECT id, role, name, facility_id, hospital_id, password_hash
+FROM principals WHERE email = $1 AND disabled_at IS NULL
+"""
+
+SELECT_PRINCIPAL_BY_PHONE = """
+SELECT id, role, name, facility_id, hospital_id, password_hash
+FROM principals WHERE phone_hash = $1 AND disabled_at IS NULL
+"""
+
+INSERT_TOKEN = """
+INSERT INTO tokens (principal_id, token_hash, label, expires_at)
+VALUES ($1, $2, $3, $4)
+RETURNING id
+"""
+
+SELECT_PRINCIPAL_BY_TOKEN = """
+SELECT p.id, p.role, p.name, p.facility_id, p.hospital_id
+FROM tokens t JOIN principals p ON p.id = t.principal_id
+WHERE t.token_hash = $1
+  AND t.revoked_at IS NULL
+  AND (t.expires_at IS NULL OR t.expires_at > now())
+  AND p.disabled_at IS NULL
+"""
+
+REVOKE_TOKEN = """
+UPDATE tokens SET revoked_at = now()
+WHERE token_hash = $1 AND revoked_at IS NULL
+RETURNING id, principal_id
+"""
+
+REVOKE_TOKEN_BY_ID = """
+UPDATE tokens SET revoked_at = now()
+WHERE id = $1 AND revoked_at IS NULL
+RETURNING id, principal_id
+"""
+
+FACILITY_EXISTS = "SELECT 1 FROM facilities WHERE id = $1"
+HOSPITAL_EXISTS = "SELECT 1 FROM hospitals WHERE id = $1"

@@ -1,0 +1,165 @@
+"""Use cases of principals and credentials: register, sign in, authenticate, mint, revoke."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+import redis.asyncio as redis
+
+from respite import audit
+from respite.auth import queries as q
+from respite.auth.model import (
+    FamilyRegistration,
+    Principal,
+    Role,
+    SignIn,
+    TokenIssued,
+    hash_password,
+    hash_token,
+    identifier_hash,
+    new_token,
+    normalise_phone,
+    verify_password,
+)
+from respite.db import Conn, Pool
+from respite.errors import AuthenticationError, ConflictError, InvalidInputError
+from respite.ratelimit import enforce
+from respite.settings import Settings
+
+__all__ = [
+    "authenticate",
+    "create_principal",
+    "issue_token",
+    "register_family",
+    "revoke_token",
+    "revoke_token_id",
+    "sign_in",
+]
+
+# Checked against when the login is unknown, so a wrong login costs as long as a wrong password.
+_DUMMY_HASH = hash_password("not-a-real-password")
+
+
+def _principal(row: asyncpg.Record) -> Principal:
+    return Principal(
+        id=row["id"],
+        role=row["role"],
+        name=row["name"],
+        facility_id=row["facility_id"],
+        hospital_id=row["hospital_id"],
+    )
+
+
+async def issue_token(
+    conn: Conn, principal: Principal, expires_at: datetime | None, label: str = ""
+) -> TokenIssued:
+    token = new_token()
+    await conn.fetchval(q.INSERT_TOKEN, principal.id, hash_token(token), label, expires_at)
+    return TokenIssued(
+        token=token,
+        expires_at=expires_at.isoformat() if expires_at else None,
+        principal=principal,
+    )
+
+
+async def create_principal(
+    conn: Conn,
+    role: Role,
+    name: str,
+    *,
+    facility_id: int | None = None,
+    hospital_id: int | None = None,
+) -> Principal:
+    """An operator-made principal (staff, hospital, admin); it signs in with tokens only."""
+    if role == "staff" and (
+        facility_id is None or not await conn.fetchval(q.FACILITY_EXISTS, facility_id)
+    ):
+        raise InvalidInputError.one("facility", f"no facility with id {facility_id}")
+    if role == "hospital" and (
+        hospital_id is None or not await conn.fetchval(q.HOSPITAL_EXISTS, hospital_id)
+    ):
+        raise InvalidInputError.one("hospital", f"no hospital with id {hospital_id}")
+    principal_id = await conn.fetchval(
+        q.INSERT_PRINCIPAL, role, name, None, None, None, None, facility_id, hospital_id
+    )
+    return Principal(
+        id=principal_id, role=role, name=name, facility_id=facility_id, hospital_id=hospital_id
+    )
+
+
+async def register_family(pool: Pool, settings: Settings, form: FamilyRegistration) -> TokenIssued:
+    phone = normalise_phone(form.phone) if form.phone else None
+    password_hash = await asyncio.to_thread(hash_password, form.password)
+    async with pool.acquire() as conn, conn.transaction():
+        try:
+            principal_id = await conn.fetchval(
+                q.INSERT_PRINCIPAL,
+                "family",
+                form.name,
+                form.email.lower() if form.email else None,
+                identifier_hash(settings.secret_key, phone) if phone else None,
+                phone[-4:] if phone else None,
+                password_hash,
+                None,
+                None,
+            )
+        except asyncpg.UniqueViolationError:
+            raise ConflictError("an account with this email or phone number exists") from None
+        principal = Principal(id=principal_id, role="family", name=form.name)
+        await audit.record(conn, principal, "register", "principal", principal_id)
+        expires = datetime.now(UTC) + timedelta(days=settings.family_token_days)
+        return await issue_token(conn, principal, expires, "sign-up")
+
+
+async def sign_in(
+    pool: Pool, client: redis.Redis, settings: Settings, form: SignIn, address: str
+) -> TokenIssued:
+    login = form.login.strip().lower()
+    await enforce(
+        client,
+        [
+            (
+                f"rl:signin:login:{identifier_hash(settings.secret_key, login).hex()}",
+                settings.signin_limit_per_account,
+            ),
+            (f"rl:signin:addr:{address}", settings.signin_limit_per_address),
+        ],
+        settings.signin_window_seconds,
+    )
+    async with pool.acquire() as conn:
+        if "@" in login:
+            row = await conn.fetchrow(q.SELECT_PRINCIPAL_BY_EMAIL, login)
+        else:
+            phone_hash = identifier_hash(settings.secret_key, normalise_phone(login))
+            row = await conn.fetchrow(q.SELECT_PRINCIPAL_BY_PHONE, phone_hash)
+    stored = row["password_hash"] if row is not None and row["password_hash"] else _DUMMY_HASH
+    matches = await asyncio.to_thread(verify_password, form.password, stored)
+    if row is None or not matches or stored is _DUMMY_HASH:
+        raise AuthenticationError("wrong login or password")
+    principal = _principal(row)
+    async with pool.acquire() as conn, conn.transaction():
+        await audit.record(conn, principal, "sign_in", "principal", principal.id)
+        expires = datetime.now(UTC) + timedelta(days=settings.family_token_days)
+        return await issue_token(conn, principal, expires, "sign-in")
+
+
+async def authenticate(pool: Pool, token: str) -> Principal | None:
+    row = await pool.fetchrow(q.SELECT_PRINCIPAL_BY_TOKEN, hash_token(token))
+    return None if row is None else _principal(row)
+
+
+async def revoke_token(pool: Pool, principal: Principal, token: str) -> None:
+    async with pool.acquire() as conn, conn.transaction():
+        row = await conn.fetchrow(q.REVOKE_TOKEN, hash_token(token))
+        if row is not None:
+            await audit.record(conn, principal, "revoke", "token", row["id"])
+
+
+async def revoke_token_id(pool: Pool, token_id: int) -> bool:
+    async with pool.acquire() as conn, conn.transaction():
+        row = await conn.fetchrow(q.REVOKE_TOKEN_BY_ID, token_id)
+        if row is not None:
+            await audit.record(conn, None, "revoke", "token", row["id"])
+        return row is not None

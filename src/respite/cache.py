@@ -1,0 +1,39 @@
+"""Redis: the client's life cycle.
+
+One client per process with short socket timeouts, so a lost Redis turns into a quick 503
+instead of a hung request, and a retry policy that reconnects by itself when Redis returns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import redis.asyncio as redis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+
+from respite.settings import Settings
+
+__all__ = ["create_redis", "redis_lifespan"]
+
+
+def create_redis(settings: Settings, url: str) -> redis.Redis:
+    return redis.Redis.from_url(
+        url,
+        socket_timeout=settings.redis_timeout,
+        socket_connect_timeout=settings.redis_timeout,
+        health_check_interval=30,
+        retry=Retry(ExponentialBackoff(cap=0.2, base=0.02), retries=1),
+        max_connections=64,
+        decode_responses=False,
+    )
+
+
+@asynccontextmanager
+async def redis_lifespan(settings: Settings, url: str) -> AsyncIterator[redis.Redis]:
+    client = create_redis(settings, url)
+    try:
+        yield client
+    finally:
+        await client.aclose()

@@ -1,0 +1,182 @@
+"""``respite`` on the command line: serve, dev, migrate, seed, token.
+
+Every command that needs PostgreSQL and Redis uses ``RESPITE_DATABASE_URL`` and
+``RESPITE_REDIS_URL`` when they are set, and otherwise starts private servers under
+``RESPITE_DATA_DIR`` for as long as the command runs (DESIGN §7).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import sys
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import asyncpg
+import msgspec
+import uvicorn
+
+from respite.app import create_app
+from respite.auth.model import ROLES
+from respite.auth.service import create_principal, issue_token, revoke_token_id
+from respite.db import MigrationError, migrate
+from respite.devservers import MissingBinaryError, local_servers
+from respite.errors import InvalidInputError
+from respite.settings import Settings, SettingsError, load_settings
+
+__all__ = ["main"]
+
+
+@contextlib.contextmanager
+def backends(settings: Settings) -> Iterator[Settings]:
+    """Settings whose URLs point at live servers: the configured ones, or private ones."""
+    if settings.database_url and settings.redis_url:
+        yield settings
+        return
+    with local_servers(Path(settings.data_dir).resolve()) as (postgres, redis):
+        yield msgspec.structs.replace(
+            settings,
+            database_url=settings.database_url or postgres.url,
+            redis_url=settings.redis_url or redis.url,
+        )
+
+
+async def _migrate(settings: Settings) -> list[int]:
+    assert settings.database_url is not None
+    conn = await asyncpg.connect(settings.database_url)
+    try:
+        return await migrate(conn)
+    finally:
+        await conn.close()
+
+
+def _serve(settings: Settings) -> None:
+    app = create_app(settings)
+    print(f"respite serving on http://{settings.host}:{settings.port}  (API docs: /schema)")
+    uvicorn.run(
+        app, host=settings.host, port=settings.port, log_config=None, timeout_graceful_shutdown=10
+    )
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
+    with backends(settings) as live:
+        asyncio.run(_migrate(live))
+        _serve(live)
+
+
+def cmd_dev(settings: Settings, args: argparse.Namespace) -> None:
+    from respite.seed import seed
+
+    with backends(settings) as live:
+        asyncio.run(_migrate(live))
+        assert live.database_url is not None
+        asyncio.run(seed(live.database_url))
+        _serve(live)
+
+
+def cmd_migrate(settings: Settings, args: argparse.Namespace) -> None:
+    with backends(settings) as live:
+        applied = asyncio.run(_migrate(live))
+    print(f"applied {len(applied)} migration(s)" if applied else "the schema is up to date")
+
+
+def cmd_seed(settings: Settings, args: argparse.Namespace) -> None:
+    from respite.seed import seed
+
+    with backends(settings) as live:
+        asyncio.run(_migrate(live))
+        assert live.database_url is not None
+        asyncio.run(seed(live.database_url))
+
+
+async def _create_token(dsn: str, args: argparse.Namespace) -> str:
+    conn = await asyncpg.connect(dsn)
+    try:
+        async with conn.transaction():
+            principal = await create_principal(
+                conn,
+                args.role,
+                args.name or args.role,
+                facility_id=args.facility,
+                hospital_id=args.hospital,
+            )
+            expires = datetime.now(UTC) + timedelta(days=args.days) if args.days else None
+            issued = await issue_token(conn, principal, expires, args.label)
+    finally:
+        await conn.close()
+    return issued.token
+
+
+def cmd_token_create(settings: Settings, args: argparse.Namespace) -> None:
+    with backends(settings) as live:
+        assert live.database_url is not None
+        asyncio.run(_migrate(live))
+        token = asyncio.run(_create_token(live.database_url, args))
+    print(token)
+
+
+def cmd_token_revoke(settings: Settings, args: argparse.Namespace) -> None:
+    from respite.db import create_pool
+
+    async def run(dsn: str) -> bool:
+        pool = await create_pool(settings, dsn)
+        try:
+            return await revoke_token_id(pool, args.id)
+        finally:
+            await pool.close()
+
+    with backends(settings) as live:
+        assert live.database_url is not None
+        revoked = asyncio.run(run(live.database_url))
+    print("revoked" if revoked else f"no live token with id {args.id}")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="respite", description=__doc__.splitlines()[0] if __doc__ else ""
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("serve", help="migrate, then serve the API").set_defaults(run=cmd_serve)
+    commands.add_parser("dev", help="migrate, load demo data, then serve").set_defaults(run=cmd_dev)
+    commands.add_parser("migrate", help="apply pending migrations").set_defaults(run=cmd_migrate)
+    commands.add_parser("seed", help="load the demo city (idempotent)").set_defaults(run=cmd_seed)
+    token = commands.add_parser("token", help="mint or revoke API tokens").add_subparsers(
+        dest="token_command", required=True
+    )
+    create = token.add_parser("create", help="create a principal and print its token once")
+    create.add_argument("--role", choices=ROLES, required=True)
+    create.add_argument("--facility", type=int, help="facility id (staff)")
+    create.add_argument("--hospital", type=int, help="hospital id (hospital)")
+    create.add_argument("--name", default="", help="who the token is for")
+    create.add_argument("--label", default="", help="what the token is for, e.g. 'HIS production'")
+    create.add_argument(
+        "--days", type=int, default=0, help="expire after this many days (0: never)"
+    )
+    create.set_defaults(run=cmd_token_create)
+    revoke = token.add_parser("revoke", help="revoke a token by its id")
+    revoke.add_argument("id", type=int)
+    revoke.set_defaults(run=cmd_token_revoke)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        args.run(settings, args)
+    except (SettingsError, MissingBinaryError, MigrationError) as exc:
+        print(f"respite: {exc}", file=sys.stderr)
+        return 2
+    except InvalidInputError as exc:
+        print(f"respite: {exc.detail}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,197 @@
+"""The shared vocabulary of eligibility: codes, constraint aliases and the input Structs.
+
+Only the standard library and msgspec: this is the pure core other domains import from.
+"""
+
+from collections.abc import Iterable, Iterator
+from datetime import date, timedelta
+from typing import Annotated, Literal, get_args
+
+from msgspec import Meta, Struct
+
+Sex = Literal["female", "male"]
+SexRule = Literal["female", "male", "any"]
+Programme = Literal["respite", "home"]
+LivingSituation = Literal["alone", "with_family", "other"]
+
+Capability = Literal[
+    "dementia_secure",
+    "oxygen",
+    "tube_feeding",
+    "catheter_care",
+    "tracheostomy_suction",
+    "wheelchair",
+    "bariatric",
+    "isolation",
+    "low_bed",
+]
+Need = Literal[
+    "dementia",
+    "wandering",
+    "oxygen",
+    "tube_feeding",
+    "urinary_catheter",
+    "tracheostomy",
+    "wheelchair",
+    "bariatric",
+    "infectious_isolation",
+    "fall_risk",
+]
+CAPABILITIES: tuple[str, ...] = get_args(Capability)
+NEEDS: tuple[str, ...] = get_args(Need)
+
+Latitude = Annotated[float, Meta(ge=-90, le=90)]
+Longitude = Annotated[float, Meta(ge=-180, le=180)]
+RadiusMetres = Annotated[float, Meta(gt=0)]
+PressureStage = Annotated[int, Meta(ge=0, le=4)]
+Level = Annotated[int, Meta(ge=0, le=4)]
+Age = Annotated[int, Meta(ge=0, le=150)]
+NightCount = Annotated[int, Meta(ge=1, le=366)]
+ValidDays = Annotated[int, Meta(ge=1, le=3660)]
+MonthNumber = Annotated[int, Meta(ge=1, le=12)]
+SelfCareScore = Annotated[int, Meta(ge=0, le=32)]
+MobilityScore = Annotated[int, Meta(ge=0, le=15)]
+MentalScore = Annotated[int, Meta(ge=0, le=28)]
+PerceptionSocialScore = Annotated[int, Meta(ge=0, le=15)]
+TotalScore = Annotated[int, Meta(ge=0, le=90)]
+RiskEvents = Annotated[int, Meta(ge=0)]
+
+Figure = int | float | str
+
+
+class Stay(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Nights ``[check_in, check_out)``: the night of ``check_out`` itself is not part of it."""
+
+    check_in: date
+    check_out: date
+
+    def __post_init__(self) -> None:
+        if self.check_out <= self.check_in:
+            raise ValueError("check_out must be after check_in: a stay has at least one night")
+
+    @property
+    def nights(self) -> int:
+        return (self.check_out - self.check_in).days
+
+    @property
+    def last_night(self) -> date:
+        return self.check_out - timedelta(days=1)
+
+    def each_night(self) -> Iterator[date]:
+        for offset in range(self.nights):
+            yield self.check_in + timedelta(days=offset)
+
+
+def merge_stays(stays: Iterable[Stay]) -> list[Stay]:
+    """Sorted runs of nights; overlapping and back-to-back stays join into one run.
+
+    A night booked twice is one night used, and leaving in the morning to come back the same
+    evening does not break a run of consecutive nights.
+    """
+    runs: list[Stay] = []
+    for stay in sorted(stays, key=lambda s: s.check_in):
+        if runs and stay.check_in <= runs[-1].check_out:
+            if stay.check_out > runs[-1].check_out:
+                runs[-1] = Stay(check_in=runs[-1].check_in, check_out=stay.check_out)
+        else:
+            runs.append(stay)
+    return runs
+
+
+def age_on(birth_date: date, day: date) -> int:
+    """Completed years on ``day``; someone born on 29 February turns a year older on 1 March."""
+    before_birthday = (day.month, day.day) < (birth_date.month, birth_date.day)
+    return day.year - birth_date.year - before_birthday
+
+
+class CareRecipient(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """What eligibility needs to know about the elder; no names, no identifiers."""
+
+    sex: Sex
+    birth_date: date
+    living_situation: LivingSituation
+    needs: frozenset[Need] = frozenset()
+    pressure_injury_stage: PressureStage = 0
+    home_lat: Latitude | None = None
+    home_lon: Longitude | None = None
+
+    def __post_init__(self) -> None:
+        if (self.home_lat is None) != (self.home_lon is None):
+            raise ValueError("home_lat and home_lon must be given together")
+
+
+class CurrentAssessment(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The person's latest assessment result: final level and the dates it is valid on.
+
+    ``valid_until`` is the last day the assessment is valid (inclusive). ``extension_approved``
+    records an assessor's approval of extra nights where a policy allows it (AU respite).
+    """
+
+    level: Level
+    assessed_on: date
+    valid_until: date
+    extension_approved: bool = False
+
+    def __post_init__(self) -> None:
+        if self.valid_until < self.assessed_on:
+            raise ValueError("valid_until must not be before assessed_on")
+
+
+class BedProfile(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The eligibility-relevant facts of one bed; a home bed carries its facility's location."""
+
+    kind: Programme
+    sex_rule: SexRule
+    capabilities: frozenset[Capability] = frozenset()
+    pressure_care_stage: PressureStage = 0
+    facility_lat: Latitude | None = None
+    facility_lon: Longitude | None = None
+    service_radius_m: RadiusMetres | None = None
+
+    def __post_init__(self) -> None:
+        located = (self.facility_lat, self.facility_lon, self.service_radius_m)
+        if self.kind == "home" and None in located:
+            raise ValueError(
+                "a home bed needs facility_lat, facility_lon and service_radius_m",
+            )
+        if (self.facility_lat is None) != (self.facility_lon is None):
+            raise ValueError("facility_lat and facility_lon must be given together")
+
+
+class Reason(Struct, frozen=True, kw_only=True):
+    """One line of an explained decision; ``ok`` is False for each ground of refusal."""
+
+    code: str
+    ok: bool
+    message_en: str
+    message_zh: str
+    figures: dict[str, Figure]
+
+
+class PeriodUse(Struct, frozen=True, kw_only=True):
+    """Nights counted against a quota in one period ``[start, end)``.
+
+    ``used`` excludes the requested stay's own nights, ``requested`` counts them, and ``left`` is
+    what remained before this stay (``limit - used``, never negative).
+    """
+
+    period: str
+    start: date
+    end: date
+    limit: int
+    used: int
+    requested: int
+    left: int
+
+    @property
+    def exceeded(self) -> bool:
+        return self.requested > self.left
+
+
+class Decision(Struct, frozen=True, kw_only=True):
+    eligible: bool
+    policy_code: str
+    level: int | None
+    age_at_check_in: int
+    reasons: list[Reason]
+    periods: list[PeriodUse]

@@ -1,0 +1,131 @@
+"""Policy documents: one programme's eligibility rules and stay limits, as decodable data."""
+
+import re
+from typing import Annotated, Final
+
+import msgspec
+from msgspec import Meta, Struct
+
+from respite.eligibility.model import (
+    Age,
+    Capability,
+    Level,
+    MonthNumber,
+    Need,
+    NightCount,
+    Programme,
+    ValidDays,
+)
+
+PolicyCode = Annotated[str, Meta(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")]
+Jurisdiction = Annotated[str, Meta(pattern=r"^[A-Z]{2}$")]
+PolicyName = Annotated[str, Meta(min_length=1, max_length=200)]
+EligibleLevels = Annotated[tuple[Level, ...], Meta(min_length=1)]
+
+
+class _Quota(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, tag_field="period"):
+    pass
+
+
+class CalendarYear(_Quota, frozen=True, tag="calendar_year"):
+    nights: NightCount
+
+
+class FinancialYear(_Quota, frozen=True, tag="financial_year"):
+    nights: NightCount
+    start_month: MonthNumber
+
+
+class Rolling365(_Quota, frozen=True, tag="rolling_365"):
+    """At most ``nights`` in any 365 consecutive days, not only in a window ending today."""
+
+    nights: NightCount
+
+
+class Month(_Quota, frozen=True, tag="month"):
+    nights: NightCount
+
+
+class HalfCertification(_Quota, frozen=True, tag="half_certification"):
+    """At most half the days of the certification period (JP short stay).
+
+    The period is the assessment's own ``[assessed_on, valid_until]``, so the limit follows
+    the certification rather than a calendar: 183 days of validity allow 91 nights.
+    """
+
+
+Quota = CalendarYear | FinancialYear | Rolling365 | Month | HalfCertification
+
+
+class HomeRules(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Extra rules for home-care beds."""
+
+    require_within_radius: bool = True
+    # Age at check-in from which living alone qualifies even below the eligible levels.
+    alternative_min_age_living_alone: Age | None = None
+
+
+class Policy(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Eligibility rules of one programme in one jurisdiction.
+
+    ``level_scale`` documents how the jurisdiction's own grades map onto levels 0–4, so that a
+    reviewer can check the mapping against ``eligible_levels``; it is informative only.
+    """
+
+    code: PolicyCode
+    name: PolicyName
+    jurisdiction: Jurisdiction
+    programme: Programme
+    eligible_levels: EligibleLevels
+    min_age: Age | None
+    assessment_valid_days: ValidDays
+    max_consecutive_nights: NightCount | None
+    quota: Quota | None
+    needs_capabilities: dict[Need, tuple[Capability, ...]]
+    stack_raises: bool = False
+    home: HomeRules | None = None
+    extra_nights_with_approval: NightCount | None = None
+    level_scale: dict[str, Level] = {}
+    notes: str = ""
+
+    def __post_init__(self) -> None:
+        if len(set(self.eligible_levels)) != len(self.eligible_levels):
+            raise ValueError("eligible_levels must not repeat a level")
+        if self.home is not None and self.programme != "home":
+            raise ValueError("home rules apply only to programme 'home'")
+        if self.extra_nights_with_approval is not None and self.quota is None:
+            raise ValueError("extra_nights_with_approval needs a quota to extend")
+
+
+class InvalidPolicyError(Exception):
+    """A policy document that does not decode; ``field`` is a JSON path such as ``$.quota``."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+# msgspec ends a message with " - at `$.path`" (or " - at `key` in `$.path`" for a bad map key)
+# and names a missing or unknown field only in the message itself.
+_AT: Final = re.compile(r"^(?P<reason>.*?) - at `(?:key` in `)?(?P<path>\$[^`]*)`$", re.DOTALL)
+_NAMED_FIELD: Final = re.compile(r"^Object (?:contains unknown|missing required) field `(.+)`$")
+
+
+def decode_policy(raw: bytes) -> Policy:
+    try:
+        return msgspec.json.decode(raw, type=Policy)
+    except msgspec.ValidationError as exc:
+        field, reason = _locate(str(exc))
+        raise InvalidPolicyError(field, reason) from exc
+    except msgspec.DecodeError as exc:
+        raise InvalidPolicyError("$", str(exc)) from exc
+
+
+def _locate(message: str) -> tuple[str, str]:
+    at = _AT.match(message)
+    path, reason = (at["path"], at["reason"]) if at else ("$", message)
+    named = _NAMED_FIELD.match(reason)
+    if named:
+        path = f"{path}.{named[1]}"
+    return path, reason

@@ -1,0 +1,85 @@
+"""Settings: one msgspec Struct read from ``RESPITE_*`` environment variables.
+
+Every field has a safe default, so a bare checkout runs. A value that does not decode stops
+start-up with a message naming the variable, never a traceback from deep inside the app.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from typing import Annotated, Literal
+
+import msgspec
+from msgspec import Meta, Struct
+
+__all__ = ["ENV_PREFIX", "Settings", "SettingsError", "load_settings"]
+
+ENV_PREFIX = "RESPITE_"
+
+Port = Annotated[int, Meta(ge=1, le=65535)]
+PositiveInt = Annotated[int, Meta(ge=1)]
+Seconds = Annotated[float, Meta(gt=0, le=3600)]
+
+
+class Settings(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    database_url: str | None = None
+    """PostgreSQL DSN. Unset: private servers are started under ``data_dir``."""
+    redis_url: str | None = None
+    """Redis URL. Unset: a private server is started under ``data_dir``."""
+    data_dir: str = ".data"
+    host: str = "127.0.0.1"
+    port: Port = 8000
+    log_format: Literal["json", "text"] = "json"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    db_pool_min: Annotated[int, Meta(ge=0, le=200)] = 2
+    db_pool_max: Annotated[int, Meta(ge=1, le=200)] = 10
+    db_connect_timeout: Seconds = 5.0
+    db_statement_timeout_ms: Annotated[int, Meta(ge=100, le=600_000)] = 5_000
+    db_acquire_timeout: Seconds = 3.0
+    redis_timeout: Seconds = 1.0
+    request_timeout: Seconds = 30.0
+    max_body_bytes: Annotated[int, Meta(ge=1024, le=64 * 1024 * 1024)] = 1024 * 1024
+    family_token_days: Annotated[int, Meta(ge=1, le=365)] = 30
+    signin_limit_per_account: PositiveInt = 10
+    signin_limit_per_address: PositiveInt = 30
+    signin_window_seconds: PositiveInt = 60
+    secret_key: str = "dev-only-secret-change-me"
+    """Keys identifier hashes (phone numbers) and signs cursors. Set it in production."""
+
+    def __post_init__(self) -> None:
+        if self.db_pool_min > self.db_pool_max:
+            raise ValueError("db_pool_min must not exceed db_pool_max")
+
+
+class SettingsError(Exception):
+    """A ``RESPITE_*`` variable holds a value the service cannot run with."""
+
+
+_AT_PATH = re.compile(r" - at `\$\.(\w+)`")
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if environ is None else environ
+    fields = set(Settings.__struct_fields__)
+    raw: dict[str, str] = {}
+    for name, value in env.items():
+        if not name.startswith(ENV_PREFIX):
+            continue
+        field = name[len(ENV_PREFIX) :].lower()
+        if field in fields:
+            raw[field] = value
+    try:
+        # strict=False: environment variables are strings, "8000" must become 8000.
+        return msgspec.convert(raw, Settings, strict=False)
+    except msgspec.ValidationError as exc:
+        raise SettingsError(_explain(str(exc))) from None
+
+
+def _explain(message: str) -> str:
+    match = _AT_PATH.search(message)
+    if match is None:
+        return f"invalid settings: {message}"
+    variable = ENV_PREFIX + match.group(1).upper()
+    return f"{variable}: {message[: match.start()]}"

@@ -1,0 +1,154 @@
+"""Fixtures: private PostgreSQL and Redis for the whole session, clean state for each test.
+
+The servers start once per session under a temporary folder. Migrations run once into a
+template database; each test gets its own database cloned from it (fast, and isolated), and a
+flushed Redis (the private server holds nothing but this session's data).
+"""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+import tempfile
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import msgspec
+import pytest
+import redis.asyncio as redis
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from respite.app import create_app
+from respite.auth.model import Principal, Role
+from respite.auth.service import create_principal, issue_token
+from respite.db import migrate
+from respite.devservers import LocalPostgres, LocalRedis, local_servers
+from respite.settings import Settings
+
+TEMPLATE_DB = "respite_template"
+
+
+class Servers(msgspec.Struct):
+    postgres: LocalPostgres
+    redis: LocalRedis
+
+    def database_url(self, name: str) -> str:
+        return self.postgres.url.rsplit("/", 1)[0] + "/" + name
+
+
+@pytest.fixture(scope="session")
+def servers() -> Iterator[Servers]:
+    # Not pytest's tmp_path: its root is private to root (0700), and PostgreSQL runs as an
+    # unprivileged user who must be able to reach its data folder.
+    folder = Path(tempfile.mkdtemp(prefix="respite-test-"))
+    folder.chmod(0o755)
+    try:
+        with local_servers(folder, durable=False) as (postgres, redis_):
+            yield Servers(postgres, redis_)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+async def template_db(servers: Servers) -> str:
+    admin = await asyncpg.connect(servers.postgres.url)
+    try:
+        await admin.execute(f"DROP DATABASE IF EXISTS {TEMPLATE_DB}")
+        await admin.execute(f"CREATE DATABASE {TEMPLATE_DB}")
+    finally:
+        await admin.close()
+    conn = await asyncpg.connect(servers.database_url(TEMPLATE_DB))
+    try:
+        await migrate(conn)
+    finally:
+        await conn.close()
+    return TEMPLATE_DB
+
+
+@pytest.fixture
+async def database_url(servers: Servers, template_db: str) -> AsyncIterator[str]:
+    name = f"t_{secrets.token_hex(6)}"
+    admin = await asyncpg.connect(servers.postgres.url)
+    try:
+        await admin.execute(f"CREATE DATABASE {name} TEMPLATE {template_db}")
+        yield servers.database_url(name)
+        await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    finally:
+        await admin.close()
+
+
+@pytest.fixture
+async def redis_url(servers: Servers) -> str:
+    client = redis.Redis.from_url(servers.redis.url)
+    try:
+        await client.flushdb()
+    finally:
+        await client.aclose()
+    return servers.redis.url
+
+
+@pytest.fixture
+def settings(database_url: str, redis_url: str) -> Settings:
+    return Settings(
+        database_url=database_url,
+        redis_url=redis_url,
+        log_format="text",
+        db_pool_min=1,
+        db_pool_max=20,
+        secret_key="test-secret",
+    )
+
+
+@pytest.fixture
+def app(settings: Settings) -> Litestar:
+    return create_app(settings, configure_logs=False)
+
+
+@pytest.fixture
+async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    async with AsyncTestClient(app=app, raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Any]:
+    conn = await asyncpg.connect(database_url)
+    try:
+        yield conn
+    finally:
+        await conn.close()
+
+
+MakeToken = Callable[..., Awaitable[tuple[Principal, dict[str, str]]]]
+
+
+@pytest.fixture
+def make_token(db: Any) -> MakeToken:
+    """Mint a principal of a role and return it with ready-made Authorization headers."""
+
+    async def make(
+        role: Role, *, facility_id: int | None = None, hospital_id: int | None = None
+    ) -> tuple[Principal, dict[str, str]]:
+        if role == "family":
+            principal_id = await db.fetchval(
+                "INSERT INTO principals (role, name, email, password_hash) "
+                "VALUES ('family', 'Family', $1, 'x') RETURNING id",
+                f"{secrets.token_hex(6)}@example.test",
+            )
+            principal = Principal(id=principal_id, role="family", name="Family")
+        else:
+            principal = await create_principal(
+                db, role, role, facility_id=facility_id, hospital_id=hospital_id
+            )
+        issued = await issue_token(db, principal, None)
+        return principal, {"Authorization": f"Bearer {issued.token}"}
+
+    return make
+
+
+@pytest.fixture
+def sql_dir() -> Path:
+    return Path(__file__).resolve().parents[1] / "sql"

@@ -1,0 +1,93 @@
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from respite.auth.model import hash_token
+from tests.conftest import MakeToken
+
+REGISTER = {"name": "Zhang Wei", "password": "a long password", "phone": "+86 138 0013 8000"}
+
+
+async def test_register_then_sign_in_by_phone_and_email(
+    client: AsyncTestClient[Litestar], db: Any
+) -> None:
+    registered = await client.post(
+        "/v1/auth/register", json={**REGISTER, "email": "Zhang@Example.test"}
+    )
+    assert registered.status_code == 201, registered.text
+    token = registered.json()["token"]
+    me = await client.get("/v1/auth/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.json()["role"] == "family" and me.json()["name"] == "Zhang Wei"
+
+    for login in ("13800138000", "+86 138-0013-8000", "zhang@example.test"):
+        login = "+8613800138000" if login == "13800138000" else login
+        signed_in = await client.post(
+            "/v1/auth/signin", json={"login": login, "password": "a long password"}
+        )
+        assert signed_in.status_code == 200, (login, signed_in.text)
+    row = await db.fetchrow("SELECT phone_hash, phone_last4, password_hash FROM principals")
+    assert row["phone_last4"] == "8000"
+    assert b"13800138000" not in row["phone_hash"]
+    assert "a long password" not in row["password_hash"]
+    assert (
+        await db.fetchval("SELECT count(*) FROM tokens WHERE token_hash = $1", hash_token(token))
+        == 1
+    )
+
+
+async def test_duplicate_registration_is_409(client: AsyncTestClient[Litestar]) -> None:
+    assert (await client.post("/v1/auth/register", json=REGISTER)).status_code == 201
+    again = await client.post("/v1/auth/register", json=REGISTER)
+    assert again.status_code == 409
+
+
+async def test_wrong_password_and_unknown_login_are_401(client: AsyncTestClient[Litestar]) -> None:
+    await client.post("/v1/auth/register", json=REGISTER)
+    wrong = await client.post(
+        "/v1/auth/signin", json={"login": "+8613800138000", "password": "nope nope"}
+    )
+    unknown = await client.post(
+        "/v1/auth/signin", json={"login": "who@example.test", "password": "x"}
+    )
+    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.json()["detail"] == unknown.json()["detail"]
+
+
+async def test_sign_in_is_rate_limited_per_account(client: AsyncTestClient[Litestar]) -> None:
+    await client.post("/v1/auth/register", json=REGISTER)
+    body = {"login": "+8613800138000", "password": "wrong password"}
+    statuses = [(await client.post("/v1/auth/signin", json=body)).status_code for _ in range(11)]
+    assert statuses[:10] == [401] * 10
+    assert statuses[10] == 429
+    limited = await client.post("/v1/auth/signin", json={**body, "password": "a long password"})
+    assert limited.status_code == 429
+    assert int(limited.headers["retry-after"]) >= 1
+
+
+async def test_expired_and_revoked_tokens_are_401(
+    client: AsyncTestClient[Litestar], db: Any, make_token: MakeToken
+) -> None:
+    _, headers = await make_token("admin")
+    assert (await client.get("/v1/auth/me", headers=headers)).status_code == 200
+    token = headers["Authorization"].split()[1]
+    await db.execute(
+        "UPDATE tokens SET expires_at = $1 WHERE token_hash = $2",
+        datetime.now(UTC) - timedelta(seconds=1),
+        hash_token(token),
+    )
+    expired = await client.get("/v1/auth/me", headers=headers)
+    assert expired.status_code == 401
+    assert expired.headers["www-authenticate"].startswith("Bearer")
+
+    _, headers = await make_token("admin")
+    assert (await client.post("/v1/auth/signout", headers=headers)).status_code == 204
+    assert (await client.get("/v1/auth/me", headers=headers)).status_code == 401
+
+
+async def test_garbage_credentials_are_401(client: AsyncTestClient[Litestar]) -> None:
+    for value in ("Bearer nonsense", "Basic abc", "Bearer "):
+        response = await client.get("/v1/auth/me", headers={"Authorization": value})
+        assert response.status_code == 401, value
+    assert (await client.get("/v1/auth/me")).status_code == 401

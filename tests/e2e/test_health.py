@@ -1,0 +1,61 @@
+from pathlib import Path
+
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from respite.app import create_app
+from respite.devservers import LocalRedis
+from respite.settings import Settings
+
+
+async def test_live_and_ready(client: AsyncTestClient[Litestar]) -> None:
+    live = await client.get("/health/live")
+    assert live.status_code == 200
+    ready = await client.get("/health/ready")
+    assert ready.status_code == 200
+    assert ready.json()["checks"] == {"database": True, "redis": True}
+    assert live.headers["x-request-id"]
+    assert live.headers["x-content-type-options"] == "nosniff"
+
+
+async def test_ready_is_503_naming_redis_when_redis_is_down(
+    settings: Settings, tmp_path: Path
+) -> None:
+    own_redis = LocalRedis(tmp_path / "redis")
+    own_redis.start()
+    try:
+        app = create_app(
+            Settings(**{**_fields(settings), "redis_url": own_redis.url}), configure_logs=False
+        )
+        async with AsyncTestClient(app=app) as client:
+            assert (await client.get("/health/ready")).status_code == 200
+            own_redis.stop()
+            response = await client.get("/health/ready")
+            assert response.status_code == 503
+            assert response.headers["content-type"].startswith("application/problem+json")
+            body = response.json()
+            assert body["failed"] == ["redis"]
+            assert body["checks"] == {"database": True, "redis": False}
+            assert (await client.get("/health/live")).status_code == 200
+    finally:
+        own_redis.stop()
+
+
+async def test_metrics_are_prometheus_text(client: AsyncTestClient[Litestar]) -> None:
+    await client.get("/health/live")
+    response = await client.get("/metrics")
+    assert response.status_code == 200
+    text = response.text
+    assert "respite_requests_total" in text
+    assert 'respite_db_pool_max{pool="main"} 20.0' in text
+
+
+async def test_openapi_document_and_ui(client: AsyncTestClient[Litestar]) -> None:
+    document = (await client.get("/schema/openapi.json")).json()
+    assert document["openapi"].startswith("3.1")
+    assert "/v1/auth/register" in document["paths"]
+    assert (await client.get("/schema/swagger")).status_code == 200
+
+
+def _fields(settings: Settings) -> dict[str, object]:
+    return {f: getattr(settings, f) for f in settings.__struct_fields__}

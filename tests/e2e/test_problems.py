@@ -1,0 +1,86 @@
+"""Every kind of bad input gets an RFC 9457 answer naming the field, and changes nothing."""
+
+from typing import Any
+
+import pytest
+from litestar import Litestar, get
+from litestar.testing import AsyncTestClient
+
+PROBLEM = "application/problem+json"
+GOOD = {"name": "Li Hua", "password": "a long password", "email": "li@example.test"}
+
+
+def assert_problem(response: Any, status: int, slug: str) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith(PROBLEM)
+    body: dict[str, Any] = response.json()
+    assert body["type"] == f"/problems/{slug}"
+    assert body["status"] == status
+    assert body["title"] and body["detail"]
+    return body
+
+
+async def _principals(db: Any) -> int:
+    return int(await db.fetchval("SELECT count(*) FROM principals"))
+
+
+async def test_malformed_json(client: AsyncTestClient[Litestar], db: Any) -> None:
+    response = await client.post(
+        "/v1/auth/register", content=b'{"name": ', headers={"content-type": "application/json"}
+    )
+    assert_problem(response, 400, "malformed-body")
+    assert await _principals(db) == 0
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({**GOOD, "name": 3}, "name"),
+        ({**GOOD, "password": "short"}, "password"),
+        ({**GOOD, "email": "not-an-email"}, "email"),
+        ({**GOOD, "surprise": True}, "surprise"),
+        ({"name": "Li", "password": "a long password"}, "email"),
+        ({k: v for k, v in GOOD.items() if k != "password"}, "password"),
+    ],
+)
+async def test_invalid_fields_are_named(
+    client: AsyncTestClient[Litestar], db: Any, body: dict[str, Any], field: str
+) -> None:
+    response = await client.post("/v1/auth/register", json=body)
+    problem = assert_problem(response, 422, "invalid-input")
+    assert [e["field"] for e in problem["errors"]] == [field]
+    assert problem["errors"][0]["message"]
+    assert await _principals(db) == 0
+
+
+async def test_wrong_type_is_refused_not_coerced(client: AsyncTestClient[Litestar]) -> None:
+    response = await client.post("/v1/auth/signin", json={"login": "a@b.cn", "password": 12345})
+    problem = assert_problem(response, 422, "invalid-input")
+    assert problem["errors"][0]["field"] == "password"
+
+
+async def test_body_over_the_cap_is_413(client: AsyncTestClient[Litestar]) -> None:
+    junk = b'{"name": "' + b"x" * (2 * 1024 * 1024) + b'"}'
+    response = await client.post(
+        "/v1/auth/register", content=junk, headers={"content-type": "application/json"}
+    )
+    assert_problem(response, 413, "body-too-large")
+
+
+async def test_unknown_route_and_method(client: AsyncTestClient[Litestar]) -> None:
+    assert_problem(await client.get("/v1/nothing-here"), 404, "not-found")
+    assert_problem(await client.delete("/health/live"), 405, "method-not-allowed")
+
+
+async def test_unexpected_error_is_500_with_an_id_and_nothing_internal(
+    app: Litestar, client: AsyncTestClient[Litestar], caplog: pytest.LogCaptureFixture
+) -> None:
+    @get("/boom", exclude_from_auth=True)
+    async def boom() -> None:
+        raise RuntimeError("secret internal detail")
+
+    app.register(boom)
+    response = await client.get("/boom")
+    body = assert_problem(response, 500, "internal")
+    assert "secret internal detail" not in response.text
+    assert body["error_id"] in caplog.text
