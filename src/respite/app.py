@@ -59,7 +59,11 @@ def create_app(settings: Settings, *, configure_logs: bool = True) -> Litestar:
         app_name="respite", prefix="respite", group_path=True, exclude=["^/metrics"]
     )
     return Litestar(
-        route_handlers=[HealthController, MetricsController, AuthController],
+        route_handlers=[
+            HealthController,
+            MetricsController,
+            AuthController,
+        ],
         lifespan=[backends],
         state=State({"settings": settings}),
         middleware=[
