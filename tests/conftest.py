@@ -24,8 +24,9 @@ from litestar.testing import AsyncTestClient
 from respite.app import create_app
 from respite.auth.model import Principal, Role
 from respite.auth.service import create_principal, issue_token
-from respite.db import migrate
+from respite.db import connect, migrate
 from respite.devservers import LocalPostgres, LocalRedis, local_servers
+from respite.eligibility.store import ensure_presets
 from respite.settings import Settings
 
 TEMPLATE_DB = "respite_template"
@@ -60,9 +61,10 @@ async def template_db(servers: Servers) -> str:
         await admin.execute(f"CREATE DATABASE {TEMPLATE_DB}")
     finally:
         await admin.close()
-    conn = await asyncpg.connect(servers.database_url(TEMPLATE_DB))
+    conn = await connect(servers.database_url(TEMPLATE_DB))
     try:
         await migrate(conn)
+        await ensure_presets(conn)
     finally:
         await conn.close()
     return TEMPLATE_DB
@@ -115,7 +117,7 @@ async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
 
 @pytest.fixture
 async def db(database_url: str) -> AsyncIterator[Any]:
-    conn = await asyncpg.connect(database_url)
+    conn = await connect(database_url)
     try:
         yield conn
     finally:

@@ -85,4 +85,6 @@ def create_app(settings: Settings, *, configure_logs: bool = True) -> Litestar:
             security=[{"bearer": []}],
         ),
         debug=False,
+        # Logging is configured once by configure_logging: JSON lines with request ids.
+        logging_config=None,
     )

@@ -15,15 +15,15 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import asyncpg
 import msgspec
 import uvicorn
 
 from respite.app import create_app
 from respite.auth.model import ROLES
 from respite.auth.service import create_principal, issue_token, revoke_token_id
-from respite.db import MigrationError, migrate
+from respite.db import MigrationError, connect, migrate
 from respite.devservers import MissingBinaryError, local_servers
+from respite.eligibility.store import ensure_presets
 from respite.errors import InvalidInputError
 from respite.settings import Settings, SettingsError, load_settings
 
@@ -46,9 +46,11 @@ def backends(settings: Settings) -> Iterator[Settings]:
 
 async def _migrate(settings: Settings) -> list[int]:
     assert settings.database_url is not None
-    conn = await asyncpg.connect(settings.database_url)
+    conn = await connect(settings.database_url)
     try:
-        return await migrate(conn)
+        applied = await migrate(conn)
+        await ensure_presets(conn)
+        return applied
     finally:
         await conn.close()
 
@@ -93,7 +95,7 @@ def cmd_seed(settings: Settings, args: argparse.Namespace) -> None:
 
 
 async def _create_token(dsn: str, args: argparse.Namespace) -> str:
-    conn = await asyncpg.connect(dsn)
+    conn = await connect(dsn)
     try:
         async with conn.transaction():
             principal = await create_principal(

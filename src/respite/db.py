@@ -30,6 +30,7 @@ __all__ = [
     "MigrationError",
     "Pool",
     "applied_migrations",
+    "connect",
     "create_pool",
     "load_migrations",
     "migrate",
@@ -136,6 +137,13 @@ async def _init_connection(conn: Conn) -> None:
         decoder=msgspec.json.decode,
         schema="pg_catalog",
     )
+
+
+async def connect(dsn: str) -> asyncpg.Connection[asyncpg.Record]:
+    """One connection with the same codecs as the pool's (jsonb as msgspec), for commands."""
+    conn: asyncpg.Connection[asyncpg.Record] = await asyncpg.connect(dsn)
+    await _init_connection(conn)
+    return conn
 
 
 async def create_pool(settings: Settings, dsn: str) -> Pool:

@@ -12,11 +12,9 @@ import random
 from datetime import date, timedelta
 from typing import Any
 
-import asyncpg
-
 from respite.auth.model import Principal, Role, hash_password
 from respite.auth.service import issue_token
-from respite.db import Conn
+from respite.db import Conn, connect
 from respite.eligibility import CAPABILITIES, NEEDS, level_for_total
 from respite.eligibility.store import current_policy, ensure_presets
 
@@ -74,7 +72,7 @@ GIVEN = [
 
 
 async def seed(dsn: str, *, facilities: int = 40, beds: int = 1500, elders: int = 300) -> None:
-    conn = await asyncpg.connect(dsn)
+    conn = await connect(dsn)
     try:
         await ensure_presets(conn)
         async with conn.transaction():
