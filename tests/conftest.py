@@ -11,15 +11,16 @@ import secrets
 import shutil
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import asyncpg
+import httpx
 import msgspec
 import pytest
 import redis.asyncio as redis
 from litestar import Litestar
-from litestar.testing import AsyncTestClient
 
 from respite.app import create_app
 from respite.auth.model import Principal, Role
@@ -110,9 +111,24 @@ def app(settings: Settings) -> Litestar:
 
 
 @pytest.fixture
-async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
-    async with AsyncTestClient(app=app, raise_server_exceptions=False) as test_client:
-        yield test_client
+async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
+    """HTTP through the real app in this event loop, so concurrent requests really race.
+
+    (Litestar's AsyncTestClient sends each request through a blocking portal: requests
+    gathered with asyncio would run one after another.)
+    """
+    async with serve_in_loop(app) as http:
+        yield http
+
+
+@asynccontextmanager
+async def serve_in_loop(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with (
+        app.lifespan(),
+        httpx.AsyncClient(transport=transport, base_url="http://testserver") as http,
+    ):
+        yield http
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from respite.app import create_app
 from respite.auth.model import ROLES
 from respite.auth.service import create_principal, issue_token, revoke_token_id
 from respite.db import MigrationError, connect, migrate
-from respite.devservers import MissingBinaryError, local_servers
+from respite.devservers import MissingBinaryError, ServerStartError, local_servers
 from respite.eligibility.store import ensure_presets
 from respite.errors import InvalidInputError
 from respite.settings import Settings, SettingsError, load_settings
@@ -169,7 +169,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = load_settings()
         args.run(settings, args)
-    except (SettingsError, MissingBinaryError, MigrationError) as exc:
+    except (SettingsError, MissingBinaryError, ServerStartError, MigrationError) as exc:
         print(f"respite: {exc}", file=sys.stderr)
         return 2
     except InvalidInputError as exc:

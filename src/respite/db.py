@@ -13,7 +13,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import asyncpg
 import msgspec
@@ -146,11 +146,39 @@ async def connect(dsn: str) -> asyncpg.Connection[asyncpg.Record]:
     return conn
 
 
+if TYPE_CHECKING:
+    _PoolBase = asyncpg.Pool[asyncpg.Record]
+else:
+    _PoolBase = asyncpg.Pool
+
+
+class TimedPool(_PoolBase):
+    """A pool whose ``acquire()`` waits a bounded time by default.
+
+    Without it an exhausted or unreachable database queues every request until the client
+    gives up; with it the request fails fast (TimeoutError, answered 503) and the pool keeps
+    serving the others. asyncpg's own query helpers go through ``acquire()`` too.
+    """
+
+    def __init__(self, dsn: str, *, acquire_timeout: float, **kwargs: Any) -> None:
+        self._acquire_timeout = acquire_timeout
+        super().__init__(dsn, **kwargs)
+
+    def acquire(self, *, timeout: float | None = None) -> Any:
+        return super().acquire(timeout=self._acquire_timeout if timeout is None else timeout)
+
+
 async def create_pool(settings: Settings, dsn: str) -> Pool:
-    pool = await asyncpg.create_pool(
+    pool = TimedPool(
         dsn,
+        acquire_timeout=settings.db_acquire_timeout,
         min_size=settings.db_pool_min,
         max_size=settings.db_pool_max,
+        max_queries=50_000,
+        max_inactive_connection_lifetime=300.0,
+        loop=None,
+        connection_class=asyncpg.Connection,
+        record_class=asyncpg.Record,
         timeout=settings.db_connect_timeout,
         command_timeout=settings.db_statement_timeout_ms / 1000 + 1,
         init=_init_connection,
@@ -161,7 +189,7 @@ async def create_pool(settings: Settings, dsn: str) -> Pool:
             "idle_in_transaction_session_timeout": "60000",
         },
     )
-    assert pool is not None
+    await pool
     return pool
 
 

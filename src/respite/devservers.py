@@ -219,7 +219,7 @@ class LocalPostgres(_Server):
             _check_reachable(self.data_dir, self._user)
         if not (self.data_dir / "PG_VERSION").exists():
             self._initdb()
-        pass
+        self._clear_stale_lock()
         self._serve(None)
 
     def _initdb(self) -> None:
@@ -250,10 +250,9 @@ class LocalPostgres(_Server):
             proc.wait()
             raise
         if proc.returncode != 0:
-            text = output.decode(errors="replace").splitlines()
             raise ServerStartError(
                 f"{Path(argv[0]).name} failed with exit code {proc.returncode}:\n"
-                + "\n".join(text[-20:])
+                + _last_lines(output.decode(errors="replace"))
             )
 
     def _clear_stale_lock(self) -> None:
@@ -479,8 +478,12 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _tail(log: Path, lines: int = 20) -> str:
+def _tail(log: Path) -> str:
     try:
-        return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+        return _last_lines(log.read_text(errors="replace"))
     except OSError:
         return "(no log)"
+
+
+def _last_lines(text: str, count: int = 20) -> str:
+    return "\n".join(text.splitlines()[-count:])

@@ -111,13 +111,15 @@ class EdgeMiddleware:
                     headers.setdefault(name, value)
             await send(message)
 
+        deadline = asyncio.timeout(self.timeout)
         try:
-            async with asyncio.timeout(self.timeout):
+            async with deadline:
                 await self.app(scope, receive, send_with_headers)
         except TimeoutError:
-            # Raised by the timeout above, outside every handler: let Litestar's exception
-            # handling answer it as a problem, unless the answer has begun already.
-            if status != 500 or started_response:
+            # Only our own deadline becomes "took too long"; other timeouts (a pool that has no
+            # connection to give) pass on to their own handlers. Once the answer has begun,
+            # nothing can replace it.
+            if not deadline.expired() or started_response:
                 raise
             raise RequestTimeoutError(self.timeout) from None
         finally:

@@ -1,8 +1,7 @@
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from litestar import Litestar
-from litestar.testing import AsyncTestClient
+import httpx
 
 from respite.auth.model import hash_token
 from tests.conftest import MakeToken
@@ -10,9 +9,7 @@ from tests.conftest import MakeToken
 REGISTER = {"name": "Zhang Wei", "password": "a long password", "phone": "+86 138 0013 8000"}
 
 
-async def test_register_then_sign_in_by_phone_and_email(
-    client: AsyncTestClient[Litestar], db: Any
-) -> None:
+async def test_register_then_sign_in_by_phone_and_email(client: httpx.AsyncClient, db: Any) -> None:
     registered = await client.post(
         "/v1/auth/register", json={**REGISTER, "email": "Zhang@Example.test"}
     )
@@ -37,13 +34,13 @@ async def test_register_then_sign_in_by_phone_and_email(
     )
 
 
-async def test_duplicate_registration_is_409(client: AsyncTestClient[Litestar]) -> None:
+async def test_duplicate_registration_is_409(client: httpx.AsyncClient) -> None:
     assert (await client.post("/v1/auth/register", json=REGISTER)).status_code == 201
     again = await client.post("/v1/auth/register", json=REGISTER)
     assert again.status_code == 409
 
 
-async def test_wrong_password_and_unknown_login_are_401(client: AsyncTestClient[Litestar]) -> None:
+async def test_wrong_password_and_unknown_login_are_401(client: httpx.AsyncClient) -> None:
     await client.post("/v1/auth/register", json=REGISTER)
     wrong = await client.post(
         "/v1/auth/signin", json={"login": "+8613800138000", "password": "nope nope"}
@@ -55,7 +52,7 @@ async def test_wrong_password_and_unknown_login_are_401(client: AsyncTestClient[
     assert wrong.json()["detail"] == unknown.json()["detail"]
 
 
-async def test_sign_in_is_rate_limited_per_account(client: AsyncTestClient[Litestar]) -> None:
+async def test_sign_in_is_rate_limited_per_account(client: httpx.AsyncClient) -> None:
     await client.post("/v1/auth/register", json=REGISTER)
     body = {"login": "+8613800138000", "password": "wrong password"}
     statuses = [(await client.post("/v1/auth/signin", json=body)).status_code for _ in range(11)]
@@ -67,7 +64,7 @@ async def test_sign_in_is_rate_limited_per_account(client: AsyncTestClient[Lites
 
 
 async def test_expired_and_revoked_tokens_are_401(
-    client: AsyncTestClient[Litestar], db: Any, make_token: MakeToken
+    client: httpx.AsyncClient, db: Any, make_token: MakeToken
 ) -> None:
     _, headers = await make_token("admin")
     assert (await client.get("/v1/auth/me", headers=headers)).status_code == 200
@@ -86,7 +83,7 @@ async def test_expired_and_revoked_tokens_are_401(
     assert (await client.get("/v1/auth/me", headers=headers)).status_code == 401
 
 
-async def test_garbage_credentials_are_401(client: AsyncTestClient[Litestar]) -> None:
+async def test_garbage_credentials_are_401(client: httpx.AsyncClient) -> None:
     for value in ("Bearer nonsense", "Basic abc", "Bearer "):
         response = await client.get("/v1/auth/me", headers={"Authorization": value})
         assert response.status_code == 401, value

@@ -1,14 +1,14 @@
 from pathlib import Path
 
-from litestar import Litestar
-from litestar.testing import AsyncTestClient
+import httpx
 
 from respite.app import create_app
 from respite.devservers import LocalRedis
 from respite.settings import Settings
+from tests.conftest import serve_in_loop
 
 
-async def test_live_and_ready(client: AsyncTestClient[Litestar]) -> None:
+async def test_live_and_ready(client: httpx.AsyncClient) -> None:
     live = await client.get("/health/live")
     assert live.status_code == 200
     ready = await client.get("/health/ready")
@@ -27,7 +27,7 @@ async def test_ready_is_503_naming_redis_when_redis_is_down(
         app = create_app(
             Settings(**{**_fields(settings), "redis_url": own_redis.url}), configure_logs=False
         )
-        async with AsyncTestClient(app=app) as client:
+        async with serve_in_loop(app) as client:
             assert (await client.get("/health/ready")).status_code == 200
             own_redis.stop()
             response = await client.get("/health/ready")
@@ -41,7 +41,7 @@ async def test_ready_is_503_naming_redis_when_redis_is_down(
         own_redis.stop()
 
 
-async def test_metrics_are_prometheus_text(client: AsyncTestClient[Litestar]) -> None:
+async def test_metrics_are_prometheus_text(client: httpx.AsyncClient) -> None:
     await client.get("/health/live")
     response = await client.get("/metrics")
     assert response.status_code == 200
@@ -50,7 +50,7 @@ async def test_metrics_are_prometheus_text(client: AsyncTestClient[Litestar]) ->
     assert 'respite_db_pool_max{pool="main"} 20.0' in text
 
 
-async def test_openapi_document_and_ui(client: AsyncTestClient[Litestar]) -> None:
+async def test_openapi_document_and_ui(client: httpx.AsyncClient) -> None:
     document = (await client.get("/schema/openapi.json")).json()
     assert document["openapi"].startswith("3.1")
     assert "/v1/auth/register" in document["paths"]

@@ -2,9 +2,9 @@
 
 from typing import Any
 
+import httpx
 import pytest
 from litestar import Litestar, get
-from litestar.testing import AsyncTestClient
 
 PROBLEM = "application/problem+json"
 GOOD = {"name": "Li Hua", "password": "a long password", "email": "li@example.test"}
@@ -24,7 +24,7 @@ async def _principals(db: Any) -> int:
     return int(await db.fetchval("SELECT count(*) FROM principals"))
 
 
-async def test_malformed_json(client: AsyncTestClient[Litestar], db: Any) -> None:
+async def test_malformed_json(client: httpx.AsyncClient, db: Any) -> None:
     response = await client.post(
         "/v1/auth/register", content=b'{"name": ', headers={"content-type": "application/json"}
     )
@@ -44,7 +44,7 @@ async def test_malformed_json(client: AsyncTestClient[Litestar], db: Any) -> Non
     ],
 )
 async def test_invalid_fields_are_named(
-    client: AsyncTestClient[Litestar], db: Any, body: dict[str, Any], field: str
+    client: httpx.AsyncClient, db: Any, body: dict[str, Any], field: str
 ) -> None:
     response = await client.post("/v1/auth/register", json=body)
     problem = assert_problem(response, 422, "invalid-input")
@@ -53,13 +53,13 @@ async def test_invalid_fields_are_named(
     assert await _principals(db) == 0
 
 
-async def test_wrong_type_is_refused_not_coerced(client: AsyncTestClient[Litestar]) -> None:
+async def test_wrong_type_is_refused_not_coerced(client: httpx.AsyncClient) -> None:
     response = await client.post("/v1/auth/signin", json={"login": "a@b.cn", "password": 12345})
     problem = assert_problem(response, 422, "invalid-input")
     assert problem["errors"][0]["field"] == "password"
 
 
-async def test_body_over_the_cap_is_413(client: AsyncTestClient[Litestar]) -> None:
+async def test_body_over_the_cap_is_413(client: httpx.AsyncClient) -> None:
     junk = b'{"name": "' + b"x" * (2 * 1024 * 1024) + b'"}'
     response = await client.post(
         "/v1/auth/register", content=junk, headers={"content-type": "application/json"}
@@ -67,13 +67,13 @@ async def test_body_over_the_cap_is_413(client: AsyncTestClient[Litestar]) -> No
     assert_problem(response, 413, "body-too-large")
 
 
-async def test_unknown_route_and_method(client: AsyncTestClient[Litestar]) -> None:
+async def test_unknown_route_and_method(client: httpx.AsyncClient) -> None:
     assert_problem(await client.get("/v1/nothing-here"), 404, "not-found")
     assert_problem(await client.delete("/health/live"), 405, "method-not-allowed")
 
 
 async def test_unexpected_error_is_500_with_an_id_and_nothing_internal(
-    app: Litestar, client: AsyncTestClient[Litestar], caplog: pytest.LogCaptureFixture
+    app: Litestar, client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     @get("/boom", exclude_from_auth=True)
     async def boom() -> None:
