@@ -14,11 +14,13 @@ from respite.eligibility import (
     FinancialYear,
     HalfCertification,
     InvalidPolicyError,
+    MalformedPolicyError,
     Month,
     Quota,
     Rolling365,
     Stay,
     decode_policy,
+    decode_publication,
     nights_used_by_period,
 )
 
@@ -69,48 +71,71 @@ def cn_respite_document(**changes: Any) -> bytes:
 @pytest.mark.parametrize(
     ("raw", "field"),
     [
-        (cn_respite_document(quota={"period": "calendar_year", "nights": "60"}), "$.quota.nights"),
-        (cn_respite_document(quota={"period": "calendar_year", "nights": 0}), "$.quota.nights"),
-        (cn_respite_document(quota={"period": "calendar_year"}), "$.quota.nights"),
-        (cn_respite_document(quota={"period": "weekly", "nights": 3}), "$.quota.period"),
+        (cn_respite_document(quota={"period": "calendar_year", "nights": "60"}), "quota.nights"),
+        (cn_respite_document(quota={"period": "calendar_year", "nights": 0}), "quota.nights"),
+        (cn_respite_document(quota={"period": "calendar_year"}), "quota.nights"),
+        (cn_respite_document(quota={"period": "weekly", "nights": 3}), "quota.period"),
         (
             cn_respite_document(
                 quota={"period": "financial_year", "nights": 63, "start_month": 13}
             ),
-            "$.quota.start_month",
+            "quota.start_month",
         ),
-        (cn_respite_document(colour="red"), "$.colour"),
-        (cn_respite_document(eligible_levels=[1, 5]), "$.eligible_levels[1]"),
-        (cn_respite_document(eligible_levels=[]), "$.eligible_levels"),
-        (cn_respite_document(jurisdiction="china"), "$.jurisdiction"),
+        (cn_respite_document(colour="red"), "colour"),
+        (cn_respite_document(eligible_levels=[1, 5]), "eligible_levels[1]"),
+        (cn_respite_document(eligible_levels=[]), "eligible_levels"),
+        (cn_respite_document(jurisdiction="china"), "jurisdiction"),
         (
             cn_respite_document(needs_capabilities={"oxygen": ["oxygen_tank"]}),
-            "$.needs_capabilities[...][0]",
+            "needs_capabilities[...][0]",
         ),
-        (cn_respite_document(needs_capabilities={"snoring": []}), "$.needs_capabilities"),
+        (cn_respite_document(needs_capabilities={"snoring": []}), "needs_capabilities"),
         (
             cn_respite_document(programme="home", home={"alternative_min_age_living_alone": "80"}),
-            "$.home.alternative_min_age_living_alone",
+            "home.alternative_min_age_living_alone",
         ),
-        (cn_respite_document(home={}), "$"),
-        (cn_respite_document(quota=None, extra_nights_with_approval=21), "$"),
-        (cn_respite_document(eligible_levels=[2, 2]), "$"),
+        (cn_respite_document(home={}), "home"),
+        (
+            cn_respite_document(quota=None, extra_nights_with_approval=21),
+            "extra_nights_with_approval",
+        ),
+        (cn_respite_document(eligible_levels=[2, 2]), "eligible_levels"),
         (b'{"code": "cn-respite",', "$"),
+        (b"[]", "$"),
     ],
 )
 def test_decode_policy_names_the_wrong_field(raw: bytes, field: str) -> None:
+    """Paths use the notation of problem details: ``quota.nights``, not ``$.quota.nights``."""
     with pytest.raises(InvalidPolicyError) as caught:
         decode_policy(raw)
     assert caught.value.field == field
     assert caught.value.reason
+    assert not caught.value.reason.startswith(f"{field}:")
+
+
+def test_input_that_is_not_json_is_malformed_not_a_field_error() -> None:
+    with pytest.raises(MalformedPolicyError):
+        decode_policy(b'{"code": "cn-respite",')
+    with pytest.raises(InvalidPolicyError) as caught:
+        decode_policy(b"[]")
+    assert not isinstance(caught.value, MalformedPolicyError)
 
 
 def test_decode_policy_reason_is_msgspec_message_without_the_path() -> None:
     raw = cn_respite_document(quota={"period": "calendar_year", "nights": "60"})
     with pytest.raises(InvalidPolicyError) as caught:
         decode_policy(raw)
-    assert caught.value.field == "$.quota.nights"
+    assert caught.value.field == "quota.nights"
     assert caught.value.reason == "Expected `int`, got `str`"
+
+
+def test_decode_publication_needs_effective_from_and_gives_back_the_document() -> None:
+    with pytest.raises(InvalidPolicyError) as caught:
+        decode_publication(cn_respite_document())
+    assert caught.value.field == "effective_from"
+    published = decode_publication(cn_respite_document(effective_from="2027-01-01"))
+    assert published.effective_from == date(2027, 1, 1)
+    assert published.document() == PRESETS["cn-respite"]
 
 
 # Each case: quota, used stays, requested stay, expected (start, end, limit, used, requested).

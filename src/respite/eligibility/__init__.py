@@ -46,11 +46,14 @@ from respite.eligibility.policy import (
     HalfCertification,
     HomeRules,
     InvalidPolicyError,
+    MalformedPolicyError,
     Month,
     Policy,
+    PolicyPublication,
     Quota,
     Rolling365,
     decode_policy,
+    decode_publication,
 )
 from respite.eligibility.presets import DEFAULT_NEEDS_CAPABILITIES, PRESETS
 from respite.eligibility.quota import nights_used_by_period
@@ -82,6 +85,7 @@ __all__ = [
     "LevelResult",
     "LivingSituation",
     "Longitude",
+    "MalformedPolicyError",
     "MentalScore",
     "MobilityScore",
     "Month",
@@ -90,6 +94,7 @@ __all__ = [
     "PerceptionSocialScore",
     "PeriodUse",
     "Policy",
+    "PolicyPublication",
     "PressureStage",
     "Programme",
     "Quota",
@@ -105,6 +110,7 @@ __all__ = [
     "assess",
     "decide",
     "decode_policy",
+    "decode_publication",
     "level_for_total",
     "nights_used_by_period",
     "programme_decision",

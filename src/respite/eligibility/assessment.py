@@ -39,17 +39,19 @@ class AssessmentScores(Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     risk_events_30d: RiskEvents = 0
 
     def __post_init__(self) -> None:
+        # Messages start with "<field>: " so that an answer names the field to correct.
         missing = [name for name in _DOMAINS if getattr(self, name) is None]
         if missing and len(missing) < len(_DOMAINS):
             raise ValueError(
-                "domain scores must be all given or all omitted; missing: " + ", ".join(missing),
+                f"{missing[0]}: domain scores must be all given or all omitted; missing: "
+                + ", ".join(missing),
             )
         domain_sum = self._domain_sum()
         if domain_sum is None and self.total is None:
-            raise ValueError("give the four domain scores or total")
+            raise ValueError("total: give the four domain scores or total")
         if domain_sum is not None and self.total is not None and domain_sum != self.total:
             raise ValueError(
-                f"total {self.total} does not equal the sum of the domain scores {domain_sum}",
+                f"total: {self.total} does not equal the sum of the domain scores {domain_sum}",
             )
 
     def _domain_sum(self) -> int | None:

@@ -54,7 +54,8 @@ MobilityScore = Annotated[int, Meta(ge=0, le=15)]
 MentalScore = Annotated[int, Meta(ge=0, le=28)]
 PerceptionSocialScore = Annotated[int, Meta(ge=0, le=15)]
 TotalScore = Annotated[int, Meta(ge=0, le=90)]
-RiskEvents = Annotated[int, Meta(ge=0)]
+# Care-risk events in 30 days; bounded so that no input overflows the stored smallint.
+RiskEvents = Annotated[int, Meta(ge=0, le=999)]
 
 Figure = int | float | str
 

@@ -1,7 +1,8 @@
 """Policy documents: one programme's eligibility rules and stay limits, as decodable data."""
 
 import re
-from typing import Annotated, Final
+from datetime import date
+from typing import Annotated, Final, TypeVar
 
 import msgspec
 from msgspec import Meta, Struct
@@ -89,16 +90,32 @@ class Policy(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     notes: str = ""
 
     def __post_init__(self) -> None:
+        # Messages start with "<field>: " so that the field is named (see _locate).
         if len(set(self.eligible_levels)) != len(self.eligible_levels):
-            raise ValueError("eligible_levels must not repeat a level")
+            raise ValueError("eligible_levels: must not repeat a level")
         if self.home is not None and self.programme != "home":
-            raise ValueError("home rules apply only to programme 'home'")
+            raise ValueError("home: home rules apply only to programme 'home'")
         if self.extra_nights_with_approval is not None and self.quota is None:
-            raise ValueError("extra_nights_with_approval needs a quota to extend")
+            raise ValueError("extra_nights_with_approval: needs a quota to extend")
+
+
+class PolicyPublication(Policy, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A new version of a policy as an admin publishes it: the document and when it applies."""
+
+    effective_from: date
+
+    def document(self) -> Policy:
+        fields = msgspec.structs.asdict(self)
+        del fields["effective_from"]
+        return Policy(**fields)
 
 
 class InvalidPolicyError(Exception):
-    """A policy document that does not decode; ``field`` is a JSON path such as ``$.quota``."""
+    """A policy document that does not decode.
+
+    ``field`` is a path in the notation of problem details (``quota.nights``,
+    ``eligible_levels[1]``), or ``$`` for the document as a whole.
+    """
 
     def __init__(self, field: str, reason: str) -> None:
         super().__init__(f"{field}: {reason}")
@@ -106,26 +123,46 @@ class InvalidPolicyError(Exception):
         self.reason = reason
 
 
+class MalformedPolicyError(InvalidPolicyError):
+    """The input is not JSON at all, so no field can be named."""
+
+
 # msgspec ends a message with " - at `$.path`" (or " - at `key` in `$.path`" for a bad map key)
-# and names a missing or unknown field only in the message itself.
-_AT: Final = re.compile(r"^(?P<reason>.*?) - at `(?:key` in `)?(?P<path>\$[^`]*)`$", re.DOTALL)
+# and names a missing or unknown field only in the message itself; our own __post_init__
+# checks name their field as "field: reason".
+_AT: Final = re.compile(r"^(?P<reason>.*?) - at `(?:key` in `)?\$(?P<path>[^`]*)`$", re.DOTALL)
 _NAMED_FIELD: Final = re.compile(r"^Object (?:contains unknown|missing required) field `(.+)`$")
+_OWN_FIELD: Final = re.compile(r"^(?P<name>[a-z_][a-z0-9_]*): (?P<reason>.+)$", re.DOTALL)
+
+_Document = TypeVar("_Document", Policy, PolicyPublication)
 
 
 def decode_policy(raw: bytes) -> Policy:
+    """Decode a policy document strictly, or raise InvalidPolicyError naming the wrong field."""
+    return _decode(raw, Policy)
+
+
+def decode_publication(raw: bytes) -> PolicyPublication:
+    """Decode a policy document with its ``effective_from``, like ``decode_policy``."""
+    return _decode(raw, PolicyPublication)
+
+
+def _decode(raw: bytes, document: type[_Document]) -> _Document:
     try:
-        return msgspec.json.decode(raw, type=Policy)
+        return msgspec.json.decode(raw, type=document)
     except msgspec.ValidationError as exc:
         field, reason = _locate(str(exc))
         raise InvalidPolicyError(field, reason) from exc
     except msgspec.DecodeError as exc:
-        raise InvalidPolicyError("$", str(exc)) from exc
+        raise MalformedPolicyError("$", str(exc)) from exc
 
 
 def _locate(message: str) -> tuple[str, str]:
     at = _AT.match(message)
-    path, reason = (at["path"], at["reason"]) if at else ("$", message)
-    named = _NAMED_FIELD.match(reason)
+    path, reason = (at["path"].lstrip("."), at["reason"]) if at else ("", message)
+    named = _NAMED_FIELD.match(reason) or _OWN_FIELD.match(reason)
     if named:
-        path = f"{path}.{named[1]}"
-    return path, reason
+        path = f"{path}.{named[1]}" if path else named[1]
+        if named.re is _OWN_FIELD:
+            reason = named["reason"]
+    return path or "$", reason

@@ -30,10 +30,10 @@ VISIBLE_RECIPIENT = """
 SELECT_SUBJECT = f"""
 SELECT c.id, c.name, c.sex, c.birth_date, c.living_situation, c.needs, c.pressure_injury_stage,
        c.home_lat, c.home_lon,
-       a.level, a.assessed_on, a.valid_until
+       a.level, a.assessed_on, a.valid_until, a.extension_approved
 FROM care_recipients c
 LEFT JOIN LATERAL (
-    SELECT level, assessed_on, valid_until FROM assessments
+    SELECT level, assessed_on, valid_until, extension_approved FROM assessments
     WHERE care_recipient_id = c.id
     ORDER BY assessed_on DESC, id DESC
     LIMIT 1
@@ -84,7 +84,10 @@ async def load_subject(conn: Conn, principal: Principal, care_recipient_id: int)
     assessment = None
     if row["level"] is not None:
         assessment = CurrentAssessment(
-            level=row["level"], assessed_on=row["assessed_on"], valid_until=row["valid_until"]
+            level=row["level"],
+            assessed_on=row["assessed_on"],
+            valid_until=row["valid_until"],
+            extension_approved=row["extension_approved"],
         )
     return Subject(
         care_recipient_id=row["id"], name=row["name"], person=person, assessment=assessment

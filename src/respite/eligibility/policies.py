@@ -1,0 +1,160 @@
+"""Use cases of policy versions: list the policies, read one's versions, publish a new version.
+
+A version is never changed once published: bookings record the version they were checked
+against, so a decision can always be explained by the rules it was made under. A new version
+applies from its ``effective_from``; it may not start before the latest version already
+published (which would bury that version) nor in the past, and it keeps its programme.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import asyncpg
+import msgspec
+
+from respite import audit
+from respite.auth.model import Principal
+from respite.db import Pool
+from respite.eligibility import queries as q
+from respite.eligibility.model import Programme
+from respite.eligibility.policy import Policy, PolicyPublication
+from respite.errors import InvalidInputError, NotFoundError
+
+__all__ = [
+    "PolicySummary",
+    "PolicyVersion",
+    "PolicyVersions",
+    "earliest_date_on_earth",
+    "get_policy",
+    "list_policies",
+    "publish_policy",
+]
+
+
+class PolicySummary(msgspec.Struct, frozen=True, kw_only=True):
+    code: str
+    name: str
+    programme: Programme
+    jurisdiction: str
+    current_version: int | None
+    """The version in force on the date asked about; null if none is in force yet."""
+    latest_version: int
+
+
+class PolicyVersion(msgspec.Struct, frozen=True, kw_only=True):
+    id: int
+    code: str
+    version: int
+    effective_from: date
+    published_at: datetime
+    document: Policy
+
+
+class PolicyVersions(msgspec.Struct, frozen=True, kw_only=True):
+    code: str
+    current_version: int | None
+    versions: list[PolicyVersion]
+    """Newest first."""
+
+
+def earliest_date_on_earth(now: datetime) -> date:
+    """Today in the last timezone to reach it (UTC−12): an earlier date is past everywhere."""
+    return (now.astimezone(UTC) - timedelta(hours=12)).date()
+
+
+def _version(code: str, row: asyncpg.Record) -> PolicyVersion:
+    return PolicyVersion(
+        id=row["id"],
+        code=code,
+        version=row["version"],
+        effective_from=row["effective_from"],
+        published_at=row["published_at"],
+        document=msgspec.json.decode(row["document"], type=Policy),
+    )
+
+
+def _in_force(versions: list[PolicyVersion], on: date) -> int | None:
+    candidates = [v for v in versions if v.effective_from <= on]
+    if not candidates:
+        return None
+    return max(candidates, key=lambda v: (v.effective_from, v.version)).version
+
+
+async def list_policies(pool: Pool, on: date) -> list[PolicySummary]:
+    rows = await pool.fetch(q.SELECT_POLICY_SUMMARIES, on)
+    return [
+        PolicySummary(
+            code=row["code"],
+            name=row["name"],
+            programme=row["programme"],
+            jurisdiction=row["jurisdiction"],
+            current_version=row["current_version"],
+            latest_version=row["latest_version"],
+        )
+        for row in rows
+    ]
+
+
+async def get_policy(pool: Pool, code: str, on: date, version: int | None) -> PolicyVersions:
+    """Every version of a policy, or only ``version``; 404 if there is none such."""
+    rows = await pool.fetch(q.SELECT_POLICY_VERSIONS, code)
+    if not rows:
+        raise NotFoundError("policy", code)
+    versions = [_version(code, row) for row in rows]
+    current = _in_force(versions, on)
+    if version is not None:
+        versions = [v for v in versions if v.version == version]
+        if not versions:
+            raise NotFoundError("policy version", f"{code} v{version}")
+    return PolicyVersions(code=code, current_version=current, versions=versions)
+
+
+async def publish_policy(
+    pool: Pool, principal: Principal, code: str, publication: PolicyPublication, now: datetime
+) -> PolicyVersion:
+    """Store ``publication`` as the next version of ``code`` (version 1 for a new code)."""
+    if publication.code != code:
+        raise InvalidInputError.one("code", f"must be {code!r}, the code in the path")
+    if publication.effective_from < earliest_date_on_earth(now):
+        raise InvalidInputError.one("effective_from", "must not be in the past")
+    document = publication.document()
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute(q.LOCK_POLICY_CODE, code)
+        latest = await conn.fetchrow(q.SELECT_LATEST_POLICY_VERSION, code)
+        if latest is not None:
+            _check_follows(latest, publication)
+        version = 1 if latest is None else latest["version"] + 1
+        row = await conn.fetchrow(
+            q.INSERT_POLICY_VERSION,
+            code,
+            version,
+            publication.effective_from,
+            msgspec.json.encode(document).decode(),
+        )
+        assert row is not None  # INSERT ... RETURNING always returns the row
+        published = PolicyVersion(
+            id=row["id"],
+            code=code,
+            version=version,
+            effective_from=publication.effective_from,
+            published_at=row["published_at"],
+            document=document,
+        )
+        await audit.record(conn, principal, "publish", "policy", published.id, after=published)
+    return published
+
+
+def _check_follows(latest: asyncpg.Record, publication: PolicyPublication) -> None:
+    if publication.effective_from < latest["effective_from"]:
+        raise InvalidInputError.one(
+            "effective_from",
+            f"must not be before {latest['effective_from'].isoformat()}, "
+            f"when version {latest['version']} takes effect",
+        )
+    if publication.programme != latest["programme"]:
+        # Facilities link a code per programme: a code changing programme would silently
+        # move their beds under rules written for the other kind of bed.
+        raise InvalidInputError.one(
+            "programme", f"must stay {latest['programme']!r} as in version {latest['version']}"
+        )

@@ -1,0 +1,153 @@
+"""The pure rules of care recipients: normalised identifiers, dates, locations, patches."""
+
+from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any
+
+import msgspec
+import pytest
+
+from respite.recipients.model import (
+    CareRecipientPatch,
+    NewAssessment,
+    NewCareRecipient,
+    RecipientDetails,
+    apply_patch,
+    date_problem,
+    last4,
+    latest_date_on_earth,
+    normalise_national_id,
+)
+
+ELDER: dict[str, Any] = {"name": "王秀英", "sex": "female", "birth_date": "1941-03-08"}
+
+
+@pytest.mark.parametrize(
+    ("given", "normalised"),
+    [
+        ("11010519491231002X", "11010519491231002X"),
+        ("110105 19491231 002x", "11010519491231002X"),
+        ("110105-19491231-002x", "11010519491231002X"),
+        ("ab 12-34", "AB1234"),
+    ],
+)
+def test_national_ids_compare_normalised(given: str, normalised: str) -> None:
+    assert normalise_national_id(given) == normalised
+    assert last4(normalise_national_id(given)) == normalised[-4:]
+
+
+@pytest.mark.parametrize(
+    ("now", "latest"),
+    [
+        (datetime(2026, 1, 1, 9, 59, tzinfo=UTC), date(2026, 1, 1)),
+        (datetime(2026, 1, 1, 10, 0, tzinfo=UTC), date(2026, 1, 2)),
+        (datetime(2026, 1, 1, 23, 0, tzinfo=timezone(timedelta(hours=8))), date(2026, 1, 2)),
+    ],
+)
+def test_the_latest_date_on_earth_is_utc_plus_14(now: datetime, latest: date) -> None:
+    assert latest_date_on_earth(now) == latest
+
+
+@pytest.mark.parametrize(
+    ("day", "not_before", "problem"),
+    [
+        (date(2026, 1, 1), None, None),
+        (date(2026, 1, 2), None, "2026-01-02 is in the future"),
+        (date(1879, 12, 31), date(1880, 1, 1), "must not be before 1880-01-01"),
+        (date(1880, 1, 1), date(1880, 1, 1), None),
+    ],
+)
+def test_date_problem(day: date, not_before: date | None, problem: str | None) -> None:
+    assert date_problem(day, date(2026, 1, 1), not_before=not_before) == problem
+
+
+def decode(body: dict[str, Any], kind: type[Any] = NewCareRecipient) -> Any:
+    return msgspec.json.decode(msgspec.json.encode(body), type=kind)
+
+
+@pytest.mark.parametrize(
+    ("location", "message"),
+    [
+        # On creation a coordinate left out is null: that is the field named.
+        ({"home_lat": 31.2}, "^home_lon: give home_lat and home_lon together"),
+        ({"home_lon": 121.4}, "^home_lat: give"),
+        ({"home_lat": 31.2, "home_lon": None}, "^home_lon: give"),
+        ({"home_lat": None, "home_lon": 121.4}, "^home_lat: give"),
+    ],
+)
+def test_half_a_location_is_refused_naming_the_field(
+    location: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(msgspec.ValidationError, match=message):
+        decode({**ELDER, **location})
+
+
+@pytest.mark.parametrize(
+    ("patch", "message"),
+    [
+        ({}, "^give at least one field to change"),
+        # In a patch the coordinate given alone is named: the other one keeps its value.
+        ({"home_lat": 31.2}, "^home_lat: give"),
+        ({"home_lon": None}, "^home_lon: give"),
+        ({"home_lat": 31.2, "home_lon": None}, "^home_lon: give"),
+        ({"needs": ["oxygen", "oxygen"]}, "^needs: must not repeat"),
+        ({"name": " "}, "^name: must not be blank"),
+    ],
+)
+def test_invalid_patches(patch: dict[str, Any], message: str) -> None:
+    with pytest.raises(msgspec.ValidationError, match=message):
+        decode(patch, CareRecipientPatch)
+
+
+DETAILS = RecipientDetails(
+    name="王秀英",
+    sex="female",
+    birth_date=date(1941, 3, 8),
+    home_address="天平路",
+    home_lat=31.2,
+    home_lon=121.44,
+    living_situation="alone",
+    needs=["dementia"],
+    pressure_injury_stage=1,
+    emergency_contact_name="李明",
+)
+
+
+@pytest.mark.parametrize(
+    ("patch", "changed"),
+    [
+        ({"name": "王桂英"}, {"name": "王桂英"}),
+        ({"home_lat": None, "home_lon": None}, {"home_lat": None, "home_lon": None}),
+        ({"needs": ["wheelchair", "dementia"]}, {"needs": ["dementia", "wheelchair"]}),
+        ({"needs": []}, {"needs": []}),
+        ({"national_id": "310101195001010011"}, {}),
+        ({"emergency_contact_phone": None}, {}),
+    ],
+)
+def test_a_patch_changes_only_what_it_gives(patch: dict[str, Any], changed: dict[str, Any]) -> None:
+    after = apply_patch(DETAILS, decode(patch, CareRecipientPatch))
+    assert after == msgspec.structs.replace(DETAILS, **changed)
+
+
+ASSESSED = {"assessor": "A", "organisation": "O", "assessed_on": "2025-03-01"}
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"total": 60, "valid_until": "2025-02-28"}, "^valid_until: must not be before"),
+        ({"total": 60, "mobility": 3}, "^self_care: domain scores must be all given"),
+        ({}, "^total: give the four domain scores or total"),
+    ],
+)
+def test_invalid_assessments_name_their_field(body: dict[str, Any], message: str) -> None:
+    with pytest.raises(msgspec.ValidationError, match=message):
+        decode({**ASSESSED, **body}, NewAssessment)
+
+
+def test_an_assessment_defaults_to_the_default_policy() -> None:
+    form = decode({**ASSESSED, "total": 60}, NewAssessment)
+    assert (form.policy_code, form.valid_until, form.extension_approved) == (
+        "cn-respite",
+        None,
+        False,
+    )
