@@ -1,0 +1,160 @@
+"""HTTP routes of bookings: walk-ins at a facility's desk, the scoped list, and the life cycle."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, Router, get, post
+from litestar.params import HeaderParameter, JSONBody, PathParameter, QueryParameter
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+
+from respite import idempotency
+from respite.auth.guards import principal_of, requires
+from respite.booking import service
+from respite.booking.model import (
+    MAX_PAGE,
+    Booking,
+    BookingFilter,
+    BookingPage,
+    Cancellation,
+    Status,
+    WalkIn,
+)
+from respite.dto import Strict
+from respite.errors import InvalidInputError
+
+__all__ = ["BookingController", "WalkInController", "booking_router"]
+
+MAX_ID = 2**63 - 1
+PathId = Annotated[int, PathParameter(ge=1, le=MAX_ID)]
+EVERYONE = requires("family", "staff", "hospital", "admin")
+ON_SITE = requires("staff", "admin")
+DATE = {"format": "date"}
+IdempotencyHeader = Annotated[
+    str | None,
+    HeaderParameter(
+        name="Idempotency-Key",
+        description="Retry-safe key: the same key and body give the same result once",
+        required=False,
+    ),
+]
+
+
+class BookingController(Controller):
+    path = "/bookings"
+    tags = ["bookings"]
+
+    @get("/", guards=[EVERYONE])
+    async def list_bookings(
+        self,
+        request: Request[Any, Any, Any],
+        status: Annotated[Status | None, QueryParameter()] = None,
+        facility_id: Annotated[int | None, QueryParameter(ge=1, le=MAX_ID)] = None,
+        start: Annotated[str | None, QueryParameter(name="from", schema_extra=DATE)] = None,
+        end: Annotated[str | None, QueryParameter(name="to", schema_extra=DATE)] = None,
+        after: Annotated[int, QueryParameter(ge=0, le=MAX_ID)] = 0,
+        limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)] = 50,
+    ) -> BookingPage:
+        """Bookings the caller may see, oldest id first; ``from``/``to`` keep stays that
+        overlap ``[from, to)``. Pass ``next_after`` as ``after`` for the next page."""
+        since, until = _date("from", start), _date("to", end)
+        if since is not None and until is not None and until <= since:
+            raise InvalidInputError.one("to", "must be after from")
+        filters = BookingFilter(
+            status=status, facility_id=facility_id, start=since, end=until, after=after, limit=limit
+        )
+        return await service.list_bookings(request.app.state.pool, principal_of(request), filters)
+
+    @get("/{booking_id:int}", guards=[EVERYONE])
+    async def get_booking(self, request: Request[Any, Any, Any], booking_id: PathId) -> Booking:
+        return await service.get_booking(request.app.state.pool, principal_of(request), booking_id)
+
+    @post("/{booking_id:int}/check-in", guards=[ON_SITE], status_code=HTTP_200_OK)
+    async def check_in(self, request: Request[Any, Any, Any], booking_id: PathId) -> Booking:
+        """The elder has arrived: needs a confirmed booking whose stay includes today."""
+        return await service.check_in(request.app.state.pool, principal_of(request), booking_id)
+
+    @post("/{booking_id:int}/check-out", guards=[ON_SITE], status_code=HTTP_200_OK)
+    async def check_out(self, request: Request[Any, Any, Any], booking_id: PathId) -> Booking:
+        """The elder has left; leaving early frees the remaining nights at once."""
+        return await service.check_out(request.app.state.pool, principal_of(request), booking_id)
+
+    @post("/{booking_id:int}/no-show", guards=[ON_SITE], status_code=HTTP_200_OK)
+    async def no_show(self, request: Request[Any, Any, Any], booking_id: PathId) -> Booking:
+        """The elder did not come: from the first day of the stay; frees every night."""
+        return await service.mark_no_show(request.app.state.pool, principal_of(request), booking_id)
+
+    @post(
+        "/{booking_id:int}/cancel",
+        guards=[EVERYONE],
+        dto=Strict[Cancellation],
+        return_dto=None,
+        status_code=HTTP_200_OK,
+    )
+    async def cancel(
+        self,
+        request: Request[Any, Any, Any],
+        booking_id: PathId,
+        data: JSONBody[Cancellation],
+        idempotency_key: IdempotencyHeader = None,
+    ) -> Booking:
+        """Cancel before check-in; frees every night. Families cancel their own bookings."""
+        return await service.cancel(
+            request.app.state.pool,
+            principal_of(request),
+            booking_id,
+            data.reason,
+            idempotency_key=_key(idempotency_key),
+        )
+
+
+class WalkInController(Controller):
+    path = "/facilities/{facility_id:int}/walk-ins"
+    tags = ["bookings"]
+
+    @post(
+        "/",
+        guards=[ON_SITE],
+        dto=Strict[WalkIn],
+        return_dto=None,
+        status_code=HTTP_201_CREATED,
+    )
+    async def walk_in(
+        self,
+        request: Request[Any, Any, Any],
+        facility_id: PathId,
+        data: JSONBody[WalkIn],
+        idempotency_key: IdempotencyHeader = None,
+    ) -> Booking:
+        """Book an elder at the desk, with the same eligibility check as everyone else.
+
+        Staff of the facility (or an admin) may book despite a refusal by giving
+        ``override_reason``; it is stored and audited. ``check_in_now`` checks in at once.
+        """
+        return await service.walk_in(
+            request.app.state.pool,
+            principal_of(request),
+            facility_id,
+            data,
+            idempotency_key=_key(idempotency_key),
+        )
+
+
+def _key(header: str | None) -> str | None:
+    return None if header is None else idempotency.require_key(header)
+
+
+def _date(name: str, value: str | None) -> date | None:
+    # Parsed here rather than by Litestar, which would name the error after the Python
+    # parameter instead of the query parameter ("from" is a keyword in Python).
+    if value is None:
+        return None
+    try:
+        return msgspec.convert(value, date)
+    except msgspec.ValidationError:
+        raise InvalidInputError.one(name, "expected a date as YYYY-MM-DD") from None
+
+
+booking_router = Router(path="/v1", route_handlers=[BookingController, WalkInController])

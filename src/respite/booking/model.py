@@ -1,0 +1,237 @@
+"""Bookings: the life cycle as a pure function, and the Structs of requests and answers.
+
+Only the standard library and msgspec. The life cycle::
+
+    confirmed ──check_in──▶ checked_in ──check_out──▶ checked_out
+        │
+        ├──no_show──▶ no_show        (frees every night)
+        └──cancel───▶ cancelled      (frees every night)
+
+``today`` is always the facility's local calendar date, passed in: nothing here reads a clock.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Annotated, Literal, get_args
+
+from msgspec import Meta, Struct
+
+__all__ = [
+    "ACTIONS",
+    "MAX_DAYS_AHEAD",
+    "MAX_NIGHTS",
+    "MAX_PAGE",
+    "MIN_OVERRIDE_REASON",
+    "STATUSES",
+    "Action",
+    "Booking",
+    "BookingFilter",
+    "BookingPage",
+    "CancelReason",
+    "Cancellation",
+    "Id",
+    "IllegalTransition",
+    "NewBooking",
+    "Outcome",
+    "OverrideReason",
+    "Status",
+    "WalkIn",
+    "transition",
+]
+
+Status = Literal["confirmed", "checked_in", "checked_out", "cancelled", "no_show"]
+Action = Literal["check_in", "check_out", "no_show", "cancel"]
+STATUSES: tuple[Status, ...] = get_args(Status)
+ACTIONS: tuple[Action, ...] = get_args(Action)
+
+# Ids are PostgreSQL bigints: a larger number must be refused as input, not overflow the driver.
+Id = Annotated[int, Meta(ge=1, le=2**63 - 1)]
+# A stay claims one row per night: bound it so one request cannot write an unbounded ledger.
+MAX_NIGHTS = 366
+MAX_PAGE = 200
+# How far ahead a stay may start: the desk books for elders in front of it, and dates near the
+# end of the calendar would overflow the quota periods of the eligibility rules.
+MAX_DAYS_AHEAD = 366
+MIN_OVERRIDE_REASON = 10
+OverrideReason = Annotated[str, Meta(min_length=MIN_OVERRIDE_REASON, max_length=1000)]
+CancelReason = Annotated[str, Meta(min_length=1, max_length=500)]
+
+_ONE_NIGHT = timedelta(days=1)
+
+
+def _check_stay(check_in: date, check_out: date) -> None:
+    if check_out <= check_in:
+        raise ValueError("check_out: must be after check_in; a stay has at least one night")
+    if (check_out - check_in).days > MAX_NIGHTS:
+        raise ValueError(f"check_out: a stay is at most {MAX_NIGHTS} nights")
+
+
+class NewBooking(Struct, frozen=True, kw_only=True):
+    """What ``create_booking`` books; built by the walk-in route and by confirming a hold."""
+
+    care_recipient_id: int
+    bed_id: int
+    check_in: date
+    check_out: date
+    hold_id: str | None = None
+    override_reason: str | None = None
+
+    def __post_init__(self) -> None:
+        _check_stay(self.check_in, self.check_out)
+
+
+class WalkIn(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    care_recipient_id: Id
+    bed_id: Id
+    check_in: date
+    check_out: date
+    override_reason: OverrideReason | None = None
+    """Staff's written reason to book although the eligibility decision refuses."""
+    check_in_now: bool = False
+
+    def __post_init__(self) -> None:
+        _check_stay(self.check_in, self.check_out)
+        reason = self.override_reason
+        if reason is not None and len(reason.strip()) < MIN_OVERRIDE_REASON:
+            raise ValueError(f"override_reason: write at least {MIN_OVERRIDE_REASON} characters")
+
+
+class Cancellation(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    reason: CancelReason
+
+    def __post_init__(self) -> None:
+        if not self.reason.strip():
+            raise ValueError("reason: must not be blank")
+
+
+class BookingFilter(Struct, frozen=True, kw_only=True):
+    """A page of the bookings a principal may see; stays overlapping ``[start, end)``."""
+
+    status: Status | None = None
+    facility_id: int | None = None
+    start: date | None = None
+    end: date | None = None
+    after: int = 0
+    limit: int = 50
+
+
+class Booking(Struct, frozen=True, kw_only=True):
+    """A booking as its viewers see it: never the elder's identifiers."""
+
+    id: int
+    bed_id: int
+    bed_label: str
+    facility_id: int
+    care_recipient_id: int
+    check_in: date
+    check_out: date
+    nights: int
+    status: Status
+    nightly_price: int
+    """Minor units of ``currency`` (fen for CNY)."""
+    total_price: int
+    currency: str
+    policy_code: str | None
+    policy_version: int | None
+    override_reason: str | None
+    hold_id: str | None
+    hospital_id: int | None
+    booked_by: int
+    created_at: datetime
+    updated_at: datetime
+    checked_in_at: datetime | None
+    checked_out_at: datetime | None
+    cancelled_at: datetime | None
+    cancel_reason: str | None
+
+
+class BookingPage(Struct, frozen=True, kw_only=True):
+    items: list[Booking]
+    next_after: int | None
+    """Pass as ``after`` for the next page; null on the last page."""
+
+
+class Outcome(Struct, frozen=True, kw_only=True):
+    """Where a legal transition leads; nights ``[free_from, free_until)`` are released."""
+
+    status: Status
+    check_out: date
+    free_from: date | None = None
+    free_until: date | None = None
+
+    @property
+    def nights_freed(self) -> int:
+        if self.free_from is None or self.free_until is None:
+            return 0
+        return (self.free_until - self.free_from).days
+
+
+class IllegalTransition(Exception):
+    def __init__(self, current_status: Status, action: Action, why: str) -> None:
+        super().__init__(why)
+        self.current_status = current_status
+        self.action = action
+        self.why = why
+
+
+def transition(
+    status: Status, action: Action, today: date, check_in: date, check_out: date
+) -> Outcome:
+    """The next state of a booking of stay ``[check_in, check_out)`` on the facility's ``today``.
+
+    Raises IllegalTransition naming the current status and why the action is refused.
+    """
+    if action == "check_out":
+        return _check_out(status, today, check_in, check_out)
+    if status != "confirmed":
+        raise IllegalTransition(
+            status, action, f"{_verb(action)} needs a confirmed booking; this one is {status}"
+        )
+    if action == "check_in":
+        if today < check_in:
+            raise IllegalTransition(
+                status, action, f"the stay starts on {check_in}; today is {today}"
+            )
+        if today >= check_out:
+            raise IllegalTransition(
+                status, action, f"the stay ended on {check_out}; today is {today}"
+            )
+        return Outcome(status="checked_in", check_out=check_out)
+    if action == "no_show":
+        if today < check_in:
+            raise IllegalTransition(
+                status, action, f"the stay starts on {check_in}; no-show only from that day"
+            )
+        return Outcome(
+            status="no_show", check_out=check_out, free_from=check_in, free_until=check_out
+        )
+    return Outcome(
+        status="cancelled", check_out=check_out, free_from=check_in, free_until=check_out
+    )
+
+
+def _check_out(status: Status, today: date, check_in: date, check_out: date) -> Outcome:
+    if status != "checked_in":
+        raise IllegalTransition(
+            status, "check_out", f"check-out needs a checked-in booking; this one is {status}"
+        )
+    if today >= check_out:
+        return Outcome(status="checked_out", check_out=check_out)
+    # Leaving early frees the remaining nights at once; the night just begun (or, on the day
+    # of arrival, the first night) stays booked, because a stay never has zero nights.
+    new_check_out = max(today, check_in + _ONE_NIGHT)
+    if new_check_out >= check_out:
+        return Outcome(status="checked_out", check_out=check_out)
+    return Outcome(
+        status="checked_out",
+        check_out=new_check_out,
+        free_from=new_check_out,
+        free_until=check_out,
+    )
+
+
+def _verb(action: Action) -> str:
+    return {"check_in": "check-in", "check_out": "check-out", "no_show": "no-show"}.get(
+        action, action
+    )

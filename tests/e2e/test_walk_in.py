@@ -1,0 +1,408 @@
+"""Walk-ins at a facility's desk: the same eligibility check as everyone else, an override that
+is staff's to write and is audited, and a bed that only one racer gets."""
+
+import asyncio
+from datetime import date, timedelta
+from typing import Any
+
+import httpx
+import msgspec
+import pytest
+
+from respite.booking import service as booking_service
+from tests import builders
+from tests.conftest import MakeToken
+
+TODAY = date.today()  # the builders' assessments are valid around the real date
+PRICE = 28000
+OVERRIDE = "family in crisis; assessor visit booked for Monday"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.today = TODAY
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    clock = Clock()
+    monkeypatch.setattr(booking_service, "today_at", lambda _tz: clock.today)
+    return clock
+
+
+class Desk(msgspec.Struct):
+    facility: int
+    bed: int
+    recipient: int
+    headers: dict[str, str]
+
+
+@pytest.fixture
+async def desk(db: Any, make_token: MakeToken, clock: Clock) -> Desk:
+    facility = await builders.facility(db)
+    bed = await builders.bed(db, facility, price=PRICE, label="3F-12")
+    recipient = await builders.recipient(db, facility_id=facility, level=2)
+    _, headers = await make_token("staff", facility_id=facility)
+    return Desk(facility, bed, recipient, headers)
+
+
+def body(desk: Desk, start: int = 0, nights: int = 3, **extra: Any) -> dict[str, Any]:
+    return {
+        "care_recipient_id": desk.recipient,
+        "bed_id": desk.bed,
+        "check_in": (TODAY + timedelta(start)).isoformat(),
+        "check_out": (TODAY + timedelta(start + nights)).isoformat(),
+        **extra,
+    }
+
+
+def url(facility: int) -> str:
+    return f"/v1/facilities/{facility}/walk-ins"
+
+
+async def counts(db: Any) -> tuple[int, int, int]:
+    return (
+        await db.fetchval("SELECT count(*) FROM bookings"),
+        await db.fetchval("SELECT count(*) FROM bed_nights"),
+        await db.fetchval("SELECT count(*) FROM audit_log WHERE entity = 'booking'"),
+    )
+
+
+async def audits(db: Any, booking: int) -> list[dict[str, Any]]:
+    rows = await db.fetch(
+        "SELECT principal_id, role, action, facility_id, before, after, at FROM audit_log"
+        " WHERE entity = 'booking' AND entity_id = $1 ORDER BY id",
+        str(booking),
+    )
+    return [dict(r) for r in rows]
+
+
+async def test_an_eligible_walk_in_is_booked_and_audited(
+    client: httpx.AsyncClient, db: Any, desk: Desk
+) -> None:
+    response = await client.post(url(desk.facility), json=body(desk), headers=desk.headers)
+    assert response.status_code == 201, response.text
+    booking = response.json()
+    assert booking["status"] == "confirmed"
+    assert (booking["bed_id"], booking["bed_label"]) == (desk.bed, "3F-12")
+    assert (booking["facility_id"], booking["care_recipient_id"]) == (desk.facility, desk.recipient)
+    assert booking["nights"] == 3
+    assert (booking["nightly_price"], booking["total_price"]) == (PRICE, 3 * PRICE)
+    assert booking["currency"] == "CNY"
+    assert (booking["policy_code"], booking["policy_version"]) == ("cn-respite", 1)
+    assert booking["override_reason"] is None
+    assert "national_id" not in response.text
+
+    nights = await db.fetch(
+        "SELECT night, booking_id FROM bed_nights WHERE bed_id = $1 ORDER BY night", desk.bed
+    )
+    assert [r["night"] for r in nights] == [TODAY + timedelta(k) for k in range(3)]
+    assert {r["booking_id"] for r in nights} == {booking["id"]}
+    stored = await db.fetchrow(
+        "SELECT decision, booked_by FROM bookings WHERE id = $1", booking["id"]
+    )
+    assert stored["decision"]["eligible"] is True
+
+    [entry] = await audits(db, booking["id"])
+    assert (entry["action"], entry["role"], entry["facility_id"]) == (
+        "create",
+        "staff",
+        desk.facility,
+    )
+    assert entry["principal_id"] == stored["booked_by"]
+    assert entry["before"] is None
+    assert entry["after"]["status"] == "confirmed" and entry["after"]["eligible"] is True
+    assert entry["after"]["check_in"] == TODAY.isoformat()
+
+
+async def test_a_refused_walk_in_is_422_with_every_reason_and_writes_nothing(
+    client: httpx.AsyncClient, db: Any, desk: Desk
+) -> None:
+    # Level 0 is not eligible, and 40 nights break the 30-night limit: two grounds at once.
+    intact = await builders.recipient(db, facility_id=desk.facility, level=0)
+    before = await counts(db)
+    response = await client.post(
+        url(desk.facility),
+        json={**body(desk, nights=40), "care_recipient_id": intact},
+        headers=desk.headers,
+    )
+    assert response.status_code == 422, response.text
+    problem = response.json()
+    assert problem["type"] == "/problems/not-eligible"
+    assert problem["title"] == "Not eligible for this bed"
+    assert set(problem["refused"]) == {"level_not_eligible", "stay_exceeds_consecutive_limit"}
+    refused = [r for r in problem["reasons"] if not r["ok"]]
+    assert {r["code"] for r in refused} == set(problem["refused"])
+    assert all(r["message_en"] and r["message_zh"] for r in problem["reasons"])
+    assert "level_not_eligible" in problem["detail"]
+    assert await counts(db) == before
+
+
+@pytest.mark.parametrize("role", ["staff", "admin"])
+async def test_staff_or_admin_override_a_refusal_with_a_stored_audited_reason(
+    client: httpx.AsyncClient, db: Any, make_token: MakeToken, desk: Desk, role: str
+) -> None:
+    intact = await builders.recipient(db, facility_id=desk.facility, level=0)
+    _, headers = await make_token(role, facility_id=desk.facility if role == "staff" else None)
+    response = await client.post(
+        url(desk.facility),
+        json={**body(desk), "care_recipient_id": intact, "override_reason": OVERRIDE},
+        headers=headers,
+    )
+    assert response.status_code == 201, response.text
+    booking = response.json()
+    assert booking["override_reason"] == OVERRIDE
+    stored = await db.fetchrow(
+        "SELECT override_reason, decision FROM bookings WHERE id = $1", booking["id"]
+    )
+    assert stored["override_reason"] == OVERRIDE
+    assert stored["decision"]["eligible"] is False
+    [entry] = await audits(db, booking["id"])
+    assert entry["role"] == role
+    assert entry["after"]["override_reason"] == OVERRIDE
+    assert entry["after"]["eligible"] is False
+    assert entry["after"]["refused"] == ["level_not_eligible"]
+
+
+async def test_an_override_reason_is_not_stored_when_nothing_was_refused(
+    client: httpx.AsyncClient, db: Any, desk: Desk
+) -> None:
+    response = await client.post(
+        url(desk.facility), json=body(desk, override_reason=OVERRIDE), headers=desk.headers
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["override_reason"] is None
+    assert await db.fetchval("SELECT override_reason FROM bookings") is None
+
+
+@pytest.mark.parametrize("role", ["family", "hospital"])
+async def test_families_and_hospitals_cannot_take_walk_ins_or_override(
+    client: httpx.AsyncClient, db: Any, make_token: MakeToken, desk: Desk, role: str
+) -> None:
+    hospital = await builders.hospital(db) if role == "hospital" else None
+    _, headers = await make_token(role, hospital_id=hospital)
+    before = await counts(db)
+    response = await client.post(
+        url(desk.facility), json=body(desk, override_reason=OVERRIDE), headers=headers
+    )
+    assert response.status_code == 403, response.text
+    assert response.json()["type"] == "/problems/forbidden"
+    assert await counts(db) == before
+
+
+async def test_check_in_now_books_and_checks_in_in_one_go(
+    client: httpx.AsyncClient, db: Any, desk: Desk
+) -> None:
+    response = await client.post(
+        url(desk.facility), json=body(desk, check_in_now=True), headers=desk.headers
+    )
+    assert response.status_code == 201, response.text
+    booking = response.json()
+    assert booking["status"] == "checked_in" and booking["checked_in_at"] is not None
+    entries = await audits(db, booking["id"])
+    assert [e["action"] for e in entries] == ["create", "check_in"]
+    assert entries[1]["before"]["status"] == "confirmed"
+    assert entries[1]["after"]["status"] == "checked_in"
+
+
+async def test_check_in_now_needs_a_stay_that_includes_today(
+    client: httpx.AsyncClient, db: Any, desk: Desk
+) -> None:
+    before = await counts(db)
+    response = await client.post(
+        url(desk.facility), json=body(desk, start=2, check_in_now=True), headers=desk.headers
+    )
+    assert response.status_code == 422, response.text
+    assert [e["field"] for e in response.json()["errors"]] == ["check_in_now"]
+    assert await counts(db) == before
+
+
+async def test_another_facilitys_desk_bed_or_elder_is_404(
+    client: httpx.AsyncClient, db: Any, make_token: MakeToken, desk: Desk
+) -> None:
+    other = await builders.facility(db)
+    other_bed = await builders.bed(db, other)
+    family_elder = await builders.recipient(db)  # a family's, never booked here
+    _, other_staff = await make_token("staff", facility_id=other)
+    before = await counts(db)
+    cases = [
+        (url(desk.facility), body(desk), other_staff, "facility"),
+        (url(other), body(desk), desk.headers, "facility"),
+        (url(desk.facility), {**body(desk), "bed_id": other_bed}, desk.headers, "bed"),
+        (url(desk.facility), {**body(desk), "bed_id": 10**12}, desk.headers, "bed"),
+        (
+            url(desk.facility),
+            {**body(desk), "care_recipient_id": family_elder},
+            desk.headers,
+            "care recipient",
+        ),
+        (
+            url(desk.facility),
+            {**body(desk), "care_recipient_id": 10**12},
+            desk.headers,
+            "care recipient",
+        ),
+        (url(10**12), body(desk), desk.headers, "facility"),
+    ]
+    for path, payload, headers, entity in cases:
+        response = await client.post(path, json=payload, headers=headers)
+        assert response.status_code == 404, (path, payload, response.text)
+        assert response.json()["entity"] == entity
+    assert await counts(db) == before
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"bed_id": "1"}, "bed_id"),
+        ({"bed_id": 2**63}, "bed_id"),
+        ({"care_recipient_id": 0}, "care_recipient_id"),
+        ({"check_in": "tomorrow"}, "check_in"),
+        ({"check_out": (TODAY - timedelta(1)).isoformat()}, "check_out"),
+        ({"check_out": (TODAY + timedelta(400)).isoformat()}, "check_out"),
+        ({"check_in": "9999-12-30", "check_out": "9999-12-31"}, "check_in"),
+        (
+            {
+                "check_in": (TODAY + timedelta(367)).isoformat(),
+                "check_out": (TODAY + timedelta(368)).isoformat(),
+            },
+            "check_in",
+        ),
+        ({"override_reason": "because"}, "override_reason"),
+        ({"override_reason": 12345678901}, "override_reason"),
+        ({"check_in_now": "yes"}, "check_in_now"),
+        ({"surprise": True}, "surprise"),
+    ],
+)
+async def test_bad_walk_in_bodies_name_the_field_and_write_nothing(
+    client: httpx.AsyncClient, db: Any, desk: Desk, change: dict[str, Any], field: str
+) -> None:
+    before = await counts(db)
+    response = await client.post(
+        url(desk.facility), json={**body(desk), **change}, headers=desk.headers
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["type"] == "/problems/invalid-input"
+    assert [e["field"] for e in response.json()["errors"]] == [field]
+    assert await counts(db) == before
+
+
+@pytest.mark.parametrize("facility", ["abc", str(2**63), "-1", "0"])
+async def test_a_bad_facility_id_in_the_path_is_a_4xx(
+    client: httpx.AsyncClient, desk: Desk, facility: str
+) -> None:
+    response = await client.post(
+        f"/v1/facilities/{facility}/walk-ins", json=body(desk), headers=desk.headers
+    )
+    assert 400 <= response.status_code < 500, response.text
+
+
+async def test_a_taken_night_is_409_naming_the_booking_or_block(
+    client: httpx.AsyncClient, db: Any, desk: Desk
+) -> None:
+    held = await builders.booking(db, desk.bed, TODAY + timedelta(2), TODAY + timedelta(4))
+    other_bed = await builders.bed(db, desk.facility)
+    block = await builders.block(db, other_bed, TODAY, TODAY + timedelta(1))
+    before = await counts(db)
+
+    taken = await client.post(url(desk.facility), json=body(desk), headers=desk.headers)
+    assert taken.status_code == 409, taken.text
+    problem = taken.json()
+    assert problem["conflicting_booking"] == held and problem["conflicting_block"] is None
+    assert problem["night"] == (TODAY + timedelta(2)).isoformat()
+
+    blocked = await client.post(
+        url(desk.facility), json={**body(desk), "bed_id": other_bed}, headers=desk.headers
+    )
+    assert blocked.status_code == 409, blocked.text
+    assert blocked.json()["conflicting_block"] == block
+    assert blocked.json()["conflicting_booking"] is None
+    assert await counts(db) == before
+
+
+async def test_two_overlapping_walk_ins_at_once_one_wins(
+    client: httpx.AsyncClient, db: Any, desk: Desk
+) -> None:
+    second = await builders.recipient(db, facility_id=desk.facility, level=3)
+    responses = await asyncio.gather(
+        client.post(url(desk.facility), json=body(desk, 0, 4), headers=desk.headers),
+        client.post(
+            url(desk.facility),
+            json={**body(desk, 2, 4), "care_recipient_id": second},
+            headers=desk.headers,
+        ),
+    )
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [201, 409], [r.text for r in responses]
+    winner = next(r.json() for r in responses if r.status_code == 201)
+    loser = next(r.json() for r in responses if r.status_code == 409)
+    assert loser["conflicting_booking"] == winner["id"]
+    assert await db.fetchval("SELECT count(*) FROM bookings") == 1
+    owners = await db.fetch(
+        "SELECT DISTINCT booking_id FROM bed_nights WHERE bed_id = $1", desk.bed
+    )
+    assert [r["booking_id"] for r in owners] == [winner["id"]]
+
+
+async def test_many_racers_for_one_bed_leave_no_shared_night_and_no_5xx(
+    client: httpx.AsyncClient, db: Any, desk: Desk
+) -> None:
+    elders = [await builders.recipient(db, facility_id=desk.facility) for _ in range(10)]
+    # Stays of three nights starting on consecutive days: each overlaps its neighbours.
+    responses = await asyncio.gather(
+        *(
+            client.post(
+                url(desk.facility),
+                json={**body(desk, start, 3), "care_recipient_id": elder},
+                headers=desk.headers,
+            )
+            for start, elder in enumerate(elders)
+        )
+    )
+    assert {r.status_code for r in responses} <= {201, 409}, [r.text for r in responses]
+    won = [r.json() for r in responses if r.status_code == 201]
+    assert won
+    nights = [
+        date.fromisoformat(b["check_in"]) + timedelta(k) for b in won for k in range(b["nights"])
+    ]
+    assert len(nights) == len(set(nights)), "two bookings share a night"
+    assert await db.fetchval("SELECT count(*) FROM bed_nights") == len(nights)
+    assert await db.fetchval("SELECT count(*) FROM bookings") == len(won)
+
+
+async def test_two_walk_ins_of_one_elder_at_once_cannot_both_break_the_night_limit(
+    client: httpx.AsyncClient, db: Any, desk: Desk
+) -> None:
+    # Twenty nights each, back to back on two beds: either alone is fine, together they make
+    # a run of 40 consecutive nights against the policy's limit of 30.
+    other_bed = await builders.bed(db, desk.facility)
+    responses = await asyncio.gather(
+        client.post(url(desk.facility), json=body(desk, 0, 20), headers=desk.headers),
+        client.post(
+            url(desk.facility),
+            json={**body(desk, 20, 20), "bed_id": other_bed},
+            headers=desk.headers,
+        ),
+    )
+    assert sorted(r.status_code for r in responses) == [201, 422], [r.text for r in responses]
+    refused = next(r.json() for r in responses if r.status_code == 422)
+    assert refused["refused"] == ["stay_exceeds_consecutive_limit"]
+    assert await db.fetchval("SELECT count(*) FROM bookings") == 1
+
+
+async def test_a_retried_walk_in_with_its_idempotency_key_books_once(
+    client: httpx.AsyncClient, db: Any, desk: Desk
+) -> None:
+    headers = {**desk.headers, "Idempotency-Key": "desk-7f3a"}
+    first, second = await asyncio.gather(
+        client.post(url(desk.facility), json=body(desk), headers=headers),
+        client.post(url(desk.facility), json=body(desk), headers=headers),
+    )
+    assert (first.status_code, second.status_code) == (201, 201), (first.text, second.text)
+    assert first.json() == second.json()
+    assert await counts(db) == (1, 3, 1)
+
+    reused = await client.post(url(desk.facility), json=body(desk, start=5), headers=headers)
+    assert reused.status_code == 422, reused.text
+    assert [e["field"] for e in reused.json()["errors"]] == ["Idempotency-Key"]
+    assert await counts(db) == (1, 3, 1)
