@@ -1,0 +1,268 @@
+"""HTTP routes of facilities, beds, blocks, bed imports and the occupancy board.
+
+Staff and admins only. Staff reach their own facility and its beds and blocks; anything of
+another facility answers 404, like an id that does not exist.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import date
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Router, delete, get, patch, post
+from litestar.exceptions import HTTPException
+from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
+from litestar.status_codes import (
+    HTTP_200_OK,
+    HTTP_201_CREATED,
+    HTTP_204_NO_CONTENT,
+    HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+)
+
+from respite.auth import principal_of, requires
+from respite.dto import Strict
+from respite.eligibility import Capability, Programme
+from respite.inventory import blocks, board, importing, service
+from respite.inventory.model import (
+    MAX_PAGE,
+    Bed,
+    BedChanges,
+    BedFilter,
+    BedPage,
+    Block,
+    BlockChanges,
+    BlockFilter,
+    BlockPage,
+    Facility,
+    FacilityChanges,
+    FacilityPage,
+    NewBed,
+    NewBlock,
+    NewFacility,
+)
+
+__all__ = ["BedController", "BlockController", "FacilityController", "inventory_router"]
+
+MAX_ID = 2**63 - 1
+PathId = Annotated[int, PathParameter(ge=1, le=MAX_ID)]
+After = Annotated[int, QueryParameter(ge=0, le=MAX_ID, description="next_after of the last page")]
+Limit = Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)]
+CSV_MEDIA_TYPE = "text/csv"
+
+
+def _csv_body_check(request: Request[Any, Any, Any]) -> None:
+    media_type, options = request.content_type
+    charset = options.get("charset", "utf-8").lower()
+    if media_type != CSV_MEDIA_TYPE or charset not in ("utf-8", "utf8"):
+        raise HTTPException(
+            status_code=HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+            detail="send the file as 'Content-Type: text/csv' (UTF-8)",
+        )
+
+
+class FacilityController(Controller):
+    path = "/v1/facilities"
+    tags = ["inventory"]
+    guards = [requires("staff", "admin")]
+
+    @post(
+        "/",
+        dto=Strict[NewFacility],
+        return_dto=None,
+        status_code=HTTP_201_CREATED,
+        guards=[requires("admin")],
+    )
+    async def create_facility(
+        self, request: Request[Any, Any, Any], data: JSONBody[NewFacility]
+    ) -> Facility:
+        """Create a facility (admin). Policy codes must name stored policies."""
+        return await service.create_facility(request.app.state.pool, principal_of(request), data)
+
+    @get("/")
+    async def list_facilities(
+        self,
+        request: Request[Any, Any, Any],
+        active: FromQuery[bool | None] = None,
+        after: After = 0,
+        limit: Limit = 100,
+    ) -> FacilityPage:
+        """Every facility (admin), or the caller's own (staff)."""
+        return await service.list_facilities(
+            request.app.state.pool, principal_of(request), active=active, after=after, limit=limit
+        )
+
+    @get("/{facility_id:int}")
+    async def get_facility(self, request: Request[Any, Any, Any], facility_id: PathId) -> Facility:
+        return await service.get_facility(
+            request.app.state.pool, principal_of(request), facility_id
+        )
+
+    @patch("/{facility_id:int}", dto=Strict[FacilityChanges], return_dto=None)
+    async def update_facility(
+        self, request: Request[Any, Any, Any], facility_id: PathId, data: JSONBody[FacilityChanges]
+    ) -> Facility:
+        """Change the fields given. Staff may change only ``phone`` and ``service_radius_m``."""
+        return await service.update_facility(
+            request.app.state.pool, principal_of(request), facility_id, data
+        )
+
+    @post(
+        "/{facility_id:int}/beds", dto=Strict[NewBed], return_dto=None, status_code=HTTP_201_CREATED
+    )
+    async def create_bed(
+        self, request: Request[Any, Any, Any], facility_id: PathId, data: JSONBody[NewBed]
+    ) -> Bed:
+        """Create a bed; its label must be new in the facility (409 otherwise)."""
+        return await service.create_bed(
+            request.app.state.pool, principal_of(request), facility_id, data
+        )
+
+    @get("/{facility_id:int}/beds")
+    async def list_beds(
+        self,
+        request: Request[Any, Any, Any],
+        facility_id: PathId,
+        kind: FromQuery[Programme | None] = None,
+        capability: FromQuery[list[Capability] | None] = None,
+        active: FromQuery[bool | None] = None,
+        include_retired: FromQuery[bool] = False,
+        after: After = 0,
+        limit: Limit = 200,
+    ) -> BedPage:
+        """Beds by id; ``capability`` may repeat: beds having every one of them."""
+        beds = BedFilter(
+            kind=kind,
+            capabilities=capability or [],
+            active=active,
+            include_retired=include_retired,
+            after=after,
+            limit=limit,
+        )
+        return await service.list_beds(
+            request.app.state.pool, principal_of(request), facility_id, beds
+        )
+
+    @post(
+        "/{facility_id:int}/beds/import",
+        status_code=HTTP_200_OK,
+        request_max_body_size=importing.MAX_IMPORT_BYTES,
+    )
+    async def import_beds(
+        self, request: Request[Any, Any, Any], facility_id: PathId
+    ) -> importing.ImportResult:
+        """Create or update beds from a CSV body (``text/csv``, UTF-8, at most 2 MiB): a header
+        line ``label,kind,sex_rule,nightly_price`` and optionally ``capabilities`` (codes
+        separated by ``;``), ``pressure_care_stage``, ``active``; labels identify beds.
+
+        All rows or none: a bad file answers 422 with ``errors: [{line, column, message}]``.
+        """
+        principal = principal_of(request)
+        service.own_facility(principal, facility_id)
+        _csv_body_check(request)
+        data = await request.body()
+        return await importing.import_beds(request.app.state.pool, principal, facility_id, data)
+
+    @get("/{facility_id:int}/blocks")
+    async def list_blocks(
+        self,
+        request: Request[Any, Any, Any],
+        facility_id: PathId,
+        bed_id: Annotated[int | None, QueryParameter(ge=1, le=MAX_ID)] = None,
+        start: FromQuery[date | None] = None,
+        end: FromQuery[date | None] = None,
+        include_lifted: FromQuery[bool] = False,
+        after: After = 0,
+        limit: Limit = 200,
+    ) -> BlockPage:
+        """Blocks by id; ``start``/``end`` keep those covering a night of ``[start, end)``."""
+        filters = BlockFilter(
+            bed_id=bed_id,
+            start=start,
+            end=end,
+            include_lifted=include_lifted,
+            after=after,
+            limit=limit,
+        )
+        return await blocks.list_blocks(
+            request.app.state.pool, principal_of(request), facility_id, filters
+        )
+
+    @get("/{facility_id:int}/board")
+    async def occupancy_board(
+        self,
+        request: Request[Any, Any, Any],
+        facility_id: PathId,
+        start: FromQuery[date],
+        end: FromQuery[date],
+        kind: FromQuery[Programme | None] = None,
+    ) -> board.Board:
+        """Every bed × night of ``[start, end)`` (at most 92 nights) with per-night totals.
+
+        ``holds_unknown`` is true when the live holds could not be read from Redis: the board
+        then shows what PostgreSQL knows, and held nights show as free.
+        """
+        state = request.app.state
+        query = board.BoardQuery(facility_id=facility_id, start=start, end=end, kind=kind)
+        return await board.occupancy_board(
+            state.pool, state.redis, principal_of(request), query, time.time()
+        )
+
+
+class BedController(Controller):
+    path = "/v1/beds"
+    tags = ["inventory"]
+    guards = [requires("staff", "admin")]
+
+    @get("/{bed_id:int}")
+    async def get_bed(self, request: Request[Any, Any, Any], bed_id: PathId) -> Bed:
+        return await service.get_bed(request.app.state.pool, principal_of(request), bed_id)
+
+    @patch("/{bed_id:int}", dto=Strict[BedChanges], return_dto=None)
+    async def update_bed(
+        self, request: Request[Any, Any, Any], bed_id: PathId, data: JSONBody[BedChanges]
+    ) -> Bed:
+        """Change the fields given; a retired bed no longer changes (409)."""
+        return await service.update_bed(request.app.state.pool, principal_of(request), bed_id, data)
+
+    @post("/{bed_id:int}/retire", status_code=HTTP_200_OK)
+    async def retire_bed(self, request: Request[Any, Any, Any], bed_id: PathId) -> Bed:
+        """Take the bed out of use for good (409 while a booking still claims a night of it)."""
+        return await service.retire_bed(request.app.state.pool, principal_of(request), bed_id)
+
+    @post(
+        "/{bed_id:int}/blocks", dto=Strict[NewBlock], return_dto=None, status_code=HTTP_201_CREATED
+    )
+    async def create_block(
+        self, request: Request[Any, Any, Any], bed_id: PathId, data: JSONBody[NewBlock]
+    ) -> Block:
+        """Block the nights ``[check_in, check_out)``; 409 naming the booking or block that
+        already claims one of them."""
+        return await blocks.create_block(
+            request.app.state.pool, principal_of(request), bed_id, data
+        )
+
+
+class BlockController(Controller):
+    path = "/v1/blocks"
+    tags = ["inventory"]
+    guards = [requires("staff", "admin")]
+
+    @patch("/{block_id:int}", dto=Strict[BlockChanges], return_dto=None)
+    async def update_block(
+        self, request: Request[Any, Any, Any], block_id: PathId, data: JSONBody[BlockChanges]
+    ) -> Block:
+        """Shorten, lengthen, or change the reason or note of a block."""
+        return await blocks.update_block(
+            request.app.state.pool, principal_of(request), block_id, data
+        )
+
+    @delete("/{block_id:int}", status_code=HTTP_204_NO_CONTENT)
+    async def lift_block(self, request: Request[Any, Any, Any], block_id: PathId) -> None:
+        """Lift the block: its nights are free again. Lifting it again changes nothing."""
+        await blocks.lift_block(request.app.state.pool, principal_of(request), block_id)
+
+
+inventory_router = Router(
+    path="/", route_handlers=[FacilityController, BedController, BlockController]
+)

@@ -1,0 +1,181 @@
+"""Use cases of blocks: take a bed out of service for some nights, change or lift the block.
+
+A block claims its nights in the per-night ledger (``respite.nights``) exactly like a booking,
+so the ledger's primary key refuses a block and a booking on the same night whoever commits
+first; no lock on the bed is needed for that. A refused night becomes a 409 naming the booking
+or block that holds it.
+"""
+
+from __future__ import annotations
+
+import asyncpg
+
+from respite import audit
+from respite.auth.model import Principal
+from respite.db import Conn, Pool
+from respite.errors import ConflictError, InvalidInputError, NotFoundError
+from respite.inventory import queries as q
+from respite.inventory.model import (
+    Block,
+    BlockChanges,
+    BlockFilter,
+    BlockPage,
+    NewBlock,
+    NightRange,
+    block_terms_problem,
+    changed_terms,
+    next_after,
+    nights_outside,
+)
+from respite.inventory.service import (
+    bed_from_row,
+    check_facility_exists,
+    facility_scope,
+    own_facility,
+)
+from respite.nights import Claim, NightTaken, claim_nights, free_nights
+
+__all__ = ["create_block", "lift_block", "list_blocks", "night_taken", "update_block"]
+
+
+def _block(row: asyncpg.Record | None) -> Block:
+    assert row is not None, "the statement returns the row it wrote"
+    return Block(**dict(row))
+
+
+def night_taken(bed_id: int, claim: Claim) -> ConflictError:
+    """The 409 for a night that a booking or another block already claims."""
+    night = claim.night.isoformat()
+    if claim.booking_id is not None:
+        return ConflictError(
+            f"bed {bed_id} is booked on the night of {night} (booking {claim.booking_id})",
+            conflicting_booking=claim.booking_id,
+            night=night,
+        )
+    return ConflictError(
+        f"bed {bed_id} is already blocked on the night of {night} (block {claim.block_id})",
+        conflicting_block=claim.block_id,
+        night=night,
+    )
+
+
+async def _claim(conn: Conn, bed_id: int, nights: NightRange, block_id: int) -> None:
+    try:
+        await claim_nights(conn, bed_id, nights.start, nights.end, block_id=block_id)
+    except NightTaken as taken:
+        # Raising out of the transaction rolls back the nights claimed before the refusal.
+        raise night_taken(bed_id, taken.claim) from None
+
+
+async def create_block(pool: Pool, principal: Principal, bed_id: int, new: NewBlock) -> Block:
+    async with pool.acquire() as conn, conn.transaction():
+        row = await conn.fetchrow(q.SELECT_BED, bed_id, facility_scope(principal))
+        if row is None:
+            raise NotFoundError("bed", bed_id)
+        bed = bed_from_row(row)
+        if bed.retired_at is not None:
+            raise ConflictError(f"bed {bed_id} is retired", bed=bed_id)
+        block = _block(
+            await conn.fetchrow(
+                q.INSERT_BLOCK,
+                bed_id,
+                bed.facility_id,
+                new.check_in,
+                new.check_out,
+                new.reason,
+                new.note,
+                principal.id,
+            )
+        )
+        await _claim(conn, bed_id, NightRange(new.check_in, new.check_out), block.id)
+        await audit.record(
+            conn, principal, "create", "block", block.id, facility_id=bed.facility_id, after=block
+        )
+        return block
+
+
+async def _locked_block(conn: Conn, principal: Principal, block_id: int) -> Block:
+    row = await conn.fetchrow(q.SELECT_BLOCK_FOR_UPDATE, block_id, facility_scope(principal))
+    if row is None:
+        raise NotFoundError("block", block_id)
+    return _block(row)
+
+
+async def update_block(
+    pool: Pool, principal: Principal, block_id: int, changes: BlockChanges
+) -> Block:
+    """Shorten (frees the nights no longer covered), lengthen (claims the added nights), or
+    change the reason or note of a block that has not been lifted."""
+    async with pool.acquire() as conn, conn.transaction():
+        block = await _locked_block(conn, principal, block_id)
+        if block.lifted_at is not None:
+            raise ConflictError(f"block {block_id} was lifted and can no longer change")
+        terms = changed_terms(block, changes)
+        problem = block_terms_problem(terms)
+        if problem is not None:
+            raise InvalidInputError.one(problem.field, problem.message)
+        if terms == block.terms:
+            return block
+        old = NightRange(block.check_in, block.check_out)
+        new = NightRange(terms.check_in, terms.check_out)
+        for run in nights_outside(old, new):
+            await free_nights(conn, block.bed_id, run.start, run.end, block_id=block_id)
+        for run in nights_outside(new, old):
+            await _claim(conn, block.bed_id, run, block_id)
+        updated = _block(
+            await conn.fetchrow(
+                q.UPDATE_BLOCK, block_id, terms.check_in, terms.check_out, terms.reason, terms.note
+            )
+        )
+        await audit.record(
+            conn,
+            principal,
+            "update",
+            "block",
+            block_id,
+            facility_id=block.facility_id,
+            before=block,
+            after=updated,
+        )
+        return updated
+
+
+async def lift_block(pool: Pool, principal: Principal, block_id: int) -> Block:
+    """Free every night of the block; lifting a lifted block changes nothing."""
+    async with pool.acquire() as conn, conn.transaction():
+        block = await _locked_block(conn, principal, block_id)
+        if block.lifted_at is not None:
+            return block
+        await free_nights(conn, block.bed_id, block.check_in, block.check_out, block_id=block_id)
+        lifted = _block(await conn.fetchrow(q.LIFT_BLOCK, block_id))
+        await audit.record(
+            conn,
+            principal,
+            "lift",
+            "block",
+            block_id,
+            facility_id=block.facility_id,
+            before=block,
+            after=lifted,
+        )
+        return lifted
+
+
+async def list_blocks(
+    pool: Pool, principal: Principal, facility_id: int, blocks: BlockFilter
+) -> BlockPage:
+    own_facility(principal, facility_id)
+    async with pool.acquire() as conn:
+        await check_facility_exists(conn, facility_id)
+        rows = await conn.fetch(
+            q.SELECT_BLOCKS,
+            facility_id,
+            blocks.bed_id,
+            blocks.start,
+            blocks.end,
+            blocks.include_lifted,
+            blocks.after,
+            blocks.limit,
+        )
+    items = [_block(r) for r in rows]
+    return BlockPage(items=items, next_after=next_after([b.id for b in items], blocks.limit))

@@ -1,0 +1,375 @@
+"""Bulk import of beds from CSV: every row is checked, and either all of them land or none.
+
+The file is UTF-8 (a byte-order mark is tolerated), comma-separated, with a header line naming
+the columns in any order::
+
+    label,kind,sex_rule,nightly_price,capabilities,pressure_care_stage,active
+    3F-01,respite,female,28000,oxygen;low_bed,2,true
+
+``label``, ``kind``, ``sex_rule`` and ``nightly_price`` are required; ``capabilities`` (codes
+separated by ``;``), ``pressure_care_stage`` (default 0) and ``active`` (default true) may be
+left out or empty. Labels identify beds within the facility: a label that exists already
+updates that bed, a new one creates a bed, so importing the same file twice changes nothing.
+A file with any bad row imports nothing and the answer lists every bad row with its line
+(the header is line 1), column and reason.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterator
+from typing import Any, get_args
+
+import asyncpg
+import msgspec
+
+from respite import audit
+from respite.auth.model import Principal
+from respite.db import Conn, Pool
+from respite.eligibility import CAPABILITIES, Programme, SexRule
+from respite.errors import ConflictError
+from respite.inventory import queries as q
+from respite.inventory.errors import ImportRejectedError, RowError
+from respite.inventory.model import MAX_PRICE, Bed, Label, NewBed, ordered_capabilities
+from respite.inventory.service import bed_from_row, check_facility_exists, own_facility
+
+__all__ = [
+    "COLUMNS",
+    "MAX_IMPORT_BYTES",
+    "MAX_IMPORT_ROWS",
+    "REQUIRED_COLUMNS",
+    "ImportResult",
+    "ImportRow",
+    "import_beds",
+    "parse_beds_csv",
+]
+
+MAX_IMPORT_BYTES = 2 * 1024 * 1024
+MAX_IMPORT_ROWS = 5000
+REQUIRED_COLUMNS = ("label", "kind", "sex_rule", "nightly_price")
+COLUMNS = (*REQUIRED_COLUMNS, "capabilities", "pressure_care_stage", "active")
+_TRUE = frozenset({"true", "yes", "1"})
+_FALSE = frozenset({"false", "no", "0"})
+_KINDS: tuple[str, ...] = get_args(Programme)
+_SEX_RULES: tuple[str, ...] = get_args(SexRule)
+_SHOWN = 40  # a cell is quoted in an error up to this length: junk must not swell the answer
+
+
+class ImportRow(msgspec.Struct, frozen=True, kw_only=True):
+    line: int
+    bed: NewBed
+
+
+class ImportResult(msgspec.Struct, frozen=True, kw_only=True):
+    rows: int
+    created: int
+    updated: int
+    unchanged: int
+
+
+class _CellError(Exception):
+    pass
+
+
+def _shown(cell: str) -> str:
+    return repr(cell if len(cell) <= _SHOWN else cell[:_SHOWN] + "…")
+
+
+def _label(cell: str) -> str:
+    if not cell:
+        raise _CellError("must not be empty")
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in cell):
+        raise _CellError("must not contain control characters")
+    try:
+        return msgspec.convert(cell, Label)
+    except msgspec.ValidationError as exc:
+        raise _CellError(str(exc)) from None
+
+
+def _choice(options: tuple[str, ...]) -> Callable[[str], str]:
+    def parse(cell: str) -> str:
+        if cell not in options:
+            raise _CellError(f"{_shown(cell)} is not one of " + ", ".join(options))
+        return cell
+
+    return parse
+
+
+def _whole(low: int, high: int, what: str) -> Callable[[str], int]:
+    def parse(cell: str) -> int:
+        digits = cell[1:] if cell.startswith("-") else cell
+        if not digits.isascii() or not digits.isdigit():
+            raise _CellError(f"{_shown(cell)} is not a whole number; {what}")
+        # Bounded before int(): a cell of a million digits must not cost a conversion.
+        value = int(cell) if len(digits) <= 18 else high + 1
+        if not low <= value <= high:
+            raise _CellError(f"{_shown(cell)} is out of range; {what}")
+        return value
+
+    return parse
+
+
+def _capabilities(cell: str) -> frozenset[str]:
+    codes = [c.strip() for c in cell.split(";") if c.strip()]
+    unknown = [c for c in codes if c not in CAPABILITIES]
+    if unknown:
+        raise _CellError(
+            "unknown capability "
+            + ", ".join(_shown(c) for c in unknown)
+            + "; known: "
+            + ", ".join(CAPABILITIES)
+        )
+    return frozenset(codes)
+
+
+def _flag(cell: str) -> bool:
+    if cell.lower() in _TRUE:
+        return True
+    if cell.lower() in _FALSE:
+        return False
+    raise _CellError(f"{_shown(cell)} is not true or false")
+
+
+_PRICE = _whole(0, MAX_PRICE, "the nightly price in minor units, e.g. 28000")
+_PARSERS: dict[str, Callable[[str], Any]] = {
+    "label": _label,
+    "kind": _choice(_KINDS),
+    "sex_rule": _choice(_SEX_RULES),
+    "nightly_price": _PRICE,
+    "capabilities": _capabilities,
+    "pressure_care_stage": _whole(0, 4, "a pressure-injury stage from 0 to 4"),
+    "active": _flag,
+}
+_DEFAULTS: dict[str, Any] = {"capabilities": frozenset(), "pressure_care_stage": 0, "active": True}
+
+
+def _decode(data: bytes) -> tuple[str | None, list[RowError]]:
+    try:
+        return data.decode("utf-8-sig"), []
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        message = f"the file is not UTF-8: byte 0x{data[exc.start]:02x} cannot be decoded"
+        return None, [RowError(line=line, column=None, message=message + "; save it as UTF-8")]
+
+
+def _header(cells: list[str]) -> tuple[list[str], list[RowError]]:
+    names = [c.strip().lower() for c in cells]
+    errors = [
+        RowError(
+            line=1,
+            column=name[:_SHOWN] or None,
+            message="unknown column; use " + ", ".join(COLUMNS),
+        )
+        for name in names
+        if name not in COLUMNS
+    ]
+    errors += [
+        RowError(line=1, column=name, message="the column appears more than once")
+        for i, name in enumerate(names)
+        if name in COLUMNS and name in names[:i]
+    ]
+    errors += [
+        RowError(line=1, column=name, message="required column is missing")
+        for name in REQUIRED_COLUMNS
+        if name not in names
+    ]
+    return names, errors
+
+
+def _row(line: int, names: list[str], cells: list[str]) -> tuple[ImportRow | None, list[RowError]]:
+    if len(cells) != len(names):
+        message = f"expected {len(names)} cells as in the header, found {len(cells)}"
+        return None, [RowError(line=line, column=None, message=message)]
+    values: dict[str, Any] = dict(_DEFAULTS)
+    errors = []
+    for name, cell in zip(names, cells, strict=True):
+        cell = cell.strip()
+        if not cell and name in _DEFAULTS:
+            continue
+        try:
+            values[name] = _PARSERS[name](cell)
+        except _CellError as exc:
+            errors.append(RowError(line=line, column=name, message=str(exc)))
+    if errors:
+        return None, errors
+    return ImportRow(line=line, bed=NewBed(**values)), []
+
+
+def _records(text: str) -> Iterator[tuple[int, list[str] | str]]:
+    """Each record with the line it starts on (blank lines skipped), or a CSV syntax error."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    line = 1
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield reader.line_num, f"the line is not valid CSV: {exc}"
+            return
+        if any(c.strip() for c in cells):
+            yield line, cells
+        line = reader.line_num + 1
+
+
+def parse_beds_csv(data: bytes) -> tuple[list[ImportRow], list[RowError]]:
+    """Every good row, and every problem of the file; pure, no I/O."""
+    if len(data) > MAX_IMPORT_BYTES:
+        message = f"the file is larger than {MAX_IMPORT_BYTES // 1024 // 1024} MiB; split it"
+        return [], [RowError(line=1, column=None, message=message)]
+    text, errors = _decode(data)
+    if text is None:
+        return [], errors
+    rows: list[ImportRow] = []
+    names: list[str] | None = None
+    first_line: dict[str, int] = {}
+    for count, (line, cells) in enumerate(_records(text)):
+        if isinstance(cells, str):
+            errors.append(RowError(line=line, column=None, message=cells))
+        elif names is None:
+            names, errors = _header(cells)
+            if errors:
+                return [], errors
+        elif count > MAX_IMPORT_ROWS:
+            message = f"the file has more than {MAX_IMPORT_ROWS} rows; split it"
+            return [], [RowError(line=line, column=None, message=message)]
+        else:
+            row, row_errors = _row(line, names, cells)
+            errors += row_errors
+            if row is not None:
+                seen = first_line.setdefault(row.bed.label, line)
+                if seen != line:
+                    message = f"the label {_shown(row.bed.label)} is already on line {seen}"
+                    errors.append(RowError(line=line, column="label", message=message))
+                rows.append(row)
+    if names is None and not errors:
+        message = "the file is empty; the first line must name the columns: " + ",".join(COLUMNS)
+        errors.append(RowError(line=1, column=None, message=message))
+    return rows, errors
+
+
+def _plan(
+    rows: list[ImportRow], existing: dict[str, Bed]
+) -> tuple[list[NewBed], list[tuple[int, NewBed]], list[RowError]]:
+    """Split good rows into beds to create and beds to update; refuse what a file may not do."""
+    create: list[NewBed] = []
+    update: list[tuple[int, NewBed]] = []
+    errors: list[RowError] = []
+    for row in rows:
+        new, bed = row.bed, existing.get(row.bed.label)
+        if bed is None:
+            create.append(new)
+        elif bed.retired_at is not None:
+            message = f"bed {new.label!r} is retired; give the new bed another label"
+            errors.append(RowError(line=row.line, column="label", message=message))
+        elif bed.kind != new.kind:
+            message = f"bed {new.label!r} exists as a {bed.kind} bed; the kind cannot change"
+            errors.append(RowError(line=row.line, column="kind", message=message))
+        elif _differs(bed, new):
+            update.append((bed.id, new))
+    return create, update, errors
+
+
+def _differs(bed: Bed, new: NewBed) -> bool:
+    return (
+        bed.sex_rule,
+        bed.capabilities,
+        bed.pressure_care_stage,
+        bed.nightly_price,
+        bed.active,
+    ) != (
+        new.sex_rule,
+        ordered_capabilities(new.capabilities),
+        new.pressure_care_stage,
+        new.nightly_price,
+        new.active,
+    )
+
+
+def _caps(bed: NewBed) -> str:
+    return ";".join(ordered_capabilities(bed.capabilities))
+
+
+async def _write(
+    conn: Conn, facility_id: int, create: list[NewBed], update: list[tuple[int, NewBed]]
+) -> list[int]:
+    created: list[int] = []
+    if create:
+        try:
+            rows = await _insert(conn, facility_id, create)
+        except asyncpg.UniqueViolationError:
+            # A bed with one of the new labels was created since they were looked up.
+            raise ConflictError(
+                "another bed with a label of this file was created meanwhile; nothing was "
+                "imported: import the file again"
+            ) from None
+        created = sorted(r["id"] for r in rows)
+    if update:
+        await conn.execute(
+            q.UPDATE_BEDS,
+            facility_id,
+            [i for i, _ in update],
+            [b.sex_rule for _, b in update],
+            [_caps(b) for _, b in update],
+            [b.pressure_care_stage for _, b in update],
+            [b.nightly_price for _, b in update],
+            [b.active for _, b in update],
+        )
+    return created
+
+
+async def _insert(conn: Conn, facility_id: int, create: list[NewBed]) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        q.INSERT_BEDS,
+        facility_id,
+        [b.kind for b in create],
+        [b.label for b in create],
+        [b.sex_rule for b in create],
+        [_caps(b) for b in create],
+        [b.pressure_care_stage for b in create],
+        [b.nightly_price for b in create],
+        [b.active for b in create],
+    )
+
+
+async def import_beds(
+    pool: Pool, principal: Principal | None, facility_id: int, data: bytes
+) -> ImportResult:
+    """Create or update the file's beds in one transaction, or raise ImportRejectedError.
+
+    ``principal`` None is the operator on the command line (``respite import-beds``).
+    """
+    own_facility(principal, facility_id)
+    rows, errors = parse_beds_csv(data)
+    if errors:
+        raise ImportRejectedError(errors)
+    async with pool.acquire() as conn, conn.transaction():
+        await check_facility_exists(conn, facility_id)
+        await conn.execute(q.LOCK_BEDS_IMPORT, str(facility_id))
+        found = await conn.fetch(q.SELECT_BEDS_BY_LABEL, facility_id, [r.bed.label for r in rows])
+        existing = {b.label: b for b in map(bed_from_row, found)}
+        create, update, errors = _plan(rows, existing)
+        if errors:
+            raise ImportRejectedError(errors)
+        created = await _write(conn, facility_id, create, update)
+        result = ImportResult(
+            rows=len(rows),
+            created=len(created),
+            updated=len(update),
+            unchanged=len(rows) - len(created) - len(update),
+        )
+        if created or update:
+            before = {str(i): existing[b.label] for i, b in update}
+            after = {"result": result, "created": created, "updated": dict(update)}
+            await audit.record(
+                conn,
+                principal,
+                "import",
+                "beds",
+                facility_id,
+                facility_id=facility_id,
+                before=before,
+                after=after,
+            )
+        return result
