@@ -1,0 +1,407 @@
+"""What a search asks and what it answers, and the pure rules of both (no I/O).
+
+A search is validated here in full before anything is read, so that bad input is refused
+with every wrong field named, and so that no input can make the database work harder than
+the facilities inside a 50 km radius (or 50 listed ids) require.
+
+"Today" is the calendar date in Asia/Shanghai for the whole service: facilities carry their
+own timezone, but one search spans many facilities and must refuse past dates consistently.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Iterable
+from datetime import date, timedelta
+from typing import Final, Literal, Protocol
+
+import msgspec
+from msgspec import Struct
+
+from respite.eligibility.model import (
+    NEEDS,
+    Capability,
+    Latitude,
+    Longitude,
+    Need,
+    PressureStage,
+    Programme,
+    Reason,
+    Sex,
+    SexRule,
+    Stay,
+)
+from respite.errors import FieldError, InvalidInputError
+from respite.geo import EARTH_RADIUS_M
+
+__all__ = [
+    "DEFAULT_PAGE_SIZE",
+    "DEFAULT_RADIUS_KM",
+    "MAX_BIGINT",
+    "MAX_DAYS_AHEAD",
+    "MAX_FACILITY_IDS",
+    "MAX_NIGHTS",
+    "MAX_PAGE_SIZE",
+    "MAX_RADIUS_KM",
+    "SHIFT_DAYS",
+    "SHOWN_BEDS",
+    "Alternative",
+    "AvailabilityPage",
+    "AvailabilityQuery",
+    "ExcludedFacility",
+    "FacilityBeds",
+    "FreeBed",
+    "HoldLike",
+    "PageKey",
+    "Point",
+    "PolicyRef",
+    "PolicyRefusal",
+    "SearchParams",
+    "SortOrder",
+    "allowed_sex_rules",
+    "bounding_box",
+    "held_bed_ids",
+    "parse_point",
+    "shifts_to_try",
+    "validate_query",
+]
+
+SortOrder = Literal["distance", "price"]
+
+MAX_NIGHTS: Final[dict[Programme, int]] = {"respite": 90, "home": 366}
+# Bookings open two years ahead at most; a date beyond that is a typo, not a plan.
+MAX_DAYS_AHEAD: Final = 730
+MAX_RADIUS_KM: Final = 50.0
+DEFAULT_RADIUS_KM: Final = 10.0
+MAX_FACILITY_IDS: Final = 50
+MAX_PAGE_SIZE: Final = 50
+DEFAULT_PAGE_SIZE: Final = 20
+# A facility's answer lists its cheapest free beds up to this many; free_beds counts them all.
+SHOWN_BEDS: Final = 20
+SHIFT_DAYS: Final = 7
+MAX_BIGINT: Final = 2**63 - 1
+
+
+class Point(Struct, frozen=True):
+    lat: Latitude
+    lon: Longitude
+
+
+class SearchParams(Struct, frozen=True, kw_only=True):
+    """The query string as received, each parameter already of its declared type."""
+
+    check_in: date
+    check_out: date
+    kind: Programme = "respite"
+    near: str | None = None
+    radius_km: float | None = None
+    facility_ids: tuple[int, ...] = ()
+    care_recipient: int | None = None
+    sex: Sex | None = None
+    needs: tuple[str, ...] = ()
+    pressure_stage: PressureStage | None = None
+    home: str | None = None
+    sort: SortOrder = "distance"
+    limit: int = DEFAULT_PAGE_SIZE
+
+
+class AvailabilityQuery(Struct, frozen=True, kw_only=True):
+    """A validated search. ``near`` and ``facility_ids`` are exclusive; with neither, the
+    search looks around the care recipient's home (resolved once the recipient is loaded)."""
+
+    stay: Stay
+    kind: Programme
+    near: Point | None = None
+    radius_m: float = DEFAULT_RADIUS_KM * 1000
+    facility_ids: tuple[int, ...] = ()
+    care_recipient_id: int | None = None
+    sex: Sex | None = None
+    needs: frozenset[Need] = frozenset()
+    pressure_stage: PressureStage = 0
+    home: Point | None = None
+    sort: SortOrder = "distance"
+    limit: int = DEFAULT_PAGE_SIZE
+    after: PageKey | None = None
+    """Where the previous page ended; not part of the search's identity, nor is ``limit``."""
+
+    def fingerprint(self) -> str:
+        """Identifies the search (not the page): a cursor is only valid for the same one."""
+        canonical = msgspec.json.encode(
+            [
+                self.stay.check_in,
+                self.stay.check_out,
+                self.kind,
+                self.near,
+                self.radius_m,
+                sorted(self.facility_ids),
+                self.care_recipient_id,
+                self.sex,
+                sorted(self.needs),
+                self.pressure_stage,
+                self.home,
+                self.sort,
+            ]
+        )
+        return hashlib.sha256(canonical).hexdigest()[:32]
+
+
+class PageKey(Struct, frozen=True):
+    """Where a page ends: the sort key (distance in metres or price) and the facility id."""
+
+    key: float
+    facility_id: int
+
+
+class PolicyRef(Struct, frozen=True, kw_only=True):
+    code: str
+    version: int
+
+
+class FreeBed(Struct, frozen=True, kw_only=True):
+    bed_id: int
+    label: str
+    sex_rule: SexRule
+    capabilities: list[Capability]
+    pressure_care_stage: int
+    nightly_price: int
+    total_price: int
+    """For the whole stay, in the facility's currency's minor units."""
+    possibly_held: bool = False
+    """Holds could not be read: someone may be holding this bed right now."""
+
+
+class FacilityBeds(Struct, frozen=True, kw_only=True):
+    facility_id: int
+    name: str
+    distance_km: float | None
+    currency: str
+    policy: PolicyRef
+    price_from: int
+    """The lowest nightly price of a matching bed here, free or not (the price sort key)."""
+    free_beds: int
+    held_beds: int
+    beds: list[FreeBed]
+
+
+class ExcludedFacility(Struct, frozen=True, kw_only=True):
+    """A facility in range with beds free for the stay, none of which the person may take."""
+
+    facility_id: int
+    name: str
+    distance_km: float | None
+    policy: PolicyRef
+    reasons: list[Reason]
+
+
+class Alternative(Struct, frozen=True, kw_only=True):
+    """The same facility for a stay of the same length, starting ``shift_days`` later."""
+
+    facility_id: int
+    name: str
+    distance_km: float | None
+    currency: str
+    policy: PolicyRef
+    check_in: date
+    check_out: date
+    shift_days: int
+    free_beds: int
+    beds: list[FreeBed]
+
+
+class PolicyRefusal(Struct, frozen=True, kw_only=True):
+    """The person does not qualify under this policy for this stay, whichever bed."""
+
+    policy: PolicyRef
+    reasons: list[Reason]
+
+
+class AvailabilityPage(Struct, frozen=True, kw_only=True):
+    check_in: date
+    check_out: date
+    nights: int
+    kind: Programme
+    sort: SortOrder
+    facilities: list[FacilityBeds]
+    excluded: list[ExcludedFacility] = []
+    """First page only: the nearest facilities excluded by eligibility, with the reasons."""
+    alternatives: list[Alternative] = []
+    """First page only, when fewer than 3 facilities have a bed for the exact stay."""
+    refused: list[PolicyRefusal] = []
+    summary: str | None = None
+    holds_unknown: bool = False
+    """Holds could not be read: every bed listed may be held by someone else."""
+    next_cursor: str | None = None
+
+
+class HoldLike(Protocol):
+    @property
+    def bed_id(self) -> int: ...
+    @property
+    def check_in(self) -> date: ...
+    @property
+    def check_out(self) -> date: ...
+
+
+def parse_point(text: str) -> Point | None:
+    """``"lat,lon"`` in decimal degrees, or None if it is not one."""
+    parts = text.split(",")
+    if len(parts) != 2:
+        return None
+    try:
+        lat, lon = float(parts[0]), float(parts[1])
+    except ValueError:
+        return None
+    if not (math.isfinite(lat) and math.isfinite(lon)):
+        return None
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        return None
+    return Point(lat, lon)
+
+
+def _parse_needs(values: Iterable[str], errors: list[FieldError]) -> frozenset[Need]:
+    needs: set[Need] = set()
+    for value in values:
+        for part in value.split(","):
+            code = part.strip()
+            if not code:  # "needs=" from an empty form field, or a trailing comma
+                continue
+            if code in NEEDS:
+                needs.add(code)  # type: ignore[arg-type]  # checked against NEEDS
+            else:
+                known = ", ".join(NEEDS)
+                errors.append(FieldError("needs", f"unknown need {code!r}; known: {known}"))
+    return frozenset(needs)
+
+
+def _check_stay(params: SearchParams, today: date, errors: list[FieldError]) -> Stay | None:
+    if params.check_in < today:
+        errors.append(
+            FieldError("check_in", f"is in the past (today is {today.isoformat()} in Shanghai)")
+        )
+    elif params.check_in > today + timedelta(days=MAX_DAYS_AHEAD):
+        errors.append(FieldError("check_in", f"is more than {MAX_DAYS_AHEAD} days ahead"))
+    if params.check_out <= params.check_in:
+        errors.append(FieldError("check_out", "must be after check_in: a stay has a night"))
+        return None
+    nights, limit = (params.check_out - params.check_in).days, MAX_NIGHTS[params.kind]
+    if nights > limit:
+        errors.append(
+            FieldError("check_out", f"{nights} nights; a {params.kind} stay is at most {limit}")
+        )
+        return None
+    return Stay(check_in=params.check_in, check_out=params.check_out)
+
+
+def _check_where(params: SearchParams, errors: list[FieldError]) -> Point | None:
+    near = None
+    if params.near is not None:
+        near = parse_point(params.near)
+        if near is None:
+            errors.append(FieldError("near", "expected 'lat,lon' in decimal degrees"))
+    if params.near is not None and params.facility_ids:
+        errors.append(FieldError("facility_id", "give near or facility_id, not both"))
+    if params.radius_km is not None and params.near is None and params.facility_ids:
+        errors.append(FieldError("radius_km", "applies to near, not to facility_id"))
+    if len(params.facility_ids) > MAX_FACILITY_IDS:
+        errors.append(FieldError("facility_id", f"at most {MAX_FACILITY_IDS} ids"))
+    if any(not 1 <= fid <= MAX_BIGINT for fid in params.facility_ids):
+        errors.append(FieldError("facility_id", "ids are positive integers"))
+    if params.near is None and not params.facility_ids and params.care_recipient is None:
+        errors.append(FieldError("near", "give near=lat,lon or facility_id"))
+    return near
+
+
+def _check_person(params: SearchParams, errors: list[FieldError]) -> Point | None:
+    if params.care_recipient is not None:
+        if not 1 <= params.care_recipient <= MAX_BIGINT:
+            errors.append(FieldError("care_recipient", "ids are positive integers"))
+        for name in ("sex", "needs", "pressure_stage", "home"):
+            if getattr(params, name) not in (None, ()):
+                errors.append(FieldError(name, "comes from the care recipient; leave it out"))
+    if params.home is None:
+        return None
+    if params.kind != "home":
+        errors.append(FieldError("home", "applies to kind=home only"))
+    home = parse_point(params.home)
+    if home is None:
+        errors.append(FieldError("home", "expected 'lat,lon' in decimal degrees"))
+    return home
+
+
+def validate_query(params: SearchParams, today: date) -> AvailabilityQuery:
+    """The search, or InvalidInputError listing every wrong parameter."""
+    errors: list[FieldError] = []
+    stay = _check_stay(params, today, errors)
+    near = _check_where(params, errors)
+    home = _check_person(params, errors)
+    needs = _parse_needs(params.needs, errors)
+    if not 1 <= params.limit <= MAX_PAGE_SIZE:
+        errors.append(FieldError("limit", f"between 1 and {MAX_PAGE_SIZE}"))
+    if errors or stay is None:
+        raise InvalidInputError(errors)
+    radius_km = DEFAULT_RADIUS_KM if params.radius_km is None else params.radius_km
+    if not 0 < radius_km <= MAX_RADIUS_KM:  # also refuses NaN
+        raise InvalidInputError.one("radius_km", f"more than 0 and at most {MAX_RADIUS_KM:g}")
+    # An anonymous home-bed search near a place is a search for that home.
+    if home is None and params.kind == "home" and params.care_recipient is None:
+        home = near
+    return AvailabilityQuery(
+        stay=stay,
+        kind=params.kind,
+        near=near,
+        radius_m=radius_km * 1000,
+        facility_ids=tuple(sorted(set(params.facility_ids))),
+        care_recipient_id=params.care_recipient,
+        sex=params.sex,
+        needs=needs,
+        pressure_stage=params.pressure_stage or 0,
+        home=home,
+        sort=params.sort,
+        limit=params.limit,
+    )
+
+
+def bounding_box(centre: Point, radius_m: float) -> tuple[float, float, float, float]:
+    """(lon_min, lat_min, lon_max, lat_max) of every point within ``radius_m`` of ``centre``.
+
+    Exact on the sphere: the widest longitude of a circle of angular radius d at latitude
+    phi is asin(sin d / cos phi). Near a pole, or across the antimeridian, the box takes every
+    longitude: wider than needed, never too narrow.
+    """
+    angle = radius_m / EARTH_RADIUS_M
+    pad = 1e-9  # degrees; absorbs rounding so that a point exactly on the circle is inside
+    lat_min = max(-90.0, centre.lat - math.degrees(angle) - pad)
+    lat_max = min(90.0, centre.lat + math.degrees(angle) + pad)
+    cos_lat = math.cos(math.radians(centre.lat))
+    if lat_min <= -90 or lat_max >= 90 or math.sin(angle) >= cos_lat:
+        return (-180.0, lat_min, 180.0, lat_max)
+    half_width = math.degrees(math.asin(math.sin(angle) / cos_lat)) + pad
+    lon_min, lon_max = centre.lon - half_width, centre.lon + half_width
+    if lon_min < -180 or lon_max > 180:
+        return (-180.0, lat_min, 180.0, lat_max)
+    return (lon_min, lat_min, lon_max, lat_max)
+
+
+def allowed_sex_rules(sex: Sex | None) -> list[SexRule]:
+    """Room rules a person of this sex may sleep under; unknown sex: every room."""
+    return ["female", "male", "any"] if sex is None else [sex, "any"]
+
+
+def held_bed_ids(holds: Iterable[HoldLike], check_in: date, check_out: date) -> set[int]:
+    """Beds with a hold sharing a night with [check_in, check_out)."""
+    return {h.bed_id for h in holds if h.check_in < check_out and check_in < h.check_out}
+
+
+def shifts_to_try(stay: Stay, today: date) -> list[int]:
+    """Day shifts for alternatives, best first: the nearest, and of two as near, the later
+    (an earlier start is closer to today, so harder to arrange). Never before today nor
+    beyond the booking horizon."""
+    last_start = today + timedelta(days=MAX_DAYS_AHEAD)
+    shifts = []
+    for days in range(1, SHIFT_DAYS + 1):
+        for shift in (days, -days):
+            start = stay.check_in + timedelta(days=shift)
+            if today <= start <= last_start:
+                shifts.append(shift)
+    return shifts

@@ -1,0 +1,349 @@
+"""Use case: which beds are free for this stay, near here or in these facilities, for this person.
+
+One connection, a fixed number of queries: the policies in force on check-in, the person (for
+a care recipient: who they are and the nights they have used), one query for the page of
+facilities with their free matching beds, and on the first page one more for the facilities
+that eligibility excluded. Holds come from Redis in one round trip for the whole page. Only
+when fewer than three facilities have a bed for the exact stay (first page) does a second
+pass look for the same stay shifted by up to a week, with its own holds read.
+
+Redis being down never fails a search and never shows a held bed as simply free: every bed is
+then marked ``possibly_held`` and the page ``holds_unknown``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import msgspec
+from redis.exceptions import RedisError
+
+from respite.auth.model import Principal
+from respite.availability import plan
+from respite.availability.explain import BedType, FacilitySite, bed_refusals, summarise
+from respite.availability.model import (
+    Alternative,
+    AvailabilityPage,
+    AvailabilityQuery,
+    ExcludedFacility,
+    FreeBed,
+    PageKey,
+    PolicyRefusal,
+    shifts_to_try,
+)
+from respite.availability.offers import (
+    AlternativeRow,
+    HoldsView,
+    PageRow,
+    best_alternative,
+    km,
+    offer,
+)
+from respite.availability.policies import PolicyCache, in_force, load_versions
+from respite.availability.searcher import (
+    Searcher,
+    anonymous,
+    filters,
+    judge_programmes,
+    policy_ref,
+    qualifying_shifts,
+    resolve_where,
+)
+from respite.booking.holds import HoldsUnavailable, read_live_holds
+from respite.cache import RedisClient
+from respite.db import Conn, Pool
+from respite.eligibility.store import StoredPolicy
+from respite.eligibility.subject import load_subject, used_stays
+from respite.errors import AuthenticationError
+
+__all__ = [
+    "ALTERNATIVES_BELOW",
+    "MAX_ALTERNATIVES",
+    "MAX_EXCLUDED",
+    "SEARCH_TIMEZONE",
+    "Clock",
+    "SearchResult",
+    "search_availability",
+    "search_today",
+]
+
+log = logging.getLogger("respite.availability")
+
+SEARCH_TIMEZONE = ZoneInfo("Asia/Shanghai")
+ALTERNATIVES_BELOW = 3
+MAX_ALTERNATIVES = 10
+MAX_EXCLUDED = 10
+
+
+class Clock(msgspec.Struct, frozen=True):
+    today: date
+    now: float
+    """Seconds since the epoch, for hold expiry."""
+
+
+class SearchResult(msgspec.Struct, frozen=True, kw_only=True):
+    page: AvailabilityPage
+    next_key: PageKey | None
+
+
+def search_today(now: datetime) -> date:
+    return now.astimezone(SEARCH_TIMEZONE).date()
+
+
+class _Context(msgspec.Struct, frozen=True, kw_only=True):
+    query: AvailabilityQuery
+    policies: dict[str, StoredPolicy]
+    """The policies of the programme under which the person qualifies for the stay."""
+    refused: list[PolicyRefusal]
+    searcher: Searcher
+    filters: plan.Filters
+    refused_filters: plan.Filters
+    """The same person's filters under the policies that refuse them."""
+    today: date
+
+
+_decode_beds = msgspec.json.Decoder(list[FreeBed]).decode
+_decode_bed_types = msgspec.json.Decoder(list[BedType]).decode
+
+
+async def search_availability(
+    pool: Pool,
+    client: RedisClient,
+    principal: Principal | None,
+    query: AvailabilityQuery,
+    clock: Clock,
+    *,
+    policies: PolicyCache | None = None,
+) -> SearchResult:
+    """One page of the search. Raises NotFoundError for a care recipient the principal may
+    not see, AuthenticationError for a care recipient without a principal, InvalidInputError
+    when the search has no place to look around. ``policies`` caches policy versions across
+    searches; without it they are read each time."""
+    async with pool.acquire() as conn:
+        ctx = await _context(conn, principal, query, clock.today, policies)
+        rows = await _page(conn, ctx)
+        # Redis answers while PostgreSQL explains exclusions and takes its connection back.
+        ids = [r.facility_id for r in rows]
+        reading = asyncio.create_task(_read_holds(client, ids, clock.now, False))
+        try:
+            excluded, refused = await _explanations(conn, ctx)
+        except BaseException:
+            reading.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reading
+            raise
+    holds = await reading
+    offers = [offer(r, policy_ref(ctx.policies[r.policy_code]), holds, query.stay) for r in rows]
+    available = [o.facility_id for o in offers if o is not None]
+    alternatives: list[Alternative] = []
+    if query.after is None and ctx.filters.codes and len(available) < ALTERNATIVES_BELOW:
+        alternatives, holds = await _alternatives(pool, client, ctx, available, holds, clock)
+    shown = [o for o in offers[: query.limit] if o is not None]
+    page = AvailabilityPage(
+        check_in=query.stay.check_in,
+        check_out=query.stay.check_out,
+        nights=query.stay.nights,
+        kind=query.kind,
+        sort=query.sort,
+        facilities=shown,
+        excluded=excluded,
+        alternatives=alternatives,
+        refused=refused,
+        summary=summarise(excluded, shown) if query.sort == "distance" else None,
+        holds_unknown=holds.unknown,
+    )
+    return SearchResult(page=page, next_key=_next_key(query, rows))
+
+
+async def _page(conn: Conn, ctx: _Context) -> list[PageRow]:
+    if not ctx.filters.codes:
+        return []
+    # One row past the page says whether there is a next one; a few more tell whether
+    # alternatives are wanted even when the page is smaller than that.
+    wanted = max(ctx.query.limit + 1, ALTERNATIVES_BELOW + 1)
+    return await _page_rows(conn, plan.page_statement(ctx.query, ctx.filters, wanted))
+
+
+async def _explanations(
+    conn: Conn, ctx: _Context
+) -> tuple[list[ExcludedFacility], list[PolicyRefusal]]:
+    """On the first page, the facilities eligibility excluded; the programmes' refusals."""
+    excluded = []
+    if ctx.query.after is None and ctx.filters.codes and ctx.filters.narrows:
+        excluded = await _excluded(conn, ctx)
+    refused = await _refusals_in_range(conn, ctx) if ctx.refused else []
+    return excluded, refused
+
+
+def _next_key(query: AvailabilityQuery, rows: list[PageRow]) -> PageKey | None:
+    """Where the next page starts: after the last row this page looked at, offered or not
+    (a facility whose beds are all held is skipped, never shown on a later page)."""
+    if len(rows) <= query.limit:
+        return None
+    last = rows[query.limit - 1]
+    key = last.sort_distance if query.sort == "distance" else last.price_from
+    return PageKey(float(key), last.facility_id)
+
+
+async def _context(
+    conn: Conn,
+    principal: Principal | None,
+    query: AvailabilityQuery,
+    today: date,
+    cache: PolicyCache | None,
+) -> _Context:
+    policies = await _policies_in_force(conn, query, cache)
+    if query.care_recipient_id is None:
+        searcher = anonymous(query)
+    else:
+        if principal is None:
+            raise AuthenticationError("a search for a care recipient needs a bearer token")
+        subject = await load_subject(conn, principal, query.care_recipient_id)
+        used = await used_stays(conn, query.care_recipient_id, query.kind)
+        searcher = Searcher(
+            person=subject.person,
+            assessment=subject.assessment,
+            used=used,
+            sex_known=True,
+            recipient=True,
+        )
+    query = resolve_where(query, searcher)
+    eligible, refused = judge_programmes(policies, searcher, query.stay, today)
+    refusing = {r.policy.code: policies[r.policy.code] for r in refused}
+    return _Context(
+        query=query,
+        policies=eligible,
+        refused=refused,
+        searcher=searcher,
+        filters=filters(query, searcher, eligible),
+        refused_filters=filters(query, searcher, refusing),
+        today=today,
+    )
+
+
+async def _policies_in_force(
+    conn: Conn, query: AvailabilityQuery, cache: PolicyCache | None
+) -> dict[str, StoredPolicy]:
+    versions = await cache.versions(conn) if cache is not None else await load_versions(conn)
+    return in_force(versions, query.kind, query.stay.check_in)
+
+
+async def _page_rows(conn: Conn, statement: plan.Statement) -> list[PageRow]:
+    records = await conn.fetch(statement.sql, *statement.args)
+    return [
+        PageRow(
+            facility_id=r["id"],
+            name=r["name"],
+            currency=r["currency"],
+            distance_m=r["distance_m"],
+            policy_code=r["policy_code"],
+            beds=_decode_beds(r["beds"]),
+            sort_distance=r["sort_distance"],
+            price_from=r["price_from"],
+        )
+        for r in records
+    ]
+
+
+async def _excluded(conn: Conn, ctx: _Context) -> list[ExcludedFacility]:
+    statement = plan.excluded_statement(ctx.query, ctx.filters, MAX_EXCLUDED)
+    excluded = []
+    for r in await conn.fetch(statement.sql, *statement.args):
+        stored = ctx.policies[r["policy_code"]]
+        site = FacilitySite(lat=r["lat"], lon=r["lon"], service_radius_m=r["service_radius_m"])
+        reasons = bed_refusals(
+            stored.policy,
+            ctx.searcher,
+            ctx.query.kind,
+            site,
+            _decode_bed_types(r["profiles"]),
+            ctx.query.stay,
+            ctx.today,
+        )
+        # SQL and the engine agree by construction; should they ever not, say nothing
+        # rather than a facility "excluded" for no reason.
+        if reasons:
+            excluded.append(
+                ExcludedFacility(
+                    facility_id=r["id"],
+                    name=r["name"],
+                    distance_km=km(r["distance_m"]),
+                    policy=policy_ref(stored),
+                    reasons=reasons,
+                )
+            )
+    return excluded
+
+
+async def _refusals_in_range(conn: Conn, ctx: _Context) -> list[PolicyRefusal]:
+    """Refusals under the policies of facilities in range with beds the person could
+    otherwise take, not under every policy of the programme."""
+    statement = plan.codes_in_range_statement(ctx.query, ctx.refused_filters)
+    codes = {r["policy_code"] for r in await conn.fetch(statement.sql, *statement.args)}
+    return [r for r in ctx.refused if r.policy.code in codes]
+
+
+async def _read_holds(
+    client: RedisClient, facility_ids: Sequence[int], now: float, known_down: bool
+) -> HoldsView:
+    if known_down:
+        return HoldsView({}, True)
+    try:
+        return HoldsView(await read_live_holds(client, facility_ids, now), False)
+    except (HoldsUnavailable, RedisError) as exc:
+        log.warning("holds unavailable, beds shown as possibly held: %s", type(exc).__name__)
+    except msgspec.MsgspecError:
+        log.exception("a hold in Redis does not decode; beds shown as possibly held")
+    return HoldsView({}, True)
+
+
+async def _alternatives(
+    pool: Pool,
+    client: RedisClient,
+    ctx: _Context,
+    available: list[int],
+    holds: HoldsView,
+    clock: Clock,
+) -> tuple[list[Alternative], HoldsView]:
+    """Per nearby facility without a bed for the exact stay: the nearest shifted stay."""
+    shifts = shifts_to_try(ctx.query.stay, ctx.today)
+    statement = plan.alternatives_statement(
+        ctx.query, ctx.filters, skip=available, shifts=[0, *shifts], rows=MAX_ALTERNATIVES
+    )
+    async with pool.acquire() as conn:
+        records = await conn.fetch(statement.sql, *statement.args)
+    rows = [
+        AlternativeRow(
+            facility_id=r["id"],
+            name=r["name"],
+            currency=r["currency"],
+            distance_m=r["distance_m"],
+            policy_code=r["policy_code"],
+            beds=_decode_beds(r["beds"]),
+            shift=r["shift"],
+        )
+        for r in records
+    ]
+    ids = list(dict.fromkeys(r.facility_id for r in rows))
+    holds = await _read_holds(client, ids, clock.now, holds.unknown)
+    qualifying = qualifying_shifts(ctx.policies, ctx.searcher, ctx.query.stay, shifts, ctx.today)
+    found = []
+    for facility_id in ids:
+        options = {r.shift: r for r in rows if r.facility_id == facility_id}
+        code = options[next(iter(options))].policy_code
+        best = best_alternative(
+            options,
+            [0, *shifts],
+            ctx.query.stay,
+            policy_ref(ctx.policies[code]),
+            holds,
+            qualifying[code],
+        )
+        if best is not None:
+            found.append(best)
+    return found, holds
