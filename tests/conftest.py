@@ -7,6 +7,7 @@ flushed Redis (the private server holds nothing but this session's data).
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import shutil
 import tempfile
@@ -123,12 +124,28 @@ async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
 
 @asynccontextmanager
 async def serve_in_loop(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
+    # The lifespan runs in a task of its own: it opens an anyio task group, which must be
+    # left by the task that entered it, and pytest-asyncio tears fixtures down in another.
+    started, stop = asyncio.Event(), asyncio.Event()
+
+    async def lifespan() -> None:
+        async with app.lifespan():
+            started.set()
+            await stop.wait()
+
+    task = asyncio.create_task(lifespan())
+    waiter = asyncio.create_task(started.wait())
+    await asyncio.wait([task, waiter], return_when=asyncio.FIRST_COMPLETED)
+    if task.done():
+        waiter.cancel()
+        task.result()  # start-up failed: raise its error here
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with (
-        app.lifespan(),
-        httpx.AsyncClient(transport=transport, base_url="http://testserver") as http,
-    ):
-        yield http
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            yield http
+    finally:
+        stop.set()
+        await task
 
 
 @pytest.fixture

@@ -136,6 +136,41 @@ def cmd_token_revoke(settings: Settings, args: argparse.Namespace) -> None:
     print("revoked" if revoked else f"no live token with id {args.id}")
 
 
+def cmd_import_beds(settings: Settings, args: argparse.Namespace) -> None:
+    """Import a CSV of beds into one facility: all rows or none (see inventory.importing)."""
+    from respite.db import create_pool
+    from respite.errors import RespiteError
+    from respite.inventory.errors import ImportRejectedError
+    from respite.inventory.importing import ImportResult, import_beds
+
+    async def run(dsn: str, data: bytes) -> ImportResult:
+        pool = await create_pool(settings, dsn)
+        try:
+            return await import_beds(pool, None, args.facility, data)
+        finally:
+            await pool.close()
+
+    try:
+        data = Path(args.file).read_bytes()
+        with backends(settings) as live:
+            assert live.database_url is not None
+            asyncio.run(_migrate(live))
+            result = asyncio.run(run(live.database_url, data))
+    except ImportRejectedError as exc:
+        for error in exc.errors:
+            column = f", column {error.column}" if error.column else ""
+            print(f"{args.file}: line {error.line}{column}: {error.message}", file=sys.stderr)
+        print(f"respite: nothing was imported ({len(exc.errors)} problem(s))", file=sys.stderr)
+        raise SystemExit(2) from None
+    except (OSError, RespiteError) as exc:
+        print(f"respite: {getattr(exc, 'detail', exc)}", file=sys.stderr)
+        raise SystemExit(2) from None
+    print(
+        f"imported {result.rows} row(s) into facility {args.facility}: {result.created} created, "
+        f"{result.updated} updated, {result.unchanged} unchanged"
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="respite", description=__doc__.splitlines()[0] if __doc__ else ""
@@ -161,6 +196,10 @@ def _parser() -> argparse.ArgumentParser:
     revoke = token.add_parser("revoke", help="revoke a token by its id")
     revoke.add_argument("id", type=int)
     revoke.set_defaults(run=cmd_token_revoke)
+    beds = commands.add_parser("import-beds", help="create or update a facility's beds from CSV")
+    beds.add_argument("file", help="UTF-8 CSV: label,kind,sex_rule,nightly_price[,...]")
+    beds.add_argument("--facility", type=int, required=True, help="facility id")
+    beds.set_defaults(run=cmd_import_beds)
     return parser
 
 

@@ -211,8 +211,9 @@ class LocalPostgres(_Server):
     def url(self) -> str:
         return f"postgresql://respite@127.0.0.1:{self._started_port()}/respite"
 
-    def start(self) -> None:
-        """initdb on first use, clear what a killed earlier run left, then serve."""
+    def start(self, port: int | None = None) -> None:
+        """initdb on first use, clear what a killed earlier run left, then serve on `port`
+        (a test restarting a stopped server passes the old one) or a free one."""
         self._check_not_running()
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
         if self._user is not None:
@@ -220,7 +221,7 @@ class LocalPostgres(_Server):
         if not (self.data_dir / "PG_VERSION").exists():
             self._initdb()
         self._clear_stale_lock()
-        self._serve(None)
+        self._serve(port)
 
     def _initdb(self) -> None:
         """Build the cluster beside data_dir and rename it into place, so that a run killed

@@ -22,6 +22,7 @@ import redis.exceptions
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
+from respite.booking.errors import IneligibleError
 from respite.errors import (
     AuthenticationError,
     ConflictError,
@@ -35,6 +36,7 @@ from respite.errors import (
     RespiteError,
     UnavailableError,
 )
+from respite.inventory.errors import ImportRejectedError
 
 __all__ = [
     "PROBLEM_MEDIA_TYPE",
@@ -60,6 +62,8 @@ PROBLEMS: dict[type[RespiteError], ProblemKind] = {
     MalformedBodyError: ProblemKind(400, "malformed-body", "The request body cannot be read"),
     NotFoundError: ProblemKind(404, "not-found", "Not found"),
     ConflictError: ProblemKind(409, "conflict", "The request conflicts with the current state"),
+    IneligibleError: ProblemKind(422, "not-eligible", "Not eligible for this bed"),
+    ImportRejectedError: ProblemKind(422, "invalid-file", "The file has invalid rows"),
     AuthenticationError: ProblemKind(401, "unauthenticated", "Authentication required"),
     PermissionDeniedError: ProblemKind(403, "forbidden", "Not allowed for this role"),
     RateLimitedError: ProblemKind(429, "rate-limited", "Too many requests"),
@@ -156,6 +160,9 @@ def on_decode_error(request: Request[Any, Any, Any], exc: msgspec.DecodeError) -
     return on_respite_error(request, MalformedBodyError(f"the body is not valid JSON: {exc}"))
 
 
+_MISSING_PARAMETER = re.compile(r"^Missing required (?P<kind>\w+) parameter '(?P<name>[^']+)'")
+
+
 def on_litestar_validation(
     request: Request[Any, Any, Any], exc: ValidationException
 ) -> Response[Any]:
@@ -164,6 +171,9 @@ def on_litestar_validation(
         for item in (exc.extra if isinstance(exc.extra, list) else [])
         if isinstance(item, dict)
     ]
+    missing = _MISSING_PARAMETER.match(exc.detail)
+    if missing is not None:
+        errors = [FieldError(missing["name"], f"required {missing['kind']} parameter")]
     if not errors:
         return on_respite_error(request, MalformedBodyError(exc.detail))
     return on_respite_error(request, InvalidInputError(errors))

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 
-import redis.asyncio as redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from respite.cache import RedisClient
 from respite.errors import RateLimitedError
 
 __all__ = ["enforce"]
@@ -15,7 +15,7 @@ __all__ = ["enforce"]
 log = logging.getLogger("respite.ratelimit")
 
 
-async def enforce(client: redis.Redis, limits: list[tuple[str, int]], window: int) -> None:
+async def enforce(client: RedisClient, limits: list[tuple[str, int]], window: int) -> None:
     """Count one attempt against each ``(key, limit)``; raise once any is over its limit.
 
     All counters move in one pipeline round trip. If Redis is down the attempt is let through:

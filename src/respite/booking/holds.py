@@ -1,31 +1,52 @@
 """Holds in Redis: short claims on (bed, stay), kept atomic by one Lua script per operation.
 
-Layout (every key of a facility carries the hash tag ``{f:<id>}``, so each script touches one
-cluster slot and runs unchanged on Redis Cluster):
+Layout. Every key of a facility carries the hash tag ``{f:<id>}`` and every key of a principal
+``{p:<id>}``, so each script touches one cluster slot and runs unchanged on Redis Cluster:
 
-- ``{f:<id>}:holds`` — hash, field = hold id, value = JSON of the hold (bed_id, check_in,
-  check_out, expires_at, ...). One HGETALL per facility shows every hold of it.
+- ``{f:<id>}:holds`` — hash, field = hold id, value = JSON of the hold (``StoredHold``). One
+  HGETALL per facility shows every hold of it. The key expires a minute after its last hold.
+- ``{p:<id>}:holds`` — sorted set of that principal's hold ids scored by expiry: the cap on
+  live holds per principal (no hoarding).
 
-A hold is live while ``expires_at`` is in the future: expiry is checked on every read and every
-script, never left to keyspace notifications. Redis may lose a hold at any moment; the worst
-outcome is a failed confirm, never an overbooking (confirm re-checks in PostgreSQL).
+A hold is live while ``expires_at`` is in the future: expiry is checked on every read and in
+every script, never left to keyspace notifications. Redis may lose a hold at any moment; the
+worst outcome is a failed confirm, never an overbooking (confirm re-checks in PostgreSQL).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import date
 
 import msgspec
-import redis.asyncio as redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-__all__ = ["HoldsUnavailable", "LiveHold", "facility_key", "read_live_holds"]
+from respite.cache import RedisClient
+from respite.errors import UnavailableError
+
+__all__ = [
+    "HoldLimits",
+    "HoldStore",
+    "HoldsUnavailable",
+    "LiveHold",
+    "PlaceResult",
+    "StoredHold",
+    "facility_key",
+    "principal_key",
+    "read_live_holds",
+]
 
 
-class HoldsUnavailable(Exception):
-    """Redis did not answer: which beds are held is unknown right now."""
+log = logging.getLogger("respite.holds")
+
+
+class HoldsUnavailable(UnavailableError):
+    """Redis did not answer: which beds are held is unknown right now (503 if not handled)."""
+
+    def __init__(self) -> None:
+        super().__init__("redis")
 
 
 class LiveHold(msgspec.Struct, frozen=True, kw_only=True):
@@ -36,15 +57,40 @@ class LiveHold(msgspec.Struct, frozen=True, kw_only=True):
     expires_at: float
 
 
-_decode_hold = msgspec.json.Decoder(LiveHold).decode
+class StoredHold(msgspec.Struct, frozen=True, kw_only=True):
+    """What Redis keeps of a hold. ``check_in``/``check_out`` are ISO dates, so the scripts
+    compare them as strings."""
+
+    bed_id: int
+    check_in: str
+    check_out: str
+    expires_at: float
+    created_at: float
+    principal_id: int
+    care_recipient_id: int
+    token_hash: str
+    extensions: int = 0
+
+
+class PlaceResult(msgspec.Struct, frozen=True):
+    placed: bool
+    conflicting_hold: str | None = None
+
+
+_decode_live = msgspec.json.Decoder(LiveHold).decode
+_decode_stored = msgspec.json.Decoder(StoredHold).decode
 
 
 def facility_key(facility_id: int) -> str:
     return f"{{f:{facility_id}}}:holds"
 
 
+def principal_key(principal_id: int) -> str:
+    return f"{{p:{principal_id}}}:holds"
+
+
 async def read_live_holds(
-    client: redis.Redis, facility_ids: Sequence[int], now: float
+    client: RedisClient, facility_ids: Sequence[int], now: float
 ) -> dict[int, list[LiveHold]]:
     """Every live hold of the given facilities, in one round trip."""
     if not facility_ids:
@@ -55,14 +101,158 @@ async def read_live_holds(
                 pipe.hgetall(facility_key(facility_id))
             replies = await pipe.execute()
     except (RedisConnectionError, RedisTimeoutError) as exc:
-        raise HoldsUnavailable(str(exc)) from exc
+        raise HoldsUnavailable from exc
     live: dict[int, list[LiveHold]] = {}
     for facility_id, reply in zip(facility_ids, replies, strict=True):
         holds = []
         for hold_id, raw in reply.items():
-            hold = _decode_hold(raw)
+            try:
+                hold = _decode_live(raw)
+            except (msgspec.DecodeError, msgspec.ValidationError):
+                # Only our scripts write here; a value they did not write holds no bed.
+                log.error("unreadable hold %r in facility %s ignored", hold_id, facility_id)
+                continue
             if hold.expires_at > now:
                 holds.append(msgspec.structs.replace(hold, hold_id=hold_id.decode()))
         if holds:
             live[facility_id] = holds
     return live
+
+
+# KEYS[1] facility hash; ARGV: hold id, stored JSON, now. Drops expired (and unreadable)
+# holds on the way.
+# Returns {1} when placed, {0, id} naming a live hold of the same bed whose stay overlaps.
+PLACE = """
+local new = cjson.decode(ARGV[2])
+local now = tonumber(ARGV[3])
+local entries = redis.call('HGETALL', KEYS[1])
+for i = 1, #entries, 2 do
+  local ok, other = pcall(cjson.decode, entries[i + 1])
+  if not ok or type(other) ~= 'table' or type(other.expires_at) ~= 'number'
+      or other.expires_at <= now then
+    redis.call('HDEL', KEYS[1], entries[i])
+  elseif other.bed_id == new.bed_id and other.check_in < new.check_out
+      and new.check_in < other.check_out then
+    return {0, entries[i]}
+  end
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+local expire_at = math.ceil(new.expires_at) + 60
+if redis.call('TTL', KEYS[1]) < 0 then
+  redis.call('EXPIREAT', KEYS[1], expire_at)
+else
+  redis.call('EXPIREAT', KEYS[1], expire_at, 'GT')
+end
+return {1}
+"""
+
+# KEYS[1] principal set; ARGV: hold id, expiry, now, cap. Counts only live holds.
+RESERVE = """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[3])
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[4]) then
+  return 0
+end
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+redis.call('EXPIREAT', KEYS[1], math.ceil(tonumber(ARGV[2])) + 60)
+return 1
+"""
+
+# KEYS[1] facility hash; ARGV: hold id, token hash, now, ttl, max extensions, max age.
+# Returns {status, hold JSON}: status 'ok', 'missing', 'limit' or 'max_age'.
+EXTEND = """
+local raw = redis.call('HGET', KEYS[1], ARGV[1])
+if not raw then return {'missing', ''} end
+local ok, hold = pcall(cjson.decode, raw)
+if not ok or type(hold) ~= 'table' then return {'missing', ''} end
+local now = tonumber(ARGV[3])
+if hold.token_hash ~= ARGV[2] or hold.expires_at <= now then return {'missing', ''} end
+if hold.extensions >= tonumber(ARGV[5]) then return {'limit', raw} end
+local until_ = math.min(now + tonumber(ARGV[4]), hold.created_at + tonumber(ARGV[6]))
+if until_ <= hold.expires_at then return {'max_age', raw} end
+hold.expires_at = until_
+hold.extensions = hold.extensions + 1
+raw = cjson.encode(hold)
+redis.call('HSET', KEYS[1], ARGV[1], raw)
+redis.call('EXPIREAT', KEYS[1], math.ceil(until_) + 60, 'GT')
+return {'ok', raw}
+"""
+
+# KEYS[1] facility hash; ARGV: hold id, token hash. Deletes the hold if the token matches.
+RELEASE = """
+local raw = redis.call('HGET', KEYS[1], ARGV[1])
+if not raw then return 0 end
+local ok, hold = pcall(cjson.decode, raw)
+if not ok or type(hold) ~= 'table' or hold.token_hash ~= ARGV[2] then return 0 end
+redis.call('HDEL', KEYS[1], ARGV[1])
+return 1
+"""
+
+
+class HoldStore:
+    """The hold scripts bound to one Redis client."""
+
+    def __init__(self, client: RedisClient) -> None:
+        self.client = client
+        self._place = client.register_script(PLACE)
+        self._reserve = client.register_script(RESERVE)
+        self._extend = client.register_script(EXTEND)
+        self._release = client.register_script(RELEASE)
+
+    async def reserve(
+        self, principal_id: int, hold_id: str, expires_at: float, now: float, cap: int
+    ) -> bool:
+        """Count a new hold against its principal's cap; False when the cap is reached."""
+        args: list[str | float] = [hold_id, expires_at, now, cap]
+        return bool(await self._reserve(keys=[principal_key(principal_id)], args=args))
+
+    async def unreserve(self, principal_id: int, hold_id: str) -> None:
+        await self.client.zrem(principal_key(principal_id), hold_id)
+
+    async def place(
+        self, facility_id: int, hold_id: str, hold: StoredHold, now: float
+    ) -> PlaceResult:
+        payload = msgspec.json.encode(hold)
+        reply = await self._place(keys=[facility_key(facility_id)], args=[hold_id, payload, now])
+        if reply[0] == 1:
+            return PlaceResult(placed=True)
+        return PlaceResult(placed=False, conflicting_hold=reply[1].decode())
+
+    async def get(self, facility_id: int, hold_id: str) -> StoredHold | None:
+        raw = await self.client.hget(facility_key(facility_id), hold_id)
+        return None if raw is None else _decode_stored(raw)
+
+    async def extend(
+        self, facility_id: int, hold_id: str, token_hash: str, now: float, limits: HoldLimits
+    ) -> tuple[str, StoredHold | None]:
+        args: list[str | float] = [
+            hold_id,
+            token_hash,
+            now,
+            limits.ttl,
+            limits.max_extensions,
+            limits.max_age,
+        ]
+        status, raw = await self._extend(keys=[facility_key(facility_id)], args=args)
+        hold = _decode_stored(raw) if raw else None
+        if status == b"ok" and hold is not None:
+            await self.client.zadd(
+                principal_key(hold.principal_id), {hold_id: hold.expires_at}, xx=True
+            )
+        return status.decode(), hold
+
+    async def release(
+        self, facility_id: int, hold_id: str, token_hash: str, principal_id: int
+    ) -> bool:
+        released = bool(
+            await self._release(keys=[facility_key(facility_id)], args=[hold_id, token_hash])
+        )
+        # A different slot, so a separate call: at worst the cap counts a released hold until
+        # its expiry.
+        await self.client.zrem(principal_key(principal_id), hold_id)
+        return released
+
+
+class HoldLimits(msgspec.Struct, frozen=True, kw_only=True):
+    ttl: int
+    max_extensions: int
+    max_age: int

@@ -17,6 +17,8 @@ from typing import Annotated, Literal, get_args
 
 from msgspec import Meta, Struct
 
+from respite.eligibility.model import MAX_STAY_NIGHTS, check_stay_dates
+
 __all__ = [
     "ACTIONS",
     "MAX_DAYS_AHEAD",
@@ -48,7 +50,7 @@ ACTIONS: tuple[Action, ...] = get_args(Action)
 # Ids are PostgreSQL bigints: a larger number must be refused as input, not overflow the driver.
 Id = Annotated[int, Meta(ge=1, le=2**63 - 1)]
 # A stay claims one row per night: bound it so one request cannot write an unbounded ledger.
-MAX_NIGHTS = 366
+MAX_NIGHTS = MAX_STAY_NIGHTS
 MAX_PAGE = 200
 # How far ahead a stay may start: the desk books for elders in front of it, and dates near the
 # end of the calendar would overflow the quota periods of the eligibility rules.
@@ -61,10 +63,7 @@ _ONE_NIGHT = timedelta(days=1)
 
 
 def _check_stay(check_in: date, check_out: date) -> None:
-    if check_out <= check_in:
-        raise ValueError("check_out: must be after check_in; a stay has at least one night")
-    if (check_out - check_in).days > MAX_NIGHTS:
-        raise ValueError(f"check_out: a stay is at most {MAX_NIGHTS} nights")
+    check_stay_dates(check_in, check_out)
 
 
 class NewBooking(Struct, frozen=True, kw_only=True):

@@ -60,6 +60,25 @@ RiskEvents = Annotated[int, Meta(ge=0, le=999)]
 Figure = int | float | str
 
 
+MAX_STAY_NIGHTS = 366
+# Stays are judged within these dates: the engine counts periods a year either side of a stay,
+# which must stay within the calendar Python can represent.
+EARLIEST_STAY_DATE = date(2000, 1, 1)
+LATEST_STAY_DATE = date(2100, 1, 1)
+
+
+def check_stay_dates(check_in: date, check_out: date) -> None:
+    """The rules every requested stay obeys, as field-named errors for request Structs."""
+    if not EARLIEST_STAY_DATE <= check_in < LATEST_STAY_DATE:
+        raise ValueError(
+            f"check_in: must be from {EARLIEST_STAY_DATE} and before {LATEST_STAY_DATE}"
+        )
+    if check_out <= check_in:
+        raise ValueError("check_out: must be after check_in (a stay has at least one night)")
+    if (check_out - check_in).days > MAX_STAY_NIGHTS:
+        raise ValueError(f"check_out: a stay is at most {MAX_STAY_NIGHTS} nights")
+
+
 class Stay(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Nights ``[check_in, check_out)``: the night of ``check_out`` itself is not part of it."""
 

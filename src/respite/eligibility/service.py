@@ -20,7 +20,7 @@ from respite.auth.model import Principal
 from respite.db import Conn, Pool
 from respite.eligibility import queries as q
 from respite.eligibility.decision import decide, programme_decision
-from respite.eligibility.model import BedProfile, Decision, Programme, Stay
+from respite.eligibility.model import BedProfile, Decision, Programme, Stay, check_stay_dates
 from respite.eligibility.policy import Policy
 from respite.eligibility.store import StoredPolicy
 from respite.eligibility.subject import Subject, load_subject, used_stays
@@ -170,11 +170,6 @@ async def check_bed(
 
 MAX_ID = 2**63 - 1
 Id = Annotated[int, Meta(ge=1, le=MAX_ID)]
-MAX_STAY_NIGHTS = 366
-# Stays are judged within these dates: the engine counts periods a year either side of a stay,
-# which must stay within the calendar Python can represent.
-EARLIEST_STAY_DATE = date(2000, 1, 1)
-LATEST_STAY_DATE = date(2100, 1, 1)
 
 
 class EligibilityQuery(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -188,14 +183,7 @@ class EligibilityQuery(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown
     facility_id: Id | None = None
 
     def __post_init__(self) -> None:
-        if not EARLIEST_STAY_DATE <= self.check_in < LATEST_STAY_DATE:
-            raise ValueError(
-                f"check_in: must be from {EARLIEST_STAY_DATE} and before {LATEST_STAY_DATE}"
-            )
-        if self.check_out <= self.check_in:
-            raise ValueError("check_out: must be after check_in (a stay has at least one night)")
-        if (self.check_out - self.check_in).days > MAX_STAY_NIGHTS:
-            raise ValueError(f"check_out: a stay is at most {MAX_STAY_NIGHTS} nights")
+        check_stay_dates(self.check_in, self.check_out)
         if self.bed_id is not None and self.facility_id is not None:
             raise ValueError("facility_id: give bed_id or facility_id, not both")
 

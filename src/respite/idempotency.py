@@ -1,0 +1,82 @@
+"""Idempotency keys: a retried write gives the first attempt's answer, exactly once.
+
+The key is claimed by inserting a row in the same transaction as the write it protects. A
+concurrent retry with the same key waits on that row's unique index until the first attempt
+commits (then it reads the stored answer) or rolls back (then it runs the write itself). The
+same key with another body is refused: the client reused a key by mistake.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Annotated, Any
+
+import msgspec
+from msgspec import Meta
+
+from respite.auth.model import Principal
+from respite.db import Conn
+from respite.errors import InvalidInputError
+
+__all__ = ["IdempotencyKey", "Replay", "body_hash", "claim", "remember", "require_key"]
+
+HEADER = "Idempotency-Key"
+IdempotencyKey = Annotated[str, Meta(min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$")]
+
+CLAIM_KEY = """
+INSERT INTO idempotency_keys (principal_id, key, operation, request_hash)
+VALUES ($1, $2, $3, $4)
+ON CONFLICT (principal_id, key) DO NOTHING
+RETURNING 1
+"""
+
+SELECT_KEY = """
+SELECT operation, request_hash, status_code, response
+FROM idempotency_keys WHERE principal_id = $1 AND key = $2
+"""
+
+REMEMBER_ANSWER = """
+UPDATE idempotency_keys SET status_code = $3, response = $4
+WHERE principal_id = $1 AND key = $2
+"""
+
+
+class Replay(msgspec.Struct, frozen=True):
+    status_code: int
+    response: Any
+
+
+def require_key(value: str | None) -> str:
+    if value is None:
+        raise InvalidInputError.one(HEADER, "this write needs an Idempotency-Key header")
+    try:
+        return msgspec.convert(value, IdempotencyKey)
+    except msgspec.ValidationError:
+        raise InvalidInputError.one(
+            HEADER, "1 to 200 visible ASCII characters, e.g. a UUID"
+        ) from None
+
+
+def body_hash(operation: str, *parts: object) -> bytes:
+    return hashlib.sha256(msgspec.json.encode([operation, *parts])).digest()
+
+
+async def claim(
+    conn: Conn, principal: Principal, key: str, operation: str, request_hash: bytes
+) -> Replay | None:
+    """Claim ``key`` in the caller's transaction; the earlier answer if it was used already."""
+    if await conn.fetchval(CLAIM_KEY, principal.id, key, operation, request_hash):
+        return None
+    row = await conn.fetchrow(SELECT_KEY, principal.id, key)
+    assert row is not None, "a conflicting key is committed, so it is visible"
+    if row["operation"] != operation or row["request_hash"] != request_hash:
+        raise InvalidInputError.one(
+            HEADER, "this key was used for a different request; use a new key for a new request"
+        )
+    return Replay(row["status_code"], row["response"])
+
+
+async def remember(
+    conn: Conn, principal: Principal, key: str, status_code: int, response: Any
+) -> None:
+    await conn.execute(REMEMBER_ANSWER, principal.id, key, status_code, response)
