@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from litestar import Litestar
+from litestar.config.compression import CompressionConfig
 from litestar.datastructures import State
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
@@ -16,11 +17,20 @@ from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from respite import __version__
 from respite.auth.api import AuthController
 from respite.auth.guards import BearerAuthMiddleware
+from respite.availability.api import AvailabilityController
+from respite.booking.api import booking_router
+from respite.booking.hold_api import HoldController
+from respite.booking.holds import HoldStore
 from respite.cache import redis_lifespan
 from respite.db import pool_lifespan
+from respite.eligibility.api import eligibility_router
 from respite.health import HealthController, PoolCollector
+from respite.inventory.api import inventory_router
 from respite.observability import EdgeMiddleware, configure_logging
+from respite.problem_docs import ProblemDocsPlugin
 from respite.problems import exception_handlers
+from respite.referral.api import referral_router
+from respite.referral.delivery import delivery_lifespan
 from respite.settings import Settings
 
 __all__ = ["create_app"]
@@ -46,8 +56,10 @@ def create_app(settings: Settings, *, configure_logs: bool = True) -> Litestar:
         async with (
             pool_lifespan(settings, database_url) as pool,
             redis_lifespan(settings, redis_url) as redis,
+            delivery_lifespan(settings, database_url),
         ):
             app.state.pool, app.state.redis = pool, redis
+            app.state.holds = HoldStore(redis)
             collector = PoolCollector.shared()
             collector.pools["main"] = pool
             try:
@@ -63,6 +75,12 @@ def create_app(settings: Settings, *, configure_logs: bool = True) -> Litestar:
             HealthController,
             MetricsController,
             AuthController,
+            AvailabilityController,
+            eligibility_router,
+            booking_router,
+            HoldController,
+            inventory_router,
+            referral_router,
         ],
         lifespan=[backends],
         state=State({"settings": settings}),
@@ -73,6 +91,8 @@ def create_app(settings: Settings, *, configure_logs: bool = True) -> Litestar:
         ],
         exception_handlers=exception_handlers(),
         request_max_body_size=settings.max_body_bytes,
+        plugins=[ProblemDocsPlugin()],
+        compression_config=CompressionConfig(backend="gzip", minimum_size=4096),
         openapi_config=OpenAPIConfig(
             title="respite",
             version=__version__,

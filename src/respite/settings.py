@@ -21,6 +21,8 @@ ENV_PREFIX = "RESPITE_"
 Port = Annotated[int, Meta(ge=1, le=65535)]
 PositiveInt = Annotated[int, Meta(ge=1)]
 Seconds = Annotated[float, Meta(gt=0, le=3600)]
+# Standard base64 of exactly 32 bytes: 43 characters, the last one carrying 2 bits, then "=".
+Base64Key32 = Annotated[str, Meta(pattern=r"^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$")]
 
 
 class Settings(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -28,6 +30,8 @@ class Settings(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """PostgreSQL DSN. Unset: private servers are started under ``data_dir``."""
     redis_url: str | None = None
     """Redis URL. Unset: a private server is started under ``data_dir``."""
+    redis_cluster: bool = False
+    """Speak Redis Cluster to ``redis_url`` (any node of the cluster)."""
     data_dir: str = ".data"
     host: str = "127.0.0.1"
     port: Port = 8000
@@ -47,6 +51,34 @@ class Settings(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     signin_window_seconds: PositiveInt = 60
     secret_key: str = "dev-only-secret-change-me"
     """Keys identifier hashes (phone numbers) and signs cursors. Set it in production."""
+    id_key: Base64Key32 | None = None
+    """AES-256-GCM key of stored personal identifiers (national ID numbers, emergency phones):
+    32 random bytes in standard base64, e.g. ``python -c "import base64, os;
+    print(base64.b64encode(os.urandom(32)).decode())"``. Unset: a key derived from
+    ``secret_key``, for development only. Changing it makes stored identifiers unreadable."""
+
+    hold_ttl_seconds: Annotated[int, Meta(ge=30, le=3600)] = 600
+    hold_max_extensions: Annotated[int, Meta(ge=0, le=10)] = 2
+    hold_max_age_seconds: Annotated[int, Meta(ge=60, le=7200)] = 1800
+    hold_cap_family: PositiveInt = 3
+    hold_cap_hospital: PositiveInt = 20
+    hold_cap_staff: PositiveInt = 50
+    """Live holds one principal may keep at once (admins count as staff)."""
+
+    webhook_worker: bool = True
+    """Deliver hospitals' callbacks and expire referrals from this process (safe in several)."""
+    webhook_allow_loopback_http: bool = False
+    """Development only: accept callback URLs to loopback hosts, over http:// too."""
+    webhook_timeout: Annotated[float, Meta(gt=0, le=60)] = 10.0
+    """Seconds a callback receiver has to answer one attempt."""
+    webhook_poll_seconds: Annotated[float, Meta(gt=0, le=60)] = 1.0
+    webhook_retry_window_seconds: Annotated[float, Meta(gt=0, le=30 * 86400)] = 26 * 3600
+    """How long a failing callback is retried before it is given up (dead)."""
+    webhook_backoff_scale: Annotated[float, Meta(gt=0, le=100)] = 1.0
+    """Multiplies every retry delay (5 s, 30 s, 2 min ... 4 h, with jitter); tests shrink it."""
+    webhook_batch: Annotated[int, Meta(ge=1, le=500)] = 20
+    referral_sweep_seconds: Annotated[float, Meta(gt=0, le=3600)] = 60.0
+    """How often referrals past their discharge date without a booking are expired."""
 
     def __post_init__(self) -> None:
         if self.db_pool_min > self.db_pool_max:

@@ -39,6 +39,8 @@ from respite.eligibility.service import BedFacts, Checked, check_bed, local_toda
 from respite.eligibility.subject import principal_params
 from respite.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
 from respite.nights import Claim, NightTaken, claim_nights, free_nights
+from respite.referral import outbox
+from respite.referral.model import BookingEventType
 
 __all__ = [
     "cancel",
@@ -55,6 +57,13 @@ __all__ = [
 ]
 
 _VIEW_FIELDS = tuple(f for f in Booking.__struct_fields__ if f != "nights")
+# The callback a referral's hospital receives for each action on its booking.
+_EVENTS: dict[Action, BookingEventType] = {
+    "check_in": "booking.checked_in",
+    "check_out": "booking.checked_out",
+    "no_show": "booking.no_show",
+    "cancel": "booking.cancelled",
+}
 
 
 def today_at(timezone: str) -> date:
@@ -63,7 +72,12 @@ def today_at(timezone: str) -> date:
 
 
 async def create_booking(
-    conn: Conn, principal: Principal, request: NewBooking, checked: Checked
+    conn: Conn,
+    principal: Principal,
+    request: NewBooking,
+    checked: Checked,
+    *,
+    referral_id: int | None = None,
 ) -> Booking:
     """Book ``checked.bed`` for the stay, inside the CALLER's transaction.
 
@@ -72,6 +86,7 @@ async def create_booking(
     nights (ConflictError 409 naming the conflicting booking or block if one is taken) and
     records the audit entry. On any error the caller must roll its transaction back.
     The caller should hold ``lock_recipient`` since before it checked eligibility.
+    ``referral_id`` links the booking to a hospital's referral (409 if it cannot take one).
     """
     if not conn.is_in_transaction():
         raise RuntimeError("create_booking must run inside the caller's transaction")
@@ -102,6 +117,9 @@ async def create_booking(
     }
     await audit.record(
         conn, principal, "create", "booking", booking_id, facility_id=bed.facility_id, after=after
+    )
+    await outbox.booking_changed(
+        conn, booking, "booking.confirmed", principal, referral_id=referral_id
     )
     return booking
 
@@ -323,6 +341,7 @@ async def _apply(
         before=_state(booking),
         after={**_state(changed), "nights_freed": outcome.nights_freed},
     )
+    await outbox.booking_changed(conn, changed, _EVENTS[action], principal, reason=reason)
     return changed
 
 

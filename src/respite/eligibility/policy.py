@@ -21,7 +21,9 @@ from respite.eligibility.model import (
 PolicyCode = Annotated[str, Meta(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")]
 Jurisdiction = Annotated[str, Meta(pattern=r"^[A-Z]{2}$")]
 PolicyName = Annotated[str, Meta(min_length=1, max_length=200)]
-EligibleLevels = Annotated[tuple[Level, ...], Meta(min_length=1)]
+# Not Annotated with Meta(min_length=1): Litestar documents such a tuple's items as "integer or
+# anything" (oneOf with an empty schema), which every integer matches twice. Checked below.
+EligibleLevels = tuple[Level, ...]
 
 
 class _Quota(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, tag_field="period"):
@@ -91,6 +93,8 @@ class Policy(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
 
     def __post_init__(self) -> None:
         # Messages start with "<field>: " so that the field is named (see _locate).
+        if not self.eligible_levels:
+            raise ValueError("eligible_levels: give at least one level")
         if len(set(self.eligible_levels)) != len(self.eligible_levels):
             raise ValueError("eligible_levels: must not repeat a level")
         if self.home is not None and self.programme != "home":

@@ -28,41 +28,49 @@ from respite.recipients.model import (
     latest_date_on_earth,
 )
 
-__all__ = ["list_assessments", "record_assessment"]
+__all__ = ["insert_assessment", "list_assessments", "record_assessment"]
 
 
 async def record_assessment(
     pool: Pool, principal: Principal, care_recipient_id: int, form: NewAssessment, now: datetime
 ) -> AssessmentView:
     """Store an assessment with its computed level and every adjustment considered."""
+    async with pool.acquire() as conn, conn.transaction():
+        return await insert_assessment(conn, principal, care_recipient_id, form, now)
+
+
+async def insert_assessment(
+    conn: Conn, principal: Principal, care_recipient_id: int, form: NewAssessment, now: datetime
+) -> AssessmentView:
+    """``record_assessment`` inside the CALLER's transaction; on an error the caller rolls
+    back."""
     problem = date_problem(form.assessed_on, latest_date_on_earth(now))
     if problem is not None:
         raise InvalidInputError.one("assessed_on", problem)
-    async with pool.acquire() as conn, conn.transaction():
-        row = await conn.fetchrow(
-            q.SELECT_RECIPIENT_FOR_ASSESSMENT, care_recipient_id, *principal_params(principal)
+    row = await conn.fetchrow(
+        q.SELECT_RECIPIENT_FOR_ASSESSMENT, care_recipient_id, *principal_params(principal)
+    )
+    if row is None:
+        raise NotFoundError("care recipient", care_recipient_id)
+    if form.assessed_on < row["birth_date"]:
+        raise InvalidInputError.one("assessed_on", "must not be before the birth date")
+    stored = await current_policy(conn, form.policy_code, form.assessed_on)
+    if stored is None:
+        raise InvalidInputError.one(
+            "policy_code",
+            f"no version of {form.policy_code!r} is in force on {form.assessed_on}",
         )
-        if row is None:
-            raise NotFoundError("care recipient", care_recipient_id)
-        if form.assessed_on < row["birth_date"]:
-            raise InvalidInputError.one("assessed_on", "must not be before the birth date")
-        stored = await current_policy(conn, form.policy_code, form.assessed_on)
-        if stored is None:
-            raise InvalidInputError.one(
-                "policy_code",
-                f"no version of {form.policy_code!r} is in force on {form.assessed_on}",
-            )
-        result = assess(form, stack_raises=stored.policy.stack_raises)
-        view = await _insert_assessment(conn, principal, care_recipient_id, form, result, stored)
-        await audit.record(
-            conn,
-            principal,
-            "create",
-            "assessment",
-            view.id,
-            facility_id=row["facility_id"],
-            after=view,
-        )
+    result = assess(form, stack_raises=stored.policy.stack_raises)
+    view = await _insert_assessment(conn, principal, care_recipient_id, form, result, stored)
+    await audit.record(
+        conn,
+        principal,
+        "create",
+        "assessment",
+        view.id,
+        facility_id=row["facility_id"],
+        after=view,
+    )
     return view
 
 

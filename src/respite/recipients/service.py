@@ -46,6 +46,7 @@ from respite.settings import Settings
 __all__ = [
     "create_recipient",
     "get_recipient",
+    "insert_recipient",
     "list_recipients",
     "update_recipient",
 ]
@@ -165,6 +166,15 @@ async def create_recipient(
     pool: Pool, settings: Settings, principal: Principal, form: NewCareRecipient, now: datetime
 ) -> CareRecipientView:
     """Register an elder owned by the principal's tenant; 409 on a national ID it already has."""
+    async with pool.acquire() as conn, conn.transaction():
+        return await insert_recipient(conn, settings, principal, form, now)
+
+
+async def insert_recipient(
+    conn: Conn, settings: Settings, principal: Principal, form: NewCareRecipient, now: datetime
+) -> CareRecipientView:
+    """``create_recipient`` inside the CALLER's transaction (a referral registers its patient
+    with the referral); on an error the caller rolls back."""
     owner = _owner_of(principal)
     _check_birth_date(form.birth_date, now)
     cipher = cipher_for(settings)
@@ -173,36 +183,35 @@ async def create_recipient(
     fields = {name: getattr(form, name) for name in RecipientDetails.__struct_fields__}
     details = RecipientDetails(**{**fields, "needs": sorted(set(form.needs))})
     sealed = (phone.enc, phone.last4, national.enc, national.hash, national.last4)
-    async with pool.acquire() as conn, conn.transaction():
-        row = await conn.fetchrow(
-            q.INSERT_RECIPIENT,
-            *_owner_columns(owner),
-            *msgspec.structs.astuple(details),
-            *sealed,
-            principal.id,
-        )
-        if row is None:
-            await _raise_duplicate(conn, national.hash, owner)
-        view = CareRecipientView(
-            id=row["id"],
-            owner=owner,
-            **msgspec.structs.asdict(details),
-            emergency_contact_phone_last4=phone.last4,
-            national_id_last4=national.last4,
-            latest_assessment=None,
-            created_at=row["created_at"],
-            updated_at=row["updated_at"],
-        )
-        facility_id = _facility_of(owner)
-        await audit.record(
-            conn,
-            principal,
-            "create",
-            "care_recipient",
-            view.id,
-            facility_id=facility_id,
-            after=view,
-        )
+    row = await conn.fetchrow(
+        q.INSERT_RECIPIENT,
+        *_owner_columns(owner),
+        *msgspec.structs.astuple(details),
+        *sealed,
+        principal.id,
+    )
+    if row is None:
+        await _raise_duplicate(conn, national.hash, owner)
+    view = CareRecipientView(
+        id=row["id"],
+        owner=owner,
+        **msgspec.structs.asdict(details),
+        emergency_contact_phone_last4=phone.last4,
+        national_id_last4=national.last4,
+        latest_assessment=None,
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+    facility_id = _facility_of(owner)
+    await audit.record(
+        conn,
+        principal,
+        "create",
+        "care_recipient",
+        view.id,
+        facility_id=facility_id,
+        after=view,
+    )
     return view
 
 

@@ -1,0 +1,318 @@
+"""The delivery worker: posts the outbox's callbacks, and expires referrals nobody booked.
+
+An asyncio task in every app process (``delivery_lifespan``), each with a small pool of its
+own so that slow receivers never take connections from requests. Several processes share the
+work safely: a delivery is leased with ``FOR UPDATE SKIP LOCKED`` before it is attempted, so
+no two attempt it at once, and only the first pending event of each (endpoint, referral) is
+ever due, so a referral's events arrive in order. Every attempt is written when it starts and
+completed when it ends. A failure (no 2xx within the timeout; redirects are not followed) is
+retried after an exponential delay with full jitter until the retry window is over.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import os
+import random
+import secrets
+import socket
+import ssl
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Final
+
+import asyncpg
+import httpx
+import msgspec
+
+from respite import __version__
+from respite.availability.service import search_today
+from respite.db import Pool, create_pool
+from respite.referral import queries as q
+from respite.referral.event_model import gives_up, retry_delay
+from respite.referral.outbox import LockedReferral, change_referral
+from respite.referral.webhooks import (
+    UnsafeUrlError,
+    parse_callback_url,
+    resolve_target,
+    signature_headers,
+)
+from respite.settings import Settings
+
+__all__ = ["Claimed", "DeliveryWorker", "Outcome", "delivery_lifespan"]
+
+log = logging.getLogger("respite.webhooks")
+USER_AGENT: Final = f"respite-webhooks/{__version__}"
+MAX_ERROR_TEXT: Final = 500
+EXPIRE_BATCH: Final = 100
+# After a database error the loop waits this long, doubling up to the cap.
+IDLE_CAP_SECONDS: Final = 30.0
+
+
+class Claimed(msgspec.Struct, frozen=True, kw_only=True):
+    """A delivery leased for one attempt."""
+
+    id: int
+    attempt: int
+    failures: int
+    first_attempt_at: datetime
+    event_id: str
+    body: bytes
+    url: str
+    secrets: list[str]
+
+
+class Outcome(msgspec.Struct, frozen=True, kw_only=True):
+    status_code: int | None
+    error: str | None
+
+    @property
+    def delivered(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+def _claimed(row: asyncpg.Record, now: datetime) -> Claimed:
+    keys = [row["secret"]]
+    if row["previous_secret"] and row["previous_until"] and row["previous_until"] > now:
+        keys.append(row["previous_secret"])
+    return Claimed(
+        id=row["id"],
+        attempt=row["attempts"],
+        failures=row["failures"],
+        first_attempt_at=row["first_attempt_at"],
+        event_id=row["event_id"],
+        body=row["body"].encode(),
+        url=row["url"],
+        secrets=keys,
+    )
+
+
+class DeliveryWorker:
+    """One process's share of the deliveries. ``clock`` (unix seconds) and ``rand`` are
+    injectable so that tests move time instead of sleeping."""
+
+    def __init__(
+        self,
+        pool: Pool,
+        settings: Settings,
+        *,
+        name: str | None = None,
+        clock: Callable[[], float] = time.time,
+        rand: Callable[[], float] = random.random,
+    ) -> None:
+        self.pool = pool
+        self.settings = settings
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+        self.clock = clock
+        self.rand = rand
+        self._last_sweep = float("-inf")
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self.clock(), UTC)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Deliver and sweep until ``stop`` is set; database trouble only slows it down."""
+        idle = self.settings.webhook_poll_seconds
+        while not stop.is_set():
+            try:
+                done = await self.tick()
+                idle = self.settings.webhook_poll_seconds
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
+                log.warning("webhook worker: %s; retrying in %.1f s", type(exc).__name__, idle)
+                done, idle = 0, min(idle * 2, IDLE_CAP_SECONDS)
+            except Exception:
+                # A bug must not stop every hospital's callbacks: log it and keep going.
+                log.exception("webhook worker round failed")
+                done, idle = 0, min(idle * 2, IDLE_CAP_SECONDS)
+            if done == 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), idle)
+
+    async def tick(self) -> int:
+        """One round: expire what is due (now and then), then one batch of deliveries."""
+        if self.clock() - self._last_sweep >= self.settings.referral_sweep_seconds:
+            await self.expire_due()
+            self._last_sweep = self.clock()
+        return await self.deliver_due()
+
+    async def claim(self) -> list[Claimed]:
+        now = self.now()
+        lease = now + timedelta(seconds=self.settings.webhook_timeout * 2 + 10)
+        async with self.pool.acquire() as conn, conn.transaction():
+            rows = await conn.fetch(
+                q.CLAIM_DUE_DELIVERIES, now, lease, self.settings.webhook_batch, self.name
+            )
+            claimed = [_claimed(r, now) for r in rows]
+            if claimed:
+                await conn.execute(
+                    q.INSERT_ATTEMPTS,
+                    [c.id for c in claimed],
+                    [c.attempt for c in claimed],
+                    self.name,
+                    now,
+                )
+        return claimed
+
+    async def deliver_due(self) -> int:
+        """Attempt every delivery due now (one batch, concurrently); how many were tried."""
+        claimed = await self.claim()
+        if claimed:
+            async with self._client() as client:
+                # Every attempt ends (and records its outcome) before the client closes.
+                results = await asyncio.gather(
+                    *(self._deliver(client, c) for c in claimed), return_exceptions=True
+                )
+            for result in results:
+                if isinstance(result, BaseException):
+                    raise result
+        return len(claimed)
+
+    def _client(self) -> httpx.AsyncClient:
+        # No connection reuse: each attempt connects to the address it has just checked.
+        # No proxies from the environment: they would connect to the host by name.
+        return httpx.AsyncClient(
+            follow_redirects=False,
+            trust_env=False,
+            verify=_tls_context(),
+            timeout=self.settings.webhook_timeout,
+            limits=httpx.Limits(max_keepalive_connections=0),
+            headers={"user-agent": USER_AGENT},
+        )
+
+    async def _deliver(self, client: httpx.AsyncClient, claimed: Claimed) -> None:
+        started = time.monotonic()
+        try:
+            outcome = await self._post(client, claimed)
+        except asyncio.CancelledError:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._finish(claimed, None, started), 2)
+            raise
+        await self._finish(claimed, outcome, started)
+
+    async def _post(self, client: httpx.AsyncClient, claimed: Claimed) -> Outcome:
+        try:
+            request = await self._pinned_request(client, claimed)
+            async with asyncio.timeout(self.settings.webhook_timeout):
+                # Streamed and closed unread: a receiver's answer body is of no use, and a
+                # huge one must not fill memory.
+                response = await client.send(request, stream=True)
+                await response.aclose()
+        except UnsafeUrlError as exc:
+            return Outcome(status_code=None, error=f"refused: {exc}")
+        except (httpx.HTTPError, OSError, TimeoutError) as exc:
+            return Outcome(status_code=None, error=_describe(exc))
+        error = None if 200 <= response.status_code < 300 else f"HTTP {response.status_code}"
+        return Outcome(status_code=response.status_code, error=error)
+
+    async def _pinned_request(self, client: httpx.AsyncClient, claimed: Claimed) -> httpx.Request:
+        """The signed POST, addressed to an IP just checked to be allowed (DNS rebinding)."""
+        target = parse_callback_url(
+            claimed.url, allow_loopback_http=self.settings.webhook_allow_loopback_http
+        )
+        address = (await resolve_target(target))[0]
+        url = httpx.URL(claimed.url)
+        timestamp = int(self.clock())
+        headers = signature_headers(claimed.secrets, claimed.event_id, timestamp, claimed.body)
+        headers["host"] = url.netloc.decode("ascii")
+        extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
+        return client.build_request(
+            "POST",
+            url.copy_with(host=str(address)),
+            content=claimed.body,
+            headers=headers,
+            extensions=extensions,
+        )
+
+    async def _finish(self, claimed: Claimed, outcome: Outcome | None, started: float) -> None:
+        now = self.now()
+        elapsed = int((time.monotonic() - started) * 1000)
+        common = (claimed.id, claimed.attempt, now)
+        async with self.pool.acquire() as conn:
+            if outcome is None:
+                await conn.execute(q.FINISH_INTERRUPTED, *common, None, "interrupted", elapsed)
+            elif outcome.delivered:
+                await conn.execute(q.FINISH_DELIVERED, *common, outcome.status_code, None, elapsed)
+            else:
+                delay = retry_delay(
+                    claimed.failures + 1, self.settings.webhook_backoff_scale, self.rand()
+                )
+                dead = gives_up(
+                    claimed.first_attempt_at, now, self.settings.webhook_retry_window_seconds
+                )
+                await conn.execute(
+                    q.FINISH_FAILED,
+                    *common,
+                    outcome.status_code,
+                    (outcome.error or "")[:MAX_ERROR_TEXT],
+                    elapsed,
+                    now + timedelta(seconds=delay),
+                    dead,
+                )
+                if dead:
+                    log.warning(
+                        "delivery %s given up after %d attempts", claimed.id, claimed.attempt
+                    )
+
+    async def expire_due(self) -> int:
+        """Expire referrals still open or held after their discharge date (Shanghai's today,
+        as for every date of the service); each with its ``referral.expired`` event."""
+        today = search_today(self.now())
+        async with self.pool.acquire() as conn, conn.transaction():
+            rows = await conn.fetch(q.LOCK_DUE_EXPIRIES, today, EXPIRE_BATCH)
+            for row in rows:
+                referral = LockedReferral(
+                    id=row["id"],
+                    hospital_id=row["hospital_id"],
+                    care_recipient_id=row["care_recipient_id"],
+                    status=row["status"],
+                    booking_id=row["booking_id"],
+                )
+                await change_referral(
+                    conn,
+                    None,
+                    referral,
+                    ("expire", "referral.expired"),
+                    reason="no booking by the discharge date",
+                )
+        return len(rows)
+
+
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """Made once: loading the certificate authorities is slow."""
+    return httpx.create_ssl_context()
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, httpx.TimeoutException | TimeoutError):
+        return "timeout"
+    return f"{type(exc).__name__}: {exc}"[:MAX_ERROR_TEXT]
+
+
+@asynccontextmanager
+async def delivery_lifespan(settings: Settings, dsn: str) -> AsyncIterator[DeliveryWorker | None]:
+    """Run the worker for the life of the app, unless ``webhook_worker`` is off."""
+    if not settings.webhook_worker:
+        yield None
+        return
+    own = msgspec.structs.replace(settings, db_pool_min=0, db_pool_max=2)
+    pool = await create_pool(own, dsn)
+    worker = DeliveryWorker(pool, settings)
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop), name="respite-webhooks")
+    try:
+        yield worker
+    finally:
+        stop.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(task), 1.0)
+        except TimeoutError:
+            task.cancel()  # a slow receiver: the attempt is recorded as interrupted
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await pool.close()

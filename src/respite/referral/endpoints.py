@@ -1,0 +1,208 @@
+"""Use cases of a hospital's callbacks: register, list, disable and rotate endpoints; list
+deliveries with their attempts, ask for a redelivery, read a referral's events.
+
+A URL is checked before it is stored (``webhooks.parse_callback_url`` and
+``resolve_target``): a refused one is a 422 naming ``url``, and nothing is written.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Final
+
+import asyncpg
+import msgspec
+
+from respite import audit
+from respite.auth.model import Principal
+from respite.db import Pool
+from respite.errors import ConflictError, InvalidInputError, NotFoundError
+from respite.referral import queries as q
+from respite.referral.event_model import (
+    Attempt,
+    Delivery,
+    DeliveryDetail,
+    DeliveryPage,
+    DeliveryStatus,
+    Endpoint,
+    EndpointWithSecret,
+    Event,
+    NewEndpoint,
+)
+from respite.referral.service import hospital_of
+from respite.referral.webhooks import (
+    UnsafeUrlError,
+    new_secret,
+    parse_callback_url,
+    resolve_target,
+)
+from respite.settings import Settings
+
+__all__ = [
+    "MAX_ENDPOINTS",
+    "ROTATION_OVERLAP",
+    "disable_endpoint",
+    "get_delivery",
+    "list_deliveries",
+    "list_endpoints",
+    "redeliver",
+    "referral_events",
+    "register_endpoint",
+    "rotate_secret",
+]
+
+MAX_ENDPOINTS: Final = 10
+# After a rotation the old secret keeps signing this long, so receivers can switch over.
+ROTATION_OVERLAP: Final = timedelta(hours=24)
+
+
+def _endpoint(row: asyncpg.Record) -> Endpoint:
+    return Endpoint(
+        id=row["id"],
+        url=row["url"],
+        description=row["description"],
+        created_at=row["created_at"],
+        disabled_at=row["disabled_at"],
+        previous_secret_valid_until=row["previous_until"],
+    )
+
+
+def _with_secret(row: asyncpg.Record, secret: str) -> EndpointWithSecret:
+    return EndpointWithSecret(**msgspec.structs.asdict(_endpoint(row)), secret=secret)
+
+
+async def register_endpoint(
+    pool: Pool, settings: Settings, principal: Principal, form: NewEndpoint
+) -> EndpointWithSecret:
+    hospital_id = hospital_of(principal)
+    try:
+        target = parse_callback_url(
+            form.url, allow_loopback_http=settings.webhook_allow_loopback_http
+        )
+        await resolve_target(target)
+    except UnsafeUrlError as exc:
+        raise InvalidInputError.one("url", str(exc)) from None
+    secret = new_secret()
+    async with pool.acquire() as conn, conn.transaction():
+        # Serialises registrations of one hospital, so the cap holds when two race.
+        await conn.execute(q.LOCK_HOSPITAL, hospital_id)
+        if await conn.fetchval(q.COUNT_ACTIVE_ENDPOINTS, hospital_id) >= MAX_ENDPOINTS:
+            raise ConflictError(
+                f"a hospital has at most {MAX_ENDPOINTS} active endpoints: disable one first"
+            )
+        row = await conn.fetchrow(
+            q.INSERT_ENDPOINT, hospital_id, form.url, form.description, secret, principal.id
+        )
+        assert row is not None  # INSERT ... RETURNING
+        await audit.record(
+            conn, principal, "create", "webhook_endpoint", row["id"], after={"url": form.url}
+        )
+    return _with_secret(row, secret)
+
+
+async def list_endpoints(pool: Pool, principal: Principal) -> list[Endpoint]:
+    rows = await pool.fetch(q.LIST_ENDPOINTS, hospital_of(principal))
+    return [_endpoint(row) for row in rows]
+
+
+async def disable_endpoint(pool: Pool, principal: Principal, endpoint_id: int) -> None:
+    """Stop sending to an endpoint; its pending deliveries stay pending, unsent."""
+    async with pool.acquire() as conn, conn.transaction():
+        row = await conn.fetchrow(q.DISABLE_ENDPOINT, endpoint_id, hospital_of(principal))
+        if row is None:
+            raise NotFoundError("webhook endpoint", endpoint_id)
+        await audit.record(conn, principal, "disable", "webhook_endpoint", endpoint_id)
+
+
+async def rotate_secret(
+    pool: Pool, principal: Principal, endpoint_id: int, now: datetime
+) -> EndpointWithSecret:
+    """A new secret; the current one keeps signing too until ``ROTATION_OVERLAP`` has passed."""
+    secret = new_secret()
+    async with pool.acquire() as conn, conn.transaction():
+        row = await conn.fetchrow(
+            q.ROTATE_SECRET, endpoint_id, hospital_of(principal), secret, now + ROTATION_OVERLAP
+        )
+        if row is None:
+            raise NotFoundError("webhook endpoint", endpoint_id)
+        await audit.record(conn, principal, "rotate_secret", "webhook_endpoint", endpoint_id)
+    return _with_secret(row, secret)
+
+
+def _delivery(row: asyncpg.Record, now: datetime) -> Delivery:
+    locked = row["locked_until"]
+    return Delivery(
+        id=row["id"],
+        event_id=row["event_id"],
+        event_type=row["event_type"],
+        referral_id=row["referral_id"],
+        endpoint_id=row["endpoint_id"],
+        status=row["status"],
+        attempts=row["attempts"],
+        next_attempt_at=row["next_attempt_at"],
+        in_flight=row["status"] == "pending" and locked is not None and locked > now,
+        last_status_code=row["last_status_code"],
+        last_error=row["last_error"],
+        delivered_at=row["delivered_at"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+async def list_deliveries(
+    pool: Pool,
+    principal: Principal,
+    *,
+    status: DeliveryStatus | None,
+    referral_id: int | None,
+    after: int,
+    limit: int,
+) -> DeliveryPage:
+    rows = await pool.fetch(
+        q.LIST_DELIVERIES, hospital_of(principal), status, referral_id, after, limit + 1
+    )
+    now = datetime.now(UTC)
+    items = [_delivery(row, now) for row in rows[:limit]]
+    return DeliveryPage(items=items, next_after=items[-1].id if len(rows) > limit else None)
+
+
+async def get_delivery(pool: Pool, principal: Principal, delivery_id: int) -> DeliveryDetail:
+    """One delivery with every attempt made, oldest first."""
+    async with pool.acquire() as conn:
+        row = await conn.fetchrow(q.SELECT_DELIVERY, delivery_id, hospital_of(principal))
+        if row is None:
+            raise NotFoundError("webhook delivery", delivery_id)
+        attempts = await conn.fetch(q.SELECT_ATTEMPTS, delivery_id)
+    delivery = _delivery(row, datetime.now(UTC))
+    return DeliveryDetail(
+        **msgspec.structs.asdict(delivery),
+        attempts_made=[Attempt(**dict(a)) for a in attempts],
+    )
+
+
+async def redeliver(pool: Pool, principal: Principal, delivery_id: int, now: datetime) -> Delivery:
+    """Send again now: a delivered or given-up delivery starts a new round of retries."""
+    hospital_id = hospital_of(principal)
+    async with pool.acquire() as conn, conn.transaction():
+        row = await conn.fetchrow(q.REDELIVER, delivery_id, hospital_id, now)
+        if row is None:
+            if await conn.fetchrow(q.SELECT_DELIVERY, delivery_id, hospital_id) is None:
+                raise NotFoundError("webhook delivery", delivery_id)
+            raise ConflictError(
+                "this delivery is being attempted right now", delivery_id=delivery_id
+            )
+        await audit.record(conn, principal, "redeliver", "webhook_delivery", delivery_id)
+    return _delivery(row, now)
+
+
+_decode_event = msgspec.json.Decoder(Event).decode
+
+
+async def referral_events(pool: Pool, principal: Principal, referral_id: int) -> list[Event]:
+    """Every event of a referral, in order: what the callbacks carried (or will carry)."""
+    hospital_id = hospital_of(principal)
+    async with pool.acquire() as conn:
+        if await conn.fetchval(q.SELECT_REFERRAL, referral_id, hospital_id) is None:
+            raise NotFoundError("referral", referral_id)
+        rows = await conn.fetch(q.LIST_REFERRAL_EVENTS, referral_id, hospital_id)
+    return [_decode_event(row["body"]) for row in rows]

@@ -1,0 +1,306 @@
+"""Use cases of referrals: create (with the patient and the candidates), read, list, cancel.
+
+Creating runs in one transaction with its ``Idempotency-Key``: the patient (new, or one of the
+hospital's own), their current assessment, the referral and its audit entries, or nothing at
+all. The candidates are searched after the commit, by the availability search itself, as the
+hospital sees the patient; a retry with the same key answers the same referral with the
+candidates as they are at that moment (availability changes by the minute, so an old list
+would mislead).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import asyncpg
+import msgspec
+
+from respite import audit, idempotency
+from respite.auth.model import Principal, normalise_phone
+from respite.availability.model import (
+    MAX_DAYS_AHEAD,
+    AvailabilityQuery,
+    SearchParams,
+    validate_query,
+)
+from respite.availability.service import Clock, search_availability, search_today
+from respite.cache import RedisClient
+from respite.crypto import cipher_for
+from respite.db import Conn, Pool
+from respite.eligibility.subject import load_subject
+from respite.errors import InvalidInputError, NotFoundError
+from respite.recipients.assessments import insert_assessment
+from respite.recipients.service import insert_recipient
+from respite.referral import queries as q
+from respite.referral.model import (
+    Area,
+    Contact,
+    ListCursor,
+    NewReferral,
+    Referral,
+    ReferralAnswer,
+    ReferralFilter,
+    ReferralPage,
+    SearchWindow,
+    encode_cursor,
+    rank_candidates,
+    search_window,
+)
+from respite.referral.outbox import change_referral, lock_referral
+from respite.settings import Settings
+
+__all__ = [
+    "CANDIDATES_SHOWN",
+    "ReferralContext",
+    "cancel_referral",
+    "create_referral",
+    "get_referral",
+    "hospital_of",
+    "list_referrals",
+    "referral_candidates",
+]
+
+CANDIDATES_SHOWN = 10
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class ReferralContext(msgspec.Struct, frozen=True, kw_only=True):
+    """What the referral use cases need from the app, and the one clock."""
+
+    pool: Any
+    redis: RedisClient
+    settings: Settings
+    now: datetime
+
+
+def hospital_of(principal: Principal) -> int:
+    """The principal's hospital; the routes let only hospitals through."""
+    if principal.role != "hospital" or principal.hospital_id is None:
+        raise NotFoundError("hospital", principal.hospital_id)
+    return principal.hospital_id
+
+
+def _referral(row: asyncpg.Record) -> Referral:
+    area = None
+    if row["area_lat"] is not None:
+        area = Area(
+            lat=row["area_lat"],
+            lon=row["area_lon"],
+            radius_km=row["area_radius_m"] / 1000,
+            description=row["area_description"],
+        )
+    return Referral(
+        id=row["id"],
+        hospital_id=row["hospital_id"],
+        care_recipient_id=row["care_recipient_id"],
+        status=row["status"],
+        kind=row["kind"],
+        discharge_date=row["discharge_date"],
+        nights=row["nights"],
+        preferred_area=area,
+        contact=Contact(
+            name=row["contact_name"],
+            department=row["contact_department"],
+            email=row["contact_email"],
+            phone_last4=row["contact_phone_last4"],
+        ),
+        note=row["note"],
+        hold_id=row["hold_id"],
+        booking_id=row["booking_id"],
+        status_reason=row["status_reason"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+def _check_discharge(discharge_date: date, today: date) -> None:
+    if discharge_date < today:
+        raise InvalidInputError.one(
+            "discharge_date", f"is in the past (today is {today.isoformat()} in Shanghai)"
+        )
+    if discharge_date > today + timedelta(days=MAX_DAYS_AHEAD):
+        raise InvalidInputError.one("discharge_date", f"is more than {MAX_DAYS_AHEAD} days ahead")
+
+
+def _search_query(
+    referral: Referral | NewReferral, today: date, recipient_id: int
+) -> AvailabilityQuery:
+    nights = referral.nights
+    check_in, check_out = search_window(referral.discharge_date, nights, today)
+    area = referral.preferred_area
+    params = SearchParams(
+        check_in=check_in,
+        check_out=check_out,
+        kind=referral.kind,
+        near=f"{area.lat},{area.lon}" if area else None,
+        radius_km=area.radius_km if area else None,
+        care_recipient=recipient_id,
+        limit=CANDIDATES_SHOWN,
+    )
+    # Validated before anything is written: a search that cannot run is the request's fault.
+    return validate_query(params, today)
+
+
+async def create_referral(
+    ctx: ReferralContext, principal: Principal, form: NewReferral, key: str
+) -> ReferralAnswer:
+    hospital_of(principal)
+    today = search_today(ctx.now)
+    _check_discharge(form.discharge_date, today)
+    _search_query(form, today, 1)
+    request_hash = idempotency.body_hash("referral.create", form)
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        replay = await idempotency.claim(conn, principal, key, "referral.create", request_hash)
+        if replay is not None:
+            referral_id = int(replay.response["referral_id"])
+        else:
+            referral_id = await _create(conn, ctx, principal, form)
+            await idempotency.remember(conn, principal, key, 201, {"referral_id": referral_id})
+    return await referral_candidates(ctx, principal, referral_id)
+
+
+async def _patient(
+    conn: Conn, ctx: ReferralContext, principal: Principal, form: NewReferral
+) -> tuple[int, bool]:
+    """The patient's care recipient id (registered now if new), and whether it has a home."""
+    if form.patient is not None:
+        view = await insert_recipient(conn, ctx.settings, principal, form.patient, ctx.now)
+        recipient_id, has_home = view.id, view.home_lat is not None
+    else:
+        assert form.care_recipient_id is not None  # NewReferral gives one or the other
+        subject = await load_subject(conn, principal, form.care_recipient_id)
+        recipient_id, has_home = subject.care_recipient_id, subject.person.home_lat is not None
+        if subject.assessment is None and form.assessment is None:
+            raise InvalidInputError.one(
+                "assessment",
+                f"care recipient {recipient_id} has no assessment: send the current one",
+            )
+    if form.assessment is not None:
+        await insert_assessment(conn, principal, recipient_id, form.assessment, ctx.now)
+    if form.kind == "home" and not has_home:
+        raise InvalidInputError.one(
+            "care_recipient_id",
+            f"care recipient {recipient_id} has no home location; a home-care bed is set up "
+            "at home",
+        )
+    if form.preferred_area is None and not has_home:
+        raise InvalidInputError.one(
+            "preferred_area", "the patient has no home location: give the area to search"
+        )
+    return recipient_id, has_home
+
+
+async def _create(conn: Conn, ctx: ReferralContext, principal: Principal, form: NewReferral) -> int:
+    recipient_id, _ = await _patient(conn, ctx, principal, form)
+    area, contact = form.preferred_area, form.contact
+    phone = normalise_phone(contact.phone) if contact.phone else None
+    referral_id: int = await conn.fetchval(
+        q.INSERT_REFERRAL,
+        hospital_of(principal),
+        recipient_id,
+        form.kind,
+        form.discharge_date,
+        form.nights,
+        area.lat if area else None,
+        area.lon if area else None,
+        round(area.radius_km * 1000) if area else None,
+        area.description if area else "",
+        contact.name.strip(),
+        contact.department,
+        contact.email.lower() if contact.email else None,
+        # The hospital contact's phone, sealed like an elder's emergency contact's.
+        cipher_for(ctx.settings).encrypt("emergency_contact_phone", phone) if phone else None,
+        phone[-4:] if phone else None,
+        form.note,
+        principal.id,
+    )
+    await audit.record(
+        conn,
+        principal,
+        "create",
+        "referral",
+        referral_id,
+        after={
+            "care_recipient_id": recipient_id,
+            "kind": form.kind,
+            "discharge_date": form.discharge_date,
+            "nights": form.nights,
+        },
+    )
+    return referral_id
+
+
+async def get_referral(pool: Pool, principal: Principal, referral_id: int) -> Referral:
+    row = await pool.fetchrow(q.SELECT_REFERRAL, referral_id, hospital_of(principal))
+    if row is None:
+        raise NotFoundError("referral", referral_id)
+    return _referral(row)
+
+
+async def referral_candidates(
+    ctx: ReferralContext, principal: Principal, referral_id: int
+) -> ReferralAnswer:
+    """The referral with the facilities that have a bed for the patient now, nearest first."""
+    referral = await get_referral(ctx.pool, principal, referral_id)
+    today = search_today(ctx.now)
+    query = _search_query(referral, today, referral.care_recipient_id)
+    result = await search_availability(
+        ctx.pool, ctx.redis, principal, query, Clock(today, ctx.now.timestamp())
+    )
+    page = result.page
+    return ReferralAnswer(
+        referral=referral,
+        search=SearchWindow(check_in=page.check_in, check_out=page.check_out),
+        candidates=rank_candidates(page),
+        refused=page.refused,
+        summary=page.summary,
+        holds_unknown=page.holds_unknown,
+    )
+
+
+async def list_referrals(pool: Pool, principal: Principal, filters: ReferralFilter) -> ReferralPage:
+    """The hospital's referrals by last change then id, for reconciliation."""
+    after = filters.after or ListCursor(_EPOCH, 0)
+    rows = await pool.fetch(
+        q.LIST_REFERRALS,
+        hospital_of(principal),
+        filters.status,
+        filters.updated_since,
+        after.updated_at,
+        after.id,
+        filters.limit + 1,  # one more than asked says whether another page follows
+    )
+    items = [_referral(row) for row in rows[: filters.limit]]
+    next_cursor = None
+    if len(rows) > filters.limit:
+        last = items[-1]
+        next_cursor = encode_cursor(ListCursor(last.updated_at, last.id))
+    return ReferralPage(items=items, next_cursor=next_cursor)
+
+
+async def cancel_referral(
+    pool: Pool, principal: Principal, referral_id: int, reason: str, key: str | None
+) -> Referral:
+    """The hospital no longer needs a bed: only while no booking exists (409 after that;
+    cancel the booking first)."""
+    async with pool.acquire() as conn, conn.transaction():
+        if key is not None:
+            operation = "referral.cancel"
+            request_hash = idempotency.body_hash(operation, referral_id, reason)
+            if await idempotency.claim(conn, principal, key, operation, request_hash):
+                return await _load(conn, principal, referral_id)
+        referral = await lock_referral(conn, principal, referral_id)
+        await change_referral(
+            conn, principal, referral, ("cancel", "referral.cancelled"), reason=reason.strip()
+        )
+        if key is not None:
+            await idempotency.remember(conn, principal, key, 200, {"referral_id": referral_id})
+        return await _load(conn, principal, referral_id)
+
+
+async def _load(conn: Conn, principal: Principal, referral_id: int) -> Referral:
+    row = await conn.fetchrow(q.SELECT_REFERRAL, referral_id, hospital_of(principal))
+    if row is None:
+        raise NotFoundError("referral", referral_id)
+    return _referral(row)

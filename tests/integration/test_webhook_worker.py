@@ -1,0 +1,330 @@
+"""The delivery worker against real PostgreSQL and a real receiver, with time moved by hand:
+retries back off for a day and then stop, a referral's events keep their order, two workers
+never attempt one delivery, a lease that ran out is taken over, and nothing is posted to an
+address that is not allowed."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+import msgspec
+import pytest
+
+from respite.db import Pool, create_pool
+from respite.referral import queries as q
+from respite.referral.delivery import DeliveryWorker
+from respite.referral.event_model import RETRY_STEPS, EventData, actor_of
+from respite.referral.outbox import LockedReferral, write_event
+from respite.referral.webhooks import new_secret
+from respite.settings import Settings
+from tests import builders
+from tests.e2e.test_webhook_receiver import Receiver, Reply, verify_signature
+
+
+class Clock:
+    def __init__(self) -> None:
+        # A little ahead of the real clock, which dates the events written by the test.
+        self.now = time.time() + 5
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def worker_settings(settings: Settings) -> Settings:
+    return msgspec.structs.replace(
+        settings, webhook_allow_loopback_http=True, webhook_timeout=0.5, webhook_batch=10
+    )
+
+
+@pytest.fixture
+async def pool(worker_settings: Settings, database_url: str) -> AsyncIterator[Pool]:
+    pool = await create_pool(worker_settings, database_url)
+    try:
+        yield pool
+    finally:
+        await pool.close()
+
+
+@pytest.fixture
+async def rx(clock: Clock) -> AsyncIterator[Receiver]:
+    async with Receiver(clock) as receiver:
+        yield receiver
+
+
+def worker(pool: Pool, settings: Settings, clock: Clock, name: str = "w1") -> DeliveryWorker:
+    # rand 1.0: each delay is its whole step, so the schedule can be checked exactly.
+    return DeliveryWorker(pool, settings, name=name, clock=clock, rand=lambda: 1.0)
+
+
+class Outbox(msgspec.Struct):
+    hospital: int
+    principal: int
+    recipient: int
+    endpoint: int
+
+
+async def outbox(db: Any, url: str, secret: str) -> Outbox:
+    hospital = await builders.hospital(db)
+    principal = await builders.principal(db, "hospital", hospital_id=hospital)
+    recipient = await builders.recipient(db, hospital_id=hospital)
+    endpoint = await db.fetchval(
+        "INSERT INTO webhook_endpoints (hospital_id, url, secret, created_by)"
+        " VALUES ($1, $2, $3, $4) RETURNING id",
+        hospital,
+        url,
+        secret,
+        principal,
+    )
+    return Outbox(hospital, principal, recipient, endpoint)
+
+
+async def referral(db: Any, box: Outbox) -> LockedReferral:
+    referral_id = await db.fetchval(
+        "INSERT INTO referrals (hospital_id, care_recipient_id, kind, discharge_date, nights,"
+        " contact_name, created_by) VALUES ($1, $2, 'respite', current_date, 5, 'Zhou', $3)"
+        " RETURNING id",
+        box.hospital,
+        box.recipient,
+        box.principal,
+    )
+    return LockedReferral(
+        id=referral_id,
+        hospital_id=box.hospital,
+        care_recipient_id=box.recipient,
+        status="open",
+        booking_id=None,
+    )
+
+
+async def emit(db: Any, ref: LockedReferral, times: int = 1) -> list[str]:
+    data = EventData(
+        referral_id=ref.id,
+        referral_status="held",
+        previous_status="open",
+        care_recipient_id=ref.care_recipient_id,
+        actor=actor_of("hospital"),
+    )
+    ids = []
+    for _ in range(times):
+        async with db.transaction():
+            ids.append(await write_event(db, ref, "referral.held", data))
+    return ids
+
+
+async def test_a_failing_receiver_is_retried_for_a_day_with_backoff_then_given_up(
+    db: Any, pool: Pool, worker_settings: Settings, clock: Clock, rx: Receiver
+) -> None:
+    secret = new_secret()
+    rx.secrets.append(secret)
+    box = await outbox(db, rx.url, secret)
+    await emit(db, await referral(db, box))
+    rx.script = [Reply(500)] * 1000
+    w = worker(pool, worker_settings, clock)
+    start, delays = clock.now, []
+    while True:
+        assert await w.deliver_due() == 1
+        row = await db.fetchrow("SELECT status, next_attempt_at, attempts FROM webhook_deliveries")
+        if row["status"] == "dead":
+            break
+        delays.append(row["next_attempt_at"].timestamp() - clock.now)
+        assert await w.deliver_due() == 0  # not due before its time
+        clock.advance(delays[-1])
+    cap = RETRY_STEPS[-1]
+    assert delays[: len(RETRY_STEPS)] == pytest.approx(list(RETRY_STEPS))
+    assert delays[len(RETRY_STEPS) :] == pytest.approx([cap] * (len(delays) - len(RETRY_STEPS)))
+    assert clock.now - start >= worker_settings.webhook_retry_window_seconds >= 24 * 3600
+    attempts = await db.fetch("SELECT attempt, status_code, error FROM webhook_attempts ORDER BY 1")
+    assert [a["attempt"] for a in attempts] == list(range(1, row["attempts"] + 1))
+    assert {(a["status_code"], a["error"]) for a in attempts} == {(500, "HTTP 500")}
+    assert len(rx.received) == row["attempts"] and all(r.valid for r in rx.received)
+    clock.advance(cap * 2)
+    assert await w.deliver_due() == 0  # dead stays dead
+
+
+async def test_a_referrals_events_wait_for_the_first_to_get_through(
+    db: Any, pool: Pool, worker_settings: Settings, clock: Clock, rx: Receiver
+) -> None:
+    secret = new_secret()
+    rx.secrets.append(secret)
+    box = await outbox(db, rx.url, secret)
+    first, second = await referral(db, box), await referral(db, box)
+    a_events = await emit(db, first, 3)
+    b_events = await emit(db, second, 1)
+    rx.script = [Reply(500)]  # the first request is first's first event
+    w = worker(pool, worker_settings, clock)
+    assert await w.deliver_due() == 2  # the head of each referral's queue, no more
+    assert [r.event["id"] for r in rx.received] == [a_events[0], b_events[0]]
+    assert await w.deliver_due() == 0  # first's head waits for its retry; the rest behind it
+    clock.advance(RETRY_STEPS[0])
+    for _ in range(3):
+        assert await w.deliver_due() == 1
+    arrived = [r.event["id"] for r in rx.received if r.reply.status == 200]
+    assert [e for e in arrived if e in a_events] == a_events
+    statuses = await db.fetch("SELECT DISTINCT status FROM webhook_deliveries")
+    assert [s["status"] for s in statuses] == ["delivered"]
+
+
+async def test_two_workers_claim_disjoint_deliveries(
+    db: Any, pool: Pool, worker_settings: Settings, clock: Clock, rx: Receiver
+) -> None:
+    box = await outbox(db, rx.url, new_secret())
+    for _ in range(12):
+        await emit(db, await referral(db, box))
+    batch = msgspec.structs.replace(worker_settings, webhook_batch=5)
+    one, two = worker(pool, batch, clock, "one"), worker(pool, batch, clock, "two")
+    first, second = await asyncio.gather(one.claim(), two.claim())
+    assert len(first) == len(second) == 5
+    assert not {c.id for c in first} & {c.id for c in second}
+    attempts = await db.fetch("SELECT delivery_id, worker FROM webhook_attempts")
+    assert len(attempts) == 10 and {a["worker"] for a in attempts} == {"one", "two"}
+
+
+async def test_many_rounds_of_two_workers_attempt_each_delivery_once(
+    db: Any, pool: Pool, worker_settings: Settings, clock: Clock, rx: Receiver
+) -> None:
+    secret = new_secret()
+    rx.secrets.append(secret)
+    box = await outbox(db, rx.url, secret)
+    events = []
+    for _ in range(15):
+        events += await emit(db, await referral(db, box), 3)
+    one, two = (
+        worker(pool, worker_settings, clock, "one"),
+        worker(pool, worker_settings, clock, "two"),
+    )
+    while sum(await asyncio.gather(one.deliver_due(), two.deliver_due())):
+        pass
+    assert sorted(r.event["id"] for r in rx.received) == sorted(events)
+    assert await db.fetchval("SELECT count(*) FROM webhook_attempts") == len(events)
+    assert (
+        await db.fetchval("SELECT count(*) FROM webhook_deliveries WHERE status = 'delivered'")
+        == 45
+    )
+
+
+async def test_a_lease_that_ran_out_is_taken_over_and_the_late_result_ignored(
+    db: Any, pool: Pool, worker_settings: Settings, clock: Clock, rx: Receiver
+) -> None:
+    box = await outbox(db, rx.url, new_secret())
+    await emit(db, await referral(db, box))
+    stalled, other = (
+        worker(pool, worker_settings, clock, "stalled"),
+        worker(pool, worker_settings, clock, "other"),
+    )
+    (claimed,) = await stalled.claim()  # then it stalls: no outcome
+    assert await other.claim() == []
+    clock.advance(worker_settings.webhook_timeout * 2 + 11)
+    assert await other.deliver_due() == 1
+    async with pool.acquire() as conn:  # the stalled worker's late report of success
+        await conn.execute(
+            q.FINISH_DELIVERED, claimed.id, claimed.attempt, stalled.now(), 200, None, 1
+        )
+    rows = await db.fetch("SELECT attempt, worker, status_code FROM webhook_attempts ORDER BY 1")
+    assert [(r["attempt"], r["worker"]) for r in rows] == [(1, "stalled"), (2, "other")]
+    assert await db.fetchval("SELECT attempts FROM webhook_deliveries") == 2
+
+
+async def test_an_address_that_is_not_allowed_is_never_posted_to(
+    db: Any, pool: Pool, worker_settings: Settings, clock: Clock, rx: Receiver
+) -> None:
+    # Written straight to the table, as if DNS now answered differently than at registration.
+    box = await outbox(db, "https://10.1.2.3/hook", new_secret())
+    await emit(db, await referral(db, box))
+    assert await worker(pool, worker_settings, clock).deliver_due() == 1
+    row = await db.fetchrow("SELECT status_code, error FROM webhook_attempts")
+    assert row["status_code"] is None
+    assert row["error"].startswith("refused:") and "private" in row["error"]
+
+
+async def test_a_worker_stopped_mid_attempt_records_it_and_leaves_the_delivery_due(
+    db: Any, pool: Pool, worker_settings: Settings, clock: Clock, rx: Receiver
+) -> None:
+    box = await outbox(db, rx.url, new_secret())
+    await emit(db, await referral(db, box))
+    rx.script = [Reply(200, delay=5)]
+    slow = msgspec.structs.replace(worker_settings, webhook_timeout=10.0)
+    task = asyncio.create_task(worker(pool, slow, clock).deliver_due())
+    await rx.wait_for(lambda got: len(got) == 1)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    attempt = await db.fetchrow("SELECT error, finished_at FROM webhook_attempts")
+    assert attempt["error"] == "interrupted" and attempt["finished_at"] is not None
+    delivery = await db.fetchrow("SELECT status, locked_until FROM webhook_deliveries")
+    assert (delivery["status"], delivery["locked_until"]) == ("pending", None)
+    assert await worker(pool, worker_settings, clock, "next").deliver_due() == 1
+
+
+async def test_both_secrets_sign_during_a_rotation(
+    db: Any, pool: Pool, worker_settings: Settings, clock: Clock, rx: Receiver
+) -> None:
+    old, new = new_secret(), new_secret()
+    box = await outbox(db, rx.url, new)
+    await db.execute(
+        "UPDATE webhook_endpoints SET previous_secret = $1, previous_until = to_timestamp($2)",
+        old,
+        clock.now + 3600,
+    )
+    ref = await referral(db, box)
+    await emit(db, ref)
+    w = worker(pool, worker_settings, clock)
+    await w.deliver_due()
+    clock.advance(3601)
+    await emit(db, ref)
+    await w.deliver_due()
+    during, after = rx.received
+    assert len(during.headers["webhook-signature"].split()) == 2
+    assert len(after.headers["webhook-signature"].split()) == 1
+    for item, secret, valid in [
+        (during, old, True),
+        (during, new, True),
+        (after, old, False),
+        (after, new, True),
+    ]:
+        sent_at = int(item.headers["webhook-timestamp"])
+        assert verify_signature(secret, item.headers, item.body, sent_at) is valid
+
+
+async def test_referrals_past_discharge_without_a_booking_expire_once(
+    db: Any, pool: Pool, worker_settings: Settings, clock: Clock, rx: Receiver
+) -> None:
+    secret = new_secret()
+    rx.secrets.append(secret)
+    box = await outbox(db, rx.url, secret)
+    late, today = await referral(db, box), await referral(db, box)
+    w = worker(pool, worker_settings, clock)
+    shanghai_today = await db.fetchval("SELECT (now() AT TIME ZONE 'Asia/Shanghai')::date")
+    await db.execute(
+        "UPDATE referrals SET discharge_date = $2 WHERE id = $1",
+        late.id,
+        shanghai_today - timedelta(days=1),
+    )
+    await db.execute(
+        "UPDATE referrals SET discharge_date = $2 WHERE id = $1", today.id, shanghai_today
+    )
+    assert await asyncio.gather(w.expire_due(), w.expire_due()) in ([1, 0], [0, 1])
+    assert await w.expire_due() == 0
+    rows = await db.fetch("SELECT id, status, status_reason FROM referrals ORDER BY id")
+    assert [(r["id"], r["status"]) for r in rows] == [(late.id, "expired"), (today.id, "open")]
+    await w.deliver_due()
+    (event,) = rx.events()
+    assert event["type"] == "referral.expired"
+    assert event["data"]["actor"] == {"party": "system", "role": None}
+    assert event["data"]["referral_id"] == late.id
+    audit = await db.fetchval(
+        "SELECT count(*) FROM audit_log WHERE entity = 'referral' AND action = 'expire'"
+    )
+    assert audit == 1
