@@ -148,8 +148,23 @@ async def connect(dsn: str) -> asyncpg.Connection[asyncpg.Record]:
 
 if TYPE_CHECKING:
     _PoolBase = asyncpg.Pool[asyncpg.Record]
+    _ConnectionBase = asyncpg.Connection[asyncpg.Record]
 else:
     _PoolBase = asyncpg.Pool
+    _ConnectionBase = asyncpg.Connection
+
+
+class PooledConnection(_ConnectionBase):
+    """A pooled connection released without asyncpg's reset query.
+
+    The default reset (advisory unlock, CLOSE ALL, UNLISTEN, RESET ALL) costs a round trip on
+    every request. Pooled connections never take session state: locks are transaction-scoped,
+    nothing LISTENs or SETs outside a transaction, and asyncpg still rolls back any transaction
+    left open before a connection goes back to the pool.
+    """
+
+    def get_reset_query(self) -> str:
+        return ""
 
 
 class TimedPool(_PoolBase):
@@ -177,7 +192,7 @@ async def create_pool(settings: Settings, dsn: str) -> Pool:
         max_queries=50_000,
         max_inactive_connection_lifetime=300.0,
         loop=None,
-        connection_class=asyncpg.Connection,
+        connection_class=PooledConnection,
         record_class=asyncpg.Record,
         timeout=settings.db_connect_timeout,
         command_timeout=settings.db_statement_timeout_ms / 1000 + 1,

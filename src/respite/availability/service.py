@@ -14,7 +14,6 @@ then marked ``possibly_held`` and the page ``holds_unknown``.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Sequence
 from datetime import date, datetime
@@ -124,19 +123,19 @@ async def search_availability(
     not see, AuthenticationError for a care recipient without a principal, InvalidInputError
     when the search has no place to look around. ``policies`` caches policy versions across
     searches; without it they are read each time."""
-    async with pool.acquire() as conn:
-        ctx = await _context(conn, principal, query, clock.today, policies)
-        rows = await _page(conn, ctx)
-        # Redis answers while PostgreSQL explains exclusions and takes its connection back.
-        ids = [r.facility_id for r in rows]
-        reading = asyncio.create_task(_read_holds(client, ids, clock.now, False))
-        try:
+    reading: asyncio.Task[HoldsView] | None = None
+    try:
+        async with pool.acquire() as conn:
+            ctx = await _context(conn, principal, query, clock.today, policies)
+            rows = await _page(conn, ctx)
+            # Redis answers while PostgreSQL explains exclusions and takes its connection back.
+            ids = [r.facility_id for r in rows]
+            reading = asyncio.create_task(_read_holds(client, ids, clock.now, False))
             excluded, refused = await _explanations(conn, ctx)
-        except BaseException:
+    except BaseException:
+        if reading is not None:
             reading.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await reading
-            raise
+        raise
     holds = await reading
     offers = [offer(r, policy_ref(ctx.policies[r.policy_code]), holds, query.stay) for r in rows]
     available = [o.facility_id for o in offers if o is not None]
