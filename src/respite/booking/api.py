@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Router, get, post
-from litestar.params import HeaderParameter, JSONBody, PathParameter, QueryParameter
+from litestar.params import JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from respite import idempotency
@@ -24,22 +24,13 @@ from respite.booking.model import (
 )
 from respite.dto import Strict
 from respite.errors import InvalidInputError
+from respite.params import MAX_ID, IdempotencyHeader, PathId
 
 __all__ = ["BookingController", "WalkInController", "booking_router"]
 
-MAX_ID = 2**63 - 1
-PathId = Annotated[int, PathParameter(ge=1, le=MAX_ID)]
 EVERYONE = requires("family", "staff", "hospital", "admin")
 ON_SITE = requires("staff", "admin")
 DATE = {"format": "date"}
-IdempotencyHeader = Annotated[
-    str | None,
-    HeaderParameter(
-        name="Idempotency-Key",
-        description="Retry-safe key: the same key and body give the same result once",
-        required=False,
-    ),
-]
 
 
 class BookingController(Controller):

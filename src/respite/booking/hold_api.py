@@ -21,17 +21,10 @@ from respite.booking.hold_service import (
 )
 from respite.dto import Strict
 from respite.errors import InvalidInputError
+from respite.params import IdempotencyHeader
 
 __all__ = ["HoldController", "clock"]
 
-IdempotencyHeader = Annotated[
-    str | None,
-    HeaderParameter(
-        name="Idempotency-Key",
-        description="Retry-safe key: the same key and body give the same result once",
-        required=False,
-    ),
-]
 HoldTokenHeader = Annotated[
     str | None,
     HeaderParameter(

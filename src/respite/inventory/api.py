@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Router, delete, get, patch, post
 from litestar.exceptions import HTTPException
-from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
+from litestar.params import FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import (
     HTTP_200_OK,
     HTTP_201_CREATED,
@@ -41,11 +41,10 @@ from respite.inventory.model import (
     NewBlock,
     NewFacility,
 )
+from respite.params import MAX_ID, PathId
 
 __all__ = ["BedController", "BlockController", "FacilityController", "inventory_router"]
 
-MAX_ID = 2**63 - 1
-PathId = Annotated[int, PathParameter(ge=1, le=MAX_ID)]
 After = Annotated[int, QueryParameter(ge=0, le=MAX_ID, description="next_after of the last page")]
 Limit = Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)]
 CSV_MEDIA_TYPE = "text/csv"
