@@ -26,7 +26,7 @@ from respite.db import pool_lifespan
 from respite.eligibility.api import eligibility_router
 from respite.health import HealthController, PoolCollector
 from respite.inventory.api import inventory_router
-from respite.observability import EdgeMiddleware, configure_logging
+from respite.observability import EdgeMiddleware, configure_logging, edge_headers
 from respite.problem_docs import ProblemDocsPlugin
 from respite.problems import exception_handlers
 from respite.referral.api import referral_router
@@ -92,6 +92,7 @@ def create_app(settings: Settings, *, configure_logs: bool = True) -> Litestar:
         exception_handlers=exception_handlers(),
         request_max_body_size=settings.max_body_bytes,
         plugins=[ProblemDocsPlugin()],
+        before_send=[edge_headers],
         compression_config=CompressionConfig(backend="gzip", minimum_size=4096),
         openapi_config=OpenAPIConfig(
             title="respite",

@@ -14,7 +14,7 @@ import secrets
 import sys
 import time
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 from litestar.datastructures import MutableScopeHeaders
@@ -23,7 +23,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from respite.errors import RequestTimeoutError
 
-__all__ = ["EdgeMiddleware", "configure_logging", "current_request_id"]
+__all__ = ["EdgeMiddleware", "configure_logging", "current_request_id", "edge_headers"]
 
 _request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 _VALID_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -36,6 +36,26 @@ SECURITY_HEADERS = {
     "cross-origin-opener-policy": "same-origin",
     "strict-transport-security": "max-age=31536000; includeSubDomains",
 }
+
+
+REQUEST_ID_KEY = "respite.request_id"
+
+
+def edge_headers(message: Message, scope: Scope) -> None:
+    """Security headers and the request id on every answer (Litestar's ``before_send`` hook).
+
+    ``EdgeMiddleware`` cannot do it alone: an error raised outside the route's own stack (the
+    authentication middleware's 401, the time limit's 503, a path no route matches) is answered
+    by Litestar's outermost exception handler, with the ``send`` that no middleware wrapped.
+    """
+    if message["type"] != "http.response.start":
+        return
+    headers = MutableScopeHeaders.from_message(message)
+    request_id = cast("dict[str, Any]", scope).get(REQUEST_ID_KEY)
+    if isinstance(request_id, str):
+        headers.setdefault("x-request-id", request_id)
+    for name, value in SECURITY_HEADERS.items():
+        headers.setdefault(name, value)
 
 
 def current_request_id() -> str | None:
@@ -97,6 +117,7 @@ class EdgeMiddleware:
         incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
         request_id = incoming if _VALID_ID.match(incoming) else secrets.token_hex(8)
         token = _request_id.set(request_id)
+        cast("dict[str, Any]", scope)[REQUEST_ID_KEY] = request_id
         started = time.perf_counter()
         status = 500
         started_response = False

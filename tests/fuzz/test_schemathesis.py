@@ -193,8 +193,27 @@ def safe_callback_url(url: Any) -> Any:
         return url
 
 
+STAYS = (("check_in", "check_out"), ("start", "end"), ("from", "to"))
+
+
+def plausible_dates(container: Any, rng: random.Random) -> None:
+    """Drawn dates are mostly far from today; make some stays ones a service would accept."""
+    if not isinstance(container, dict):
+        return
+    today = date.today()
+    for first, last in STAYS:
+        if first in container and last in container and rng.random() < 0.6:
+            begin = today + timedelta(days=rng.randint(1, 40))
+            container[first] = begin.isoformat()
+            container[last] = (begin + timedelta(days=rng.randint(1, 10))).isoformat()
+    if "discharge_date" in container and rng.random() < 0.6:
+        container["discharge_date"] = (today + timedelta(days=rng.randint(0, 10))).isoformat()
+
+
 def shape(case: Any, world: World, role: str, rng: random.Random) -> None:
     """Point the case at known objects most of the time, and keep it on this machine."""
+    plausible_dates(case.body, rng)
+    plausible_dates(case.query, rng)
     for name in list(case.path_parameters or {}):
         if world.ids.get(name) and rng.random() < 0.75:
             case.path_parameters[name] = rng.choice(world.ids[name])

@@ -57,7 +57,9 @@ TotalScore = Annotated[int, Meta(ge=0, le=90)]
 # Care-risk events in 30 days; bounded so that no input overflows the stored smallint.
 RiskEvents = Annotated[int, Meta(ge=0, le=999)]
 
-Figure = int | float | str
+# A float annotation takes ints too (they stay ints in JSON). Not ``int | float | str``: that is
+# documented as oneOf integer/number, which every integer matches twice, breaking the schema.
+Figure = float | str
 
 
 MAX_STAY_NIGHTS = 366
