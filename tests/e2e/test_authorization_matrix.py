@@ -1,0 +1,574 @@
+"""Who may call what: every route × every kind of caller, one table.
+
+The objects in the paths belong to "A": family A's elder and booking, facility A's bed and
+block, hospital A's referral and webhook endpoint. Each cell says what the caller gets:
+401 without a token, 403 when the role may not call the route at all, 404 when the role may
+but the object is another tenant's (ids cannot be probed), and OK when the call is allowed
+(any 2xx, or a 409/422 about the request itself: the authorization passed).
+
+A route of the app that has no row here fails the test: a new route must say who may call it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import msgspec
+import pytest
+from litestar import Litestar
+
+from respite.app import create_app
+from respite.settings import Settings
+from tests import builders
+from tests.conftest import MakeToken, serve_in_loop
+from tests.e2e.test_webhook_receiver import hospital, refer, shanghai_today
+
+OK = "ok"
+ROLES = (
+    "anon",
+    "family",
+    "other_family",
+    "staff",
+    "other_staff",
+    "hospital",
+    "other_hospital",
+    "admin",
+)
+TODAY = shanghai_today()
+CI, CO = TODAY + timedelta(days=40), TODAY + timedelta(days=43)
+
+
+def row(*cells: int | str) -> dict[str, int | str]:
+    assert len(cells) == len(ROLES)
+    return dict(zip(ROLES, cells, strict=True))
+
+
+ANYONE = row(OK, OK, OK, OK, OK, OK, OK, OK)
+SIGNED_IN = row(401, OK, OK, OK, OK, OK, OK, OK)
+FAMILY_A_OBJECT = row(401, OK, 404, OK, 404, 404, 404, OK)  # staff A: the elder is booked there
+HOLDER_ONLY = row(401, OK, 404, 404, 404, 404, 404, 404)
+ON_SITE_A = row(401, 403, 403, OK, 404, 403, 403, OK)
+ON_SITE_A_BOOKING = row(401, 403, 403, OK, 404, 403, 403, OK)
+ADMIN_ONLY = row(401, 403, 403, 403, 403, 403, 403, OK)
+HOSPITALS = row(401, 403, 403, 403, 403, OK, OK, 403)
+HOSPITAL_A_OBJECT = row(401, 403, 403, 403, 403, OK, 404, 403)
+NO_SUCH_HOSPITAL_OBJECT = row(401, 403, 403, 403, 403, 404, 404, 403)
+
+World = dict[str, Any]
+Request = tuple[str, str, Callable[[World], dict[str, Any]], dict[str, int | str]]
+
+
+def none(_: World) -> dict[str, Any]:
+    return {}
+
+
+def body(make: Callable[[World], Any]) -> Callable[[World], dict[str, Any]]:
+    return lambda w: {"json": make(w)}
+
+
+STAY = {"check_in": CI.isoformat(), "check_out": CO.isoformat()}
+# (method, route as the app names it, how to fill it, request extras, expected cells), in order:
+# writes that consume their object (release, delete, sign-out) come after its other rows.
+TABLE: list[
+    tuple[str, str, Callable[[World], str], Callable[[World], dict[str, Any]], dict[str, int | str]]
+] = [
+    ("GET", "/health/live", lambda w: "/health/live", none, ANYONE),
+    ("GET", "/health/ready", lambda w: "/health/ready", none, ANYONE),
+    ("GET", "/v1/auth/me", lambda w: "/v1/auth/me", none, SIGNED_IN),
+    (
+        "POST",
+        "/v1/auth/register",
+        lambda w: "/v1/auth/register",
+        body(
+            lambda w: {"name": "X", "password": "a long password", "email": "matrix@example.test"}
+        ),
+        ANYONE,
+    ),
+    (
+        "POST",
+        "/v1/auth/signin",
+        lambda w: "/v1/auth/signin",
+        body(lambda w: {"login": w["family_email"], "password": "a long password"}),
+        ANYONE,
+    ),
+    (
+        "GET",
+        "/v1/availability",
+        lambda w: (
+            f"/v1/availability?check_in={CI}&check_out={CO}&kind=respite&near=31.23,121.47&sex=female"
+        ),
+        none,
+        ANYONE,
+    ),
+    ("GET", "/v1/care-recipients", lambda w: "/v1/care-recipients", none, SIGNED_IN),
+    (
+        "POST",
+        "/v1/care-recipients",
+        lambda w: "/v1/care-recipients",
+        body(lambda w: {"name": "李", "sex": "male", "birth_date": "1941-02-03"}),
+        row(401, OK, OK, OK, OK, OK, OK, 403),
+    ),
+    (
+        "GET",
+        "/v1/care-recipients/{care_recipient_id}",
+        lambda w: f"/v1/care-recipients/{w['recipient']}",
+        none,
+        FAMILY_A_OBJECT,
+    ),
+    (
+        "PATCH",
+        "/v1/care-recipients/{care_recipient_id}",
+        lambda w: f"/v1/care-recipients/{w['recipient']}",
+        body(lambda w: {"home_address": "上海"}),
+        FAMILY_A_OBJECT,
+    ),
+    (
+        "GET",
+        "/v1/care-recipients/{care_recipient_id}/assessments",
+        lambda w: f"/v1/care-recipients/{w['recipient']}/assessments",
+        none,
+        FAMILY_A_OBJECT,
+    ),
+    (
+        "POST",
+        "/v1/care-recipients/{care_recipient_id}/assessments",
+        lambda w: f"/v1/care-recipients/{w['recipient']}/assessments",
+        body(
+            lambda w: {
+                "total": 50,
+                "assessor": "Dr",
+                "organisation": "Org",
+                "assessed_on": (TODAY - timedelta(days=1)).isoformat(),
+            }
+        ),
+        FAMILY_A_OBJECT,
+    ),
+    (
+        "POST",
+        "/v1/eligibility",
+        lambda w: "/v1/eligibility",
+        body(lambda w: {"care_recipient_id": w["recipient"], **STAY}),
+        FAMILY_A_OBJECT,
+    ),
+    ("GET", "/v1/policies", lambda w: "/v1/policies", none, SIGNED_IN),
+    ("GET", "/v1/policies/{code}", lambda w: "/v1/policies/cn-respite", none, SIGNED_IN),
+    (
+        "POST",
+        "/v1/policies/{code}/versions",
+        lambda w: "/v1/policies/cn-respite/versions",
+        body(lambda w: w["policy_version"]),
+        ADMIN_ONLY,
+    ),
+    ("GET", "/v1/bookings", lambda w: "/v1/bookings", none, SIGNED_IN),
+    (
+        "GET",
+        "/v1/bookings/{booking_id}",
+        lambda w: f"/v1/bookings/{w['booking']}",
+        none,
+        FAMILY_A_OBJECT,
+    ),
+    (
+        "POST",
+        "/v1/bookings/{booking_id}/check-in",
+        lambda w: f"/v1/bookings/{w['booking']}/check-in",
+        none,
+        ON_SITE_A_BOOKING,
+    ),
+    (
+        "POST",
+        "/v1/bookings/{booking_id}/check-out",
+        lambda w: f"/v1/bookings/{w['booking']}/check-out",
+        none,
+        ON_SITE_A_BOOKING,
+    ),
+    (
+        "POST",
+        "/v1/bookings/{booking_id}/no-show",
+        lambda w: f"/v1/bookings/{w['booking']}/no-show",
+        none,
+        ON_SITE_A_BOOKING,
+    ),
+    (
+        "POST",
+        "/v1/bookings/{booking_id}/cancel",
+        lambda w: f"/v1/bookings/{w['booking']}/cancel",
+        body(lambda w: {"reason": "plans changed"}),
+        FAMILY_A_OBJECT,
+    ),
+    (
+        "POST",
+        "/v1/facilities/{facility_id}/walk-ins",
+        lambda w: f"/v1/facilities/{w['facility']}/walk-ins",
+        body(lambda w: {"care_recipient_id": w["recipient"], "bed_id": w["bed"], **STAY}),
+        ON_SITE_A,
+    ),
+    (
+        "POST",
+        "/v1/holds",
+        lambda w: "/v1/holds",
+        body(
+            lambda w: {
+                "care_recipient_id": w["recipient"],
+                "bed_id": w["bed"],
+                "check_in": (CO + timedelta(days=5)).isoformat(),
+                "check_out": (CO + timedelta(days=6)).isoformat(),
+            }
+        ),
+        FAMILY_A_OBJECT,
+    ),
+    (
+        "POST",
+        "/v1/holds/{hold_id}/extend",
+        lambda w: f"/v1/holds/{w['hold']['hold_id']}/extend",
+        body(lambda w: {"token": w["hold"]["token"]}),
+        HOLDER_ONLY,
+    ),
+    (
+        "DELETE",
+        "/v1/holds/{hold_id}",
+        lambda w: f"/v1/holds/{w['hold']['hold_id']}",
+        lambda w: {"headers": {"Hold-Token": w["hold"]["token"]}},
+        HOLDER_ONLY,
+    ),
+    (
+        "POST",
+        "/v1/holds/{hold_id}/confirm",
+        lambda w: f"/v1/holds/{w['hold']['hold_id']}/confirm",
+        lambda w: {"json": {"token": w["hold"]["token"]}, "headers": {"Idempotency-Key": "matrix"}},
+        HOLDER_ONLY,
+    ),
+    (
+        "GET",
+        "/v1/facilities",
+        lambda w: "/v1/facilities",
+        none,
+        row(401, 403, 403, OK, OK, 403, 403, OK),
+    ),
+    (
+        "POST",
+        "/v1/facilities",
+        lambda w: "/v1/facilities",
+        body(lambda w: {"name": "新设施", "lat": 31.2, "lon": 121.4}),
+        ADMIN_ONLY,
+    ),
+    (
+        "GET",
+        "/v1/facilities/{facility_id}",
+        lambda w: f"/v1/facilities/{w['facility']}",
+        none,
+        ON_SITE_A,
+    ),
+    (
+        "PATCH",
+        "/v1/facilities/{facility_id}",
+        lambda w: f"/v1/facilities/{w['facility']}",
+        body(lambda w: {"phone": "021-12345678"}),
+        ON_SITE_A,
+    ),
+    (
+        "GET",
+        "/v1/facilities/{facility_id}/beds",
+        lambda w: f"/v1/facilities/{w['facility']}/beds",
+        none,
+        ON_SITE_A,
+    ),
+    (
+        "POST",
+        "/v1/facilities/{facility_id}/beds",
+        lambda w: f"/v1/facilities/{w['facility']}/beds",
+        body(
+            lambda w: {"kind": "respite", "label": "M-1", "sex_rule": "any", "nightly_price": 100}
+        ),
+        ON_SITE_A,
+    ),
+    (
+        "POST",
+        "/v1/facilities/{facility_id}/beds/import",
+        lambda w: f"/v1/facilities/{w['facility']}/beds/import",
+        lambda w: {
+            "content": b"label,kind,sex_rule,nightly_price\nM-2,respite,any,100\n",
+            "headers": {"content-type": "text/csv"},
+        },
+        ON_SITE_A,
+    ),
+    (
+        "GET",
+        "/v1/facilities/{facility_id}/blocks",
+        lambda w: f"/v1/facilities/{w['facility']}/blocks",
+        none,
+        ON_SITE_A,
+    ),
+    (
+        "GET",
+        "/v1/facilities/{facility_id}/board",
+        lambda w: f"/v1/facilities/{w['facility']}/board?start={CI}&end={CO}",
+        none,
+        ON_SITE_A,
+    ),
+    ("GET", "/v1/beds/{bed_id}", lambda w: f"/v1/beds/{w['bed']}", none, ON_SITE_A),
+    (
+        "PATCH",
+        "/v1/beds/{bed_id}",
+        lambda w: f"/v1/beds/{w['bed']}",
+        body(lambda w: {"nightly_price": 21000}),
+        ON_SITE_A,
+    ),
+    (
+        "POST",
+        "/v1/beds/{bed_id}/retire",
+        lambda w: f"/v1/beds/{w['spare_bed']}/retire",
+        none,
+        ON_SITE_A,
+    ),
+    (
+        "POST",
+        "/v1/beds/{bed_id}/blocks",
+        lambda w: f"/v1/beds/{w['bed']}/blocks",
+        body(
+            lambda w: {
+                "check_in": (CO + timedelta(days=20)).isoformat(),
+                "check_out": (CO + timedelta(days=21)).isoformat(),
+                "reason": "cleaning",
+            }
+        ),
+        ON_SITE_A,
+    ),
+    (
+        "PATCH",
+        "/v1/blocks/{block_id}",
+        lambda w: f"/v1/blocks/{w['block']}",
+        body(lambda w: {"note": "deep clean"}),
+        ON_SITE_A,
+    ),
+    ("DELETE", "/v1/blocks/{block_id}", lambda w: f"/v1/blocks/{w['block']}", none, ON_SITE_A),
+    ("GET", "/v1/hospitals", lambda w: "/v1/hospitals", none, ADMIN_ONLY),
+    (
+        "POST",
+        "/v1/hospitals",
+        lambda w: "/v1/hospitals",
+        body(lambda w: {"name": "华山医院"}),
+        ADMIN_ONLY,
+    ),
+    (
+        "GET",
+        "/v1/hospitals/{hospital_id}/credentials",
+        lambda w: f"/v1/hospitals/{w['hospital'].id}/credentials",
+        none,
+        ADMIN_ONLY,
+    ),
+    (
+        "POST",
+        "/v1/hospitals/{hospital_id}/credentials",
+        lambda w: f"/v1/hospitals/{w['hospital'].id}/credentials",
+        body(lambda w: {"label": "test"}),
+        ADMIN_ONLY,
+    ),
+    (
+        "DELETE",
+        "/v1/hospitals/{hospital_id}/credentials/{credential_id}",
+        lambda w: f"/v1/hospitals/{w['hospital'].id}/credentials/{w['spare_credential']}",
+        none,
+        ADMIN_ONLY,
+    ),
+    ("GET", "/v1/referrals", lambda w: "/v1/referrals", none, HOSPITALS),
+    (
+        "POST",
+        "/v1/referrals",
+        lambda w: "/v1/referrals",
+        lambda w: {"json": w["referral_body"], "headers": {"Idempotency-Key": "matrix-ref"}},
+        HOSPITALS,
+    ),
+    (
+        "GET",
+        "/v1/referrals/{referral_id}",
+        lambda w: f"/v1/referrals/{w['referral']}",
+        none,
+        HOSPITAL_A_OBJECT,
+    ),
+    (
+        "GET",
+        "/v1/referrals/{referral_id}/candidates",
+        lambda w: f"/v1/referrals/{w['referral']}/candidates",
+        none,
+        HOSPITAL_A_OBJECT,
+    ),
+    (
+        "GET",
+        "/v1/referrals/{referral_id}/events",
+        lambda w: f"/v1/referrals/{w['referral']}/events",
+        none,
+        HOSPITAL_A_OBJECT,
+    ),
+    (
+        "POST",
+        "/v1/referrals/{referral_id}/cancel",
+        lambda w: f"/v1/referrals/{w['referral']}/cancel",
+        body(lambda w: {"reason": "discharge postponed"}),
+        HOSPITAL_A_OBJECT,
+    ),
+    ("GET", "/v1/webhooks/endpoints", lambda w: "/v1/webhooks/endpoints", none, HOSPITALS),
+    (
+        "POST",
+        "/v1/webhooks/endpoints",
+        lambda w: "/v1/webhooks/endpoints",
+        body(lambda w: {"url": "http://127.0.0.1:9/hook"}),
+        HOSPITALS,
+    ),
+    (
+        "POST",
+        "/v1/webhooks/endpoints/{endpoint_id}/rotate-secret",
+        lambda w: f"/v1/webhooks/endpoints/{w['endpoint']}/rotate-secret",
+        none,
+        HOSPITAL_A_OBJECT,
+    ),
+    (
+        "DELETE",
+        "/v1/webhooks/endpoints/{endpoint_id}",
+        lambda w: f"/v1/webhooks/endpoints/{w['endpoint']}",
+        none,
+        HOSPITAL_A_OBJECT,
+    ),
+    ("GET", "/v1/webhooks/deliveries", lambda w: "/v1/webhooks/deliveries", none, HOSPITALS),
+    (
+        "GET",
+        "/v1/webhooks/deliveries/{delivery_id}",
+        lambda w: "/v1/webhooks/deliveries/987654321",
+        none,
+        NO_SUCH_HOSPITAL_OBJECT,
+    ),
+    (
+        "POST",
+        "/v1/webhooks/deliveries/{delivery_id}/redeliver",
+        lambda w: "/v1/webhooks/deliveries/987654321/redeliver",
+        none,
+        NO_SUCH_HOSPITAL_OBJECT,
+    ),
+    ("POST", "/v1/auth/signout", lambda w: "/v1/auth/signout", none, SIGNED_IN),
+]
+
+
+def app_routes(app: Litestar) -> set[tuple[str, str]]:
+    document = app.openapi_schema.to_schema()
+    return {
+        (method.upper(), path)
+        for path, item in document["paths"].items()
+        for method in item
+        if method in {"get", "post", "put", "patch", "delete"}
+    }
+
+
+@pytest.fixture
+def matrix_app(settings: Settings) -> Litestar:
+    return create_app(
+        msgspec.structs.replace(
+            settings, webhook_allow_loopback_http=True, webhook_worker=False, hold_cap_family=50
+        ),
+        configure_logs=False,
+    )
+
+
+async def _world(
+    client: httpx.AsyncClient, db: Any, make_token: MakeToken
+) -> tuple[World, dict[str, dict[str, str]]]:
+    _, admin = await make_token("admin")
+    registered = await client.post(
+        "/v1/auth/register",
+        json={"name": "A", "password": "a long password", "email": "family-a@example.test"},
+    )
+    family_a = {"Authorization": f"Bearer {registered.json()['token']}"}
+    family_a_id = registered.json()["principal"]["id"]
+    _, family_b = await make_token("family")
+    facility = await builders.facility(db)
+    other_facility = await builders.facility(db)
+    _, staff_a = await make_token("staff", facility_id=facility)
+    _, staff_b = await make_token("staff", facility_id=other_facility)
+    hospital_a = await hospital(client, admin, "甲医院")
+    hospital_b = await hospital(client, admin, "乙医院")
+    spare = await client.post(
+        f"/v1/hospitals/{hospital_a.id}/credentials", json={"label": "spare"}, headers=admin
+    )
+    bed = await builders.bed(db, facility)
+    recipient = await builders.recipient(db, family_id=family_a_id)
+    booking = await builders.booking(db, bed, CI, CO, recipient_id=recipient)
+    block = await builders.block(db, bed, CO + timedelta(days=10), CO + timedelta(days=12))
+    hold = await client.post(
+        "/v1/holds",
+        json={
+            "care_recipient_id": recipient,
+            "bed_id": bed,
+            "check_in": (CO + timedelta(days=1)).isoformat(),
+            "check_out": (CO + timedelta(days=3)).isoformat(),
+        },
+        headers=family_a,
+    )
+    assert hold.status_code == 201, hold.text
+    referral = await refer(client, hospital_a)
+    assert referral.status_code == 201, referral.text
+    endpoint = await client.post(
+        "/v1/webhooks/endpoints", json={"url": "http://127.0.0.1:9/a"}, headers=hospital_a.headers
+    )
+    assert endpoint.status_code == 201, endpoint.text
+    current = (await client.get("/v1/policies/cn-respite", headers=admin)).json()
+    world: World = {
+        "family_email": "family-a@example.test",
+        "facility": facility,
+        "bed": bed,
+        "spare_bed": await builders.bed(db, facility),
+        "recipient": recipient,
+        "booking": booking,
+        "block": block,
+        "hold": hold.json(),
+        "hospital": hospital_a,
+        "spare_credential": spare.json()["id"],
+        "referral": referral.json()["referral"]["id"],
+        "referral_body": {
+            **msgspec.json.decode(referral.request.content),
+            "discharge_date": TODAY.isoformat(),
+        },
+        "endpoint": endpoint.json()["id"],
+        "policy_version": {
+            **current["versions"][0]["document"],
+            "effective_from": (TODAY + timedelta(days=400)).isoformat(),
+        },
+    }
+    headers = {
+        "anon": {},
+        "family": family_a,
+        "other_family": family_b,
+        "staff": staff_a,
+        "other_staff": staff_b,
+        "hospital": hospital_a.headers,
+        "other_hospital": hospital_b.headers,
+        "admin": admin,
+    }
+    return world, headers
+
+
+def _allowed(status: int) -> bool:
+    return 200 <= status < 300 or status in (409, 422)
+
+
+async def test_every_route_answers_each_caller_as_the_table_says(
+    matrix_app: Litestar, db: Any, make_token: MakeToken
+) -> None:
+    table_routes = {(method, route) for method, route, *_ in TABLE}
+    assert len(table_routes) == len(TABLE), "a route has two rows"
+    assert app_routes(matrix_app) == table_routes, "every route needs exactly one row"
+    wrong: list[str] = []
+    async with serve_in_loop(matrix_app) as client:
+        world, headers = await _world(client, db, make_token)
+        for method, route, path, extras, expected in TABLE:
+            for role in ROLES:
+                request = extras(world)
+                merged = {**headers[role], **request.pop("headers", {})}
+                response = await client.request(method, path(world), headers=merged, **request)
+                want = expected[role]
+                got = response.status_code
+                if (want == OK and not _allowed(got)) or (want != OK and got != want):
+                    wrong.append(
+                        f"{method} {route} as {role}: expected {want}, got {got} {response.text[:120]}"
+                    )
+    assert not wrong, "\n".join(wrong)
