@@ -20,6 +20,7 @@ from tests.e2e.test_webhook_receiver import (
     hospital,
     refer,
     register,
+    settled,
     site,
 )
 
@@ -88,8 +89,8 @@ async def test_a_hospital_refers_holds_confirms_and_hears_of_each_step(
 
     now = await http.get(f"/v1/referrals/{referral['id']}", headers=ward.headers)
     assert (now.json()["status"], now.json()["booking_id"]) == ("admitted", booking["id"])
-    deliveries = (await http.get("/v1/webhooks/deliveries", headers=ward.headers)).json()
-    assert [(d["status"], d["attempts"]) for d in deliveries["items"]] == [("delivered", 1)] * 3
+    deliveries = await settled(http, ward, 3)
+    assert [(d["status"], d["attempts"]) for d in deliveries] == [("delivered", 1)] * 3
 
 
 async def test_check_out_completes_and_a_cancelled_booking_reopens_the_referral(

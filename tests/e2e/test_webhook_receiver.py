@@ -284,6 +284,22 @@ async def hold_and_confirm(
     return booking
 
 
+async def settled(
+    client: httpx.AsyncClient, hospital_: Hospital, count: int, seconds: float = 10.0
+) -> list[dict[str, Any]]:
+    """The hospital's deliveries once ``count`` of them have an outcome: the receiver has its
+    answer a moment before the worker records it."""
+    async with asyncio.timeout(seconds):
+        while True:
+            response = await client.get(
+                "/v1/webhooks/deliveries", params={"limit": 200}, headers=hospital_.headers
+            )
+            items: list[dict[str, Any]] = response.json()["items"]
+            if len([d for d in items if d["status"] != "pending"]) >= count:
+                return items
+            await asyncio.sleep(0.02)
+
+
 # The receiver's own checks: a signature that does not hold must be refused. --------------------
 
 

@@ -116,9 +116,17 @@ class DeliveryWorker:
         return datetime.fromtimestamp(self.clock(), UTC)
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Deliver and sweep until ``stop`` is set; database trouble only slows it down."""
-        idle = self.settings.webhook_poll_seconds
+        """Deliver and sweep until ``stop`` is set; database trouble only slows it down.
+
+        It waits one poll interval before its first round: an app that starts and stops at
+        once (a command, a test) costs the database nothing."""
+        idle, done = self.settings.webhook_poll_seconds, 0
         while not stop.is_set():
+            if done == 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), idle)
+                if stop.is_set():
+                    break
             try:
                 done = await self.tick()
                 idle = self.settings.webhook_poll_seconds
@@ -129,9 +137,6 @@ class DeliveryWorker:
                 # A bug must not stop every hospital's callbacks: log it and keep going.
                 log.exception("webhook worker round failed")
                 done, idle = 0, min(idle * 2, IDLE_CAP_SECONDS)
-            if done == 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), idle)
 
     async def tick(self) -> int:
         """One round: expire what is due (now and then), then one batch of deliveries."""
