@@ -1,0 +1,382 @@
+"""Every benchmark in one run, and one Markdown report of it (``ops/bench/run`` calls this).
+
+    ops/bench/run            # full: ~25 minutes on 2 cores, writes ops/bench/REPORT.md
+    ops/bench/run --quick    # a few minutes, smaller data, 60 s soak
+
+Runs, one after another so that they do not share the cores: ``availability.py`` (10,000 and
+100,000 beds; its app process's memory is read by wrapping its server start-up),
+``board.py`` (300 beds x 92 nights), ``holds.py`` (with its floors and the contention run)
+and ``soak.py``. Each generates its own data set in its own private servers. The raw output of
+each is kept next to the report under ``--logs``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import os
+import platform
+import re
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import availability
+import board
+import common
+import holds
+import soak
+
+__all__ = ["main", "render"]
+
+HERE = Path(__file__).resolve().parent
+AVAILABILITY_KEYS: tuple[str, ...] = ("requests", "p50_ms", "p99_ms", "p99_9_ms", "max_ms")
+AVAILABILITY_KEYS += ("dropped", "errors", "per_second")
+HOLDS_KEYS = ("clients", "requests", "per_second", "p50_ms", "p99_ms", "p99_9_ms")
+SIDE_RUNS = ("http_hold", "http_confirm", "raw_evalsha", "raw_pg_insert", "http_trivial")
+SIDE_HEADER = ["clients", "holds", "confirms", "raw EVALSHA", "raw PG insert"]
+SIDE_HEADER += ["GET /health/live", "holds / EVALSHA", "confirms / PG insert"]
+PACKAGES = ("litestar", "asyncpg", "msgspec", "redis", "hiredis", "uvicorn", "uvloop")
+
+
+class Tee(io.TextIOBase):
+    """Print as usual and keep a copy."""
+
+    def __init__(self, out: Any) -> None:
+        self.out = out
+        self.kept = io.StringIO()
+
+    def write(self, text: str) -> int:
+        self.out.write(text)
+        self.out.flush()
+        return self.kept.write(text)
+
+
+def step(name: str, logs: Path, run: Callable[[], None]) -> tuple[str, float]:
+    print(f"\n=== {name}", flush=True)
+    tee = Tee(sys.stdout)
+    started = time.perf_counter()
+    with contextlib.redirect_stdout(tee):
+        run()
+    (logs / f"{name}.log").write_text(tee.kept.getvalue())
+    return tee.kept.getvalue(), time.perf_counter() - started
+
+
+def run_availability(quick: bool, out: Path, memory: list[dict[str, int]]) -> None:
+    original = availability.app_server
+
+    @contextlib.contextmanager
+    def recording(database_url: str, redis_url: str) -> Iterator[int]:
+        with common.app_server(database_url, redis_url) as app:
+            try:
+                yield app.port
+            finally:
+                memory.append(app.memory_kib())
+
+    availability.app_server = recording
+    try:
+        availability.main([*(["--quick"] if quick else []), "--json", str(out)])
+    finally:
+        availability.app_server = original
+
+
+def run_board(quick: bool) -> None:
+    argv = sys.argv
+    sys.argv = ["board.py", *(["--calls", "60"] if quick else [])]
+    try:
+        board.main()
+    finally:
+        sys.argv = argv
+
+
+def machine() -> dict[str, str]:
+    cpu = "?"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    memory = Path("/proc/meminfo").read_text().splitlines()[0].split(":", 1)[1].strip()
+    versions = {}
+    for package in PACKAGES:
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            versions[f"{package} (Python package)"] = metadata.version(package)
+    return {
+        "python": platform.python_version(),
+        "os": platform.platform(),
+        "cpu": cpu,
+        "cores": str(os.cpu_count()),
+        "memory": memory,
+        **versions,
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--out", type=Path, default=HERE / "REPORT.md")
+    parser.add_argument("--logs", type=Path, help="raw output and JSON (default: a temp folder)")
+    parser.add_argument("--skip", default="", help="comma-separated: availability,board,...")
+    args = parser.parse_args(argv)
+    logs = args.logs or Path(tempfile.mkdtemp(prefix="respite-report-"))
+    logs.mkdir(parents=True, exist_ok=True)
+    skip = set(filter(None, args.skip.split(",")))
+    quick = ["--quick"] if args.quick else []
+    data: dict[str, Any] = {"quick": args.quick, "machine": machine(), "seconds": {}}
+    data["started"] = datetime.now(UTC).isoformat(timespec="seconds")
+    app_memory: list[dict[str, int]] = []
+    steps: dict[str, Callable[[], None]] = {
+        "availability": lambda: run_availability(
+            args.quick, logs / "availability.json", app_memory
+        ),
+        "board": lambda: run_board(args.quick),
+        "holds": lambda: holds.main([*quick, "--json", str(logs / "holds.json")]),
+        "soak": lambda: soak.main([*quick, "--json", str(logs / "soak.json")]),
+    }
+    for name, run in steps.items():
+        if name in skip:
+            continue
+        text, seconds = step(name, logs, run)
+        data["seconds"][name] = round(seconds)
+        data[f"{name}_text"] = text
+        path = logs / f"{name}.json"
+        if path.exists():
+            data[name] = json.loads(path.read_text())
+    data["availability_memory"] = app_memory
+    data["command"] = " ".join(["ops/bench/run", *(argv if argv is not None else sys.argv[1:])])
+    args.out.write_text(render(data))
+    (logs / "report.json").write_text(json.dumps(data, indent=2, default=str))
+    print(f"\nreport: {args.out}   raw output: {logs}")
+
+
+# Rendering -----------------------------------------------------------------------------------
+
+
+def _row(cells: list[Any]) -> str:
+    return "| " + " | ".join(str(c) for c in cells) + " |"
+
+
+def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
+    return [_row(header), _row(["---"] * len(header)), *(_row(r) for r in rows), ""]
+
+
+def _verdict(ok: bool) -> str:
+    return "**met**" if ok else "**NOT met**"
+
+
+def _share(part: float, whole: float) -> str:
+    return f"{part / whole:.0%}" if whole else "?"
+
+
+def _mib(kib: int | None) -> str:
+    return "?" if kib is None else f"{kib / 1024:.0f} MiB"
+
+
+def render(data: dict[str, Any]) -> str:
+    mode = "QUICK mode (smaller data, short runs)" if data["quick"] else "full run"
+    out = [
+        "# Benchmark report",
+        "",
+        f"Command: `{data['command']}` — {mode}, "
+        f"started {data['started']}, steps took "
+        + ", ".join(f"{k} {v} s" for k, v in data["seconds"].items())
+        + ".",
+        "",
+        "## Machine and versions",
+        "",
+        *_table(["what", "value"], [[k, v] for k, v in data["machine"].items()]),
+    ]
+    if "holds" in data:
+        servers = data["holds"].get("servers", {})
+        out[-1:-1] = [_row([f"{k} server", v]) for k, v in servers.items()]
+    out += _availability(data)
+    out += _board(data)
+    out += _holds(data)
+    out += _soak(data)
+    out += _memory(data)
+    return "\n".join(out) + "\n"
+
+
+def _availability(data: dict[str, Any]) -> list[str]:
+    result = data.get("availability")
+    if not result:
+        return []
+    out = [
+        "## Availability search (issue 5)",
+        "",
+        "Open loop at a fixed rate (latency from the scheduled send time), then closed loop for "
+        "the maximum throughput; the SQL side is the endpoint's own statements through an asyncpg "
+        "pool of the app's size (the floor).",
+        "",
+    ]
+    rows = []
+    for beds, r in result.items():
+        for name in ("sql_open", "http_open", "sql_closed", "http_closed"):
+            f = r[name]
+            rows.append([beds, name, *(f[k] for k in AVAILABILITY_KEYS), f["clients"] or "-"])
+    header = ["beds", "run", "n", "p50 ms", "p99 ms", "p99.9 ms", "max ms", "dropped", "errors"]
+    out += _table([*header, "req/s", "clients"], rows)
+    ratios = []
+    for beds, r in result.items():
+        median = r["http_open"]["p50_ms"] / r["sql_open"]["p50_ms"]
+        share = r["http_closed"]["per_second"] / r["sql_closed"]["per_second"]
+        ratios.append(
+            [beds, "HTTP p50 / SQL p50", f"{median:.2f}", "≤ 1.5", _verdict(median <= 1.5)]
+        )
+        ratios.append(
+            [beds, "HTTP / SQL max throughput", f"{share:.1%}", "≥ 70 %", _verdict(share >= 0.7)]
+        )
+    sizes = list(result)
+    if len(sizes) > 1:
+        growth = result[sizes[-1]]["http_open"]["p50_ms"] / result[sizes[0]]["http_open"]["p50_ms"]
+        ratios.append(
+            [
+                f"{sizes[-1]} vs {sizes[0]}",
+                "HTTP p50 ratio",
+                f"{growth:.2f}",
+                "≤ 1.5",
+                _verdict(growth <= 1.5),
+            ]
+        )
+    return out + _table(["beds", "ratio", "value", "target", "verdict"], ratios)
+
+
+def _board(data: dict[str, Any]) -> list[str]:
+    text = data.get("board_text")
+    if not text:
+        return []
+    found = re.search(r"^http\s+median\s+([\d.]+) ms", text, re.M)
+    median = f"**{found.group(1)} ms** median over HTTP" if found else "see below"
+    return [
+        "## Occupancy board (issue 3)",
+        "",
+        f"300 beds × 92 nights, repeated calls: {median}.",
+        "",
+        "```",
+        text.strip(),
+        "```",
+        "",
+    ]
+
+
+def _holds(data: dict[str, Any]) -> list[str]:
+    result = data.get("holds")
+    if not result:
+        return []
+    s = result["settings"]
+    runs = result["runs"]
+    out = [
+        "## Holds and confirms (issue 6)",
+        "",
+        f"{s['beds']:,} beds ({result['data']['bed_nights']:,} bed nights loaded), closed loop, "
+        f"{s['seconds']:g} s per HTTP run (floors half that), app pool {s['pool']}, "
+        "`RESPITE_HOLD_CAP_STAFF=1000000` (benchmark principals are admins, who count as staff). "
+        "Each hold is a distinct (bed, 2-night stay) after the loaded data; confirms are of the "
+        "holds just placed.",
+        "",
+    ]
+    rows = []
+    for name, f in runs.items():
+        s_ = f["statuses"]
+        rows.append(
+            [name, *(f[k] for k in HOLDS_KEYS), ", ".join(f"{k}: {v}" for k, v in s_.items())]
+        )
+    out += _table(
+        ["run", "clients", "n", "per s", "p50 ms", "p99 ms", "p99.9 ms", "outcomes"], rows
+    )
+    side = []
+    for c in s["clients"]:
+
+        def get(name: str, c: int = c) -> float:
+            return float(runs.get(f"{name}_{c}", {}).get("per_second", 0.0))
+
+        shares = (
+            _share(get("http_hold"), get("raw_evalsha")),
+            _share(get("http_confirm"), get("raw_pg_insert")),
+        )
+        side.append([c, *(get(n) for n in SIDE_RUNS), *shares])
+    out += ["Side by side (per second):", ""]
+    out += _table(
+        SIDE_HEADER,
+        side,
+    )
+    c = result["contention"]
+    out += [
+        f"**Contention** (64 clients, 20 hot beds, stays of 1-3 nights in a 30-night window, each "
+        f"hold confirmed at once): {c['requests']} attempts, {c['per_second']}/s, p50 "
+        f"{c['p50_ms']} ms, p99 {c['p99_ms']} ms, p99.9 {c['p99_9_ms']} ms; outcomes "
+        f"{c['statuses']}; {c['booked']} bookings made. Deadlocks: **{c['deadlocks']}** "
+        f"({_verdict(c['deadlocks'] == 0)}, must be 0); double bookings: "
+        f"**{c['double_bookings']}** ({_verdict(c['double_bookings'] == 0)}, must be 0).",
+        "",
+    ]
+    return out
+
+
+def _soak(data: dict[str, Any]) -> list[str]:
+    result = data.get("soak")
+    if not result:
+        return []
+    m, a, p, r = result["memory"], result["after"], result["passed"], result["soak"]
+    return [
+        "## Soak (issue 8)",
+        "",
+        f"Mixed traffic (4/10 search, 3/10 hold left to expire, 2/10 hold + confirm, 1/10 hold + "
+        f"confirm + cancel), hold TTL {soak.HOLD_TTL} s. Capacity measured first: "
+        f"{result['capacity']['per_second']} operations/s (16 closed-loop callers); soak at half: "
+        f"{r['rate']:.1f}/s for {result['settings']['seconds']:g} s, {r['operations']} operations, "
+        f"p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms, p99.9 {r['p99_9_ms']} ms; "
+        f"outcomes {r['outcomes']}.",
+        "",
+        *_table(
+            ["check", "value", "verdict"],
+            [
+                [
+                    f"RSS growth from {m['mark_seconds']:g} s to the end",
+                    f"{_mib(m['rss_kib_at_mark'])} → {_mib(m['rss_kib_at_end'])}"
+                    f" ({m['growth']:.1%})",
+                    _verdict(p["rss_growth_below_10pct"]),
+                ],
+                [
+                    "hold keys / entries left after expiry",
+                    f"{a['hold_keys_left']} / {a['hold_entries_left']}"
+                    f" (Redis keys in all: {a['redis_keys_total']})",
+                    _verdict(p["no_hold_left"]),
+                ],
+                [
+                    "app's PostgreSQL connections",
+                    str(a["app_connections"]),
+                    _verdict(p["pool_idle"]),
+                ],
+            ],
+        ),
+    ]
+
+
+def _memory(data: dict[str, Any]) -> list[str]:
+    rows = []
+    for n, m in enumerate(data.get("availability_memory", [])):
+        rows.append([f"availability app #{n + 1}", _mib(m.get("VmHWM"))])
+    if "holds" in data:
+        rows.append(["holds app", _mib(data["holds"]["memory_kib"]["app"].get("VmHWM"))])
+    if "soak" in data:
+        rows.append(["soak app", _mib(data["soak"]["memory"]["peak_kib"])])
+    if not rows:
+        return []
+    return [
+        "## Peak resident memory (VmHWM) of each app process",
+        "",
+        *_table(["process", "peak"], rows),
+    ]
+
+
+if __name__ == "__main__":
+    main()
