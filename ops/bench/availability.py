@@ -31,18 +31,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import math
-import os
 import random
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -55,6 +51,7 @@ import msgspec
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import datagen
+from common import app_server
 
 from respite.availability import plan
 from respite.availability.model import (
@@ -313,44 +310,6 @@ class HttpClient:
 # Servers -------------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextlib.contextmanager
-def app_server(database_url: str, redis_url: str) -> Iterator[int]:
-    """``respite serve`` (uvicorn, one worker) in a subprocess; yields its port."""
-    port = _free_port()
-    env = {
-        **os.environ,
-        "RESPITE_DATABASE_URL": database_url,
-        "RESPITE_REDIS_URL": redis_url,
-        "RESPITE_PORT": str(port),
-        "RESPITE_LOG_LEVEL": "WARNING",
-        "RESPITE_SECRET_KEY": "bench-secret",
-    }
-    code = "import sys; from respite.cli import main; sys.exit(main(['serve']))"
-    proc = subprocess.Popen([sys.executable, "-c", code], env=env)  # noqa: S603
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
-                break
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the app did not start")
-            time.sleep(0.1)
-        yield port
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
 async def prepare(admin_url: str, size: Size, args: argparse.Namespace) -> str:
     name = f"bench_{size.beds}"
     admin = await asyncpg.connect(admin_url)
@@ -431,8 +390,8 @@ async def measure(dsn: str, redis_url: str, size: Size, args: argparse.Namespace
 
     runs: dict[str, Run] = {}
     try:
-        with app_server(dsn, redis_url) as port:
-            http = HttpClient(port, paths)
+        with app_server(dsn, redis_url) as app:
+            http = HttpClient(app.port, paths)
 
             async def before(name: str) -> None:
                 # Fresh connections: uvicorn closes those idle for 5 s (its keep-alive).
@@ -456,9 +415,11 @@ async def measure(dsn: str, redis_url: str, size: Size, args: argparse.Namespace
                         run.clients = clients
                         runs[f"{name}_closed"] = run
             await http.close()
+            memory = app.memory_kib()
     finally:
         await pool.close()
     result: dict[str, Any] = {name: run.figures() for name, run in runs.items()}
+    result["app_memory_kib"] = memory
     result["explain"] = await explain(dsn, built[0].page)
     result["search"] = paths[0]
     return result

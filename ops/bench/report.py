@@ -4,7 +4,7 @@
     ops/bench/run --quick    # a few minutes, smaller data, 60 s soak
 
 Runs, one after another so that they do not share the cores: ``availability.py`` (10,000 and
-100,000 beds; its app process's memory is read by wrapping its server start-up),
+100,000 beds; it reports its app process's memory itself),
 ``board.py`` (300 beds x 92 nights), ``holds.py`` (with its floors and the contention run)
 and ``soak.py``. Each generates its own data set in its own private servers. The raw output of
 each is kept next to the report under ``--logs``.
@@ -22,7 +22,7 @@ import re
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -32,7 +32,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import availability
 import board
-import common
 import holds
 import soak
 
@@ -71,22 +70,8 @@ def step(name: str, logs: Path, run: Callable[[], None]) -> tuple[str, float]:
     return tee.kept.getvalue(), time.perf_counter() - started
 
 
-def run_availability(quick: bool, out: Path, memory: list[dict[str, int]]) -> None:
-    original = availability.app_server
-
-    @contextlib.contextmanager
-    def recording(database_url: str, redis_url: str) -> Iterator[int]:
-        with common.app_server(database_url, redis_url) as app:
-            try:
-                yield app.port
-            finally:
-                memory.append(app.memory_kib())
-
-    availability.app_server = recording
-    try:
-        availability.main([*(["--quick"] if quick else []), "--json", str(out)])
-    finally:
-        availability.app_server = original
+def run_availability(quick: bool, out: Path) -> None:
+    availability.main([*(["--quick"] if quick else []), "--json", str(out)])
 
 
 def run_board(quick: bool) -> None:
@@ -132,11 +117,8 @@ def main(argv: list[str] | None = None) -> None:
     quick = ["--quick"] if args.quick else []
     data: dict[str, Any] = {"quick": args.quick, "machine": machine(), "seconds": {}}
     data["started"] = datetime.now(UTC).isoformat(timespec="seconds")
-    app_memory: list[dict[str, int]] = []
     steps: dict[str, Callable[[], None]] = {
-        "availability": lambda: run_availability(
-            args.quick, logs / "availability.json", app_memory
-        ),
+        "availability": lambda: run_availability(args.quick, logs / "availability.json"),
         "board": lambda: run_board(args.quick),
         "holds": lambda: holds.main([*quick, "--json", str(logs / "holds.json")]),
         "soak": lambda: soak.main([*quick, "--json", str(logs / "soak.json")]),
@@ -150,7 +132,6 @@ def main(argv: list[str] | None = None) -> None:
         path = logs / f"{name}.json"
         if path.exists():
             data[name] = json.loads(path.read_text())
-    data["availability_memory"] = app_memory
     data["command"] = " ".join(["ops/bench/run", *(argv if argv is not None else sys.argv[1:])])
     args.out.write_text(render(data))
     (logs / "report.json").write_text(json.dumps(data, indent=2, default=str))
@@ -363,8 +344,8 @@ def _soak(data: dict[str, Any]) -> list[str]:
 
 def _memory(data: dict[str, Any]) -> list[str]:
     rows = []
-    for n, m in enumerate(data.get("availability_memory", [])):
-        rows.append([f"availability app #{n + 1}", _mib(m.get("VmHWM"))])
+    for beds, result in data.get("availability", {}).items():
+        rows.append([f"availability app, {beds} beds", _mib(result["app_memory_kib"].get("VmHWM"))])
     if "holds" in data:
         rows.append(["holds app", _mib(data["holds"]["memory_kib"]["app"].get("VmHWM"))])
     if "soak" in data:
