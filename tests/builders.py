@@ -6,10 +6,17 @@ For arranging state only; what is under test goes through the service or the HTT
 from __future__ import annotations
 
 import secrets
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from respite.availability import search_today
 from respite.nights import claim_nights
+
+
+def today() -> date:
+    """The service's today (the date in Asia/Shanghai), which is not the machine's for eight
+    hours of every UTC day."""
+    return search_today(datetime.now(UTC))
 
 
 async def facility(
@@ -91,7 +98,7 @@ async def recipient(
         )
     )
     if level is not None:
-        on = assessed_on or date.today() - timedelta(days=30)
+        on = assessed_on or today() - timedelta(days=30)
         total = {0: 90, 1: 80, 2: 50, 3: 40, 4: 10}[level]
         await db.execute(
             "INSERT INTO assessments (care_recipient_id, total, base_level, level, assessed_on, valid_until)"

@@ -13,7 +13,9 @@ import shutil
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
+from datetime import datetime, time, timedelta
 from pathlib import Path
+from time import sleep
 from typing import Any
 
 import asyncpg
@@ -26,12 +28,29 @@ from litestar import Litestar
 from respite.app import create_app
 from respite.auth.model import Principal, Role
 from respite.auth.service import create_principal, issue_token
+from respite.availability.service import SEARCH_TIMEZONE
 from respite.db import connect, migrate
 from respite.devservers import LocalPostgres, LocalRedis, local_servers
 from respite.eligibility.store import ensure_presets
 from respite.settings import Settings
 
 TEMPLATE_DB = "respite_template"
+
+# The suite takes about seven minutes on two cores; dates worked out when a module is imported
+# must still be today's when its last test runs.
+MIDNIGHT_MARGIN = timedelta(minutes=15)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Start after midnight in Shanghai when it is near. Every date of the service is
+    Shanghai's (``builders.today``), and test modules work out their dates at import: a run
+    that crossed that midnight would send yesterday's "today" as a stay in the past."""
+    now = datetime.now(SEARCH_TIMEZONE)
+    midnight = datetime.combine(now.date() + timedelta(days=1), time(), SEARCH_TIMEZONE)
+    if midnight - now < MIDNIGHT_MARGIN:
+        wait = (midnight - now).total_seconds() + 1
+        print(f"waiting {wait:.0f} s for midnight in Shanghai, the service's date line")
+        sleep(wait)
 
 
 class Servers(msgspec.Struct):

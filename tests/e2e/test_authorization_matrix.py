@@ -24,7 +24,7 @@ from respite.app import create_app
 from respite.settings import Settings
 from tests import builders
 from tests.conftest import MakeToken, serve_in_loop
-from tests.e2e.test_webhook_receiver import hospital, refer, shanghai_today
+from tests.e2e.test_webhook_receiver import hospital, refer
 
 OK = "ok"
 ROLES = (
@@ -37,7 +37,7 @@ ROLES = (
     "other_hospital",
     "admin",
 )
-TODAY = shanghai_today()
+TODAY = builders.today()
 CI, CO = TODAY + timedelta(days=40), TODAY + timedelta(days=43)
 
 
@@ -526,7 +526,7 @@ async def _world(
         "referral": referral.json()["referral"]["id"],
         "referral_body": {
             **msgspec.json.decode(referral.request.content),
-            "discharge_date": TODAY.isoformat(),
+            "discharge_date": builders.today().isoformat(),
         },
         "endpoint": endpoint.json()["id"],
         "policy_version": {

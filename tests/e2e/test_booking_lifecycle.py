@@ -13,7 +13,7 @@ from respite.booking import service as booking_service
 from tests import builders
 from tests.conftest import MakeToken
 
-D = date.today()  # the builders' assessments are valid around the real date
+D = builders.today()  # the builders' assessments are valid around the real date
 
 
 def day(offset: int) -> date:

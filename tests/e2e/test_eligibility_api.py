@@ -13,7 +13,7 @@ from tests.conftest import MakeToken
 from tests.e2e.test_problems import assert_problem
 
 URL = "/v1/eligibility"
-TODAY = date.today()
+TODAY = builders.today()
 
 
 def stay(offset: int, nights: int) -> dict[str, str]:

@@ -1,7 +1,7 @@
 """Policies over HTTP: presets as version 1, admins publish versions, malformed ones are named."""
 
 import asyncio
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -13,7 +13,7 @@ from tests import builders
 from tests.conftest import MakeToken
 from tests.e2e.test_problems import assert_problem
 
-TODAY = date.today()
+TODAY = builders.today()
 NEXT_MONTH = TODAY + timedelta(days=30)
 
 
@@ -77,7 +77,9 @@ async def test_a_new_code_starts_at_version_1(
     client: httpx.AsyncClient, make_token: MakeToken
 ) -> None:
     _, admin = await make_token("admin")
-    body = publication(code="sg-respite", jurisdiction="SG", effective_from=TODAY.isoformat())
+    body = publication(
+        code="sg-respite", jurisdiction="SG", effective_from=builders.today().isoformat()
+    )
     published = await client.post("/v1/policies/sg-respite/versions", json=body, headers=admin)
     assert published.status_code == 201, published.text
     assert published.json()["version"] == 1

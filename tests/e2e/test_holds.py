@@ -16,7 +16,7 @@ from respite.settings import Settings
 from tests import builders
 from tests.conftest import MakeToken, serve_in_loop
 
-TODAY = date.today()
+TODAY = builders.today()
 CI, CO = TODAY + timedelta(days=10), TODAY + timedelta(days=15)
 
 

@@ -19,7 +19,7 @@ from respite.settings import Settings
 from tests import builders
 from tests.conftest import MakeToken, serve_in_loop
 
-D0 = date.today() + timedelta(days=20)
+D0 = builders.today() + timedelta(days=20)
 
 
 @pytest.fixture

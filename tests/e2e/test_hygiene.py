@@ -7,7 +7,7 @@ never carry secrets or personal identifiers, and an audit record for every write
 from __future__ import annotations
 
 import logging
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -28,7 +28,7 @@ NATIONAL_ID = "11010519491231002X"
 CONTACT_PHONE = "+86 137 2222 3333"
 
 
-SOON = date.today() + timedelta(days=5)
+SOON = builders.today() + timedelta(days=5)
 # Query parameters a list route needs before it looks at the page size.
 REQUIRED: dict[str, dict[str, Any]] = {
     "/v1/availability": {
@@ -167,7 +167,7 @@ async def family_flow(client: httpx.AsyncClient, db: Any) -> dict[str, Any]:
     created = await client.post("/v1/care-recipients", json=elder, headers=headers)
     assert created.status_code == 201, created.text
     recipient = created.json()["id"]
-    assessed = date.today() - timedelta(days=10)
+    assessed = builders.today() - timedelta(days=10)
     await db.execute(
         "INSERT INTO assessments (care_recipient_id, total, base_level, level, assessed_on,"
         " valid_until) VALUES ($1, 50, 2, 2, $2, $3)",
@@ -175,7 +175,7 @@ async def family_flow(client: httpx.AsyncClient, db: Any) -> dict[str, Any]:
         assessed,
         assessed + timedelta(days=365),
     )
-    check_in = date.today() + timedelta(days=7)
+    check_in = builders.today() + timedelta(days=7)
     held = await client.post(
         "/v1/holds",
         json={

@@ -1,7 +1,7 @@
 """Beds through the HTTP API, as staff of the facility and as an admin: create, read, list with
 filters, edit, retire; collisions and bad input change nothing."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import msgspec
@@ -185,7 +185,7 @@ async def test_a_booked_bed_cannot_be_retired_until_its_bookings_are_past(
     client: Client, db: Any, ward: Ward
 ) -> None:
     bed = await builders.bed(db, ward.facility)
-    today = date.today()
+    today = builders.today()
     await builders.booking(db, bed, today - timedelta(10), today - timedelta(3))
     upcoming = await builders.booking(db, bed, today + timedelta(5), today + timedelta(8))
     before = await _snapshot(db)

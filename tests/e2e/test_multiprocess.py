@@ -22,7 +22,7 @@ import redis.asyncio as redis
 from tests import builders
 from tests.conftest import MakeToken
 
-D0 = date.today() + timedelta(days=20)
+D0 = builders.today() + timedelta(days=20)
 START_TIMEOUT = 30.0
 SERVE = "import sys; from respite.cli import main; sys.exit(main(['serve']))"
 

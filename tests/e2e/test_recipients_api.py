@@ -2,7 +2,7 @@
 
 import asyncio
 import logging
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -135,7 +135,7 @@ async def test_staff_see_elders_booked_at_their_facility_and_admins_see_all(
     elder = (await client.post(URL, json=ELDER, headers=family)).json()["id"]
     assert (await client.get(f"{URL}/{elder}", headers=staff)).status_code == 404
 
-    start = date.today() + timedelta(days=3)
+    start = builders.today() + timedelta(days=3)
     await builders.booking(db, bed, start, start + timedelta(days=2), recipient_id=elder)
 
     assert (await client.get(f"{URL}/{elder}", headers=staff)).status_code == 200
@@ -251,7 +251,7 @@ async def test_patch_to_a_national_id_the_tenant_has_is_409(
     assert (row["name"], row["national_id_last4"]) == ("王秀英", "0011")
 
 
-TOMORROW_EVERYWHERE = (date.today() + timedelta(days=2)).isoformat()
+TOMORROW_EVERYWHERE = (builders.today() + timedelta(days=2)).isoformat()
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,6 @@
 """Assessments over HTTP: the level computed under GB/T 42195-2022, every adjustment explained."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -8,6 +8,7 @@ import msgspec
 import pytest
 
 from respite.eligibility import PRESETS
+from tests import builders
 from tests.conftest import MakeToken
 from tests.e2e.test_problems import assert_problem
 from tests.e2e.test_recipients_api import ELDER
@@ -101,7 +102,7 @@ async def test_the_policy_decides_whether_raises_stack(
     client: httpx.AsyncClient, make_token: MakeToken
 ) -> None:
     _, admin = await make_token("admin")
-    today = date.today()
+    today = builders.today()
     stacking = {
         **{k: v for k, v in _document("cn-respite").items() if k != "code"},
         "code": "test-stacking",
@@ -145,7 +146,7 @@ def _document(code: str) -> dict[str, Any]:
     return document
 
 
-FUTURE = (date.today() + timedelta(days=2)).isoformat()
+FUTURE = (builders.today() + timedelta(days=2)).isoformat()
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,6 @@ from tests.e2e.test_webhook_receiver import (
     hospital,
     refer,
     referral_body,
-    shanghai_today,
     site,
 )
 
@@ -65,7 +64,7 @@ def drop(name: str) -> Callable[[dict[str, Any]], None]:
     return edit
 
 
-TODAY = shanghai_today()
+TODAY = builders.today()
 BAD = [
     (field("discharge_date", (TODAY - timedelta(days=1)).isoformat()), "discharge_date"),
     (field("discharge_date", (TODAY + timedelta(days=800)).isoformat()), "discharge_date"),
@@ -432,8 +431,9 @@ async def test_open_ended_home_care_is_searched_for_its_first_month(
     assert answer.status_code == 201, answer.text
     body = answer.json()
     assert (body["referral"]["kind"], body["referral"]["nights"]) == ("home", None)
+    today = builders.today()
     assert body["search"] == {
-        "check_in": TODAY.isoformat(),
-        "check_out": (TODAY + timedelta(days=30)).isoformat(),
+        "check_in": today.isoformat(),
+        "check_out": (today + timedelta(days=30)).isoformat(),
     }
     assert [b["bed_id"] for b in body["candidates"][0]["beds"]] == [home_bed]

@@ -13,7 +13,7 @@ from respite.booking import service as booking_service
 from tests import builders
 from tests.conftest import MakeToken
 
-TODAY = date.today()  # the builders' assessments are valid around the real date
+TODAY = builders.today()  # the builders' assessments are valid around the real date
 PRICE = 28000
 OVERRIDE = "family in crisis; assessor visit booked for Monday"
 

@@ -160,11 +160,12 @@ async def test_two_app_processes_share_one_outbox_without_a_duplicate_attempt(
         recipient = await builders.recipient(db, hospital_id=hospital_id)
         referral_id = await db.fetchval(
             "INSERT INTO referrals (hospital_id, care_recipient_id, kind, discharge_date, nights,"
-            " contact_name, created_by) VALUES ($1, $2, 'respite', current_date, 5, 'Zhou', $3)"
+            " contact_name, created_by) VALUES ($1, $2, 'respite', $4, 5, 'Zhou', $3)"
             " RETURNING id",
             hospital_id,
             recipient,
             principal,
+            builders.today(),
         )
         ref = LockedReferral(
             id=referral_id,

@@ -16,14 +16,13 @@ import hmac
 import json
 import time
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 import msgspec
 import pytest
 
-from respite.availability.service import search_today
 from tests import builders
 from tests.conftest import MakeToken
 
@@ -163,11 +162,6 @@ def has_types(*types: str) -> Callable[[list[Received]], bool]:
 # The scene shared by the referral tests ----------------------------------------------------------
 
 
-def shanghai_today() -> Any:
-    """The service's today (every date of respite is judged in Shanghai)."""
-    return search_today(datetime.now(UTC))
-
-
 class Hospital(msgspec.Struct):
     id: int
     headers: dict[str, str]
@@ -213,7 +207,7 @@ async def site(db: Any, make_token: MakeToken, *, beds: int = 2, lat: float = 31
 
 
 def referral_body(nights: int = 5, **override: Any) -> dict[str, Any]:
-    today = shanghai_today()
+    today = builders.today()
     body: dict[str, Any] = {
         "patient": {
             "name": "王秀英",

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -122,7 +122,7 @@ async def seed(db: Any, make_token: MakeToken) -> World:
         await builders.recipient(db, hospital_id=hospital),
         await builders.recipient(db, facility_id=facility),
     ]
-    soon = date.today() + timedelta(days=20)
+    soon = builders.today() + timedelta(days=20)
     booking = await builders.booking(
         db, beds[0], soon, soon + timedelta(days=3), recipient_id=recipients[0]
     )
@@ -200,7 +200,7 @@ def plausible_dates(container: Any, rng: random.Random) -> None:
     """Drawn dates are mostly far from today; make some stays ones a service would accept."""
     if not isinstance(container, dict):
         return
-    today = date.today()
+    today = builders.today()
     for first, last in STAYS:
         if first in container and last in container and rng.random() < 0.6:
             begin = today + timedelta(days=rng.randint(1, 40))

@@ -1,6 +1,6 @@
 """create_booking, the core that confirming a hold and a walk-in share, against PostgreSQL."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -14,7 +14,7 @@ from respite.eligibility.service import Checked, check_bed
 from respite.errors import ConflictError, InvalidInputError, PermissionDeniedError
 from tests import builders
 
-TODAY = date.today()
+TODAY = builders.today()
 IN, OUT = TODAY + timedelta(days=2), TODAY + timedelta(days=5)
 REASON = "assessor confirmed by phone; paperwork follows"
 

@@ -1,6 +1,6 @@
 """check_bed: the decision for one bed, loaded as the principal sees the elder, in three queries."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -11,7 +11,7 @@ from respite.eligibility.service import check_bed
 from respite.errors import ConflictError, NotFoundError
 from tests import builders
 
-TODAY = date.today()
+TODAY = builders.today()
 
 
 def stay(offset: int, nights: int) -> Stay:

@@ -19,7 +19,7 @@ from respite.nights import claim_nights
 from respite.settings import Settings
 from tests import builders
 
-TODAY = date.today()
+TODAY = builders.today()
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ bookings that belong to no referral write none."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -17,7 +17,7 @@ from respite.referral.outbox import change_referral, lock_referral
 from respite.settings import Settings
 from tests import builders
 
-TODAY = date.today()
+TODAY = builders.today()
 
 
 @pytest.fixture

@@ -94,11 +94,12 @@ async def outbox(db: Any, url: str, secret: str) -> Outbox:
 async def referral(db: Any, box: Outbox) -> LockedReferral:
     referral_id = await db.fetchval(
         "INSERT INTO referrals (hospital_id, care_recipient_id, kind, discharge_date, nights,"
-        " contact_name, created_by) VALUES ($1, $2, 'respite', current_date, 5, 'Zhou', $3)"
+        " contact_name, created_by) VALUES ($1, $2, 'respite', $4, 5, 'Zhou', $3)"
         " RETURNING id",
         box.hospital,
         box.recipient,
         box.principal,
+        builders.today(),
     )
     return LockedReferral(
         id=referral_id,
