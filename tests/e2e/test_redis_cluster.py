@@ -3,7 +3,7 @@
 import shutil
 import tempfile
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ from tests import builders
 from tests.conftest import MakeToken, serve_in_loop
 from tests.redis_cluster import ClusterNode, redis_cluster
 
-CI = date.today() + timedelta(days=5)
+CI = builders.today() + timedelta(days=5)
 
 
 @pytest.fixture(scope="module")
@@ -91,3 +91,39 @@ async def test_hold_extend_release_confirm_across_the_slots(
             )
             assert booked.status_code == 201, booked.text
     assert await db.fetchval("SELECT count(*) FROM bookings") == len(facilities)
+
+
+async def test_search_sees_holds_of_facilities_on_every_master(
+    cluster: list[ClusterNode], settings: Settings, db: Any, make_token: MakeToken
+) -> None:
+    facilities = [await builders.facility(db) for _ in range(6)]
+    assert len({_owner(cluster, facility_key(f)) for f in facilities}) >= 2
+    app = create_app(
+        msgspec.structs.replace(
+            settings, redis_url=f"redis://127.0.0.1:{cluster[0].port}/0", redis_cluster=True
+        ),
+        configure_logs=False,
+    )
+    stay = {"check_in": CI.isoformat(), "check_out": (CI + timedelta(days=2)).isoformat()}
+    free = set()
+    async with serve_in_loop(app) as client:
+        for facility in facilities:
+            held, other = await builders.bed(db, facility), await builders.bed(db, facility)
+            free.add(other)
+            _, headers = await make_token("staff", facility_id=facility)
+            recipient = await builders.recipient(db, facility_id=facility)
+            placed = await client.post(
+                "/v1/holds",
+                json={"care_recipient_id": recipient, "bed_id": held, **stay},
+                headers=headers,
+            )
+            assert placed.status_code == 201, placed.text
+        found = await client.get(
+            "/v1/availability",
+            params={**stay, "facility_id": facilities, "limit": len(facilities)},
+        )
+    assert found.status_code == 200, found.text
+    page = found.json()
+    assert page["holds_unknown"] is False
+    offered = {b["bed_id"] for f in page["facilities"] for b in f["beds"]}
+    assert offered == free

@@ -1,11 +1,12 @@
 """The hold store against the real Redis: reading live holds in one round trip."""
 
 import time
+from datetime import date
 
 import msgspec
 import redis.asyncio as redis
 
-from respite.booking.holds import StoredHold, facility_key, read_live_holds
+from respite.booking.holds import LiveHold, StoredHold, facility_key, read_live_holds
 
 
 async def test_read_live_holds_skips_expired_and_unreadable_entries(redis_url: str) -> None:
@@ -38,3 +39,35 @@ async def test_read_live_holds_skips_expired_and_unreadable_entries(redis_url: s
         7: [("live", 1)],
         8: [("other", 3)],
     }
+
+
+async def test_read_live_holds_survives_a_redis_that_forgot_the_script(redis_url: str) -> None:
+    client = redis.Redis.from_url(redis_url)
+    now = time.time()
+    hold = StoredHold(
+        bed_id=4,
+        check_in="2030-01-01",
+        check_out="2030-01-03",
+        expires_at=now + 60,
+        created_at=now,
+        principal_id=1,
+        care_recipient_id=1,
+        token_hash="x",
+    )
+    try:
+        await client.hset(facility_key(70), mapping={"h": msgspec.json.encode(hold)})
+        first = await read_live_holds(client, [70, 71], now)
+        await client.script_flush()  # as a restarted Redis would have
+        again = await read_live_holds(client, [70, 71], now)
+    finally:
+        await client.aclose()
+    assert first == again == {70: [msgspec.structs.replace(hold_as_live(hold), hold_id="h")]}
+
+
+def hold_as_live(hold: StoredHold) -> LiveHold:
+    return LiveHold(
+        bed_id=hold.bed_id,
+        check_in=date.fromisoformat(hold.check_in),
+        check_out=date.fromisoformat(hold.check_out),
+        expires_at=hold.expires_at,
+    )
