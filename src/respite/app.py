@@ -12,7 +12,7 @@ from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import RedocRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
-from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar.plugins.prometheus import PrometheusController
 
 from respite import __version__
 from respite.auth.api import AuthController
@@ -67,9 +67,6 @@ def create_app(settings: Settings, *, configure_logs: bool = True) -> Litestar:
             finally:
                 collector.pools.pop("main", None)
 
-    prometheus = PrometheusConfig(
-        app_name="respite", prefix="respite", group_path=True, exclude=["^/metrics"]
-    )
     return Litestar(
         route_handlers=[
             HealthController,
@@ -86,7 +83,6 @@ def create_app(settings: Settings, *, configure_logs: bool = True) -> Litestar:
         state=State({"settings": settings}),
         middleware=[
             DefineMiddleware(EdgeMiddleware, timeout=settings.request_timeout),
-            prometheus.middleware,
             DefineMiddleware(BearerAuthMiddleware, exclude=PUBLIC_PATHS),
         ],
         exception_handlers=exception_handlers(),

@@ -59,7 +59,12 @@ def _serve(settings: Settings) -> None:
     app = create_app(settings)
     print(f"respite serving on http://{settings.host}:{settings.port}  (API docs: /schema)")
     uvicorn.run(
-        app, host=settings.host, port=settings.port, log_config=None, timeout_graceful_shutdown=10
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,  # respite.access logs every answer, with its request id
+        timeout_graceful_shutdown=10,
     )
 
 

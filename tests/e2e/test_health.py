@@ -1,6 +1,8 @@
+import logging
 from pathlib import Path
 
 import httpx
+import pytest
 
 from respite.app import create_app
 from respite.devservers import LocalRedis
@@ -48,6 +50,24 @@ async def test_metrics_are_prometheus_text(client: httpx.AsyncClient) -> None:
     text = response.text
     assert "respite_requests_total" in text
     assert 'respite_db_pool_max{pool="main"} 20.0' in text
+
+
+async def test_access_log_and_metrics_carry_the_status_sent(
+    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Even for an answer made outside the route's own stack, as the 401 of authentication."""
+    with caplog.at_level(logging.INFO, logger="respite.access"):
+        refused = await client.get("/v1/bookings", headers={"Authorization": "Bearer nope"})
+    assert refused.status_code == 401
+    [line] = [r for r in caplog.records if r.name == "respite.access"]
+    assert (line.getMessage(), line.__dict__["status"]) == ("GET /v1/bookings 401", 401)
+    assert line.__dict__["ms"] >= 0
+    await client.get("/metrics")
+    text = (await client.get("/metrics")).text
+    counted = 'respite_requests_total{method="GET",path="/v1/bookings",status_code="401"}'
+    assert counted in text
+    assert 'respite_request_duration_seconds_count{method="GET",path="/v1/bookings"' in text
+    assert 'path="/metrics"' not in text  # scrapes are not requests of the service
 
 
 async def test_openapi_document_and_ui(client: httpx.AsyncClient) -> None:
