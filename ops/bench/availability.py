@@ -145,7 +145,7 @@ def _today() -> date:
 
 class Search(msgspec.Struct, frozen=True):
     """What the service runs for one search: its page statement and, when the page has
-    fewer than three facilities, the alternatives statement (built from the page's ids)."""
+    fewer than three facilities, the alternatives statement (as the service asks for it then)."""
 
     page: plan.Statement
     query: AvailabilityQuery
@@ -158,9 +158,9 @@ class Search(msgspec.Struct, frozen=True):
             alternatives = plan.alternatives_statement(
                 self.query,
                 self.filters,
-                skip=[r["id"] for r in rows],
+                skip=[],
                 shifts=shifts,
-                rows=MAX_ALTERNATIVES,
+                rows=MAX_ALTERNATIVES + len(rows),
             )
             await conn.fetch(alternatives.sql, *alternatives.args)
 

@@ -554,6 +554,35 @@ async def test_alternatives_skip_held_beds(db: Any, search: Search, redis: Redis
     assert [a.shift_days for a in (await search()).alternatives] == [-3]
 
 
+async def test_a_facility_found_but_held_gets_its_shifted_stay(
+    db: Any, search: Search, redis: RedisClient
+) -> None:
+    # The page finds one facility (fewer than three), whose only bed Redis holds.
+    facility = await builders.facility(db, lat=CENTRE[0], lon=CENTRE[1])
+    bed = await builders.bed(db, facility)
+    await place_hold(redis, facility, bed, days(0, 3))
+    page = await search()
+    assert page.facilities == []
+    assert [(a.facility_id, a.shift_days) for a in page.alternatives] == [(facility, 3)]
+
+
+async def test_holds_that_empty_a_full_page_still_bring_shifted_stays(
+    db: Any, search: Search, redis: RedisClient
+) -> None:
+    # Three facilities have the stay in PostgreSQL; Redis holds two of them.
+    facilities, held = [], []
+    for km in (1, 2, 3):
+        facility = await builders.facility(db, lat=north(km)[0], lon=CENTRE[1])
+        bed = await builders.bed(db, facility)
+        facilities.append(facility)
+        if km < 3:
+            await place_hold(redis, facility, bed, days(0, 1))
+            held.append(facility)
+    page = await search()
+    assert ids(page) == [facilities[2]]
+    assert [(a.facility_id, a.shift_days) for a in page.alternatives] == [(f, 1) for f in held]
+
+
 # The SQL itself ------------------------------------------------------------------------------
 
 

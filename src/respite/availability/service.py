@@ -3,9 +3,10 @@
 One connection, a fixed number of queries: the policies in force on check-in, the person (for
 a care recipient: who they are and the nights they have used), one query for the page of
 facilities with their free matching beds, and on the first page one more for the facilities
-that eligibility excluded. Holds come from Redis in one round trip for the whole page. Only
-when fewer than three facilities have a bed for the exact stay (first page) does a second
-pass look for the same stay shifted by up to a week, with its own holds read.
+that eligibility excluded. When fewer than three facilities have a bed for the exact stay
+(first page), the same stay shifted by up to a week is looked for too: at once, on the same
+connection, when the page itself has fewer than three facilities, so that one Redis round trip
+reads the holds of both; only when holds emptied a fuller page does it take a second pass.
 
 Redis being down never fails a search and never shows a held bed as simply free: every bed is
 then marked ``possibly_held`` and the page ``holds_unknown``.
@@ -128,8 +129,15 @@ async def search_availability(
         async with pool.acquire() as conn:
             ctx = await _context(conn, principal, query, clock.today, policies)
             rows = await _page(conn, ctx)
+            # A page of fewer than three facilities cannot offer three, whatever Redis holds:
+            # the shifted stays are read now, and one read of holds serves both.
+            early = None
+            if _wants_alternatives(ctx, len(rows)):
+                early = await _alternative_rows(conn, ctx, skip=[], extra=len(rows))
+            ids = list(
+                dict.fromkeys([r.facility_id for r in rows] + [r.facility_id for r in early or ()])
+            )
             # Redis answers while PostgreSQL explains exclusions and takes its connection back.
-            ids = [r.facility_id for r in rows]
             reading = asyncio.create_task(_read_holds(client, ids, clock.now, False))
             excluded, refused = await _explanations(conn, ctx)
     except BaseException:
@@ -140,8 +148,13 @@ async def search_availability(
     offers = [offer(r, policy_ref(ctx.policies[r.policy_code]), holds, query.stay) for r in rows]
     available = [o.facility_id for o in offers if o is not None]
     alternatives: list[Alternative] = []
-    if query.after is None and ctx.filters.codes and len(available) < ALTERNATIVES_BELOW:
-        alternatives, holds = await _alternatives(pool, client, ctx, available, holds, clock)
+    if _wants_alternatives(ctx, len(available)):
+        if early is None:  # holds took the beds that made the page full
+            async with pool.acquire() as conn:
+                early = await _alternative_rows(conn, ctx, skip=available, extra=0)
+            ids = list(dict.fromkeys(r.facility_id for r in early))
+            holds = await _read_holds(client, ids, clock.now, holds.unknown)
+        alternatives = _alternatives(ctx, early, available, holds)
     shown = [o for o in offers[: query.limit] if o is not None]
     page = AvailabilityPage(
         check_in=query.stay.check_in,
@@ -301,22 +314,23 @@ async def _read_holds(
     return HoldsView({}, True)
 
 
-async def _alternatives(
-    pool: Pool,
-    client: RedisClient,
-    ctx: _Context,
-    available: list[int],
-    holds: HoldsView,
-    clock: Clock,
-) -> tuple[list[Alternative], HoldsView]:
-    """Per nearby facility without a bed for the exact stay: the nearest shifted stay."""
-    shifts = shifts_to_try(ctx.query.stay, ctx.today)
+def _wants_alternatives(ctx: _Context, offered: int) -> bool:
+    return ctx.query.after is None and bool(ctx.filters.codes) and offered < ALTERNATIVES_BELOW
+
+
+async def _alternative_rows(
+    conn: Conn, ctx: _Context, *, skip: list[int], extra: int
+) -> list[AlternativeRow]:
+    """The matching beds, free for the stay and for each shift of it, of the nearest
+    facilities not in ``skip``: ``MAX_ALTERNATIVES + extra`` of them."""
     statement = plan.alternatives_statement(
-        ctx.query, ctx.filters, skip=available, shifts=[0, *shifts], rows=MAX_ALTERNATIVES
+        ctx.query,
+        ctx.filters,
+        skip=skip,
+        shifts=[0, *shifts_to_try(ctx.query.stay, ctx.today)],
+        rows=MAX_ALTERNATIVES + extra,
     )
-    async with pool.acquire() as conn:
-        records = await conn.fetch(statement.sql, *statement.args)
-    rows = [
+    return [
         AlternativeRow(
             facility_id=r["id"],
             name=r["name"],
@@ -326,13 +340,21 @@ async def _alternatives(
             beds=_decode_beds(r["beds"]),
             shift=r["shift"],
         )
-        for r in records
+        for r in await conn.fetch(statement.sql, *statement.args)
     ]
-    ids = list(dict.fromkeys(r.facility_id for r in rows))
-    holds = await _read_holds(client, ids, clock.now, holds.unknown)
+
+
+def _alternatives(
+    ctx: _Context, rows: list[AlternativeRow], available: list[int], holds: HoldsView
+) -> list[Alternative]:
+    """Per nearby facility without a bed for the exact stay, nearest first: the nearest
+    shifted stay, for at most ``MAX_ALTERNATIVES`` facilities."""
+    shifts = shifts_to_try(ctx.query.stay, ctx.today)
     qualifying = qualifying_shifts(ctx.policies, ctx.searcher, ctx.query.stay, shifts, ctx.today)
+    offered = set(available)
+    ids = [f for f in dict.fromkeys(r.facility_id for r in rows) if f not in offered]
     found = []
-    for facility_id in ids:
+    for facility_id in ids[:MAX_ALTERNATIVES]:
         options = {r.shift: r for r in rows if r.facility_id == facility_id}
         code = options[next(iter(options))].policy_code
         best = best_alternative(
@@ -345,4 +367,4 @@ async def _alternatives(
         )
         if best is not None:
             found.append(best)
-    return found, holds
+    return found
