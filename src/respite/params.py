@@ -6,7 +6,7 @@ from typing import Annotated
 
 from litestar.params import HeaderParameter, PathParameter
 
-__all__ = ["MAX_ID", "IdempotencyHeader", "PathId"]
+__all__ = ["MAX_ID", "IdempotencyHeader", "PathId", "RequiredIdempotencyHeader"]
 
 # Ids are PostgreSQL bigints: a larger number is refused as input rather than overflowing.
 MAX_ID = 2**63 - 1
@@ -17,5 +17,15 @@ IdempotencyHeader = Annotated[
         name="Idempotency-Key",
         description="Retry-safe key: the same key and body give the same result once",
         required=False,
+    ),
+]
+# For the writes that always need one (confirming a hold, opening a referral): documented as
+# required, and checked by idempotency.require_key so that its absence is named like any field.
+RequiredIdempotencyHeader = Annotated[
+    str | None,
+    HeaderParameter(
+        name="Idempotency-Key",
+        description="Retry-safe key: the same key and body give the same result once",
+        required=True,
     ),
 ]

@@ -21,7 +21,7 @@ from respite.booking.hold_service import (
 )
 from respite.dto import Strict
 from respite.errors import InvalidInputError
-from respite.params import IdempotencyHeader
+from respite.params import IdempotencyHeader, RequiredIdempotencyHeader
 
 __all__ = ["HoldController", "clock"]
 
@@ -66,7 +66,7 @@ class HoldController(Controller):
         request: Request[Any, Any, Any],
         hold_id: FromPath[str],
         data: JSONBody[ConfirmRequest],
-        idempotency_key: IdempotencyHeader = None,
+        idempotency_key: RequiredIdempotencyHeader = None,
     ) -> Response[Any]:
         """Turn the hold into a booking; a replayed Idempotency-Key returns the same booking."""
         key = idempotency.require_key(idempotency_key)

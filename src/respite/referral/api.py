@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Router, delete, get, post
-from litestar.params import HeaderParameter, JSONBody, PathParameter, QueryParameter
+from litestar.params import JSONBody, QueryParameter
 from litestar.status_codes import (
     HTTP_200_OK,
     HTTP_201_CREATED,
@@ -21,6 +21,7 @@ from respite import idempotency
 from respite.auth.guards import principal_of, requires
 from respite.dto import Strict
 from respite.errors import InvalidInputError
+from respite.params import MAX_ID, IdempotencyHeader, PathId, RequiredIdempotencyHeader
 from respite.referral import endpoints, hospitals, service
 from respite.referral.event_model import (
     Credential,
@@ -58,18 +59,8 @@ __all__ = [
     "referral_router",
 ]
 
-MAX_ID = 2**63 - 1
-PathId = Annotated[int, PathParameter(ge=1, le=MAX_ID)]
 HOSPITAL = requires("hospital")
 ADMIN = requires("admin")
-IdempotencyHeader = Annotated[
-    str | None,
-    HeaderParameter(
-        name="Idempotency-Key",
-        description="Retry-safe key: the same key and body give the same result once",
-        required=False,
-    ),
-]
 AwareDatetime = Annotated[datetime, Meta(tz=True)]
 
 
@@ -144,7 +135,7 @@ class ReferralController(Controller):
         self,
         request: Request[Any, Any, Any],
         data: JSONBody[NewReferral],
-        idempotency_key: IdempotencyHeader = None,
+        idempotency_key: RequiredIdempotencyHeader = None,
     ) -> ReferralAnswer:
         """Refer a patient being discharged; the answer ranks the facilities with a bed the
         patient may take, nearest first, each with the closer ones not offered and why.
