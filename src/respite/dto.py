@@ -4,16 +4,19 @@ Litestar converts request bodies leniently (``"3"`` passes for an ``int``); resp
 wrong type instead. ``Strict[T]`` decodes the raw body with msgspec in strict mode, so every
 constraint, unknown field and ``__post_init__`` check of ``T`` applies. The OpenAPI schema is
 generated from ``T`` itself (not from the DTO's transfer model, which loses constraints on
-optional fields), so the documentation matches what is enforced. Decoding errors become problem
-details in ``problems.py``.
+optional fields), so the documentation matches what is enforced, down to
+``additionalProperties: false`` for every struct of the body that refuses unknown fields.
+Decoding errors become problem details in ``problems.py``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any, Generic, TypeVar
 
 import msgspec
 from litestar.dto import MsgspecDTO
+from litestar.openapi.spec import Reference
 from litestar.typing import FieldDefinition
 
 __all__ = ["Strict"]
@@ -23,14 +26,65 @@ T = TypeVar("T", bound=msgspec.Struct)
 
 class Strict(MsgspecDTO[T], Generic[T]):
     def decode_bytes(self, value: bytes) -> Any:
-        return msgspec.json.decode(value, type=self.model_type, strict=True)
+        decoded = msgspec.json.decode(value, type=self.model_type, strict=True)
+        # JSON may carry NUL in a string as "\u0000"; PostgreSQL text cannot hold it.
+        if b"\\u0000" in value and (path := _nul_path(decoded)) is not None:
+            raise msgspec.ValidationError(f"must not contain the NUL character - at `${path}`")
+        return decoded
 
     @classmethod
     def create_openapi_schema(
         cls, field_definition: FieldDefinition, handler_id: str, schema_creator: Any
     ) -> Any:
-        return schema_creator.for_field_definition(
+        schema = schema_creator.for_field_definition(
             FieldDefinition.from_annotation(
                 cls.model_type, kwarg_definition=field_definition.kwarg_definition
             )
         )
+        registry = schema_creator.schema_registry
+        for struct in _closed_structs(msgspec.inspect.type_info(cls.model_type)):
+            ref = registry.get_reference_for_field_definition(
+                FieldDefinition.from_annotation(struct)
+            )
+            if isinstance(ref, Reference):
+                registry.from_reference(ref).schema.additional_properties = False
+        return schema
+
+
+def _closed_structs(
+    info: msgspec.inspect.Type, seen: set[type] | None = None
+) -> Iterator[type[msgspec.Struct]]:
+    """The struct types in ``info``, nested ones too, that refuse unknown fields."""
+    seen = set() if seen is None else seen
+    if isinstance(info, msgspec.inspect.StructType) and info.cls not in seen:
+        seen.add(info.cls)
+        if info.forbid_unknown_fields:
+            yield info.cls
+        for field in info.fields:
+            yield from _closed_structs(field.type, seen)
+    elif isinstance(info, msgspec.inspect.UnionType):
+        for member in info.types:
+            yield from _closed_structs(member, seen)
+    elif isinstance(info, (msgspec.inspect.ListType, msgspec.inspect.SetType)):
+        yield from _closed_structs(info.item_type, seen)
+
+
+def _nul_path(value: Any, path: str = "") -> str | None:
+    """Where in a decoded body a string holds NUL (``.field[2].name``), or None."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    if isinstance(value, msgspec.Struct):
+        items: Any = ((f".{name}", getattr(value, name)) for name in value.__struct_fields__)
+    elif isinstance(value, dict):
+        items = ((f".{key}", item) for key, item in value.items())
+    elif isinstance(value, (list, tuple, set, frozenset)):
+        items = ((f"[{i}]", item) for i, item in enumerate(value))
+    else:
+        return None
+    for step, item in items:
+        if isinstance(step, str) and "\x00" in step:
+            return path + step
+        found = _nul_path(item, path + step)
+        if found is not None:
+            return found
+    return None

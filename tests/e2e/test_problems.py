@@ -39,6 +39,8 @@ async def test_malformed_json(client: httpx.AsyncClient, db: Any) -> None:
         ({**GOOD, "password": "short"}, "password"),
         ({**GOOD, "email": "not-an-email"}, "email"),
         ({**GOOD, "surprise": True}, "surprise"),
+        ({**GOOD, "email": "li\u0000@example.cn"}, "email"),  # PostgreSQL text holds no NUL
+        ({**GOOD, "name": "Li\u0000"}, "name"),
         ({"name": "Li", "password": "a long password"}, "email"),
         ({k: v for k, v in GOOD.items() if k != "password"}, "password"),
     ],
