@@ -19,9 +19,13 @@ drawn id is swapped, most of the time, for one known to exist.
 
 Stateful links are followed in a light, budget-friendly way rather than with schemathesis'
 state machine (whose per-step cost and sequence search would not fit the budget): operations
-run in order create → read → update → act → delete, and every object a ``POST`` creates (its
+run in order create → read → act → update → delete, and every object a ``POST`` creates (its
 ``id``, a hold's ``hold_id`` and token) joins the known ids, so later operations read, change,
 confirm or release it.
+
+Depth is checked too: each role must get a success from a few operations deep in the life of
+a stay (``REACHED``: a hold and its confirm, a new bed, a block ...), proof that the cases get
+past validation and tenancy to the rules behind them.
 
 Nothing is excluded: every operation is fuzzed as every role. Two things are shaped so that the
 fuzzing stays inside this machine and the run keeps its meaning: callback URLs whose host is a
@@ -83,7 +87,24 @@ CREATES = {
     "referrals": "referral_id",
     "endpoints": "endpoint_id",
 }
-ORDER = {"POST": 0, "GET": 1, "PATCH": 2, "DELETE": 4}
+ORDER = {"POST": 0, "GET": 1, "PATCH": 3, "DELETE": 4}
+# Operations that must succeed at least once per role: proof that the fuzzing reaches them.
+_STAY = ["POST /v1/holds", "POST /v1/holds/{hold_id}/confirm"]
+REACHED = {
+    "family": [*_STAY, "POST /v1/care-recipients", "POST /v1/eligibility"],
+    "staff": [
+        *_STAY,
+        "POST /v1/facilities/{facility_id}/beds",
+        "PATCH /v1/beds/{bed_id}",
+        "POST /v1/beds/{bed_id}/blocks",
+    ],
+    "hospital": [*_STAY, "POST /v1/care-recipients"],
+    "admin": [
+        "POST /v1/facilities",
+        "POST /v1/hospitals",
+        "POST /v1/hospitals/{hospital_id}/credentials",
+    ],
+}
 BASE_URL = "http://testserver"
 
 
@@ -94,7 +115,16 @@ class World:
     headers: dict[str, dict[str, str]]
     principals: dict[str, Principal]
     ids: dict[str, list[Any]]
+    own: dict[str, dict[str, list[Any]]]
+    """Per role, the seeded objects that are its own: drawn first, so that writes get past
+    the tenancy check and reach the rules behind it."""
     hold_tokens: dict[str, str] = field(default_factory=dict)
+    statuses: dict[str, list[int]] = field(default_factory=dict)
+    """Per operation, the statuses it answered."""
+
+    def pick(self, role: str, name: str, rng: random.Random) -> Any:
+        own = self.own.get(role, {}).get(name)
+        return rng.choice(own if own and rng.random() < 0.7 else self.ids[name])
 
     def learn(self, name: str, value: Any) -> None:
         known = self.ids.setdefault(name, [])
@@ -139,6 +169,11 @@ async def seed(db: Any, make_token: MakeToken) -> World:
             "hospital_id": [hospital],
             "code": ["cn-respite", "cn-home"],
         },
+        own={
+            "family": {"care_recipient_id": [recipients[0]], "booking_id": [booking]},
+            "hospital": {"care_recipient_id": [recipients[1]]},
+            "staff": {"care_recipient_id": [recipients[2]], "bed_id": beds[:1]},
+        },
     )
 
 
@@ -168,12 +203,13 @@ def draw_cases(operation: Any, mode: GenerationMode, count: int) -> list[Any]:
 
 
 def operation_order(operation: Any) -> tuple[int, str]:
-    """Create, then read, then update, then act on objects, then delete them."""
+    """Create, then read, then act on objects (before an update changes them, as a new birth
+    date would make a held elder ineligible at confirm), then update, then delete them."""
     method = operation.method.upper()
     rank = ORDER.get(method, 3)
     last = operation.path.rsplit("/", 1)[-1]
     if method == "POST" and (last == "confirm" or last not in CREATES.keys() | {"holds"}):
-        rank = 3
+        rank = 2
     return rank, operation.path
 
 
@@ -212,23 +248,31 @@ def plausible_dates(container: Any, rng: random.Random) -> None:
 
 def shape(case: Any, world: World, role: str, rng: random.Random) -> None:
     """Point the case at known objects most of the time, and keep it on this machine."""
+    # A hold names bed_id or facility_id, both optional in the schema: name a bed often.
+    hold = case.operation.label == "POST /v1/holds" and isinstance(case.body, dict)
+    if hold and rng.random() < 0.6:
+        case.body.pop("facility_id", None)
+        case.body["bed_id"] = world.pick(role, "bed_id", rng)
     plausible_dates(case.body, rng)
     plausible_dates(case.query, rng)
     for name in list(case.path_parameters or {}):
         if world.ids.get(name) and rng.random() < 0.75:
-            case.path_parameters[name] = rng.choice(world.ids[name])
+            case.path_parameters[name] = world.pick(role, name, rng)
     hold_id = (case.path_parameters or {}).get("hold_id")
     body = case.body
     if isinstance(body, dict):
         for name in list(body):
             if world.ids.get(name) and rng.random() < 0.6:
-                body[name] = rng.choice(world.ids[name])
+                body[name] = world.pick(role, name, rng)
         if "url" in body:
             body["url"] = safe_callback_url(body["url"])
         if hold_id in world.hold_tokens and "token" in body and rng.random() < 0.75:
             body["token"] = world.hold_tokens[hold_id]
     if hold_id in world.hold_tokens and case.headers is not None and rng.random() < 0.75:
         case.headers["Hold-Token"] = world.hold_tokens[hold_id]
+    if case.headers and "Idempotency-Key" in case.headers and rng.random() < 0.75:
+        # Drawn keys repeat across cases, and a key reused for another request is refused.
+        case.headers["Idempotency-Key"] = f"fuzz-{rng.getrandbits(64):016x}"
 
 
 async def send(client: httpx.AsyncClient, case: Any, auth: dict[str, str]) -> httpx.Response:
@@ -319,6 +363,7 @@ async def fuzz_operation(
             except (AssertionError, FailureGroup) as exc:
                 findings.append(describe(role, operation, case, response, exc))
             learn(world, operation, response)
+            world.statuses.setdefault(operation.label, []).append(response.status_code)
     return findings
 
 
@@ -338,3 +383,7 @@ async def test_every_operation_as_role(
         for operation in operations:
             findings += await fuzz_operation(client, db, world, role, operation)
     assert not findings, f"{len(findings)} findings:\n" + summary(findings)
+    # The fuzzing went past validation and tenancy into the life cycle of a stay.
+    for label in REACHED.get(role, ()):
+        answered = world.statuses.get(label, [])
+        assert any(200 <= status < 300 for status in answered), f"{label} never succeeded"
