@@ -89,7 +89,11 @@ def create_app(settings: Settings, *, configure_logs: bool = True) -> Litestar:
         request_max_body_size=settings.max_body_bytes,
         plugins=[ProblemDocsPlugin()],
         before_send=[edge_headers],
-        compression_config=CompressionConfig(backend="gzip", minimum_size=4096),
+        # Level 5, not Litestar's 9: on the 1.6 MB board, 9 took several times as long for a
+        # few percent less.
+        compression_config=CompressionConfig(
+            backend="gzip", minimum_size=4096, gzip_compress_level=5
+        ),
         openapi_config=OpenAPIConfig(
             title="respite",
             version=__version__,
