@@ -233,3 +233,15 @@ async def test_every_write_of_the_flow_is_audited(client: httpx.AsyncClient, db:
     for response in flow["writes"]:
         request = response.request
         assert response.headers["x-request-id"] in audited, (request.method, request.url.path)
+
+
+async def test_large_answers_are_gzipped_for_clients_that_accept_it(
+    client: httpx.AsyncClient,
+) -> None:
+    large = await client.get("/schema/openapi.json", headers={"Accept-Encoding": "gzip"})
+    assert large.headers["content-encoding"] == "gzip"
+    assert large.json()["openapi"].startswith("3.1")  # httpx undid the gzip
+    plain = await client.get("/schema/openapi.json", headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers
+    small = await client.get("/health/live", headers={"Accept-Encoding": "gzip"})
+    assert "content-encoding" not in small.headers  # under 4 KiB: not worth it
