@@ -137,14 +137,18 @@ async def search_availability(
             ids = list(
                 dict.fromkeys([r.facility_id for r in rows] + [r.facility_id for r in early or ()])
             )
-            # Redis answers while PostgreSQL explains exclusions and takes its connection back.
-            reading = asyncio.create_task(_read_holds(client, ids, clock.now, False))
-            excluded, refused = await _explanations(conn, ctx)
+            excluded: list[ExcludedFacility] = []
+            refused: list[PolicyRefusal] = []
+            if _has_explanations(ctx):
+                # Redis answers while PostgreSQL explains exclusions.
+                reading = asyncio.create_task(_read_holds(client, ids, clock.now, False))
+                excluded, refused = await _explanations(conn, ctx)
     except BaseException:
         if reading is not None:
             reading.cancel()
         raise
-    holds = await reading
+    # Read after the connection went back, when there was nothing to explain meanwhile.
+    holds = await (reading or _read_holds(client, ids, clock.now, False))
     offers = [offer(r, policy_ref(ctx.policies[r.policy_code]), holds, query.stay) for r in rows]
     available = [o.facility_id for o in offers if o is not None]
     alternatives: list[Alternative] = []
@@ -181,13 +185,19 @@ async def _page(conn: Conn, ctx: _Context) -> list[PageRow]:
     return await _page_rows(conn, plan.page_statement(ctx.query, ctx.filters, wanted))
 
 
+def _explains_exclusions(ctx: _Context) -> bool:
+    return ctx.query.after is None and bool(ctx.filters.codes) and ctx.filters.narrows
+
+
+def _has_explanations(ctx: _Context) -> bool:
+    return _explains_exclusions(ctx) or bool(ctx.refused)
+
+
 async def _explanations(
     conn: Conn, ctx: _Context
 ) -> tuple[list[ExcludedFacility], list[PolicyRefusal]]:
     """On the first page, the facilities eligibility excluded; the programmes' refusals."""
-    excluded = []
-    if ctx.query.after is None and ctx.filters.codes and ctx.filters.narrows:
-        excluded = await _excluded(conn, ctx)
+    excluded = await _excluded(conn, ctx) if _explains_exclusions(ctx) else []
     refused = await _refusals_in_range(conn, ctx) if ctx.refused else []
     return excluded, refused
 
