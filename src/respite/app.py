@@ -26,7 +26,7 @@ from respite.db import pool_lifespan
 from respite.eligibility.api import eligibility_router
 from respite.health import HealthController, PoolCollector
 from respite.inventory.api import inventory_router
-from respite.observability import EdgeMiddleware, configure_logging, edge_headers
+from respite.observability import EdgeMiddleware, configure_logging, edge_of_answer
 from respite.problem_docs import ProblemDocsPlugin
 from respite.problems import exception_handlers
 from respite.referral.api import referral_router
@@ -88,7 +88,7 @@ def create_app(settings: Settings, *, configure_logs: bool = True) -> Litestar:
         exception_handlers=exception_handlers(),
         request_max_body_size=settings.max_body_bytes,
         plugins=[ProblemDocsPlugin()],
-        before_send=[edge_headers],
+        before_send=[edge_of_answer],
         # Level 5, not Litestar's 9: on the 1.6 MB board, 9 took several times as long for a
         # few percent less.
         compression_config=CompressionConfig(

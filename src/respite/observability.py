@@ -23,7 +23,7 @@ from prometheus_client import Counter, Gauge, Histogram
 
 from respite.errors import RequestTimeoutError
 
-__all__ = ["EdgeMiddleware", "configure_logging", "current_request_id", "edge_headers"]
+__all__ = ["EdgeMiddleware", "configure_logging", "current_request_id", "edge_of_answer"]
 
 _request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 _VALID_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -66,7 +66,7 @@ def _metrics(method: str, path: str, status: int) -> _Series:
     return found
 
 
-async def edge_headers(message: Message, scope: Scope) -> None:
+async def edge_of_answer(message: Message, scope: Scope) -> None:
     """Every answer's edge (Litestar's ``before_send`` hook; a coroutine, since Litestar runs
     a plain function hook in a worker thread): security headers and the request id on the
     way out, then the access log line and the metrics once the last byte is sent.
@@ -150,7 +150,7 @@ def configure_logging(level: str, fmt: str) -> None:
 
 
 class EdgeMiddleware:
-    """Outermost layer: request id, start time and a time limit (``edge_headers`` finishes
+    """Outermost layer: request id, start time and a time limit (``edge_of_answer`` finishes
     the job on the way out)."""
 
     def __init__(self, app: ASGIApp, timeout: float) -> None:
