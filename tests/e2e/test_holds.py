@@ -297,6 +297,26 @@ async def test_fifty_concurrent_replays_make_one_booking(
     assert await db.fetchval("SELECT count(*) FROM bookings") == 1
 
 
+async def test_one_elder_confirming_two_beds_at_once_gets_one(
+    client: httpx.AsyncClient, scene: dict[str, Any], db: Any
+) -> None:
+    """Holds of two beds for the same nights race to confirm: the elder sleeps in one."""
+    other_bed = await builders.bed(db, scene["facility"])
+    first = (await place(client, scene)).json()
+    second = (
+        await place(client, {**scene, "bed": other_bed}, check_in=CI + timedelta(days=2))
+    ).json()
+    answers = await asyncio.gather(
+        confirm(client, first, scene["headers"], key="a"),
+        confirm(client, second, scene["headers"], key="b"),
+    )
+    assert sorted(a.status_code for a in answers) == [201, 409]
+    [refused] = [a for a in answers if a.status_code == 409]
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert "one bed a night" in refused.json()["detail"]
+    assert await db.fetchval("SELECT count(*) FROM bookings") == 1
+
+
 async def test_the_same_key_with_another_body_is_422(
     client: httpx.AsyncClient, scene: dict[str, Any], db: Any
 ) -> None:

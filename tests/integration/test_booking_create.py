@@ -132,6 +132,40 @@ async def test_a_taken_night_is_a_conflict_and_the_rollback_leaves_nothing(db: A
     assert await written(db) == before
 
 
+@pytest.mark.parametrize(
+    ("first", "last", "status", "refused"),
+    [
+        (OUT - timedelta(days=1), OUT + timedelta(days=3), "confirmed", True),  # last night
+        (IN - timedelta(days=3), IN + timedelta(days=1), "checked_in", True),  # first night
+        (OUT, OUT + timedelta(days=2), "confirmed", False),  # starts the morning we leave
+        (IN - timedelta(days=2), IN, "confirmed", False),  # ends the day we arrive
+        (IN, OUT, "cancelled", False),
+        (IN, OUT, "no_show", False),
+        (IN - timedelta(days=1), OUT, "checked_out", False),  # left early: nights freed
+    ],
+)
+async def test_one_elder_takes_one_bed_a_night(
+    db: Any, first: Any, last: Any, status: str, refused: bool
+) -> None:
+    facility = await builders.facility(db)
+    bed, elsewhere = await builders.bed(db, facility), await builders.bed(db, facility)
+    caller = await principal(db, "admin")
+    elder = await builders.recipient(db, facility_id=facility)
+    await builders.booking(db, elsewhere, first, last, recipient_id=elder, status=status)
+    before = await written(db)
+    if not refused:
+        _, booking = await book(db, caller, elder, bed)
+        assert booking.status == "confirmed"
+        return
+    with pytest.raises(ConflictError) as taken:
+        await book(db, caller, elder, bed)
+    assert taken.value.extensions["conflicting_stay"] == {
+        "check_in": first.isoformat(),
+        "check_out": last.isoformat(),
+    }
+    assert await written(db) == before
+
+
 async def test_it_refuses_to_run_outside_a_transaction_or_for_another_bed(db: Any) -> None:
     facility = await builders.facility(db)
     bed, other_bed = await builders.bed(db, facility), await builders.bed(db, facility)

@@ -12,6 +12,7 @@ __all__ = [
     "LOCK_RECIPIENT",
     "LOCK_VISIBLE_BOOKING",
     "SELECT_BOOKING",
+    "SELECT_OVERLAPPING_STAY",
     "SELECT_VISIBLE_BOOKING",
     "SELECT_WALK_IN_PLACE",
 ]
@@ -97,6 +98,16 @@ WHERE f.id = $1
 # Serialises bookings of one elder, so two at once cannot both fit a quota meant for one.
 # NO KEY UPDATE: it does not block the key-share locks of foreign keys pointing at the row.
 LOCK_RECIPIENT = "SELECT id FROM care_recipients WHERE id = $1 FOR NO KEY UPDATE"
+
+# Unscoped, under LOCK_RECIPIENT: another live stay of the same elder on some of the nights
+# [$2, $3) (an elder sleeps in one bed a night). Served by bookings_recipient.
+SELECT_OVERLAPPING_STAY = """
+SELECT check_in, check_out FROM bookings
+WHERE care_recipient_id = $1 AND status IN ('confirmed', 'checked_in')
+  AND check_in < $3 AND check_out > $2
+ORDER BY check_in
+LIMIT 1
+"""
 
 INSERT_BOOKING = """
 INSERT INTO bookings

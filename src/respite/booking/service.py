@@ -84,8 +84,9 @@ async def create_booking(
     Refuses (IneligibleError, 422) when the decision refuses and nobody overrides it; only an
     admin or staff of the bed's facility may override (else PermissionDeniedError). Claims the
     nights (ConflictError 409 naming the conflicting booking or block if one is taken) and
-    records the audit entry. On any error the caller must roll its transaction back.
-    The caller should hold ``lock_recipient`` since before it checked eligibility.
+    records the audit entry. Refuses (409) a stay overlapping another live stay of the same
+    elder. On any error the caller must roll its transaction back. The caller should hold
+    ``lock_recipient`` since before it checked eligibility (it also serialises that check).
     ``referral_id`` links the booking to a hospital's referral (409 if it cannot take one).
     """
     if not conn.is_in_transaction():
@@ -97,6 +98,18 @@ async def create_booking(
     ):
         raise ValueError("the eligibility check was made for another bed or care recipient")
     override = _override_reason(principal, request, checked.decision, bed.facility_id)
+    other = await conn.fetchrow(
+        q.SELECT_OVERLAPPING_STAY, request.care_recipient_id, request.check_in, request.check_out
+    )
+    if other is not None:
+        raise ConflictError(
+            f"this elder already has a stay booked from {other['check_in']} to "
+            f"{other['check_out']}: an elder takes one bed a night",
+            conflicting_stay={
+                "check_in": other["check_in"].isoformat(),
+                "check_out": other["check_out"].isoformat(),
+            },
+        )
     booking_id = await _insert(conn, principal, request, checked, override)
     try:
         await claim_nights(
