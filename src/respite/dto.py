@@ -74,7 +74,9 @@ def _nul_path(value: Any, path: str = "") -> str | None:
     if isinstance(value, str):
         return path if "\x00" in value else None
     if isinstance(value, msgspec.Struct):
-        items: Any = ((f".{name}", getattr(value, name)) for name in value.__struct_fields__)
+        items: Iterator[tuple[str, Any]] = (
+            (f".{name}", getattr(value, name)) for name in value.__struct_fields__
+        )
     elif isinstance(value, dict):
         items = ((f".{key}", item) for key, item in value.items())
     elif isinstance(value, (list, tuple, set, frozenset)):
@@ -82,7 +84,7 @@ def _nul_path(value: Any, path: str = "") -> str | None:
     else:
         return None
     for step, item in items:
-        if isinstance(step, str) and "\x00" in step:
+        if "\x00" in step:  # a key of a free-form object
             return path + step
         found = _nul_path(item, path + step)
         if found is not None:

@@ -18,7 +18,15 @@ from respite.auth.model import Principal
 from respite.db import Conn
 from respite.errors import InvalidInputError
 
-__all__ = ["IdempotencyKey", "Replay", "body_hash", "claim", "remember", "require_key"]
+__all__ = [
+    "IdempotencyKey",
+    "Replay",
+    "body_hash",
+    "claim",
+    "optional_key",
+    "remember",
+    "require_key",
+]
 
 HEADER = "Idempotency-Key"
 IdempotencyKey = Annotated[str, Meta(min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$")]
@@ -55,6 +63,11 @@ def require_key(value: str | None) -> str:
         raise InvalidInputError.one(
             HEADER, "1 to 200 visible ASCII characters, e.g. a UUID"
         ) from None
+
+
+def optional_key(value: str | None) -> str | None:
+    """For writes that may be retried without a key: checked when given."""
+    return None if value is None else require_key(value)
 
 
 def body_hash(operation: str, *parts: object) -> bytes:

@@ -97,7 +97,7 @@ class BookingController(Controller):
             principal_of(request),
             booking_id,
             data.reason,
-            idempotency_key=_key(idempotency_key),
+            idempotency_key=idempotency.optional_key(idempotency_key),
         )
 
 
@@ -129,12 +129,8 @@ class WalkInController(Controller):
             principal_of(request),
             facility_id,
             data,
-            idempotency_key=_key(idempotency_key),
+            idempotency_key=idempotency.optional_key(idempotency_key),
         )
-
-
-def _key(header: str | None) -> str | None:
-    return None if header is None else idempotency.require_key(header)
 
 
 def _date(name: str, value: str | None) -> date | None:

@@ -56,7 +56,7 @@ class HoldController(Controller):
         idempotency_key: IdempotencyHeader = None,
     ) -> Response[Any]:
         """Hold a bed (or let the service pick the tightest fit in a facility) for a few minutes."""
-        key = idempotency.require_key(idempotency_key) if idempotency_key is not None else None
+        key = idempotency.optional_key(idempotency_key)
         status, body = await place_hold(_context(request), principal_of(request), data, key)
         return Response(body, status_code=status)
 

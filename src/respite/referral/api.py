@@ -210,7 +210,7 @@ class ReferralController(Controller):
         idempotency_key: IdempotencyHeader = None,
     ) -> Referral:
         """No bed is needed any more: only while open or held (cancel a booking first)."""
-        key = None if idempotency_key is None else idempotency.require_key(idempotency_key)
+        key = idempotency.optional_key(idempotency_key)
         return await service.cancel_referral(
             request.app.state.pool, principal_of(request), referral_id, data.reason, key
         )
