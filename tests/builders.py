@@ -9,14 +9,18 @@ import secrets
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from respite.availability import search_today
+from respite.clock import local_today
 from respite.nights import claim_nights
 
+# The instant the suite's clocks stand at (the ``clock`` fixture starts every test here): every
+# test sees the same "today" however long the run and whenever it crosses a midnight.
+SUITE_START = datetime.now(UTC).replace(microsecond=0)
 
-def today() -> date:
-    """The service's today (the date in Asia/Shanghai), which is not the machine's for eight
-    hours of every UTC day."""
-    return search_today(datetime.now(UTC))
+
+def today(timezone: str = "Asia/Shanghai") -> date:
+    """Today at a facility of ``timezone`` (builders' facilities are in Shanghai) by the
+    suite's clock, which is not the machine's date for eight hours of every UTC day."""
+    return local_today(timezone, SUITE_START)
 
 
 async def facility(

@@ -13,9 +13,7 @@ import shutil
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
-from datetime import datetime, time, timedelta
 from pathlib import Path
-from time import sleep
 from typing import Any
 
 import asyncpg
@@ -28,29 +26,14 @@ from litestar import Litestar
 from respite.app import create_app
 from respite.auth.model import Principal, Role
 from respite.auth.service import create_principal, issue_token
-from respite.availability.service import SEARCH_TIMEZONE
+from respite.clock import ManualClock
 from respite.db import connect, migrate
 from respite.devservers import LocalPostgres, LocalRedis, local_servers
 from respite.eligibility.store import ensure_presets
 from respite.settings import Settings
+from tests.builders import SUITE_START
 
 TEMPLATE_DB = "respite_template"
-
-# The suite takes about seven minutes on two cores; dates worked out when a module is imported
-# must still be today's when its last test runs.
-MIDNIGHT_MARGIN = timedelta(minutes=15)
-
-
-def pytest_sessionstart(session: pytest.Session) -> None:
-    """Start after midnight in Shanghai when it is near. Every date of the service is
-    Shanghai's (``builders.today``), and test modules work out their dates at import: a run
-    that crossed that midnight would send yesterday's "today" as a stay in the past."""
-    now = datetime.now(SEARCH_TIMEZONE)
-    midnight = datetime.combine(now.date() + timedelta(days=1), time(), SEARCH_TIMEZONE)
-    if midnight - now < MIDNIGHT_MARGIN:
-        wait = (midnight - now).total_seconds() + 1
-        print(f"waiting {wait:.0f} s for midnight in Shanghai, the service's date line")
-        sleep(wait)
 
 
 class Servers(msgspec.Struct):
@@ -126,8 +109,14 @@ def settings(database_url: str, redis_url: str) -> Settings:
 
 
 @pytest.fixture
-def app(settings: Settings) -> Litestar:
-    return create_app(settings, configure_logs=False)
+def clock() -> ManualClock:
+    """The app's one clock, standing at the suite's start until a test sets or advances it."""
+    return ManualClock(SUITE_START)
+
+
+@pytest.fixture
+def app(settings: Settings, clock: ManualClock) -> Litestar:
+    return create_app(settings, clock=clock, configure_logs=False)
 
 
 @pytest.fixture

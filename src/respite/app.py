@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from litestar import Litestar
 from litestar.config.compression import CompressionConfig
-from litestar.datastructures import State
+from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import RedocRenderPlugin, SwaggerRenderPlugin
@@ -16,18 +16,20 @@ from litestar.plugins.prometheus import PrometheusController
 
 from respite import __version__
 from respite.auth.api import AuthController
-from respite.auth.guards import BearerAuthMiddleware
+from respite.auth.guards import BearerAuthMiddleware, provide_principal
 from respite.availability.api import AvailabilityController
 from respite.booking.api import booking_router
 from respite.booking.hold_api import HoldController
 from respite.booking.holds import HoldStore
 from respite.cache import redis_lifespan
+from respite.clock import Clock, SystemClock
 from respite.db import pool_lifespan
+from respite.deps import Deps, Runtime
 from respite.eligibility.api import eligibility_router
 from respite.health import HealthController, PoolCollector
 from respite.inventory.api import inventory_router
 from respite.observability import EdgeMiddleware, configure_logging, edge_of_answer
-from respite.problem_docs import ProblemDocsPlugin
+from respite.problem_docs import ProblemDocsPlugin, ProblemTypesController
 from respite.problems import exception_handlers
 from respite.referral.api import referral_router
 from respite.referral.delivery import delivery_lifespan
@@ -35,7 +37,7 @@ from respite.settings import Settings
 
 __all__ = ["create_app"]
 
-PUBLIC_PATHS = ["^/health", "^/metrics", "^/schema"]
+PUBLIC_PATHS = ["^/health", "^/metrics", "^/schema", "^/problems"]
 
 
 class MetricsController(PrometheusController):
@@ -43,34 +45,45 @@ class MetricsController(PrometheusController):
     include_in_schema = False
 
 
-def create_app(settings: Settings, *, configure_logs: bool = True) -> Litestar:
-    """Build the app; ``settings`` must name the database and Redis to use."""
+def create_app(
+    settings: Settings, *, clock: Clock | None = None, configure_logs: bool = True
+) -> Litestar:
+    """Build the app; ``settings`` must name the database and Redis to use. ``clock`` is the
+    one clock of every use case (the machine's by default; tests pass a ``ManualClock``)."""
     if settings.database_url is None or settings.redis_url is None:
         raise ValueError("create_app needs settings with database_url and redis_url set")
     database_url, redis_url = settings.database_url, settings.redis_url
     if configure_logs:
         configure_logging(settings.log_level, settings.log_format)
+    clock = clock or SystemClock()
+    runtime = Runtime()
+
+    def provide_deps() -> Deps:
+        return runtime.deps
 
     @asynccontextmanager
     async def backends(app: Litestar) -> AsyncIterator[None]:
         async with (
             pool_lifespan(settings, database_url) as pool,
             redis_lifespan(settings, redis_url) as redis,
-            delivery_lifespan(settings, database_url),
+            delivery_lifespan(settings, database_url, clock),
         ):
-            app.state.pool, app.state.redis = pool, redis
-            app.state.holds = HoldStore(redis)
+            runtime.start(
+                Deps(pool=pool, redis=redis, holds=HoldStore(redis), clock=clock, settings=settings)
+            )
             collector = PoolCollector.shared()
             collector.pools["main"] = pool
             try:
                 yield
             finally:
                 collector.pools.pop("main", None)
+                runtime.stop()
 
     return Litestar(
         route_handlers=[
             HealthController,
             MetricsController,
+            ProblemTypesController,
             AuthController,
             AvailabilityController,
             eligibility_router,
@@ -80,10 +93,13 @@ def create_app(settings: Settings, *, configure_logs: bool = True) -> Litestar:
             referral_router,
         ],
         lifespan=[backends],
-        state=State({"settings": settings}),
+        dependencies={
+            "deps": Provide(provide_deps, sync_to_thread=False),
+            "principal": Provide(provide_principal, sync_to_thread=False),
+        },
         middleware=[
             DefineMiddleware(EdgeMiddleware, timeout=settings.request_timeout),
-            DefineMiddleware(BearerAuthMiddleware, exclude=PUBLIC_PATHS),
+            DefineMiddleware(BearerAuthMiddleware, exclude=PUBLIC_PATHS, runtime=runtime),
         ],
         exception_handlers=exception_handlers(),
         request_max_body_size=settings.max_body_bytes,

@@ -11,7 +11,11 @@ They carry data, not HTTP: ``problems.py`` maps each class to a problem-details 
     ├── PermissionDeniedError  a valid credential whose role may not do this
     ├── RateLimitedError       too many attempts; retry after a while
     ├── UnavailableError       a backing service is down; retry after a while
+    ├── BusyError              a lock wait, a deadlock or a statement timeout: retry shortly
     └── RequestTimeoutError    the request ran past the time limit
+
+``ConflictError`` is only a base: every conflict a client can meet is a subclass of its own
+in its domain's ``errors.py``, with its own problem ``type`` and typed extension members.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import msgspec
 
 __all__ = [
     "AuthenticationError",
+    "BusyError",
     "ConflictError",
     "FieldError",
     "InvalidInputError",
@@ -91,6 +96,18 @@ class UnavailableError(RespiteError):
     def __init__(self, service: str, retry_after: int = 2) -> None:
         super().__init__(
             f"{service} is unavailable; retry shortly", service=service, retry_after=retry_after
+        )
+        self.retry_after = retry_after
+
+
+class BusyError(RespiteError):
+    """PostgreSQL did not grant a lock in time, broke a deadlock, or cancelled a statement
+    that ran past ``statement_timeout``: nothing was changed, and a retry will likely pass."""
+
+    def __init__(self, retry_after: int = 1) -> None:
+        super().__init__(
+            "the data this request needs is being changed by another request; retry shortly",
+            retry_after=retry_after,
         )
         self.retry_after = retry_after
 

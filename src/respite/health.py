@@ -6,10 +6,12 @@ import asyncio
 from typing import Any
 
 from litestar import Controller, Request, Response, get
+from litestar.di import NamedDependency
 from prometheus_client import REGISTRY
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from respite.deps import Deps
 from respite.problems import PROBLEM_MEDIA_TYPE
 
 __all__ = ["HealthController", "PoolCollector"]
@@ -28,11 +30,12 @@ class HealthController(Controller):
         return {"status": "ok"}
 
     @get("/ready")
-    async def ready(self, request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
+    async def ready(
+        self, request: Request[Any, Any, Any], deps: NamedDependency[Deps]
+    ) -> Response[dict[str, Any]]:
         """PostgreSQL and Redis both answer; 503 naming the one that does not."""
-        state = request.app.state
-        checks = {"database": await _check(state.pool.fetchval("SELECT 1"))}
-        checks["redis"] = await _check(state.redis.ping())
+        checks = {"database": await _check(deps.pool.fetchval("SELECT 1"))}
+        checks["redis"] = await _check(deps.redis.ping())
         failed = sorted(name for name, ok in checks.items() if not ok)
         if not failed:
             return Response({"status": "ok", "checks": checks})

@@ -1,4 +1,4 @@
-"""The OpenAPI document declares the problem-details answers of every route.
+"""Problems documented: in the OpenAPI document of every route, and as a page per ``type``.
 
 Litestar documents a route's success answer and, for routes with parameters, a 400 shaped like
 its own ``ValidationException`` — which respite never sends (``problems.py`` turns every error
@@ -10,18 +10,20 @@ declares its own ``responses=`` for a status keeps it.
 
 from __future__ import annotations
 
+from html import escape
 from http import HTTPStatus
 
 import msgspec
+from litestar import Controller, MediaType, Response, get
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.plugins import ReceiveRoutePlugin
 from litestar.routes import BaseRoute, HTTPRoute
 
-from respite.errors import FieldError
-from respite.problems import PROBLEM_MEDIA_TYPE
+from respite.errors import FieldError, NotFoundError
+from respite.problems import PROBLEM_MEDIA_TYPE, TYPE_BASE, ProblemKind, documented_kinds
 
-__all__ = ["ProblemDetails", "ProblemDocsPlugin", "problem_statuses"]
+__all__ = ["ProblemDetails", "ProblemDocsPlugin", "ProblemTypesController", "problem_statuses"]
 
 # Any route: a malformed header or query (400), a bad token (401), a role or tenant refused
 # (403, 404), an invalid field (422), a rate limit (429), a backend down or the time limit
@@ -79,3 +81,52 @@ class ProblemDocsPlugin(ReceiveRoutePlugin):
                 continue
             documented = {status: _spec(status) for status in problem_statuses(route.path, handler)}
             handler.responses = {**documented, **(handler.responses or {})}
+
+
+def _page(title: str, body: str) -> str:
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{escape(title)} · respite</title>"
+        "<style>body{font:18px/1.5 system-ui,sans-serif;max-width:44rem;margin:1rem auto;"
+        "padding:0 1rem}code{font-size:1rem}</style></head><body>"
+        f"{body}</body></html>"
+    )
+
+
+def _members(kind: ProblemKind) -> str:
+    if not kind.members:
+        return ""
+    rows = "".join(
+        f"<dt><code>{escape(name)}</code></dt><dd>{escape(text)}</dd>"
+        for name, text in kind.members.items()
+    )
+    return f"<h2>Extension members</h2><dl>{rows}</dl>"
+
+
+class ProblemTypesController(Controller):
+    """Every problem ``type`` URI resolves to a page that documents it."""
+
+    path = TYPE_BASE.rstrip("/")
+    include_in_schema = False
+
+    @get("/", media_type=MediaType.HTML)
+    async def index(self) -> str:
+        items = "".join(
+            f'<li><a href="{TYPE_BASE}{slug}">{escape(slug)}</a>: {escape(kind.title)}</li>'
+            for slug, kind in sorted(documented_kinds().items())
+        )
+        return _page("Problem types", f"<h1>Problem types</h1><ul>{items}</ul>")
+
+    @get("/{slug:str}", media_type=MediaType.HTML)
+    async def problem_type(self, slug: str) -> Response[str]:
+        kind = documented_kinds().get(slug)
+        if kind is None:
+            raise NotFoundError("problem type", slug)
+        body = (
+            f"<h1>{escape(kind.title)}</h1>"
+            f"<p><code>type: {TYPE_BASE}{escape(slug)}</code> · status {kind.status}</p>"
+            f"<p>{escape(kind.about)}</p>{_members(kind)}"
+            f'<p><a href="{TYPE_BASE}">All problem types</a></p>'
+        )
+        return Response(_page(kind.title, body), media_type=MediaType.HTML)

@@ -25,6 +25,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from respite.booking.errors import IneligibleError
 from respite.errors import (
     AuthenticationError,
+    BusyError,
     ConflictError,
     FieldError,
     InvalidInputError,
@@ -39,8 +40,11 @@ from respite.errors import (
 from respite.inventory.errors import ImportRejectedError
 
 __all__ = [
+    "PROBLEMS",
     "PROBLEM_MEDIA_TYPE",
+    "TYPE_BASE",
     "ProblemKind",
+    "documented_kinds",
     "exception_handlers",
     "field_errors",
     "problem_kind",
@@ -51,38 +55,150 @@ TYPE_BASE = "/problems/"
 log = logging.getLogger("respite.problems")
 
 
-class ProblemKind(msgspec.Struct, frozen=True):
+class ProblemKind(msgspec.Struct, frozen=True, kw_only=True):
+    """One kind of problem: its answer, and its documentation at ``/problems/<slug>``."""
+
     status: int
     slug: str
     title: str
+    about: str
+    """When a client meets it and what to do."""
+    members: dict[str, str] = {}
+    """Extension members the answer carries, each with what it means."""
 
 
+RETRY_AFTER = {"retry_after": "seconds to wait before retrying (also the Retry-After header)"}
+
+# One row per error class (exactly: a subclass needs its own row; tests/unit/test_problems.py
+# walks every class and fails on one without). Grouped by the domain that raises them.
 PROBLEMS: dict[type[RespiteError], ProblemKind] = {
-    InvalidInputError: ProblemKind(422, "invalid-input", "The request has invalid fields"),
-    MalformedBodyError: ProblemKind(400, "malformed-body", "The request body cannot be read"),
-    NotFoundError: ProblemKind(404, "not-found", "Not found"),
-    ConflictError: ProblemKind(409, "conflict", "The request conflicts with the current state"),
-    IneligibleError: ProblemKind(422, "not-eligible", "Not eligible for this bed"),
-    ImportRejectedError: ProblemKind(422, "invalid-file", "The file has invalid rows"),
-    AuthenticationError: ProblemKind(401, "unauthenticated", "Authentication required"),
-    PermissionDeniedError: ProblemKind(403, "forbidden", "Not allowed for this role"),
-    RateLimitedError: ProblemKind(429, "rate-limited", "Too many requests"),
-    UnavailableError: ProblemKind(503, "unavailable", "Service temporarily unavailable"),
-    RequestTimeoutError: ProblemKind(503, "timeout", "The request took too long"),
+    # -- any request ---------------------------------------------------------------------
+    InvalidInputError: ProblemKind(
+        status=422,
+        slug="invalid-input",
+        title="The request has invalid fields",
+        about="One or more fields are wrong; nothing was changed. Correct them and send again.",
+        members={"errors": "every wrong field: `field` (its path) and `message` (why)"},
+    ),
+    MalformedBodyError: ProblemKind(
+        status=400,
+        slug="malformed-body",
+        title="The request body cannot be read",
+        about="The body is not JSON, or not of the media type the route reads.",
+    ),
+    NotFoundError: ProblemKind(
+        status=404,
+        slug="not-found",
+        title="Not found",
+        about="No such object, or it is not the caller's: another tenant's ids answer the same.",
+        members={"entity": "what was looked for: `booking`, `bed`, `hold`, ..."},
+    ),
+    AuthenticationError: ProblemKind(
+        status=401,
+        slug="unauthenticated",
+        title="Authentication required",
+        about="No token, or one that is unknown, expired or revoked. Sign in again.",
+    ),
+    PermissionDeniedError: ProblemKind(
+        status=403,
+        slug="forbidden",
+        title="Not allowed for this role",
+        about="The token is valid but its role may not do this.",
+        members={"allowed_roles": "the roles that may"},
+    ),
+    RateLimitedError: ProblemKind(
+        status=429,
+        slug="rate-limited",
+        title="Too many requests",
+        about="Too many attempts in a short time; wait before trying again.",
+        members=RETRY_AFTER,
+    ),
+    UnavailableError: ProblemKind(
+        status=503,
+        slug="unavailable",
+        title="Service temporarily unavailable",
+        about="PostgreSQL or Redis does not answer right now; nothing was changed.",
+        members={"service": "`database` or `redis`", **RETRY_AFTER},
+    ),
+    BusyError: ProblemKind(
+        status=503,
+        slug="busy",
+        title="Busy: retry shortly",
+        about=(
+            "Another request is changing the same data (a lock was not granted in time, a "
+            "deadlock was broken, or a statement ran too long); nothing was changed. Retry "
+            "with the same Idempotency-Key."
+        ),
+        members=RETRY_AFTER,
+    ),
+    RequestTimeoutError: ProblemKind(
+        status=503,
+        slug="timeout",
+        title="The request took too long",
+        about="The request ran past the service's time limit; retry with the same key.",
+        members=RETRY_AFTER,
+    ),
+    ConflictError: ProblemKind(
+        status=409,
+        slug="conflict",
+        title="The request conflicts with the current state",
+        about="A base class; every conflict a client can meet has its own type below.",
+    ),
+    # -- inventory -----------------------------------------------------------------------
+    ImportRejectedError: ProblemKind(
+        status=422,
+        slug="invalid-file",
+        title="The file has invalid rows",
+        about="A bed file with any bad row imports nothing; every bad row is listed.",
+        members={
+            "errors": "each bad row: `line` (1 is the header), `column`, `message`",
+            "error_count": "how many problems there were in all",
+        },
+    ),
+    # -- eligibility and recipients ------------------------------------------------------
+    # -- holds ---------------------------------------------------------------------------
+    # -- booking -------------------------------------------------------------------------
+    IneligibleError: ProblemKind(
+        status=422,
+        slug="not-eligible",
+        title="Not eligible for this bed",
+        about="The eligibility decision refuses this elder for this bed and stay.",
+        members={
+            "policy_code": "the policy that decided",
+            "refused": "the codes of the reasons that refused",
+            "reasons": "every reason: `code`, `ok`, messages and `figures`",
+        },
+    ),
+    # -- referral ------------------------------------------------------------------------
+    # -- auth ----------------------------------------------------------------------------
 }
 
-HTTP_SLUGS: dict[int, str] = {
-    400: "bad-request",
-    401: "unauthenticated",
-    403: "forbidden",
-    404: "not-found",
-    405: "method-not-allowed",
-    406: "not-acceptable",
-    413: "body-too-large",
-    415: "unsupported-media-type",
-    429: "rate-limited",
-    503: "unavailable",
+
+def _http(status: int, slug: str, about: str) -> ProblemKind:
+    return ProblemKind(status=status, slug=slug, title=HTTPStatus(status).phrase, about=about)
+
+
+# What the framework itself answers (no route, no such method, a body too large ...).
+HTTP_PROBLEMS: dict[int, ProblemKind] = {
+    400: _http(400, "bad-request", "A header or query parameter cannot be read."),
+    405: _http(405, "method-not-allowed", "The route exists but not with this method."),
+    406: _http(406, "not-acceptable", "The route cannot answer in the media type asked for."),
+    413: _http(413, "body-too-large", "The body is larger than the service accepts."),
+    415: _http(415, "unsupported-media-type", "The body's media type is not one the route reads."),
 }
+INTERNAL = ProblemKind(
+    status=500,
+    slug="internal",
+    title="Internal error",
+    about="A bug: nothing internal is shown. Quote the `error_id` when reporting it.",
+    members={"error_id": "the id under which the error was logged"},
+)
+
+
+def documented_kinds() -> dict[str, ProblemKind]:
+    """Every problem ``type`` the service can answer, by slug (the ``/problems/`` pages)."""
+    kinds = [*PROBLEMS.values(), *HTTP_PROBLEMS.values(), INTERNAL]
+    return {kind.slug: kind for kind in kinds}
 
 
 def problem_kind(exc: RespiteError) -> ProblemKind:
@@ -183,7 +299,7 @@ def on_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Re
     status = exc.status_code
     if status >= 500 and status != 503:
         return on_unexpected(request, exc)
-    kind = ProblemKind(status, HTTP_SLUGS.get(status, f"http-{status}"), _reason(status))
+    kind = _http_kind(status)
     return _problem(request, kind, exc.detail, headers=exc.headers)
 
 
@@ -193,19 +309,28 @@ def on_backend_down(request: Request[Any, Any, Any], exc: Exception) -> Response
     return on_respite_error(request, UnavailableError(service))
 
 
+def on_busy(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    log.warning("busy: %s", type(exc).__name__)
+    return on_respite_error(request, BusyError())
+
+
 def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     error_id = secrets.token_hex(8)
     log.error("unhandled error %s", error_id, exc_info=exc, extra={"error_id": error_id})
-    kind = ProblemKind(500, "internal", "Internal error")
+    kind = INTERNAL
     detail = f"an unexpected error occurred; quote error id {error_id} when reporting it"
     return _problem(request, kind, detail, {"error_id": error_id})
 
 
-def _reason(status: int) -> str:
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return "Error"
+def _http_kind(status: int) -> ProblemKind:
+    """The kind of an HTTP exception: the documented one of its status, or the domain kind
+    that shares the status (401, 403, 404, 429, 503 mean the same from either side)."""
+    if status in HTTP_PROBLEMS:
+        return HTTP_PROBLEMS[status]
+    for kind in PROBLEMS.values():
+        if kind.status == status and kind.slug not in {"busy", "timeout", "conflict"}:
+            return kind
+    return _http(status, "bad-request" if status < 500 else "unavailable", "")
 
 
 Handler = Callable[[Request[Any, Any, Any], Any], Response[Any]]
@@ -220,7 +345,10 @@ def exception_handlers() -> dict[type[Exception] | int, Handler]:
         HTTPException: on_http_exception,
         asyncpg.PostgresConnectionError: on_backend_down,
         asyncpg.CannotConnectNowError: on_backend_down,
-        asyncpg.exceptions.QueryCanceledError: on_backend_down,
+        # A lock wait past lock_timeout, a deadlock, a statement past statement_timeout.
+        asyncpg.LockNotAvailableError: on_busy,
+        asyncpg.DeadlockDetectedError: on_busy,
+        asyncpg.QueryCanceledError: on_busy,
         ConnectionError: on_backend_down,
         TimeoutError: on_backend_down,
         redis.exceptions.ConnectionError: on_backend_down,

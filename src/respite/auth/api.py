@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
@@ -58,6 +59,6 @@ class AuthController(Controller):
         await service.revoke_token(request.app.state.pool, principal_of(request), token)
 
     @get("/me", guards=[requires("family", "staff", "hospital", "admin")])
-    async def me(self, request: Request[Any, Any, Any]) -> Principal:
+    async def me(self, principal: NamedDependency[Principal]) -> Principal:
         """Who this token acts for."""
-        return principal_of(request)
+        return principal

@@ -8,17 +8,29 @@ be probed.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+from litestar.types import ASGIApp
 
 from respite.auth.model import Principal, Role
 from respite.auth.service import authenticate
 from respite.errors import AuthenticationError, PermissionDeniedError
 
-__all__ = ["BearerAuthMiddleware", "bearer_token", "optional_principal", "principal_of", "requires"]
+if TYPE_CHECKING:
+    from respite.deps import Runtime
+
+__all__ = [
+    "BearerAuthMiddleware",
+    "bearer_token",
+    "optional_principal",
+    "principal_of",
+    "provide_principal",
+    "requires",
+]
 
 Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]
 
@@ -36,13 +48,17 @@ def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
 class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
     """Anonymous when no Authorization header; 401 when one is given but is not valid."""
 
+    def __init__(self, app: ASGIApp, *, runtime: Runtime, exclude: list[str]) -> None:
+        super().__init__(app, exclude=exclude)
+        self.runtime = runtime
+
     async def authenticate_request(
         self, connection: ASGIConnection[Any, Any, Any, Any]
     ) -> AuthenticationResult:
         token = bearer_token(connection)
         if token is None:
             return AuthenticationResult(user=None, auth=None)
-        principal = await authenticate(connection.app.state.pool, token)
+        principal = await authenticate(self.runtime.deps.pool, token)
         if principal is None:
             raise AuthenticationError("the token is unknown, expired or revoked")
         return AuthenticationResult(user=principal, auth=token)
@@ -58,6 +74,11 @@ def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
     if principal is None:
         raise AuthenticationError("this route needs a bearer token")
     return principal
+
+
+def provide_principal(request: Request[Any, Any, Any]) -> Principal:
+    """The ``principal`` dependency of every handler: the authenticated caller, or 401."""
+    return principal_of(request)
 
 
 def requires(*roles: Role) -> Guard:

@@ -32,6 +32,7 @@ import msgspec
 
 from respite import __version__
 from respite.availability.service import search_today
+from respite.clock import Clock
 from respite.db import Pool, create_pool
 from respite.referral import queries as q
 from respite.referral.event_model import gives_up, retry_delay
@@ -300,14 +301,16 @@ def _describe(exc: BaseException) -> str:
 
 
 @asynccontextmanager
-async def delivery_lifespan(settings: Settings, dsn: str) -> AsyncIterator[DeliveryWorker | None]:
+async def delivery_lifespan(
+    settings: Settings, dsn: str, clock: Clock
+) -> AsyncIterator[DeliveryWorker | None]:
     """Run the worker for the life of the app, unless ``webhook_worker`` is off."""
     if not settings.webhook_worker:
         yield None
         return
     own = msgspec.structs.replace(settings, db_pool_min=0, db_pool_max=2)
     pool = await create_pool(own, dsn)
-    worker = DeliveryWorker(pool, settings)
+    worker = DeliveryWorker(pool, settings, clock=lambda: clock.now().timestamp())
     stop = asyncio.Event()
     task = asyncio.create_task(worker.run(stop), name="respite-webhooks")
     try:
