@@ -8,6 +8,7 @@ Nothing reads ``app.state``.
 
 from __future__ import annotations
 
+from respite.booking.events import StayListener
 from respite.booking.holds import HoldStore
 from respite.cache import RedisClient
 from respite.clock import Clock
@@ -22,16 +23,25 @@ class Deps:
     passes an instance of a type msgspec does not know through unchanged, without looking
     into its fields (a pool and a Redis client are not data)."""
 
-    __slots__ = ("clock", "holds", "pool", "redis", "settings")
+    __slots__ = ("clock", "holds", "listeners", "pool", "redis", "settings")
 
     def __init__(
-        self, *, pool: Pool, redis: RedisClient, holds: HoldStore, clock: Clock, settings: Settings
+        self,
+        *,
+        pool: Pool,
+        redis: RedisClient,
+        holds: HoldStore,
+        clock: Clock,
+        settings: Settings,
+        listeners: tuple[StayListener, ...] = (),
     ) -> None:
         self.pool = pool
         self.redis = redis
         self.holds = holds
         self.clock = clock
         self.settings = settings
+        self.listeners = listeners
+        """Told of every hold and booking change in its transaction (``booking.events``)."""
 
 
 class Runtime:
