@@ -1,15 +1,18 @@
-"""HTTP parameters shared by the routes of every domain."""
+"""Parameters shared by the routes of every domain: the id type, path ids, idempotency keys."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from litestar.params import HeaderParameter, PathParameter
+from msgspec import Meta
 
-__all__ = ["MAX_ID", "IdempotencyHeader", "PathId", "RequiredIdempotencyHeader"]
+__all__ = ["MAX_ID", "Id", "IdempotencyHeader", "PathId", "RequiredIdempotencyHeader"]
 
 # Ids are PostgreSQL bigints: a larger number is refused as input rather than overflowing.
 MAX_ID = 2**63 - 1
+Id = Annotated[int, Meta(ge=1, le=MAX_ID)]
+"""The one id type of every body field that names an object (``bed_id``, ``facility_id``...)."""
 PathId = Annotated[int, PathParameter(ge=1, le=MAX_ID)]
 IdempotencyHeader = Annotated[
     str | None,
