@@ -79,7 +79,9 @@ async def database_url(servers: Servers, template_db: str) -> AsyncIterator[str]
     name = f"t_{secrets.token_hex(6)}"
     admin = await asyncpg.connect(servers.postgres.url)
     try:
-        await admin.execute(f"CREATE DATABASE {name} TEMPLATE {template_db}")
+        # FILE_COPY, not PostgreSQL 15's default WAL_LOG: on this small template, with fsync
+        # off, it clones in ~20 ms instead of ~230 ms, for every test that needs a database.
+        await admin.execute(f"CREATE DATABASE {name} TEMPLATE {template_db} STRATEGY FILE_COPY")
         yield servers.database_url(name)
         await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
     finally:
