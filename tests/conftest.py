@@ -28,7 +28,7 @@ from respite.auth.model import Principal, Role
 from respite.auth.service import create_principal, issue_token
 from respite.clock import ManualClock
 from respite.db import connect, migrate
-from respite.devservers import LocalPostgres, LocalRedis, local_servers
+from respite.dev.servers import LocalPostgres, LocalRedis, local_servers
 from respite.eligibility.store import ensure_presets
 from respite.settings import Settings
 from tests.builders import SUITE_START

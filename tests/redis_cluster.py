@@ -10,7 +10,7 @@ from pathlib import Path
 
 import redis
 
-from respite.devservers import LocalRedis
+from respite.dev.servers import LocalRedis
 
 SLOTS = 16384
 

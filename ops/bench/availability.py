@@ -4,7 +4,7 @@
     .venv/bin/python ops/bench/availability.py --quick    # a smoke run (~1 minute)
 
 Everything is private to the run: PostgreSQL and Redis start in a temporary folder
-(``respite.devservers``), each size gets its own migrated database filled by ``datagen.py``,
+(``respite.dev.servers``), each size gets its own migrated database filled by ``datagen.py``,
 and the app runs under uvicorn (one worker) in a subprocess on a free port. For each size the
 same list of searches (anonymous, respite, near a random point of the city, 5 km, 3-14 nights
 within the year of data) is run
@@ -63,7 +63,7 @@ from respite.availability.model import (
 from respite.availability.policies import in_force, load_versions
 from respite.availability.service import ALTERNATIVES_BELOW, MAX_ALTERNATIVES
 from respite.db import create_pool, migrate
-from respite.devservers import local_servers
+from respite.dev.servers import local_servers
 from respite.settings import Settings
 
 RADIUS_KM = 5.0

@@ -37,7 +37,7 @@ from respite.auth.model import Principal
 from respite.auth.service import issue_token
 from respite.booking.holds import facility_key
 from respite.db import create_pool, migrate
-from respite.devservers import local_servers
+from respite.dev.servers import local_servers
 from respite.inventory import queries as q
 from respite.inventory.board import BoardQuery, occupancy_board
 from respite.settings import Settings

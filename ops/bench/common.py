@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import datagen
 
 from respite.db import migrate
-from respite.devservers import LocalPostgres, LocalRedis, local_servers
+from respite.dev.servers import LocalPostgres, LocalRedis, local_servers
 from respite.eligibility.store import ensure_presets
 
 __all__ = [

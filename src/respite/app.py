@@ -33,6 +33,7 @@ from respite.problem_docs import ProblemDocsPlugin, ProblemTypesController
 from respite.problems import exception_handlers
 from respite.referral.api import referral_router
 from respite.referral.delivery import delivery_lifespan
+from respite.referral.listener import ReferralListener
 from respite.settings import Settings
 
 __all__ = ["create_app"]
@@ -69,7 +70,14 @@ def create_app(
             delivery_lifespan(settings, database_url, clock),
         ):
             runtime.start(
-                Deps(pool=pool, redis=redis, holds=HoldStore(redis), clock=clock, settings=settings)
+                Deps(
+                    pool=pool,
+                    redis=redis,
+                    holds=HoldStore(redis),
+                    clock=clock,
+                    settings=settings,
+                    listeners=(ReferralListener(clock),),
+                )
             )
             collector = PoolCollector.shared()
             collector.pools["main"] = pool

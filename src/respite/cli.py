@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import sys
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import msgspec
@@ -21,8 +21,10 @@ import uvicorn
 from respite.app import create_app
 from respite.auth.model import ROLES
 from respite.auth.service import create_principal, issue_token, revoke_token_id
+from respite.clock import SystemClock, local_today
 from respite.db import MigrationError, connect, migrate
-from respite.devservers import MissingBinaryError, ServerStartError, local_servers
+from respite.dev.servers import MissingBinaryError, ServerStartError, local_servers
+from respite.eligibility.service import DEFAULT_TIMEZONE
 from respite.eligibility.store import ensure_presets
 from respite.errors import InvalidInputError
 from respite.settings import Settings, SettingsError, load_settings
@@ -74,13 +76,18 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
         _serve(live)
 
 
-def cmd_dev(settings: Settings, args: argparse.Namespace) -> None:
-    from respite.seed import seed
+def _seed(settings: Settings) -> None:
+    from respite.dev.demo import seed
 
+    assert settings.database_url is not None
+    # The demo city is in Shanghai, the schema's default timezone of a facility.
+    asyncio.run(seed(settings.database_url, local_today(DEFAULT_TIMEZONE, SystemClock().now())))
+
+
+def cmd_dev(settings: Settings, args: argparse.Namespace) -> None:
     with backends(settings) as live:
         asyncio.run(_migrate(live))
-        assert live.database_url is not None
-        asyncio.run(seed(live.database_url))
+        _seed(live)
         _serve(live)
 
 
@@ -91,12 +98,9 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def cmd_seed(settings: Settings, args: argparse.Namespace) -> None:
-    from respite.seed import seed
-
     with backends(settings) as live:
         asyncio.run(_migrate(live))
-        assert live.database_url is not None
-        asyncio.run(seed(live.database_url))
+        _seed(live)
 
 
 async def _create_token(dsn: str, args: argparse.Namespace) -> str:
@@ -110,7 +114,8 @@ async def _create_token(dsn: str, args: argparse.Namespace) -> str:
                 facility_id=args.facility,
                 hospital_id=args.hospital,
             )
-            expires = datetime.now(UTC) + timedelta(days=args.days) if args.days else None
+            # The CLI's own clock: a token minted by an operator expires in real days.
+            expires = SystemClock().now() + timedelta(days=args.days) if args.days else None
             issued = await issue_token(conn, principal, expires, args.label)
     finally:
         await conn.close()
@@ -126,14 +131,13 @@ def cmd_token_create(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def cmd_token_revoke(settings: Settings, args: argparse.Namespace) -> None:
-    from respite.db import create_pool
-
     async def run(dsn: str) -> bool:
-        pool = await create_pool(settings, dsn)
+        conn = await connect(dsn)
         try:
-            return await revoke_token_id(pool, args.id)
+            async with conn.transaction():
+                return await revoke_token_id(conn, args.id)
         finally:
-            await pool.close()
+            await conn.close()
 
     with backends(settings) as live:
         assert live.database_url is not None

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Iterator
 from typing import Any
 
 from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
 from prometheus_client import REGISTRY
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from respite.db import Pool
 from respite.deps import Deps
 from respite.problems import PROBLEM_MEDIA_TYPE
 
@@ -32,14 +34,14 @@ class HealthController(Controller):
     @get("/ready")
     async def ready(
         self, request: Request[Any, Any, Any], deps: NamedDependency[Deps]
-    ) -> Response[dict[str, Any]]:
+    ) -> Response[dict[str, object]]:
         """PostgreSQL and Redis both answer; 503 naming the one that does not."""
         checks = {"database": await _check(deps.pool.fetchval("SELECT 1"))}
         checks["redis"] = await _check(deps.redis.ping())
         failed = sorted(name for name, ok in checks.items() if not ok)
         if not failed:
             return Response({"status": "ok", "checks": checks})
-        body = {
+        body: dict[str, object] = {
             "type": "/problems/not-ready",
             "title": "Not ready",
             "status": 503,
@@ -53,7 +55,7 @@ class HealthController(Controller):
         )
 
 
-async def _check(awaitable: Any) -> bool:
+async def _check(awaitable: Awaitable[object]) -> bool:
     try:
         async with asyncio.timeout(CHECK_TIMEOUT):
             await awaitable
@@ -68,7 +70,7 @@ class PoolCollector(Collector):
     _instance: PoolCollector | None = None
 
     def __init__(self) -> None:
-        self.pools: dict[str, Any] = {}
+        self.pools: dict[str, Pool] = {}
 
     @classmethod
     def shared(cls) -> PoolCollector:
@@ -78,7 +80,7 @@ class PoolCollector(Collector):
             REGISTRY.register(cls._instance)
         return cls._instance
 
-    def collect(self) -> Any:
+    def collect(self) -> Iterator[Metric]:
         size = GaugeMetricFamily("respite_db_pool_size", "Open connections", labels=["pool"])
         idle = GaugeMetricFamily("respite_db_pool_idle", "Idle connections", labels=["pool"])
         limit = GaugeMetricFamily("respite_db_pool_max", "Maximum connections", labels=["pool"])

@@ -53,7 +53,7 @@ _DURATION = Histogram(
     ["method", "path", "status_code"],
 )
 _IN_PROGRESS = Gauge("respite_requests_in_progress", "HTTP requests being answered")
-_Series = tuple[Any, Any]
+_Series = tuple[Counter, Histogram]
 _series: dict[tuple[str, str, int], _Series] = {}
 
 
@@ -113,7 +113,7 @@ class JsonFormatter(logging.Formatter):
     _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message"}
 
     def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, Any] = {
+        entry: dict[str, object] = {
             "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
             "level": record.levelname,
             "logger": record.name,

@@ -22,6 +22,7 @@ import redis.exceptions
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
+from respite.auth.errors import AccountExistsError
 from respite.booking.errors import IneligibleError
 from respite.errors import (
     AuthenticationError,
@@ -38,6 +39,11 @@ from respite.errors import (
     UnavailableError,
 )
 from respite.inventory.errors import ImportRejectedError
+from respite.referral.errors import (
+    DeliveryInFlightError,
+    EndpointLimitReachedError,
+    ReferralStepNotAllowedError,
+)
 
 __all__ = [
     "PROBLEMS",
@@ -170,7 +176,50 @@ PROBLEMS: dict[type[RespiteError], ProblemKind] = {
         },
     ),
     # -- referral ------------------------------------------------------------------------
+    ReferralStepNotAllowedError: ProblemKind(
+        status=409,
+        slug="referral-step-not-allowed",
+        title="The referral's status does not allow this step",
+        about=(
+            "The referral has moved on: it was cancelled or expired before a hold or booking "
+            "for it, or it is booked and cannot be cancelled until its booking is. Nothing was "
+            "changed, neither the referral nor the hold or booking. Read the referral again "
+            "and take one of the allowed steps."
+        ),
+        members={
+            "referral_id": "the referral",
+            "current_status": "its status now: `open`, `held`, `booked`, `admitted`, ...",
+            "step": "the step refused: `hold`, `confirm`, `cancel`, `check_in`, ...",
+            "allowed_steps": "the steps its status allows now (none once it is final)",
+        },
+    ),
+    EndpointLimitReachedError: ProblemKind(
+        status=409,
+        slug="endpoint-limit-reached",
+        title="Too many active callback endpoints",
+        about="The hospital has as many active endpoints as it may; disable one first.",
+        members={"max_endpoints": "how many active endpoints a hospital may have"},
+    ),
+    DeliveryInFlightError: ProblemKind(
+        status=409,
+        slug="delivery-in-flight",
+        title="The delivery is being attempted",
+        about=(
+            "A redelivery was asked for while the callback is being sent. Read the delivery "
+            "again in a few seconds; ask for a redelivery once it has an outcome."
+        ),
+        members={"delivery_id": "the delivery"},
+    ),
     # -- auth ----------------------------------------------------------------------------
+    AccountExistsError: ProblemKind(
+        status=409,
+        slug="account-exists",
+        title="An account with this login exists",
+        about=(
+            "The email address or phone number already belongs to an account (which of the "
+            "two is not said). Sign in with it, or register with another."
+        ),
+    ),
 }
 
 

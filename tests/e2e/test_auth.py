@@ -1,10 +1,13 @@
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 
 from respite.auth.model import hash_token
+from respite.clock import ManualClock
+from respite.settings import Settings
 from tests.conftest import MakeToken
+from tests.e2e.test_problems import assert_problem
 
 REGISTER = {"name": "Zhang Wei", "password": "a long password", "phone": "+86 138 0013 8000"}
 
@@ -34,10 +37,13 @@ async def test_register_then_sign_in_by_phone_and_email(client: httpx.AsyncClien
     )
 
 
-async def test_duplicate_registration_is_409(client: httpx.AsyncClient) -> None:
+async def test_duplicate_registration_is_409(client: httpx.AsyncClient, db: Any) -> None:
     assert (await client.post("/v1/auth/register", json=REGISTER)).status_code == 201
-    again = await client.post("/v1/auth/register", json=REGISTER)
-    assert again.status_code == 409
+    before = await db.fetchval("SELECT count(*) FROM principals")
+    again = await client.post("/v1/auth/register", json={**REGISTER, "name": "Another"})
+    problem = assert_problem(again, 409, "account-exists")
+    assert set(problem) == {"type", "title", "status", "detail", "instance"}
+    assert await db.fetchval("SELECT count(*) FROM principals") == before
 
 
 async def test_wrong_password_and_unknown_login_are_401(client: httpx.AsyncClient) -> None:
@@ -64,14 +70,14 @@ async def test_sign_in_is_rate_limited_per_account(client: httpx.AsyncClient) ->
 
 
 async def test_expired_and_revoked_tokens_are_401(
-    client: httpx.AsyncClient, db: Any, make_token: MakeToken
+    client: httpx.AsyncClient, db: Any, make_token: MakeToken, clock: ManualClock
 ) -> None:
     _, headers = await make_token("admin")
     assert (await client.get("/v1/auth/me", headers=headers)).status_code == 200
     token = headers["Authorization"].split()[1]
     await db.execute(
         "UPDATE tokens SET expires_at = $1 WHERE token_hash = $2",
-        datetime.now(UTC) - timedelta(seconds=1),
+        clock.now() - timedelta(seconds=1),
         hash_token(token),
     )
     expired = await client.get("/v1/auth/me", headers=headers)
@@ -88,3 +94,17 @@ async def test_garbage_credentials_are_401(client: httpx.AsyncClient) -> None:
         response = await client.get("/v1/auth/me", headers={"Authorization": value})
         assert response.status_code == 401, value
     assert (await client.get("/v1/auth/me")).status_code == 401
+
+
+async def test_a_token_expires_by_the_apps_clock(
+    client: httpx.AsyncClient, clock: ManualClock, settings: Settings
+) -> None:
+    registered = await client.post("/v1/auth/register", json=REGISTER)
+    headers = {"Authorization": f"Bearer {registered.json()['token']}"}
+    expires = datetime.fromisoformat(registered.json()["expires_at"])
+    assert expires == clock.now() + timedelta(days=settings.family_token_days)
+    assert (await client.get("/v1/auth/me", headers=headers)).status_code == 200
+    clock.set(expires - timedelta(seconds=1))
+    assert (await client.get("/v1/auth/me", headers=headers)).status_code == 200
+    clock.set(expires)
+    assert (await client.get("/v1/auth/me", headers=headers)).status_code == 401

@@ -5,7 +5,7 @@ import httpx
 import pytest
 
 from respite.app import create_app
-from respite.devservers import LocalRedis
+from respite.dev.servers import LocalRedis
 from respite.settings import Settings
 from tests.conftest import serve_in_loop
 

@@ -14,7 +14,7 @@ import pytest
 import redis.asyncio as redis
 
 from respite.app import create_app
-from respite.devservers import LocalPostgres, LocalRedis
+from respite.dev.servers import LocalPostgres, LocalRedis
 from respite.settings import Settings
 from tests import builders
 from tests.conftest import MakeToken, serve_in_loop

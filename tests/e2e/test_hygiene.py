@@ -13,9 +13,11 @@ from typing import Any
 import httpx
 import msgspec
 import pytest
-from litestar import Litestar, Request, get
+from litestar import Litestar, get
+from litestar.di import NamedDependency
 
 from respite.app import create_app
+from respite.deps import Deps
 from respite.observability import SECURITY_HEADERS
 from respite.settings import Settings
 from tests import builders
@@ -28,15 +30,16 @@ NATIONAL_ID = "11010519491231002X"
 CONTACT_PHONE = "+86 137 2222 3333"
 
 
-SOON = builders.today() + timedelta(days=5)
-# Query parameters a list route needs before it looks at the page size.
-REQUIRED: dict[str, dict[str, Any]] = {
-    "/v1/availability": {
-        "check_in": SOON.isoformat(),
-        "check_out": (SOON + timedelta(days=2)).isoformat(),
+def required(path: str) -> dict[str, Any]:
+    """Query parameters a list route needs before it looks at the page size."""
+    if path != "/v1/availability":
+        return {}
+    soon = builders.today() + timedelta(days=5)
+    return {
+        "check_in": soon.isoformat(),
+        "check_out": (soon + timedelta(days=2)).isoformat(),
         "near": "31.23,121.47",
-    },
-}
+    }
 
 
 def assert_secure(response: httpx.Response, *, request_id: bool = True) -> None:
@@ -52,8 +55,8 @@ async def boom() -> None:
 
 
 @get("/test/sleep", include_in_schema=False)
-async def sleep(request: Request[Any, Any, Any]) -> None:
-    await request.app.state.pool.execute("SELECT pg_sleep(5)")
+async def sleep(deps: NamedDependency[Deps]) -> None:
+    await deps.pool.execute("SELECT pg_sleep(5)")
 
 
 @pytest.fixture
@@ -125,7 +128,7 @@ async def test_every_list_route_caps_its_page_size(
         maximum = limit["schema"].get("maximum")
         assert maximum is not None, f"{path}: limit has no maximum"
         url = path.replace("{facility_id}", str(facility))
-        params = {"limit": maximum + 1, **REQUIRED.get(path, {})}
+        params = {"limit": maximum + 1, **required(path)}
         for headers in roles:
             response = await client.get(url, params=params, headers=headers)
             if response.status_code != 403:
@@ -139,7 +142,7 @@ async def test_every_list_route_caps_its_page_size(
 async def test_long_statement_is_cancelled_with_503(test_app: Litestar) -> None:
     async with serve_in_loop(test_app) as client:
         response = await client.get("/test/sleep")
-    assert_problem(response, 503, "unavailable")
+    assert_problem(response, 503, "busy")
     assert response.headers["retry-after"]
     assert_secure(response)
 

@@ -15,6 +15,7 @@ from respite.settings import Settings
 from tests.conftest import MakeToken, serve_in_loop
 from tests.e2e.test_webhook_receiver import (
     Receiver,
+    RunningClock,
     has_types,
     hold_and_confirm,
     hospital,
@@ -37,14 +38,22 @@ def fast(settings: Settings, **extra: Any) -> Settings:
 
 
 @pytest.fixture
-async def rx() -> AsyncIterator[Receiver]:
-    async with Receiver() as receiver:
+def running() -> RunningClock:
+    return RunningClock()
+
+
+@pytest.fixture
+async def rx(running: RunningClock) -> AsyncIterator[Receiver]:
+    async with Receiver(running.timestamp) as receiver:
         yield receiver
 
 
 @pytest.fixture
-async def http(settings: Settings, rx: Receiver) -> AsyncIterator[httpx.AsyncClient]:
-    async with serve_in_loop(create_app(fast(settings), configure_logs=False)) as client:
+async def http(
+    settings: Settings, rx: Receiver, running: RunningClock
+) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(fast(settings), clock=running, configure_logs=False)
+    async with serve_in_loop(app) as client:
         yield client
 
 

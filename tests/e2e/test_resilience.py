@@ -1,12 +1,13 @@
 """The service answers 503 quickly, never hangs or 500s, when a backing service cannot serve."""
 
 import asyncio
-from typing import Any
 
 import msgspec
-from litestar import Request, get
+from litestar import get
+from litestar.di import NamedDependency
 
 from respite.app import create_app
+from respite.deps import Deps
 from respite.settings import Settings
 from tests.conftest import MakeToken, serve_in_loop
 
@@ -19,8 +20,8 @@ async def test_an_exhausted_pool_answers_503_instead_of_hanging(
     app = create_app(tight, configure_logs=False)
 
     @get("/occupy", exclude_from_auth=True)
-    async def occupy(request: Request[Any, Any, Any]) -> None:
-        async with request.app.state.pool.acquire():  # the only connection, busy elsewhere
+    async def occupy(deps: NamedDependency[Deps]) -> None:
+        async with deps.pool.acquire():  # the only connection, busy elsewhere
             await asyncio.sleep(1.0)
 
     app.register(occupy)

@@ -12,8 +12,8 @@ import httpx
 import pytest
 
 from respite.app import create_app
-from respite.referral.event_model import EventData, actor_of
 from respite.referral.outbox import LockedReferral, write_event
+from respite.referral.webhook_model import EventData, actor_of
 from respite.settings import Settings
 from tests import builders
 from tests.conftest import MakeToken, serve_in_loop
@@ -23,6 +23,7 @@ from tests.e2e.test_webhook_receiver import (
     Hospital,
     Receiver,
     Reply,
+    RunningClock,
     has_types,
     hold_and_confirm,
     hospital,
@@ -36,8 +37,13 @@ from tests.e2e.test_webhook_receiver import (
 
 
 @pytest.fixture
-async def rx() -> AsyncIterator[Receiver]:
-    async with Receiver() as receiver:
+def running() -> RunningClock:
+    return RunningClock()
+
+
+@pytest.fixture
+async def rx(running: RunningClock) -> AsyncIterator[Receiver]:
+    async with Receiver(running.timestamp) as receiver:
         yield receiver
 
 
@@ -65,9 +71,9 @@ def by_referral(events: list[dict[str, Any]], referral_id: int) -> list[str]:
 
 
 async def test_a_receiver_that_fails_then_times_out_then_recovers_gets_everything_in_order(
-    settings: Settings, db: Any, make_token: MakeToken, rx: Receiver
+    settings: Settings, db: Any, make_token: MakeToken, rx: Receiver, running: RunningClock
 ) -> None:
-    app = create_app(fast(settings, webhook_timeout=0.3), configure_logs=False)
+    app = create_app(fast(settings, webhook_timeout=0.3), clock=running, configure_logs=False)
     # 500, then an answer too slow for the 0.3 s timeout, then 500 again, then all is well.
     rx.script = [Reply(500), Reply(200, delay=1.0), Reply(500)]
     async with serve_in_loop(app) as client:
@@ -99,9 +105,9 @@ async def test_a_receiver_that_fails_then_times_out_then_recovers_gets_everythin
 
 
 async def test_an_event_written_before_a_restart_is_delivered_after_it(
-    settings: Settings, db: Any, make_token: MakeToken, rx: Receiver
+    settings: Settings, db: Any, make_token: MakeToken, rx: Receiver, running: RunningClock
 ) -> None:
-    before = create_app(fast(settings, webhook_worker=False), configure_logs=False)
+    before = create_app(fast(settings, webhook_worker=False), clock=running, configure_logs=False)
     async with serve_in_loop(before) as client:
         _, referrals, _ = await _two_referrals(client, db, make_token, rx)
     await asyncio.sleep(0.2)
@@ -110,7 +116,7 @@ async def test_an_event_written_before_a_restart_is_delivered_after_it(
         await db.fetchval("SELECT count(*) FROM webhook_deliveries WHERE status = 'pending'") == 4
     )
 
-    after = create_app(fast(settings), configure_logs=False)
+    after = create_app(fast(settings), clock=running, configure_logs=False)
     async with serve_in_loop(after) as client:
         await rx.wait_for(
             has_types("referral.held", "booking.confirmed", "referral.held", "booking.confirmed")
@@ -121,10 +127,10 @@ async def test_an_event_written_before_a_restart_is_delivered_after_it(
 
 
 async def test_an_app_stopped_mid_delivery_leaves_it_to_the_next_one(
-    settings: Settings, db: Any, make_token: MakeToken, rx: Receiver
+    settings: Settings, db: Any, make_token: MakeToken, rx: Receiver, running: RunningClock
 ) -> None:
     rx.script = [Reply(200, delay=30)]  # the first callback hangs until the app stops
-    first = create_app(fast(settings, webhook_timeout=30.0), configure_logs=False)
+    first = create_app(fast(settings, webhook_timeout=30.0), clock=running, configure_logs=False)
     async with serve_in_loop(first) as client:
         _, admin = await make_token("admin")
         ward = await hospital(client, admin)
@@ -136,14 +142,14 @@ async def test_an_app_stopped_mid_delivery_leaves_it_to_the_next_one(
     interrupted = await db.fetchrow("SELECT attempt, error FROM webhook_attempts")
     assert (interrupted["attempt"], interrupted["error"]) == (1, "interrupted")
 
-    second = create_app(fast(settings), configure_logs=False)
+    second = create_app(fast(settings), clock=running, configure_logs=False)
     async with serve_in_loop(second):
         await rx.wait_for(has_types("referral.held", "booking.confirmed"))
     assert rx.types() == ["referral.held", "booking.confirmed"]
 
 
 async def test_two_app_processes_share_one_outbox_without_a_duplicate_attempt(
-    settings: Settings, db: Any, rx: Receiver
+    settings: Settings, db: Any, rx: Receiver, running: RunningClock
 ) -> None:
     hospital_id = await builders.hospital(db)
     principal = await builders.principal(db, "hospital", hospital_id=hospital_id)
@@ -183,14 +189,14 @@ async def test_two_app_processes_share_one_outbox_without_a_duplicate_attempt(
         )
         for _ in range(3):
             async with db.transaction():
-                written.append(await write_event(db, ref, "referral.held", data))
+                written.append(await write_event(db, ref, "referral.held", data, running.now()))
 
     small = fast(settings, webhook_batch=4)
     # A receiver a little slow to answer: the outbox outlasts either app's start-up.
     rx.script = [Reply(200, delay=0.03)] * len(written)
     async with (
-        serve_in_loop(create_app(small, configure_logs=False)),
-        serve_in_loop(create_app(small, configure_logs=False)),
+        serve_in_loop(create_app(small, clock=running, configure_logs=False)),
+        serve_in_loop(create_app(small, clock=running, configure_logs=False)),
     ):
         await rx.wait_for(lambda got: len(got) >= len(written), seconds=30)
         await asyncio.sleep(0.3)  # time for a duplicate to show, were there one
@@ -203,9 +209,11 @@ async def test_two_app_processes_share_one_outbox_without_a_duplicate_attempt(
 
 
 async def test_a_hospital_asks_for_a_redelivery_of_its_own_deliveries_only(
-    settings: Settings, db: Any, make_token: MakeToken, rx: Receiver
+    settings: Settings, db: Any, make_token: MakeToken, rx: Receiver, running: RunningClock
 ) -> None:
-    async with serve_in_loop(create_app(fast(settings), configure_logs=False)) as client:
+    async with serve_in_loop(
+        create_app(fast(settings), clock=running, configure_logs=False)
+    ) as client:
         _, admin = await make_token("admin")
         ward = await hospital(client, admin)
         await register(client, ward, rx)
@@ -239,9 +247,11 @@ async def test_a_hospital_asks_for_a_redelivery_of_its_own_deliveries_only(
 
 
 async def test_rotation_signs_with_both_secrets_and_a_disabled_endpoint_gets_nothing(
-    settings: Settings, db: Any, make_token: MakeToken, rx: Receiver
+    settings: Settings, db: Any, make_token: MakeToken, rx: Receiver, running: RunningClock
 ) -> None:
-    async with serve_in_loop(create_app(fast(settings), configure_logs=False)) as client:
+    async with serve_in_loop(
+        create_app(fast(settings), clock=running, configure_logs=False)
+    ) as client:
         _, admin = await make_token("admin")
         ward = await hospital(client, admin)
         endpoint = await register(client, ward, rx)
@@ -258,8 +268,8 @@ async def test_rotation_signs_with_both_secrets_and_a_disabled_endpoint_gets_not
         )
         (received,) = await rx.wait_for(lambda got: len(got) == 1)
         assert len(received.headers["webhook-signature"].split()) == 2
-        assert verify_signature(old, received.headers, received.body)
-        assert verify_signature(new, received.headers, received.body)
+        assert verify_signature(old, received.headers, received.body, running.timestamp())
+        assert verify_signature(new, received.headers, received.body, running.timestamp())
 
         gone = await client.delete(f"/v1/webhooks/endpoints/{endpoint}", headers=ward.headers)
         assert gone.status_code == 204

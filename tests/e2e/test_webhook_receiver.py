@@ -24,6 +24,7 @@ import msgspec
 import pytest
 
 from tests import builders
+from tests.builders import SUITE_START
 from tests.conftest import MakeToken
 
 TOLERANCE_SECONDS = 300
@@ -45,6 +46,21 @@ def verify_signature(
         for signature in headers["webhook-signature"].split()
         if signature.startswith("v1,")
     )
+
+
+class RunningClock:
+    """The suite's clock, running: it starts at the suite's start and moves as fast as the
+    machine's, so an app's worker retries on its own (in milliseconds, with a fast backoff)
+    while "today" stays the suite's. A receiver checks signatures by the same clock."""
+
+    def __init__(self) -> None:
+        self._started = time.monotonic()
+
+    def now(self) -> datetime:
+        return SUITE_START + timedelta(seconds=time.monotonic() - self._started)
+
+    def timestamp(self) -> float:
+        return self.now().timestamp()
 
 
 class Reply(msgspec.Struct, frozen=True):

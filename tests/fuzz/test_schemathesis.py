@@ -60,7 +60,7 @@ from schemathesis.specs.openapi.checks import (
 from respite.app import create_app
 from respite.auth.model import Principal
 from respite.auth.service import issue_token
-from respite.referral.webhooks import UnsafeUrlError, parse_callback_url
+from respite.referral.webhook_security import UnsafeUrlError, parse_callback_url
 from respite.settings import Settings
 from tests import builders
 from tests.conftest import MakeToken, serve_in_loop

@@ -18,8 +18,8 @@ import asyncpg
 import pytest
 import redis
 
-from respite import devservers
-from respite.devservers import (
+from respite.dev import processes, servers
+from respite.dev.servers import (
     LocalPostgres,
     LocalRedis,
     MissingBinaryError,
@@ -71,7 +71,7 @@ def _uid(pid: int) -> int:
 
 
 def _eventually(condition: Callable[[], bool], seconds: float = 10) -> bool:
-    return devservers._wait_for(condition, seconds)
+    return processes.wait_for(condition, seconds)
 
 
 def _query(url: str, *sql: str) -> object:
@@ -153,8 +153,8 @@ def test_redis_moves_to_another_port_when_a_free_one_is_taken(
 ) -> None:
     with socket.create_server(("127.0.0.1", 0)) as taken:
         taken_port = taken.getsockname()[1]
-        ports = iter([taken_port, devservers._free_port()])
-        monkeypatch.setattr(devservers, "_free_port", lambda: next(ports))
+        ports = iter([taken_port, processes.free_port()])
+        monkeypatch.setattr(processes, "free_port", lambda: next(ports))
         cache = LocalRedis(data_dir)
         cache.start()
         try:
@@ -170,7 +170,7 @@ def test_missing_binaries_say_what_to_install(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
-    monkeypatch.setattr(devservers, "POSTGRES_SEARCH_ROOT", tmp_path)
+    monkeypatch.setattr(servers, "POSTGRES_SEARCH_ROOT", tmp_path)
     with pytest.raises(MissingBinaryError, match=r"`apt-get install postgresql`"):
         find_postgres_bindir()
     with pytest.raises(MissingBinaryError, match=r"`apt-get install redis-server`"):
@@ -203,7 +203,7 @@ def test_postgres_lookup_resolves_symlinks_then_takes_newest_recent_enough(
     for major in (13, 16, 17):
         _fake_postgres(tmp_path / "lib" / str(major) / "bin", major)
     (tmp_path / "lib" / "17" / "bin" / "initdb").unlink()
-    monkeypatch.setattr(devservers, "POSTGRES_SEARCH_ROOT", tmp_path / "lib")
+    monkeypatch.setattr(servers, "POSTGRES_SEARCH_ROOT", tmp_path / "lib")
     assert find_postgres_bindir() == tmp_path / "lib" / "16" / "bin"
 
 
@@ -258,7 +258,7 @@ _CHILD = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from respite.devservers import local_servers
+    from respite.dev.servers import local_servers
 
     with local_servers(Path(sys.argv[1]), durable=False) as (postgres, cache):
         print(postgres.pid, cache.pid, flush=True)

@@ -6,40 +6,24 @@ address that is not allowed."""
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import msgspec
 import pytest
 
+from respite.clock import ManualClock
 from respite.db import Pool, create_pool
 from respite.referral import queries as q
 from respite.referral.delivery import DeliveryWorker
-from respite.referral.event_model import RETRY_STEPS, EventData, actor_of
+from respite.referral.expiry import EXPIRE_BATCH
 from respite.referral.outbox import LockedReferral, write_event
-from respite.referral.webhooks import new_secret
+from respite.referral.webhook_model import RETRY_STEPS, EventData, actor_of
+from respite.referral.webhook_security import new_secret
 from respite.settings import Settings
 from tests import builders
 from tests.e2e.test_webhook_receiver import Receiver, Reply, verify_signature
-
-
-class Clock:
-    def __init__(self) -> None:
-        # A little ahead of the real clock, which dates the events written by the test.
-        self.now = time.time() + 5
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
 
 
 @pytest.fixture
@@ -59,12 +43,12 @@ async def pool(worker_settings: Settings, database_url: str) -> AsyncIterator[Po
 
 
 @pytest.fixture
-async def rx(clock: Clock) -> AsyncIterator[Receiver]:
-    async with Receiver(clock) as receiver:
+async def rx(clock: ManualClock) -> AsyncIterator[Receiver]:
+    async with Receiver(lambda: clock.now().timestamp()) as receiver:
         yield receiver
 
 
-def worker(pool: Pool, settings: Settings, clock: Clock, name: str = "w1") -> DeliveryWorker:
+def worker(pool: Pool, settings: Settings, clock: ManualClock, name: str = "w1") -> DeliveryWorker:
     # rand 1.0: each delay is its whole step, so the schedule can be checked exactly.
     return DeliveryWorker(pool, settings, name=name, clock=clock, rand=lambda: 1.0)
 
@@ -110,7 +94,7 @@ async def referral(db: Any, box: Outbox) -> LockedReferral:
     )
 
 
-async def emit(db: Any, ref: LockedReferral, times: int = 1) -> list[str]:
+async def emit(db: Any, ref: LockedReferral, clock: ManualClock, times: int = 1) -> list[str]:
     data = EventData(
         referral_id=ref.id,
         referral_status="held",
@@ -121,55 +105,56 @@ async def emit(db: Any, ref: LockedReferral, times: int = 1) -> list[str]:
     ids = []
     for _ in range(times):
         async with db.transaction():
-            ids.append(await write_event(db, ref, "referral.held", data))
+            ids.append(await write_event(db, ref, "referral.held", data, clock.now()))
     return ids
 
 
 async def test_a_failing_receiver_is_retried_for_a_day_with_backoff_then_given_up(
-    db: Any, pool: Pool, worker_settings: Settings, clock: Clock, rx: Receiver
+    db: Any, pool: Pool, worker_settings: Settings, clock: ManualClock, rx: Receiver
 ) -> None:
     secret = new_secret()
     rx.secrets.append(secret)
     box = await outbox(db, rx.url, secret)
-    await emit(db, await referral(db, box))
+    await emit(db, await referral(db, box), clock)
     rx.script = [Reply(500)] * 1000
     w = worker(pool, worker_settings, clock)
-    start, delays = clock.now, []
+    start, delays = clock.now(), []
     while True:
         assert await w.deliver_due() == 1
         row = await db.fetchrow("SELECT status, next_attempt_at, attempts FROM webhook_deliveries")
         if row["status"] == "dead":
             break
-        delays.append(row["next_attempt_at"].timestamp() - clock.now)
+        delays.append((row["next_attempt_at"] - clock.now()).total_seconds())
         assert await w.deliver_due() == 0  # not due before its time
-        clock.advance(delays[-1])
+        clock.advance(timedelta(seconds=delays[-1]))
     cap = RETRY_STEPS[-1]
     assert delays[: len(RETRY_STEPS)] == pytest.approx(list(RETRY_STEPS))
     assert delays[len(RETRY_STEPS) :] == pytest.approx([cap] * (len(delays) - len(RETRY_STEPS)))
-    assert clock.now - start >= worker_settings.webhook_retry_window_seconds >= 24 * 3600
+    elapsed = (clock.now() - start).total_seconds()
+    assert elapsed >= worker_settings.webhook_retry_window_seconds >= 24 * 3600
     attempts = await db.fetch("SELECT attempt, status_code, error FROM webhook_attempts ORDER BY 1")
     assert [a["attempt"] for a in attempts] == list(range(1, row["attempts"] + 1))
     assert {(a["status_code"], a["error"]) for a in attempts} == {(500, "HTTP 500")}
     assert len(rx.received) == row["attempts"] and all(r.valid for r in rx.received)
-    clock.advance(cap * 2)
+    clock.advance(timedelta(seconds=cap * 2))
     assert await w.deliver_due() == 0  # dead stays dead
 
 
 async def test_a_referrals_events_wait_for_the_first_to_get_through(
-    db: Any, pool: Pool, worker_settings: Settings, clock: Clock, rx: Receiver
+    db: Any, pool: Pool, worker_settings: Settings, clock: ManualClock, rx: Receiver
 ) -> None:
     secret = new_secret()
     rx.secrets.append(secret)
     box = await outbox(db, rx.url, secret)
     first, second = await referral(db, box), await referral(db, box)
-    a_events = await emit(db, first, 3)
-    b_events = await emit(db, second, 1)
+    a_events = await emit(db, first, clock, 3)
+    b_events = await emit(db, second, clock, 1)
     rx.script = [Reply(500)]  # the first request is first's first event
     w = worker(pool, worker_settings, clock)
     assert await w.deliver_due() == 2  # the head of each referral's queue, no more
     assert [r.event["id"] for r in rx.received] == [a_events[0], b_events[0]]
     assert await w.deliver_due() == 0  # first's head waits for its retry; the rest behind it
-    clock.advance(RETRY_STEPS[0])
+    clock.advance(timedelta(seconds=RETRY_STEPS[0]))
     for _ in range(3):
         assert await w.deliver_due() == 1
     arrived = [r.event["id"] for r in rx.received if r.reply.status == 200]
@@ -179,11 +164,11 @@ async def test_a_referrals_events_wait_for_the_first_to_get_through(
 
 
 async def test_two_workers_claim_disjoint_deliveries(
-    db: Any, pool: Pool, worker_settings: Settings, clock: Clock, rx: Receiver
+    db: Any, pool: Pool, worker_settings: Settings, clock: ManualClock, rx: Receiver
 ) -> None:
     box = await outbox(db, rx.url, new_secret())
     for _ in range(12):
-        await emit(db, await referral(db, box))
+        await emit(db, await referral(db, box), clock)
     batch = msgspec.structs.replace(worker_settings, webhook_batch=5)
     one, two = worker(pool, batch, clock, "one"), worker(pool, batch, clock, "two")
     first, second = await asyncio.gather(one.claim(), two.claim())
@@ -194,14 +179,14 @@ async def test_two_workers_claim_disjoint_deliveries(
 
 
 async def test_many_rounds_of_two_workers_attempt_each_delivery_once(
-    db: Any, pool: Pool, worker_settings: Settings, clock: Clock, rx: Receiver
+    db: Any, pool: Pool, worker_settings: Settings, clock: ManualClock, rx: Receiver
 ) -> None:
     secret = new_secret()
     rx.secrets.append(secret)
     box = await outbox(db, rx.url, secret)
     events = []
     for _ in range(15):
-        events += await emit(db, await referral(db, box), 3)
+        events += await emit(db, await referral(db, box), clock, 3)
     one, two = (
         worker(pool, worker_settings, clock, "one"),
         worker(pool, worker_settings, clock, "two"),
@@ -217,17 +202,17 @@ async def test_many_rounds_of_two_workers_attempt_each_delivery_once(
 
 
 async def test_a_lease_that_ran_out_is_taken_over_and_the_late_result_ignored(
-    db: Any, pool: Pool, worker_settings: Settings, clock: Clock, rx: Receiver
+    db: Any, pool: Pool, worker_settings: Settings, clock: ManualClock, rx: Receiver
 ) -> None:
     box = await outbox(db, rx.url, new_secret())
-    await emit(db, await referral(db, box))
+    await emit(db, await referral(db, box), clock)
     stalled, other = (
         worker(pool, worker_settings, clock, "stalled"),
         worker(pool, worker_settings, clock, "other"),
     )
     (claimed,) = await stalled.claim()  # then it stalls: no outcome
     assert await other.claim() == []
-    clock.advance(worker_settings.webhook_timeout * 2 + 11)
+    clock.advance(timedelta(seconds=worker_settings.webhook_timeout * 2 + 11))
     assert await other.deliver_due() == 1
     async with pool.acquire() as conn:  # the stalled worker's late report of success
         await conn.execute(
@@ -239,11 +224,11 @@ async def test_a_lease_that_ran_out_is_taken_over_and_the_late_result_ignored(
 
 
 async def test_an_address_that_is_not_allowed_is_never_posted_to(
-    db: Any, pool: Pool, worker_settings: Settings, clock: Clock, rx: Receiver
+    db: Any, pool: Pool, worker_settings: Settings, clock: ManualClock, rx: Receiver
 ) -> None:
     # Written straight to the table, as if DNS now answered differently than at registration.
     box = await outbox(db, "https://10.1.2.3/hook", new_secret())
-    await emit(db, await referral(db, box))
+    await emit(db, await referral(db, box), clock)
     assert await worker(pool, worker_settings, clock).deliver_due() == 1
     row = await db.fetchrow("SELECT status_code, error FROM webhook_attempts")
     assert row["status_code"] is None
@@ -251,10 +236,10 @@ async def test_an_address_that_is_not_allowed_is_never_posted_to(
 
 
 async def test_a_worker_stopped_mid_attempt_records_it_and_leaves_the_delivery_due(
-    db: Any, pool: Pool, worker_settings: Settings, clock: Clock, rx: Receiver
+    db: Any, pool: Pool, worker_settings: Settings, clock: ManualClock, rx: Receiver
 ) -> None:
     box = await outbox(db, rx.url, new_secret())
-    await emit(db, await referral(db, box))
+    await emit(db, await referral(db, box), clock)
     rx.script = [Reply(200, delay=5)]
     slow = msgspec.structs.replace(worker_settings, webhook_timeout=10.0)
     task = asyncio.create_task(worker(pool, slow, clock).deliver_due())
@@ -270,21 +255,21 @@ async def test_a_worker_stopped_mid_attempt_records_it_and_leaves_the_delivery_d
 
 
 async def test_both_secrets_sign_during_a_rotation(
-    db: Any, pool: Pool, worker_settings: Settings, clock: Clock, rx: Receiver
+    db: Any, pool: Pool, worker_settings: Settings, clock: ManualClock, rx: Receiver
 ) -> None:
     old, new = new_secret(), new_secret()
     box = await outbox(db, rx.url, new)
     await db.execute(
-        "UPDATE webhook_endpoints SET previous_secret = $1, previous_until = to_timestamp($2)",
+        "UPDATE webhook_endpoints SET previous_secret = $1, previous_until = $2",
         old,
-        clock.now + 3600,
+        clock.now() + timedelta(hours=1),
     )
     ref = await referral(db, box)
-    await emit(db, ref)
+    await emit(db, ref, clock)
     w = worker(pool, worker_settings, clock)
     await w.deliver_due()
-    clock.advance(3601)
-    await emit(db, ref)
+    clock.advance(timedelta(seconds=3601))
+    await emit(db, ref, clock)
     await w.deliver_due()
     during, after = rx.received
     assert len(during.headers["webhook-signature"].split()) == 2
@@ -300,22 +285,15 @@ async def test_both_secrets_sign_during_a_rotation(
 
 
 async def test_referrals_past_discharge_without_a_booking_expire_once(
-    db: Any, pool: Pool, worker_settings: Settings, clock: Clock, rx: Receiver
+    db: Any, pool: Pool, worker_settings: Settings, clock: ManualClock, rx: Receiver
 ) -> None:
     secret = new_secret()
     rx.secrets.append(secret)
     box = await outbox(db, rx.url, secret)
     late, today = await referral(db, box), await referral(db, box)
     w = worker(pool, worker_settings, clock)
-    shanghai_today = await db.fetchval("SELECT (now() AT TIME ZONE 'Asia/Shanghai')::date")
-    await db.execute(
-        "UPDATE referrals SET discharge_date = $2 WHERE id = $1",
-        late.id,
-        shanghai_today - timedelta(days=1),
-    )
-    await db.execute(
-        "UPDATE referrals SET discharge_date = $2 WHERE id = $1", today.id, shanghai_today
-    )
+    yesterday = builders.today() - timedelta(days=1)  # by the default timezone: placed nowhere
+    await db.execute("UPDATE referrals SET discharge_date = $2 WHERE id = $1", late.id, yesterday)
     assert await asyncio.gather(w.expire_due(), w.expire_due()) in ([1, 0], [0, 1])
     assert await w.expire_due() == 0
     rows = await db.fetch("SELECT id, status, status_reason FROM referrals ORDER BY id")
@@ -329,3 +307,65 @@ async def test_referrals_past_discharge_without_a_booking_expire_once(
         "SELECT count(*) FROM audit_log WHERE entity = 'referral' AND action = 'expire'"
     )
     assert audit == 1
+
+
+async def test_a_referral_expires_when_its_own_facility_has_passed_midnight(
+    db: Any, pool: Pool, worker_settings: Settings, clock: ManualClock, rx: Receiver
+) -> None:
+    """Held in Tokyo, in Berlin, or placed nowhere yet (Shanghai, the default): each expires
+    once its own local date is past the discharge date, not before."""
+    box = await outbox(db, rx.url, new_secret())
+    discharge = date(2025, 1, 15)
+    placed: dict[str, int] = {}
+    for zone in ("Asia/Tokyo", "Europe/Berlin", None):
+        ref = await referral(db, box)
+        facility = await builders.facility(db, timezone=zone) if zone else None
+        await db.execute(
+            "UPDATE referrals SET discharge_date = $2, facility_id = $3,"
+            " status = CASE WHEN $3::bigint IS NULL THEN 'open' ELSE 'held' END WHERE id = $1",
+            ref.id,
+            discharge,
+            facility,
+        )
+        placed[zone or "default"] = ref.id
+    w = worker(pool, worker_settings, clock)
+
+    async def expired() -> set[str]:
+        await w.expire_due()
+        rows = await db.fetch("SELECT id FROM referrals WHERE status = 'expired'")
+        return {zone for zone, ref in placed.items() if ref in {r["id"] for r in rows}}
+
+    clock.set(datetime(2025, 1, 15, 14, 59, tzinfo=UTC))  # 23:59 in Tokyo
+    assert await expired() == set()
+    clock.set(datetime(2025, 1, 15, 15, 1, tzinfo=UTC))  # 00:01 in Tokyo, 23:01 in Shanghai
+    assert await expired() == {"Asia/Tokyo"}
+    clock.set(datetime(2025, 1, 15, 16, 1, tzinfo=UTC))  # 00:01 in Shanghai, 17:01 in Berlin
+    assert await expired() == {"Asia/Tokyo", "default"}
+    clock.set(datetime(2025, 1, 15, 22, 59, tzinfo=UTC))  # 23:59 in Berlin
+    assert await expired() == {"Asia/Tokyo", "default"}
+    clock.set(datetime(2025, 1, 15, 23, 1, tzinfo=UTC))
+    assert await expired() == {"Asia/Tokyo", "default", "Europe/Berlin"}
+
+
+async def test_the_sweep_pages_through_more_referrals_than_one_batch(
+    db: Any, pool: Pool, worker_settings: Settings, clock: ManualClock, rx: Receiver
+) -> None:
+    """Referrals not yet due (held where it is still the discharge day) sort before due ones
+    of the same date: a batch full of them must not hide the due ones behind it."""
+    box = await outbox(db, rx.url, new_secret())
+    berlin = await builders.facility(db, timezone="Europe/Berlin")
+    tokyo = await builders.facility(db, timezone="Asia/Tokyo")
+    discharge = date(2025, 1, 15)
+    for facility in [berlin] * EXPIRE_BATCH + [tokyo] * 3:
+        ref = await referral(db, box)
+        await db.execute(
+            "UPDATE referrals SET discharge_date = $2, facility_id = $3, status = 'held'"
+            " WHERE id = $1",
+            ref.id,
+            discharge,
+            facility,
+        )
+    clock.set(datetime(2025, 1, 15, 16, 0, tzinfo=UTC))  # the 16th in Tokyo, the 15th in Berlin
+    assert await worker(pool, worker_settings, clock).expire_due() == 3
+    expired = await db.fetch("SELECT facility_id FROM referrals WHERE status = 'expired'")
+    assert [r["facility_id"] for r in expired] == [tokyo] * 3

@@ -64,8 +64,10 @@ TRIGGERS = (
 def test_every_status_and_trigger(status: Any, trigger: Any) -> None:
     expected = LEGAL.get((status, trigger))
     if expected is None:
-        with pytest.raises(IllegalReferralTransition, match=f"is {status}"):
+        with pytest.raises(IllegalReferralTransition, match=f"is {status}") as refused:
             advance(status, trigger)
+        allowed = sorted(t for (s, t) in LEGAL if s == status)
+        assert sorted(refused.value.allowed) == allowed
     else:
         assert advance(status, trigger) == expected
 

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from respite.referral.event_model import RETRY_STEPS, gives_up, retry_delay
-from respite.referral.webhooks import new_secret, sign, signature_headers, verify
+from respite.referral.webhook_model import RETRY_STEPS, gives_up, retry_delay
+from respite.referral.webhook_security import new_secret, sign, signature_headers, verify
 
 # The specification's published test vector: matching it means any Standard Webhooks library
 # verifies respite's callbacks.

@@ -7,7 +7,7 @@ import ipaddress
 
 import pytest
 
-from respite.referral.webhooks import (
+from respite.referral.webhook_security import (
     UnsafeUrlError,
     forbidden_reason,
     parse_callback_url,

@@ -58,7 +58,7 @@ class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
         token = bearer_token(connection)
         if token is None:
             return AuthenticationResult(user=None, auth=None)
-        principal = await authenticate(self.runtime.deps.pool, token)
+        principal = await authenticate(self.runtime.deps, token)
         if principal is None:
             raise AuthenticationError("the token is unknown, expired or revoked")
         return AuthenticationResult(user=principal, auth=token)

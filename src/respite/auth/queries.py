@@ -1,4 +1,5 @@
-"""SQL of principals and tokens."""
+"""SQL of principals and tokens. ``$2`` of ``SELECT_PRINCIPAL_BY_TOKEN`` is the app clock's now:
+expiry is decided by the one clock, not the database's."""
 
 INSERT_PRINCIPAL = """
 INSERT INTO principals
@@ -28,7 +29,7 @@ SELECT p.id, p.role, p.name, p.facility_id, p.hospital_id
 FROM tokens t JOIN principals p ON p.id = t.principal_id
 WHERE t.token_hash = $1
   AND t.revoked_at IS NULL
-  AND (t.expires_at IS NULL OR t.expires_at > now())
+  AND (t.expires_at IS NULL OR t.expires_at > $2)
   AND p.disabled_at IS NULL
 """
 

@@ -1,15 +1,22 @@
-"""Use cases of principals and credentials: register, sign in, authenticate, mint, revoke."""
+"""Use cases of principals and credentials: register, sign in, sign out, authenticate; and
+the building blocks operators and hospitals' credentials use inside their own transaction
+(create a principal, issue a token, revoke one by id).
+
+Registering and signing in act for nobody yet, so they take no principal. Every expiry is
+reckoned by the app's one clock (``deps.clock``), never by the database's.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 import asyncpg
-import redis.asyncio as redis
 
 from respite import audit
 from respite.auth import queries as q
+from respite.auth.errors import AccountExistsError
 from respite.auth.model import (
     FamilyRegistration,
     Principal,
@@ -23,19 +30,21 @@ from respite.auth.model import (
     normalise_phone,
     verify_password,
 )
-from respite.db import Conn, Pool
-from respite.errors import AuthenticationError, ConflictError, InvalidInputError
+from respite.db import Conn
+from respite.errors import AuthenticationError, InvalidInputError
 from respite.ratelimit import enforce
-from respite.settings import Settings
+
+if TYPE_CHECKING:
+    from respite.deps import Deps
 
 __all__ = [
     "authenticate",
     "create_principal",
     "issue_token",
     "register_family",
-    "revoke_token",
     "revoke_token_id",
     "sign_in",
+    "sign_out",
 ]
 
 # Checked against when the login is unknown, so a wrong login costs as long as a wrong password.
@@ -55,6 +64,8 @@ def _principal(row: asyncpg.Record) -> Principal:
 async def issue_token(
     conn: Conn, principal: Principal, expires_at: datetime | None, label: str = ""
 ) -> TokenIssued:
+    """A new bearer token of ``principal``, in the caller's transaction (only its hash is
+    stored; the answer shows it once)."""
     token = new_token()
     await conn.fetchval(q.INSERT_TOKEN, principal.id, hash_token(token), label, expires_at)
     return TokenIssued(
@@ -72,7 +83,8 @@ async def create_principal(
     facility_id: int | None = None,
     hospital_id: int | None = None,
 ) -> Principal:
-    """An operator-made principal (staff, hospital, admin); it signs in with tokens only."""
+    """An operator-made principal (staff, hospital, admin), in the caller's transaction; it
+    signs in with tokens only."""
     if role == "staff" and (
         facility_id is None or not await conn.fetchval(q.FACILITY_EXISTS, facility_id)
     ):
@@ -89,10 +101,17 @@ async def create_principal(
     )
 
 
-async def register_family(pool: Pool, settings: Settings, form: FamilyRegistration) -> TokenIssued:
+async def register_family(deps: Deps, form: FamilyRegistration, *, address: str) -> TokenIssued:
+    """A family account and its first token; ``address`` is the client's, for the rate limit."""
+    settings = deps.settings
+    await enforce(
+        deps.redis,
+        [(f"rl:register:addr:{address}", settings.signin_limit_per_address)],
+        settings.signin_window_seconds,
+    )
     phone = normalise_phone(form.phone) if form.phone else None
     password_hash = await asyncio.to_thread(hash_password, form.password)
-    async with pool.acquire() as conn, conn.transaction():
+    async with deps.pool.acquire() as conn, conn.transaction():
         try:
             principal_id = await conn.fetchval(
                 q.INSERT_PRINCIPAL,
@@ -106,19 +125,19 @@ async def register_family(pool: Pool, settings: Settings, form: FamilyRegistrati
                 None,
             )
         except asyncpg.UniqueViolationError:
-            raise ConflictError("an account with this email or phone number exists") from None
+            raise AccountExistsError from None
         principal = Principal(id=principal_id, role="family", name=form.name)
         await audit.record(conn, principal, "register", "principal", principal_id)
-        expires = datetime.now(UTC) + timedelta(days=settings.family_token_days)
+        expires = deps.clock.now() + timedelta(days=settings.family_token_days)
         return await issue_token(conn, principal, expires, "sign-up")
 
 
-async def sign_in(
-    pool: Pool, client: redis.Redis, settings: Settings, form: SignIn, address: str
-) -> TokenIssued:
+async def sign_in(deps: Deps, form: SignIn, *, address: str) -> TokenIssued:
+    """A new token for a family signing in with an email address or phone number."""
+    settings = deps.settings
     login = form.login.strip().lower()
     await enforce(
-        client,
+        deps.redis,
         [
             (
                 f"rl:signin:login:{identifier_hash(settings.secret_key, login).hex()}",
@@ -128,7 +147,7 @@ async def sign_in(
         ],
         settings.signin_window_seconds,
     )
-    async with pool.acquire() as conn:
+    async with deps.pool.acquire() as conn:
         if "@" in login:
             row = await conn.fetchrow(q.SELECT_PRINCIPAL_BY_EMAIL, login)
         else:
@@ -139,27 +158,30 @@ async def sign_in(
     if row is None or not matches or stored is _DUMMY_HASH:
         raise AuthenticationError("wrong login or password")
     principal = _principal(row)
-    async with pool.acquire() as conn, conn.transaction():
+    async with deps.pool.acquire() as conn, conn.transaction():
         await audit.record(conn, principal, "sign_in", "principal", principal.id)
-        expires = datetime.now(UTC) + timedelta(days=settings.family_token_days)
+        expires = deps.clock.now() + timedelta(days=settings.family_token_days)
         return await issue_token(conn, principal, expires, "sign-in")
 
 
-async def authenticate(pool: Pool, token: str) -> Principal | None:
-    row = await pool.fetchrow(q.SELECT_PRINCIPAL_BY_TOKEN, hash_token(token))
+async def authenticate(deps: Deps, token: str) -> Principal | None:
+    """Whom a bearer token acts for; None when it is unknown, expired or revoked."""
+    row = await deps.pool.fetchrow(q.SELECT_PRINCIPAL_BY_TOKEN, hash_token(token), deps.clock.now())
     return None if row is None else _principal(row)
 
 
-async def revoke_token(pool: Pool, principal: Principal, token: str) -> None:
-    async with pool.acquire() as conn, conn.transaction():
+async def sign_out(deps: Deps, principal: Principal, token: str) -> None:
+    """Revoke the token the request was made with."""
+    async with deps.pool.acquire() as conn, conn.transaction():
         row = await conn.fetchrow(q.REVOKE_TOKEN, hash_token(token))
         if row is not None:
             await audit.record(conn, principal, "revoke", "token", row["id"])
 
 
-async def revoke_token_id(pool: Pool, token_id: int) -> bool:
-    async with pool.acquire() as conn, conn.transaction():
-        row = await conn.fetchrow(q.REVOKE_TOKEN_BY_ID, token_id)
-        if row is not None:
-            await audit.record(conn, None, "revoke", "token", row["id"])
-        return row is not None
+async def revoke_token_id(conn: Conn, token_id: int) -> bool:
+    """Revoke a token by its id (an operator's command), in the caller's transaction; whether
+    a live one was found."""
+    row = await conn.fetchrow(q.REVOKE_TOKEN_BY_ID, token_id)
+    if row is not None:
+        await audit.record(conn, None, "revoke", "token", row["id"])
+    return row is not None

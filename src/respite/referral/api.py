@@ -1,13 +1,14 @@
 """HTTP routes of referral hospitals: organisations and credentials (admins), referrals and
-their callbacks (hospitals)."""
+the callbacks (webhooks) they are told of (hospitals)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Annotated, Any
+from datetime import datetime
+from typing import Annotated
 
 import msgspec
-from litestar import Controller, Request, Router, delete, get, post
+from litestar import Controller, Router, delete, get, post
+from litestar.di import NamedDependency
 from litestar.params import JSONBody, QueryParameter
 from litestar.status_codes import (
     HTTP_200_OK,
@@ -18,28 +19,27 @@ from litestar.status_codes import (
 from msgspec import Meta
 
 from respite import idempotency
-from respite.auth.guards import principal_of, requires
+from respite.auth.guards import requires
+from respite.auth.model import Principal
+from respite.deps import Deps
 from respite.dto import Strict
 from respite.errors import InvalidInputError
 from respite.params import MAX_ID, IdempotencyHeader, PathId, RequiredIdempotencyHeader
-from respite.referral import endpoints, hospitals, service
-from respite.referral.event_model import (
+from respite.referral import hospital_service, service, webhook_service
+from respite.referral.hospital_model import (
     Credential,
     CredentialIssued,
-    Delivery,
-    DeliveryDetail,
-    DeliveryPage,
-    DeliveryStatus,
-    Endpoint,
-    EndpointWithSecret,
-    Event,
     Hospital,
+    HospitalFilter,
+    IssueCredential,
     NewCredential,
-    NewEndpoint,
     NewHospital,
+    RevokeCredential,
 )
 from respite.referral.model import (
     MAX_PAGE,
+    CancelReferral,
+    CreateReferral,
     NewReferral,
     Referral,
     ReferralAnswer,
@@ -49,29 +49,25 @@ from respite.referral.model import (
     ReferralStatus,
     decode_cursor,
 )
-from respite.referral.service import ReferralContext
+from respite.referral.webhook_model import (
+    Delivery,
+    DeliveryDetail,
+    DeliveryFilter,
+    DeliveryPage,
+    DeliveryStatus,
+    Endpoint,
+    EndpointWithSecret,
+    Event,
+    NewEndpoint,
+)
 
-__all__ = [
-    "HospitalController",
-    "ReferralController",
-    "WebhookController",
-    "clock",
-    "referral_router",
-]
+__all__ = ["HospitalController", "ReferralController", "WebhookController", "referral_router"]
 
 HOSPITAL = requires("hospital")
 ADMIN = requires("admin")
 AwareDatetime = Annotated[datetime, Meta(tz=True)]
-
-
-def clock() -> datetime:
-    """The one clock of referrals (tests replace it)."""
-    return datetime.now(UTC)
-
-
-def _context(request: Request[Any, Any, Any]) -> ReferralContext:
-    state = request.app.state
-    return ReferralContext(pool=state.pool, redis=state.redis, settings=state.settings, now=clock())
+After = Annotated[int, QueryParameter(ge=0, le=MAX_ID)]
+Limit = Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)]
 
 
 class HospitalController(Controller):
@@ -81,19 +77,24 @@ class HospitalController(Controller):
 
     @post("/", dto=Strict[NewHospital], return_dto=None, status_code=HTTP_201_CREATED)
     async def create(
-        self, request: Request[Any, Any, Any], data: JSONBody[NewHospital]
+        self,
+        deps: NamedDependency[Deps],
+        principal: NamedDependency[Principal],
+        data: JSONBody[NewHospital],
     ) -> Hospital:
         """Register a referral hospital (an organisation); then issue it credentials."""
-        return await hospitals.create_hospital(request.app.state.pool, principal_of(request), data)
+        return await hospital_service.create_hospital(deps, principal, data)
 
     @get("/")
     async def list_hospitals(
         self,
-        request: Request[Any, Any, Any],
-        after: Annotated[int, QueryParameter(ge=0, le=MAX_ID)] = 0,
-        limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)] = 50,
+        deps: NamedDependency[Deps],
+        principal: NamedDependency[Principal],
+        after: After = 0,
+        limit: Limit = 50,
     ) -> list[Hospital]:
-        return await hospitals.list_hospitals(request.app.state.pool, after=after, limit=limit)
+        filters = HospitalFilter(after=after, limit=limit)
+        return await hospital_service.list_hospitals(deps, principal, filters)
 
     @post(
         "/{hospital_id:int}/credentials",
@@ -102,27 +103,47 @@ class HospitalController(Controller):
         status_code=HTTP_201_CREATED,
     )
     async def issue(
-        self, request: Request[Any, Any, Any], hospital_id: PathId, data: JSONBody[NewCredential]
+        self,
+        deps: NamedDependency[Deps],
+        principal: NamedDependency[Principal],
+        hospital_id: PathId,
+        data: JSONBody[NewCredential],
     ) -> CredentialIssued:
         """A new API credential for the hospital; the answer shows its token once."""
-        return await hospitals.issue_credential(
-            request.app.state.pool, principal_of(request), hospital_id, data
-        )
+        command = IssueCredential(hospital_id=hospital_id, credential=data)
+        return await hospital_service.issue_credential(deps, principal, command)
 
     @get("/{hospital_id:int}/credentials")
     async def credentials(
-        self, request: Request[Any, Any, Any], hospital_id: PathId
+        self,
+        deps: NamedDependency[Deps],
+        principal: NamedDependency[Principal],
+        hospital_id: PathId,
     ) -> list[Credential]:
-        return await hospitals.list_credentials(request.app.state.pool, hospital_id)
+        return await hospital_service.list_credentials(deps, principal, hospital_id)
 
     @delete("/{hospital_id:int}/credentials/{credential_id:int}", status_code=HTTP_204_NO_CONTENT)
     async def revoke(
-        self, request: Request[Any, Any, Any], hospital_id: PathId, credential_id: PathId
+        self,
+        deps: NamedDependency[Deps],
+        principal: NamedDependency[Principal],
+        hospital_id: PathId,
+        credential_id: PathId,
     ) -> None:
         """Revoke one credential at once; the hospital's others keep working."""
-        await hospitals.revoke_credential(
-            request.app.state.pool, principal_of(request), hospital_id, credential_id
-        )
+        command = RevokeCredential(hospital_id=hospital_id, credential_id=credential_id)
+        await hospital_service.revoke_credential(deps, principal, command)
+
+
+def _since(updated_since: str | None) -> datetime | None:
+    if updated_since is None:
+        return None
+    try:
+        return msgspec.convert(updated_since, AwareDatetime)
+    except msgspec.ValidationError:
+        raise InvalidInputError.one(
+            "updated_since", "expected an RFC 3339 time with an offset, e.g. ...T08:00:00Z"
+        ) from None
 
 
 class ReferralController(Controller):
@@ -133,7 +154,8 @@ class ReferralController(Controller):
     @post("/", dto=Strict[NewReferral], return_dto=None, status_code=HTTP_201_CREATED)
     async def create(
         self,
-        request: Request[Any, Any, Any],
+        deps: NamedDependency[Deps],
+        principal: NamedDependency[Principal],
         data: JSONBody[NewReferral],
         idempotency_key: RequiredIdempotencyHeader = None,
     ) -> ReferralAnswer:
@@ -143,58 +165,60 @@ class ReferralController(Controller):
         Needs an ``Idempotency-Key``: a retry with the same key and body answers the same
         referral (with the candidates as they are now) and creates nothing more."""
         key = idempotency.require_key(idempotency_key)
-        return await service.create_referral(_context(request), principal_of(request), data, key)
+        command = CreateReferral(referral=data, idempotency_key=key)
+        return await service.create_referral(deps, principal, command)
 
     @get("/")
     async def list_referrals(
         self,
-        request: Request[Any, Any, Any],
+        deps: NamedDependency[Deps],
+        principal: NamedDependency[Principal],
         status: Annotated[ReferralStatus | None, QueryParameter()] = None,
         updated_since: Annotated[
             str | None, QueryParameter(description="RFC 3339 time with an offset", max_length=64)
         ] = None,
         cursor: Annotated[str | None, QueryParameter(max_length=200)] = None,
-        limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)] = 50,
+        limit: Limit = 50,
     ) -> ReferralPage:
         """The hospital's referrals by last change (oldest first), for reconciliation: keep
         the latest ``updated_at`` seen and ask again with ``updated_since`` set to it."""
-        since = None
-        if updated_since is not None:
-            try:
-                since = msgspec.convert(updated_since, AwareDatetime)
-            except msgspec.ValidationError:
-                raise InvalidInputError.one(
-                    "updated_since", "expected an RFC 3339 time with an offset, e.g. ...T08:00:00Z"
-                ) from None
+        since = _since(updated_since)
         after = None
         if cursor is not None:
             after = decode_cursor(cursor)
             if after is None:
                 raise InvalidInputError.one("cursor", "not a cursor this service gave")
         filters = ReferralFilter(status=status, updated_since=since, after=after, limit=limit)
-        return await service.list_referrals(request.app.state.pool, principal_of(request), filters)
+        return await service.list_referrals(deps, principal, filters)
 
     @get("/{referral_id:int}")
-    async def get_referral(self, request: Request[Any, Any, Any], referral_id: PathId) -> Referral:
-        return await service.get_referral(
-            request.app.state.pool, principal_of(request), referral_id
-        )
+    async def get_referral(
+        self,
+        deps: NamedDependency[Deps],
+        principal: NamedDependency[Principal],
+        referral_id: PathId,
+    ) -> Referral:
+        return await service.get_referral(deps, principal, referral_id)
 
     @get("/{referral_id:int}/candidates")
     async def candidates(
-        self, request: Request[Any, Any, Any], referral_id: PathId
+        self,
+        deps: NamedDependency[Deps],
+        principal: NamedDependency[Principal],
+        referral_id: PathId,
     ) -> ReferralAnswer:
         """The candidates as they are now (from today once the discharge date has passed)."""
-        return await service.referral_candidates(
-            _context(request), principal_of(request), referral_id
-        )
+        return await service.referral_candidates(deps, principal, referral_id)
 
     @get("/{referral_id:int}/events")
-    async def events(self, request: Request[Any, Any, Any], referral_id: PathId) -> list[Event]:
+    async def events(
+        self,
+        deps: NamedDependency[Deps],
+        principal: NamedDependency[Principal],
+        referral_id: PathId,
+    ) -> list[Event]:
         """Every event of the referral in order, as its callbacks carry them."""
-        return await endpoints.referral_events(
-            request.app.state.pool, principal_of(request), referral_id
-        )
+        return await webhook_service.referral_events(deps, principal, referral_id)
 
     @post(
         "/{referral_id:int}/cancel",
@@ -204,16 +228,19 @@ class ReferralController(Controller):
     )
     async def cancel(
         self,
-        request: Request[Any, Any, Any],
+        deps: NamedDependency[Deps],
+        principal: NamedDependency[Principal],
         referral_id: PathId,
         data: JSONBody[ReferralCancellation],
         idempotency_key: IdempotencyHeader = None,
     ) -> Referral:
         """No bed is needed any more: only while open or held (cancel a booking first)."""
-        key = idempotency.optional_key(idempotency_key)
-        return await service.cancel_referral(
-            request.app.state.pool, principal_of(request), referral_id, data.reason, key
+        command = CancelReferral(
+            referral_id=referral_id,
+            reason=data.reason,
+            idempotency_key=idempotency.optional_key(idempotency_key),
         )
+        return await service.cancel_referral(deps, principal, command)
 
 
 class WebhookController(Controller):
@@ -223,64 +250,71 @@ class WebhookController(Controller):
 
     @post("/endpoints", dto=Strict[NewEndpoint], return_dto=None, status_code=HTTP_201_CREATED)
     async def register(
-        self, request: Request[Any, Any, Any], data: JSONBody[NewEndpoint]
+        self,
+        deps: NamedDependency[Deps],
+        principal: NamedDependency[Principal],
+        data: JSONBody[NewEndpoint],
     ) -> EndpointWithSecret:
         """Receive every change of the hospital's referrals at this HTTPS URL; the answer shows
         the signing secret once."""
-        state = request.app.state
-        return await endpoints.register_endpoint(
-            state.pool, state.settings, principal_of(request), data
-        )
+        return await webhook_service.register_endpoint(deps, principal, data)
 
     @get("/endpoints")
-    async def list_endpoints(self, request: Request[Any, Any, Any]) -> list[Endpoint]:
-        return await endpoints.list_endpoints(request.app.state.pool, principal_of(request))
+    async def list_endpoints(
+        self, deps: NamedDependency[Deps], principal: NamedDependency[Principal]
+    ) -> list[Endpoint]:
+        return await webhook_service.list_endpoints(deps, principal)
 
     @delete("/endpoints/{endpoint_id:int}", status_code=HTTP_204_NO_CONTENT)
-    async def disable(self, request: Request[Any, Any, Any], endpoint_id: PathId) -> None:
-        await endpoints.disable_endpoint(request.app.state.pool, principal_of(request), endpoint_id)
+    async def disable(
+        self,
+        deps: NamedDependency[Deps],
+        principal: NamedDependency[Principal],
+        endpoint_id: PathId,
+    ) -> None:
+        await webhook_service.disable_endpoint(deps, principal, endpoint_id)
 
     @post("/endpoints/{endpoint_id:int}/rotate-secret", status_code=HTTP_200_OK)
     async def rotate(
-        self, request: Request[Any, Any, Any], endpoint_id: PathId
+        self,
+        deps: NamedDependency[Deps],
+        principal: NamedDependency[Principal],
+        endpoint_id: PathId,
     ) -> EndpointWithSecret:
         """A new signing secret; the old one keeps signing too for 24 hours."""
-        return await endpoints.rotate_secret(
-            request.app.state.pool, principal_of(request), endpoint_id, clock()
-        )
+        return await webhook_service.rotate_secret(deps, principal, endpoint_id)
 
     @get("/deliveries")
     async def deliveries(
         self,
-        request: Request[Any, Any, Any],
+        deps: NamedDependency[Deps],
+        principal: NamedDependency[Principal],
         status: Annotated[DeliveryStatus | None, QueryParameter()] = None,
         referral_id: Annotated[int | None, QueryParameter(ge=1, le=MAX_ID)] = None,
-        after: Annotated[int, QueryParameter(ge=0, le=MAX_ID)] = 0,
-        limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)] = 50,
+        after: After = 0,
+        limit: Limit = 50,
     ) -> DeliveryPage:
-        return await endpoints.list_deliveries(
-            request.app.state.pool,
-            principal_of(request),
-            status=status,
-            referral_id=referral_id,
-            after=after,
-            limit=limit,
-        )
+        filters = DeliveryFilter(status=status, referral_id=referral_id, after=after, limit=limit)
+        return await webhook_service.list_deliveries(deps, principal, filters)
 
     @get("/deliveries/{delivery_id:int}")
     async def delivery(
-        self, request: Request[Any, Any, Any], delivery_id: PathId
+        self,
+        deps: NamedDependency[Deps],
+        principal: NamedDependency[Principal],
+        delivery_id: PathId,
     ) -> DeliveryDetail:
-        return await endpoints.get_delivery(
-            request.app.state.pool, principal_of(request), delivery_id
-        )
+        return await webhook_service.get_delivery(deps, principal, delivery_id)
 
     @post("/deliveries/{delivery_id:int}/redeliver", status_code=HTTP_202_ACCEPTED)
-    async def redeliver(self, request: Request[Any, Any, Any], delivery_id: PathId) -> Delivery:
+    async def redeliver(
+        self,
+        deps: NamedDependency[Deps],
+        principal: NamedDependency[Principal],
+        delivery_id: PathId,
+    ) -> Delivery:
         """Send the event again now (same event id: receivers de-duplicate by it)."""
-        return await endpoints.redeliver(
-            request.app.state.pool, principal_of(request), delivery_id, clock()
-        )
+        return await webhook_service.redeliver(deps, principal, delivery_id)
 
 
 referral_router = Router(

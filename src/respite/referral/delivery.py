@@ -1,4 +1,5 @@
-"""The delivery worker: posts the outbox's callbacks, and expires referrals nobody booked.
+"""The delivery worker: posts the outbox's callbacks, and expires referrals nobody booked
+(``expiry``) now and then.
 
 An asyncio task in every app process (``delivery_lifespan``), each with a small pool of its
 own so that slow receivers never take connections from requests. Several processes share the
@@ -6,7 +7,8 @@ work safely: a delivery is leased with ``FOR UPDATE SKIP LOCKED`` before it is a
 no two attempt it at once, and only the first pending event of each (endpoint, referral) is
 ever due, so a referral's events arrive in order. Every attempt is written when it starts and
 completed when it ends. A failure (no 2xx within the timeout; redirects are not followed) is
-retried after an exponential delay with full jitter until the retry window is over.
+retried after an exponential delay with full jitter until the retry window is over. Time is
+the app's one clock, so tests move it instead of sleeping.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import ssl
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Final
 
 import asyncpg
@@ -31,13 +33,12 @@ import httpx
 import msgspec
 
 from respite import __version__
-from respite.availability.service import search_today
 from respite.clock import Clock
 from respite.db import Pool, create_pool
 from respite.referral import queries as q
-from respite.referral.event_model import gives_up, retry_delay
-from respite.referral.outbox import LockedReferral, change_referral
-from respite.referral.webhooks import (
+from respite.referral.expiry import expire_due
+from respite.referral.webhook_model import gives_up, retry_delay
+from respite.referral.webhook_security import (
     UnsafeUrlError,
     parse_callback_url,
     resolve_target,
@@ -50,7 +51,6 @@ __all__ = ["Claimed", "DeliveryWorker", "Outcome", "delivery_lifespan"]
 log = logging.getLogger("respite.webhooks")
 USER_AGENT: Final = f"respite-webhooks/{__version__}"
 MAX_ERROR_TEXT: Final = 500
-EXPIRE_BATCH: Final = 100
 # After a database error the loop waits this long, doubling up to the cap.
 IDLE_CAP_SECONDS: Final = 30.0
 
@@ -94,16 +94,16 @@ def _claimed(row: asyncpg.Record, now: datetime) -> Claimed:
 
 
 class DeliveryWorker:
-    """One process's share of the deliveries. ``clock`` (unix seconds) and ``rand`` are
-    injectable so that tests move time instead of sleeping."""
+    """One process's share of the deliveries, by ``clock``; ``rand`` (the jitter) is
+    injectable so that tests can check the retry schedule exactly."""
 
     def __init__(
         self,
         pool: Pool,
         settings: Settings,
         *,
+        clock: Clock,
         name: str | None = None,
-        clock: Callable[[], float] = time.time,
         rand: Callable[[], float] = random.random,
     ) -> None:
         self.pool = pool
@@ -111,10 +111,10 @@ class DeliveryWorker:
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self.clock = clock
         self.rand = rand
-        self._last_sweep = float("-inf")
+        self._last_sweep: datetime | None = None
 
     def now(self) -> datetime:
-        return datetime.fromtimestamp(self.clock(), UTC)
+        return self.clock.now()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Deliver and sweep until ``stop`` is set; database trouble only slows it down.
@@ -141,9 +141,11 @@ class DeliveryWorker:
 
     async def tick(self) -> int:
         """One round: expire what is due (now and then), then one batch of deliveries."""
-        if self.clock() - self._last_sweep >= self.settings.referral_sweep_seconds:
+        now = self.now()
+        every = timedelta(seconds=self.settings.referral_sweep_seconds)
+        if self._last_sweep is None or now - self._last_sweep >= every:
             await self.expire_due()
-            self._last_sweep = self.clock()
+            self._last_sweep = now
         return await self.deliver_due()
 
     async def claim(self) -> list[Claimed]:
@@ -222,7 +224,7 @@ class DeliveryWorker:
         )
         address = (await resolve_target(target))[0]
         url = httpx.URL(claimed.url)
-        timestamp = int(self.clock())
+        timestamp = int(self.now().timestamp())
         headers = signature_headers(claimed.secrets, claimed.event_id, timestamp, claimed.body)
         headers["host"] = url.netloc.decode("ascii")
         extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
@@ -265,27 +267,8 @@ class DeliveryWorker:
                     )
 
     async def expire_due(self) -> int:
-        """Expire referrals still open or held after their discharge date (Shanghai's today,
-        as for every date of the service); each with its ``referral.expired`` event."""
-        today = search_today(self.now())
-        async with self.pool.acquire() as conn, conn.transaction():
-            rows = await conn.fetch(q.LOCK_DUE_EXPIRIES, today, EXPIRE_BATCH)
-            for row in rows:
-                referral = LockedReferral(
-                    id=row["id"],
-                    hospital_id=row["hospital_id"],
-                    care_recipient_id=row["care_recipient_id"],
-                    status=row["status"],
-                    booking_id=row["booking_id"],
-                )
-                await change_referral(
-                    conn,
-                    None,
-                    referral,
-                    ("expire", "referral.expired"),
-                    reason="no booking by the discharge date",
-                )
-        return len(rows)
+        """Expire the referrals nobody booked by their discharge date; how many."""
+        return await expire_due(self.pool, self.now())
 
 
 @functools.cache
@@ -310,7 +293,7 @@ async def delivery_lifespan(
         return
     own = msgspec.structs.replace(settings, db_pool_min=0, db_pool_max=2)
     pool = await create_pool(own, dsn)
-    worker = DeliveryWorker(pool, settings, clock=lambda: clock.now().timestamp())
+    worker = DeliveryWorker(pool, settings, clock=clock)
     stop = asyncio.Event()
     task = asyncio.create_task(worker.run(stop), name="respite-webhooks")
     try:

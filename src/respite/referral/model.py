@@ -20,14 +20,16 @@ from typing import Annotated, Final, Literal, get_args
 import msgspec
 from msgspec import Meta, Struct
 
-from respite.auth.model import Email, Phone
+from respite.auth.model import Email, Phone, Principal
 from respite.availability.model import (
     AvailabilityPage,
     FreeBed,
     PolicyRef,
     PolicyRefusal,
 )
+from respite.booking.events import BookingEventType
 from respite.eligibility.model import Latitude, Longitude, Programme, Reason
+from respite.errors import NotFoundError
 from respite.recipients.model import Id, NewAssessment, NewCareRecipient
 
 __all__ = [
@@ -39,9 +41,11 @@ __all__ = [
     "TRIGGER_OF_EVENT",
     "Area",
     "BookingEventType",
+    "CancelReferral",
     "Candidate",
     "CloserFacility",
     "Contact",
+    "CreateReferral",
     "EventType",
     "HospitalContact",
     "IllegalReferralTransition",
@@ -60,6 +64,7 @@ __all__ = [
     "advance",
     "decode_cursor",
     "encode_cursor",
+    "hospital_of",
     "rank_candidates",
     "search_window",
 ]
@@ -68,13 +73,6 @@ ReferralStatus = Literal["open", "held", "booked", "admitted", "completed", "can
 STATUSES: tuple[ReferralStatus, ...] = get_args(ReferralStatus)
 Trigger = Literal[
     "hold", "confirm", "check_in", "check_out", "no_show", "booking_cancelled", "cancel", "expire"
-]
-BookingEventType = Literal[
-    "booking.confirmed",
-    "booking.cancelled",
-    "booking.checked_in",
-    "booking.checked_out",
-    "booking.no_show",
 ]
 ReferralEventType = Literal["referral.held", "referral.cancelled", "referral.expired"]
 EventType = Literal[BookingEventType, ReferralEventType]
@@ -113,13 +111,16 @@ _NEXT: Final[dict[ReferralStatus, dict[Trigger, ReferralStatus]]] = {
 
 
 class IllegalReferralTransition(Exception):
+    """``trigger`` is not a step a referral in ``status`` may take; ``allowed`` are."""
+
     def __init__(self, status: ReferralStatus, trigger: Trigger) -> None:
-        allowed = ", ".join(_NEXT[status]) or "nothing (it is final)"
+        self.status = status
+        self.trigger = trigger
+        self.allowed: list[Trigger] = list(_NEXT[status])
+        allowed = ", ".join(self.allowed) or "nothing (it is final)"
         super().__init__(
             f"a referral that is {status} cannot take '{trigger}'; it allows {allowed}"
         )
-        self.status = status
-        self.trigger = trigger
 
 
 def advance(status: ReferralStatus, trigger: Trigger) -> ReferralStatus:
@@ -195,6 +196,18 @@ class ReferralCancellation(Struct, frozen=True, kw_only=True, forbid_unknown_fie
     def __post_init__(self) -> None:
         if not self.reason.strip():
             raise ValueError("reason: must not be blank")
+
+
+class CreateReferral(Struct, frozen=True, kw_only=True):
+    referral: NewReferral
+    idempotency_key: str
+    """Required: a retry with the same key and body answers the same referral."""
+
+
+class CancelReferral(Struct, frozen=True, kw_only=True):
+    referral_id: int
+    reason: str
+    idempotency_key: str | None = None
 
 
 class Area(Struct, frozen=True, kw_only=True):
@@ -292,6 +305,14 @@ class ReferralPage(Struct, frozen=True, kw_only=True):
     items: list[Referral]
     next_cursor: str | None
     """Pass as ``cursor`` for the next page; null on the last page."""
+
+
+def hospital_of(principal: Principal) -> int:
+    """The principal's hospital; the routes let only hospitals through (404 for anyone else,
+    as for another hospital's referral)."""
+    if principal.role != "hospital" or principal.hospital_id is None:
+        raise NotFoundError("hospital", principal.hospital_id)
+    return principal.hospital_id
 
 
 def encode_cursor(cursor: ListCursor) -> str:

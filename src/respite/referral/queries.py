@@ -23,7 +23,7 @@ __all__ = [
     "LIST_HOSPITALS",
     "LIST_REFERRALS",
     "LIST_REFERRAL_EVENTS",
-    "LOCK_DUE_EXPIRIES",
+    "LOCK_EXPIRING",
     "LOCK_HOSPITAL",
     "LOCK_REFERRAL",
     "LOCK_REFERRAL_OF_BOOKING",
@@ -33,7 +33,7 @@ __all__ = [
     "SELECT_ATTEMPTS",
     "SELECT_CREDENTIAL_OF_PRINCIPAL",
     "SELECT_DELIVERY",
-    "SELECT_ENDPOINT",
+    "SELECT_EXPIRY_CANDIDATES",
     "SELECT_FACILITY_NAME",
     "SELECT_REFERRAL",
     "UPDATE_REFERRAL_STATUS",
@@ -57,13 +57,16 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
 RETURNING id
 """
 
-SELECT_REFERRAL = (
-    f"SELECT {_REFERRAL_COLUMNS} FROM referrals r WHERE r.id = $1 AND r.hospital_id = $2"
-)
+# With the timezone of the facility it is placed at (null while it is placed nowhere).
+SELECT_REFERRAL = f"""
+SELECT {_REFERRAL_COLUMNS}, f.timezone
+FROM referrals r LEFT JOIN facilities f ON f.id = r.facility_id
+WHERE r.id = $1 AND r.hospital_id = $2
+"""
 
 # Every change of a referral (and so every event of it) happens under this row lock: events of
 # one referral are numbered in the order they are committed, which is the order delivered.
-_LOCKED_COLUMNS = "r.id, r.hospital_id, r.care_recipient_id, r.status, r.booking_id"
+_LOCKED_COLUMNS = "r.id, r.hospital_id, r.care_recipient_id, r.status, r.booking_id, r.facility_id"
 LOCK_REFERRAL = f"""
 SELECT {_LOCKED_COLUMNS} FROM referrals r WHERE r.id = $1 AND r.hospital_id = $2 FOR UPDATE
 """
@@ -77,6 +80,7 @@ UPDATE referrals SET
     booking_id = $3,
     hold_id = coalesce($4, hold_id),
     status_reason = $5,
+    facility_id = $6,
     updated_at = now()
 WHERE id = $1
 """
@@ -93,16 +97,27 @@ ORDER BY r.updated_at, r.id
 LIMIT $6
 """
 
-# Referrals still waiting for a booking when their discharge date ($1 is the first day after
-# it) has passed. SKIP LOCKED: another process expiring the same ones, or a hold or confirm in
-# progress, is left alone; the next sweep looks again.
-LOCK_DUE_EXPIRIES = f"""
-SELECT {_LOCKED_COLUMNS}
-FROM referrals r
+# Referrals that may be past their discharge date without a booking: waiting ones discharged
+# before $1, the latest date anywhere on Earth now. Each one's own "today" (its facility's, or
+# the default timezone's) decides in Python; keyset pages by (discharge_date, id) after $2/$3.
+SELECT_EXPIRY_CANDIDATES = """
+SELECT r.id, r.discharge_date, f.timezone
+FROM referrals r LEFT JOIN facilities f ON f.id = r.facility_id
 WHERE r.status IN ('open', 'held') AND r.discharge_date < $1
+  AND (r.discharge_date, r.id) > ($2::date, $3::bigint)
 ORDER BY r.discharge_date, r.id
-LIMIT $2
-FOR UPDATE SKIP LOCKED
+LIMIT $4
+"""
+
+# The due ones among them, locked. SKIP LOCKED: another process expiring the same ones, or a
+# hold or confirm in progress, is left alone; the next sweep looks again. Still waiting, and
+# with their discharge date and timezone as they are now, for the caller to check again.
+LOCK_EXPIRING = f"""
+SELECT {_LOCKED_COLUMNS}, r.discharge_date, f.timezone
+FROM referrals r LEFT JOIN facilities f ON f.id = r.facility_id
+WHERE r.id = any($1::bigint[]) AND r.status IN ('open', 'held')
+ORDER BY r.id
+FOR UPDATE OF r SKIP LOCKED
 """
 
 SELECT_FACILITY_NAME = "SELECT name FROM facilities WHERE id = $1"
@@ -269,10 +284,6 @@ SELECT count(*) FROM webhook_endpoints WHERE hospital_id = $1 AND disabled_at IS
 
 LIST_ENDPOINTS = f"""
 SELECT {_ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE hospital_id = $1 ORDER BY id
-"""
-
-SELECT_ENDPOINT = f"""
-SELECT {_ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE id = $1 AND hospital_id = $2
 """
 
 DISABLE_ENDPOINT = f"""

@@ -5,13 +5,13 @@ hospital's own), their current assessment, the referral and its audit entries, o
 all. The candidates are searched after the commit, by the availability search itself, as the
 hospital sees the patient; a retry with the same key answers the same referral with the
 candidates as they are at that moment (availability changes by the minute, so an old list
-would mislead).
+would mislead). "Today" is the referral's own (``outbox.referral_today``).
 """
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 import asyncpg
 import msgspec
@@ -24,10 +24,9 @@ from respite.availability.model import (
     SearchParams,
     validate_query,
 )
-from respite.availability.service import Clock, search_availability, search_today
-from respite.cache import RedisClient
+from respite.availability.service import Clock, search_availability
 from respite.crypto import cipher_for
-from respite.db import Conn, Pool
+from respite.db import Conn
 from respite.eligibility.subject import load_subject
 from respite.errors import InvalidInputError, NotFoundError
 from respite.recipients.assessments import insert_assessment
@@ -35,7 +34,9 @@ from respite.recipients.service import insert_recipient
 from respite.referral import queries as q
 from respite.referral.model import (
     Area,
+    CancelReferral,
     Contact,
+    CreateReferral,
     ListCursor,
     NewReferral,
     Referral,
@@ -44,19 +45,20 @@ from respite.referral.model import (
     ReferralPage,
     SearchWindow,
     encode_cursor,
+    hospital_of,
     rank_candidates,
     search_window,
 )
-from respite.referral.outbox import change_referral, lock_referral
-from respite.settings import Settings
+from respite.referral.outbox import Step, change_referral, lock_referral, referral_today
+
+if TYPE_CHECKING:
+    from respite.deps import Deps
 
 __all__ = [
     "CANDIDATES_SHOWN",
-    "ReferralContext",
     "cancel_referral",
     "create_referral",
     "get_referral",
-    "hospital_of",
     "list_referrals",
     "referral_candidates",
 ]
@@ -65,20 +67,10 @@ CANDIDATES_SHOWN = 10
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-class ReferralContext(msgspec.Struct, frozen=True, kw_only=True):
-    """What the referral use cases need from the app, and the one clock."""
+class _Created(msgspec.Struct, frozen=True):
+    """What a referral's ``Idempotency-Key`` keeps: a retry answers the candidates anew."""
 
-    pool: Any
-    redis: RedisClient
-    settings: Settings
-    now: datetime
-
-
-def hospital_of(principal: Principal) -> int:
-    """The principal's hospital; the routes let only hospitals through."""
-    if principal.role != "hospital" or principal.hospital_id is None:
-        raise NotFoundError("hospital", principal.hospital_id)
-    return principal.hospital_id
+    referral_id: int
 
 
 def _referral(row: asyncpg.Record) -> Referral:
@@ -117,7 +109,7 @@ def _referral(row: asyncpg.Record) -> Referral:
 def _check_discharge(discharge_date: date, today: date) -> None:
     if discharge_date < today:
         raise InvalidInputError.one(
-            "discharge_date", f"is in the past (today is {today.isoformat()} in Shanghai)"
+            "discharge_date", f"is in the past (today is {today.isoformat()})"
         )
     if discharge_date > today + timedelta(days=MAX_DAYS_AHEAD):
         raise InvalidInputError.one("discharge_date", f"is more than {MAX_DAYS_AHEAD} days ahead")
@@ -143,29 +135,32 @@ def _search_query(
 
 
 async def create_referral(
-    ctx: ReferralContext, principal: Principal, form: NewReferral, key: str
+    deps: Deps, principal: Principal, command: CreateReferral
 ) -> ReferralAnswer:
+    """A new referral and the candidates for it (a retry with the same key: the same one)."""
     hospital_of(principal)
-    today = search_today(ctx.now)
+    form, key, now = command.referral, command.idempotency_key, deps.clock.now()
+    today = referral_today(None, now)  # placed nowhere yet
     _check_discharge(form.discharge_date, today)
     _search_query(form, today, 1)
     request_hash = idempotency.body_hash("referral.create", form)
-    async with ctx.pool.acquire() as conn, conn.transaction():
+    async with deps.pool.acquire() as conn, conn.transaction():
         replay = await idempotency.claim(conn, principal, key, "referral.create", request_hash)
         if replay is not None:
-            referral_id = int(replay.response["referral_id"])
+            referral_id = msgspec.convert(replay.response, _Created).referral_id
         else:
-            referral_id = await _create(conn, ctx, principal, form)
-            await idempotency.remember(conn, principal, key, 201, {"referral_id": referral_id})
-    return await referral_candidates(ctx, principal, referral_id)
+            referral_id = await _create(conn, deps, principal, form)
+            await idempotency.remember(conn, principal, key, 201, _Created(referral_id))
+    return await referral_candidates(deps, principal, referral_id)
 
 
 async def _patient(
-    conn: Conn, ctx: ReferralContext, principal: Principal, form: NewReferral
+    conn: Conn, deps: Deps, principal: Principal, form: NewReferral
 ) -> tuple[int, bool]:
     """The patient's care recipient id (registered now if new), and whether it has a home."""
+    now = deps.clock.now()
     if form.patient is not None:
-        view = await insert_recipient(conn, ctx.settings, principal, form.patient, ctx.now)
+        view = await insert_recipient(conn, deps.settings, principal, form.patient, now)
         recipient_id, has_home = view.id, view.home_lat is not None
     else:
         assert form.care_recipient_id is not None  # NewReferral gives one or the other
@@ -177,7 +172,7 @@ async def _patient(
                 f"care recipient {recipient_id} has no assessment: send the current one",
             )
     if form.assessment is not None:
-        await insert_assessment(conn, principal, recipient_id, form.assessment, ctx.now)
+        await insert_assessment(conn, principal, recipient_id, form.assessment, now)
     if form.kind == "home" and not has_home:
         raise InvalidInputError.one(
             "care_recipient_id",
@@ -191,8 +186,8 @@ async def _patient(
     return recipient_id, has_home
 
 
-async def _create(conn: Conn, ctx: ReferralContext, principal: Principal, form: NewReferral) -> int:
-    recipient_id, _ = await _patient(conn, ctx, principal, form)
+async def _create(conn: Conn, deps: Deps, principal: Principal, form: NewReferral) -> int:
+    recipient_id, _ = await _patient(conn, deps, principal, form)
     area, contact = form.preferred_area, form.contact
     phone = normalise_phone(contact.phone) if contact.phone else None
     referral_id: int = await conn.fetchval(
@@ -210,7 +205,7 @@ async def _create(conn: Conn, ctx: ReferralContext, principal: Principal, form: 
         contact.department,
         contact.email.lower() if contact.email else None,
         # The hospital contact's phone, sealed like an elder's emergency contact's.
-        cipher_for(ctx.settings).encrypt("emergency_contact_phone", phone) if phone else None,
+        cipher_for(deps.settings).encrypt("emergency_contact_phone", phone) if phone else None,
         phone[-4:] if phone else None,
         form.note,
         principal.id,
@@ -231,22 +226,21 @@ async def _create(conn: Conn, ctx: ReferralContext, principal: Principal, form: 
     return referral_id
 
 
-async def get_referral(pool: Pool, principal: Principal, referral_id: int) -> Referral:
-    row = await pool.fetchrow(q.SELECT_REFERRAL, referral_id, hospital_of(principal))
-    if row is None:
-        raise NotFoundError("referral", referral_id)
-    return _referral(row)
+async def get_referral(deps: Deps, principal: Principal, referral_id: int) -> Referral:
+    async with deps.pool.acquire() as conn:
+        referral, _ = await _load(conn, principal, referral_id)
+    return referral
 
 
-async def referral_candidates(
-    ctx: ReferralContext, principal: Principal, referral_id: int
-) -> ReferralAnswer:
+async def referral_candidates(deps: Deps, principal: Principal, referral_id: int) -> ReferralAnswer:
     """The referral with the facilities that have a bed for the patient now, nearest first."""
-    referral = await get_referral(ctx.pool, principal, referral_id)
-    today = search_today(ctx.now)
+    async with deps.pool.acquire() as conn:
+        referral, timezone = await _load(conn, principal, referral_id)
+    now = deps.clock.now()
+    today = referral_today(timezone, now)
     query = _search_query(referral, today, referral.care_recipient_id)
     result = await search_availability(
-        ctx.pool, ctx.redis, principal, query, Clock(today, ctx.now.timestamp())
+        deps.pool, deps.redis, principal, query, Clock(today, now.timestamp())
     )
     page = result.page
     return ReferralAnswer(
@@ -259,10 +253,10 @@ async def referral_candidates(
     )
 
 
-async def list_referrals(pool: Pool, principal: Principal, filters: ReferralFilter) -> ReferralPage:
+async def list_referrals(deps: Deps, principal: Principal, filters: ReferralFilter) -> ReferralPage:
     """The hospital's referrals by last change then id, for reconciliation."""
     after = filters.after or ListCursor(_EPOCH, 0)
-    rows = await pool.fetch(
+    rows = await deps.pool.fetch(
         q.LIST_REFERRALS,
         hospital_of(principal),
         filters.status,
@@ -279,28 +273,30 @@ async def list_referrals(pool: Pool, principal: Principal, filters: ReferralFilt
     return ReferralPage(items=items, next_cursor=next_cursor)
 
 
-async def cancel_referral(
-    pool: Pool, principal: Principal, referral_id: int, reason: str, key: str | None
-) -> Referral:
+async def cancel_referral(deps: Deps, principal: Principal, command: CancelReferral) -> Referral:
     """The hospital no longer needs a bed: only while no booking exists (409 after that;
-    cancel the booking first)."""
-    async with pool.acquire() as conn, conn.transaction():
+    cancel the booking first). A retry with the same key answers the same referral."""
+    referral_id, key = command.referral_id, command.idempotency_key
+    reason = command.reason.strip()
+    operation = "referral.cancel"
+    async with deps.pool.acquire() as conn, conn.transaction():
         if key is not None:
-            operation = "referral.cancel"
-            request_hash = idempotency.body_hash(operation, referral_id, reason)
-            if await idempotency.claim(conn, principal, key, operation, request_hash):
-                return await _load(conn, principal, referral_id)
-        referral = await lock_referral(conn, principal, referral_id)
-        await change_referral(
-            conn, principal, referral, ("cancel", "referral.cancelled"), reason=reason.strip()
-        )
+            request_hash = idempotency.body_hash(operation, referral_id, command.reason)
+            replay = await idempotency.claim(conn, principal, key, operation, request_hash)
+            if replay is not None:
+                return msgspec.convert(replay.response, Referral)
+        locked = await lock_referral(conn, principal, referral_id)
+        step = Step(trigger="cancel", event="referral.cancelled", reason=reason)
+        await change_referral(conn, principal, locked, step, deps.clock.now())
+        referral, _ = await _load(conn, principal, referral_id)
         if key is not None:
-            await idempotency.remember(conn, principal, key, 200, {"referral_id": referral_id})
-        return await _load(conn, principal, referral_id)
+            await idempotency.remember(conn, principal, key, 200, referral)
+        return referral
 
 
-async def _load(conn: Conn, principal: Principal, referral_id: int) -> Referral:
+async def _load(conn: Conn, principal: Principal, referral_id: int) -> tuple[Referral, str | None]:
+    """The hospital's referral, and the timezone of the facility it is placed at, if any."""
     row = await conn.fetchrow(q.SELECT_REFERRAL, referral_id, hospital_of(principal))
     if row is None:
         raise NotFoundError("referral", referral_id)
-    return _referral(row)
+    return _referral(row), row["timezone"]

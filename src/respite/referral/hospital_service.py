@@ -7,22 +7,28 @@ hospital may hold several, so a leaked one is replaced without stopping the othe
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import asyncpg
 import msgspec
 
 from respite import audit
 from respite.auth.model import Principal
 from respite.auth.service import create_principal, issue_token
-from respite.db import Pool
 from respite.errors import NotFoundError
 from respite.referral import queries as q
-from respite.referral.event_model import (
+from respite.referral.hospital_model import (
     Credential,
     CredentialIssued,
     Hospital,
-    NewCredential,
+    HospitalFilter,
+    IssueCredential,
     NewHospital,
+    RevokeCredential,
 )
+
+if TYPE_CHECKING:
+    from respite.deps import Deps
 
 __all__ = [
     "create_hospital",
@@ -48,8 +54,8 @@ def _credential(row: asyncpg.Record) -> Credential:
     )
 
 
-async def create_hospital(pool: Pool, admin: Principal, form: NewHospital) -> Hospital:
-    async with pool.acquire() as conn, conn.transaction():
+async def create_hospital(deps: Deps, admin: Principal, form: NewHospital) -> Hospital:
+    async with deps.pool.acquire() as conn, conn.transaction():
         row = await conn.fetchrow(q.INSERT_HOSPITAL, form.name.strip())
         assert row is not None  # INSERT ... RETURNING
         hospital = _hospital(row)
@@ -57,15 +63,17 @@ async def create_hospital(pool: Pool, admin: Principal, form: NewHospital) -> Ho
     return hospital
 
 
-async def list_hospitals(pool: Pool, *, after: int, limit: int) -> list[Hospital]:
-    return [_hospital(row) for row in await pool.fetch(q.LIST_HOSPITALS, after, limit)]
+async def list_hospitals(deps: Deps, admin: Principal, filters: HospitalFilter) -> list[Hospital]:
+    rows = await deps.pool.fetch(q.LIST_HOSPITALS, filters.after, filters.limit)
+    return [_hospital(row) for row in rows]
 
 
 async def issue_credential(
-    pool: Pool, admin: Principal, hospital_id: int, form: NewCredential
+    deps: Deps, admin: Principal, command: IssueCredential
 ) -> CredentialIssued:
-    label = form.label.strip()
-    async with pool.acquire() as conn, conn.transaction():
+    """A new API credential of the hospital; the answer shows its token once."""
+    hospital_id, label = command.hospital_id, command.credential.label.strip()
+    async with deps.pool.acquire() as conn, conn.transaction():
         if not await conn.fetchval(q.HOSPITAL_EXISTS, hospital_id):
             raise NotFoundError("hospital", hospital_id)
         principal = await create_principal(conn, "hospital", label, hospital_id=hospital_id)
@@ -78,18 +86,18 @@ async def issue_credential(
     return CredentialIssued(**msgspec.structs.asdict(_credential(row)), token=issued.token)
 
 
-async def list_credentials(pool: Pool, hospital_id: int) -> list[Credential]:
-    async with pool.acquire() as conn:
+async def list_credentials(deps: Deps, admin: Principal, hospital_id: int) -> list[Credential]:
+    async with deps.pool.acquire() as conn:
         if not await conn.fetchval(q.HOSPITAL_EXISTS, hospital_id):
             raise NotFoundError("hospital", hospital_id)
         rows = await conn.fetch(q.LIST_CREDENTIALS, hospital_id)
     return [_credential(row) for row in rows]
 
 
-async def revoke_credential(
-    pool: Pool, admin: Principal, hospital_id: int, credential_id: int
-) -> Credential:
-    async with pool.acquire() as conn, conn.transaction():
+async def revoke_credential(deps: Deps, admin: Principal, command: RevokeCredential) -> Credential:
+    """Revoke one credential at once; the hospital's others keep working."""
+    hospital_id, credential_id = command.hospital_id, command.credential_id
+    async with deps.pool.acquire() as conn, conn.transaction():
         row = await conn.fetchrow(q.REVOKE_CREDENTIAL, hospital_id, credential_id)
         if row is None:
             raise NotFoundError("credential", credential_id)

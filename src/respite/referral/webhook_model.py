@@ -1,5 +1,5 @@
-"""Callbacks and hospital clients: events, endpoints, deliveries, credentials, and the retry
-schedule, as Structs and pure functions (no I/O, no clock).
+"""Callbacks (webhooks): the events a hospital receives, its endpoints, the deliveries and
+their attempts, and the retry schedule, as Structs and pure functions (no I/O, no clock).
 """
 
 from __future__ import annotations
@@ -15,10 +15,9 @@ __all__ = [
     "RETRY_STEPS",
     "Actor",
     "Attempt",
-    "Credential",
-    "CredentialIssued",
     "Delivery",
     "DeliveryDetail",
+    "DeliveryFilter",
     "DeliveryPage",
     "DeliveryStatus",
     "Endpoint",
@@ -28,10 +27,7 @@ __all__ = [
     "EventBooking",
     "EventData",
     "EventHold",
-    "Hospital",
-    "NewCredential",
     "NewEndpoint",
-    "NewHospital",
     "Party",
     "actor_of",
     "gives_up",
@@ -124,14 +120,7 @@ def gives_up(first_attempt_at: datetime, now: datetime, window_seconds: float) -
 
 DeliveryStatus = Literal["pending", "delivered", "dead"]
 CallbackUrl = Annotated[str, Meta(min_length=8, max_length=2000)]
-Label = Annotated[str, Meta(min_length=1, max_length=100)]
-HospitalName = Annotated[str, Meta(min_length=1, max_length=200)]
 Description = Annotated[str, Meta(max_length=200)]
-
-
-def _not_blank(field: str, value: str) -> None:
-    if not value.strip():
-        raise ValueError(f"{field}: must not be blank")
 
 
 class NewEndpoint(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -192,36 +181,10 @@ class DeliveryPage(Struct, frozen=True, kw_only=True):
     next_after: int | None
 
 
-class NewHospital(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    name: HospitalName
+class DeliveryFilter(Struct, frozen=True, kw_only=True):
+    """A page of a hospital's deliveries, by id: those above ``after``."""
 
-    def __post_init__(self) -> None:
-        _not_blank("name", self.name)
-
-
-class Hospital(Struct, frozen=True, kw_only=True):
-    id: int
-    name: str
-    created_at: datetime
-
-
-class NewCredential(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    label: Label
-    """What uses it, e.g. "HIS production"."""
-
-    def __post_init__(self) -> None:
-        _not_blank("label", self.label)
-
-
-class Credential(Struct, frozen=True, kw_only=True):
-    id: int
-    label: str
-    principal_id: int
-    created_at: datetime
-    expires_at: datetime | None
-    revoked_at: datetime | None
-
-
-class CredentialIssued(Credential, frozen=True, kw_only=True):
-    token: str
-    """Shown once: only its hash is stored. Send it as ``Authorization: Bearer <token>``."""
+    status: DeliveryStatus | None = None
+    referral_id: int | None = None
+    after: int = 0
+    limit: int = 50

@@ -12,6 +12,8 @@ import random
 from datetime import date, timedelta
 from typing import Any
 
+import msgspec
+
 from respite.auth.model import Principal, Role, hash_password
 from respite.auth.service import issue_token
 from respite.db import Conn, connect
@@ -71,14 +73,27 @@ GIVEN = [
 ]
 
 
-async def seed(dsn: str, *, facilities: int = 40, beds: int = 1500, elders: int = 300) -> None:
+class City(msgspec.Struct, frozen=True, kw_only=True):
+    """How big a city to make."""
+
+    facilities: int = 40
+    beds: int = 1500
+    elders: int = 300
+
+
+async def seed(dsn: str, today: date, city: City | None = None) -> None:
+    """Load the demo city (unless it is there) with stays around ``today``, the facilities'
+    local date (they are all in Shanghai), and print fresh tokens to try it with."""
+    city = city or City()
     conn = await connect(dsn)
     try:
         await ensure_presets(conn)
         async with conn.transaction():
             if not await conn.fetchval("SELECT 1 FROM principals WHERE email = $1", DEMO_EMAIL):
-                await _load_city(conn, random.Random(20261125), facilities, beds, elders)
-                print(f"seeded {facilities} facilities, {beds} beds and {elders} elders")
+                await _load_city(conn, random.Random(20261125), city, today)
+                print(
+                    f"seeded {city.facilities} facilities, {city.beds} beds, {city.elders} elders"
+                )
             else:
                 print("demo data already present; not loading it again")
             await _print_tokens(conn)
@@ -95,12 +110,9 @@ async def _reserve_ids(conn: Conn, table: str, count: int) -> list[int]:
     return [r["id"] for r in rows]
 
 
-async def _load_city(
-    conn: Conn, rng: random.Random, n_facilities: int, n_beds: int, n_elders: int
-) -> None:
-    hospital = await conn.fetchval(
-        "INSERT INTO hospitals (name) VALUES ('上海市第六人民医院') RETURNING id"
-    )
+async def _load_city(conn: Conn, rng: random.Random, city: City, today: date) -> None:
+    n_facilities, n_beds, n_elders = city.facilities, city.beds, city.elders
+    await conn.execute("INSERT INTO hospitals (name) VALUES ('上海市第六人民医院')")
     facility_ids = await _reserve_ids(conn, "facilities", n_facilities)
     await conn.copy_records_to_table(
         "facilities",
@@ -135,10 +147,11 @@ async def _load_city(
         records=[(bid, *row) for bid, row in zip(bed_ids, bed_rows, strict=True)],
     )
     families = await _families(conn, n_elders // 2)
-    elder_ids = await _elders(conn, rng, families, n_elders)
-    await _stays(
-        conn, rng, list(zip(bed_ids, bed_rows, strict=True)), elder_ids, families, hospital
+    elder_ids = await _elders(conn, rng, families, n_elders, today)
+    stock = _Stock(
+        beds=list(zip(bed_ids, bed_rows, strict=True)), elders=elder_ids, booked_by=families[0]
     )
+    await _stays(conn, rng, stock, today)
 
 
 def _facility(rng: random.Random, fid: int) -> tuple[Any, ...]:
@@ -186,8 +199,9 @@ async def _families(conn: Conn, count: int) -> list[int]:
     return sorted(r["id"] for r in rows)
 
 
-async def _elders(conn: Conn, rng: random.Random, families: list[int], count: int) -> list[int]:
-    today = date.today()
+async def _elders(
+    conn: Conn, rng: random.Random, families: list[int], count: int, today: date
+) -> list[int]:
     ids = await _reserve_ids(conn, "care_recipients", count)
     records, assessments = [], []
     for i, elder_id in enumerate(ids):
@@ -262,15 +276,15 @@ async def _elders(conn: Conn, rng: random.Random, families: list[int], count: in
     return ids
 
 
-async def _stays(
-    conn: Conn,
-    rng: random.Random,
-    beds: list[tuple[int, tuple[Any, ...]]],
-    elders: list[int],
-    families: list[int],
-    hospital: int,
-) -> None:
-    today = date.today()
+class _Stock(msgspec.Struct, frozen=True, kw_only=True):
+    """What the stays are made of: beds (id, row), elders, and who booked them."""
+
+    beds: list[tuple[int, tuple[Any, ...]]]
+    elders: list[int]
+    booked_by: int
+
+
+async def _stays(conn: Conn, rng: random.Random, stock: _Stock, today: date) -> None:
     respite = await current_policy(conn, "cn-respite", today)
     home = await current_policy(conn, "cn-home-bed", today)
     assert respite is not None
@@ -278,7 +292,7 @@ async def _stays(
     bookings: list[tuple[Any, ...]] = []
     blocks: list[tuple[Any, ...]] = []
     nights: list[tuple[int, date, int | None, int | None]] = []
-    for bed_id, (facility_id, kind, *_rest, price) in beds:
+    for bed_id, (facility_id, kind, *_rest, price) in stock.beds:
         day = today - timedelta(days=rng.randint(0, 10))
         while day < today + timedelta(days=90):
             day += timedelta(days=rng.choice([0, 1, 2, 3, 5, 8]))
@@ -294,14 +308,14 @@ async def _stays(
                 (
                     bed_id,
                     facility_id,
-                    rng.choice(elders),
+                    rng.choice(stock.elders),
                     day,
                     end,
                     status,
                     price,
                     price * length,
                     policy.id,
-                    families[0],
+                    stock.booked_by,
                 )
             )
             day = end

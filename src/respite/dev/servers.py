@@ -4,16 +4,11 @@ When no RESPITE_DATABASE_URL / RESPITE_REDIS_URL is given, the CLI and the test 
 servers of their own from the binaries installed on the machine, under a data folder, on free
 loopback ports, and stop them afterwards. Shared servers on 5432/6379 are never used.
 
-Linux only. Three assumptions keep the servers from outliving us:
-
-* each child runs in its own session, so a terminal Ctrl-C reaches only us and we stop the
-  children in order (``finally`` and ``atexit``);
-* each child asks the kernel for a signal when its parent dies (``PR_SET_PDEATHSIG``), which
-  covers SIGKILL. The kernel clears that request on any credential change, so it is made in
-  ``preexec_fn``, which subprocess runs *after* its ``user=``/``group=`` switch. The signal
-  fires when the *thread* that started the child exits: start servers from a thread that
-  lives as long as they should (the main thread, normally);
-* PostgreSQL refuses to run as root, so as root it runs as ``postgres`` (else ``nobody``).
+Linux only. The servers never outlive us: each runs as a child in its own session that the
+kernel signals when we die (``processes.py`` says how), and is stopped in order on any exit
+(``finally`` and ``atexit``). Start servers from a thread that lives as long as they should
+(the main thread, normally). PostgreSQL refuses to run as root, so as root it runs as
+``postgres`` (else ``nobody``).
 """
 
 from __future__ import annotations
@@ -21,7 +16,6 @@ from __future__ import annotations
 import abc
 import atexit
 import contextlib
-import ctypes
 import os
 import pwd
 import re
@@ -30,10 +24,10 @@ import signal
 import socket
 import stat
 import subprocess
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
+
+from respite.dev import processes
 
 __all__ = [
     "POSTGRES_SEARCH_ROOT",
@@ -49,9 +43,7 @@ __all__ = [
 POSTGRES_SEARCH_ROOT = Path("/usr/lib/postgresql")  # Debian/Ubuntu: one <major>/bin per version
 MIN_POSTGRES_MAJOR = 15
 START_TIMEOUT = 30.0
-STOP_TIMEOUT = 10.0
 _PORT_ATTEMPTS = 5
-_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 _PORT_TAKEN = "Address already in use"  # both servers log the C-locale strerror on bind failure
 
 
@@ -147,7 +139,7 @@ class _Server(abc.ABC):
 
     def _halt(self, sig: signal.Signals) -> None:
         if self._proc is not None:
-            _terminate(self._proc, sig)
+            processes.terminate(self._proc, sig)
             # cleared only once it is gone, so that atexit retries after an interrupted stop
             self._proc = None
         atexit.unregister(self.stop)
@@ -159,9 +151,11 @@ class _Server(abc.ABC):
     def _serve(self, port: int | None) -> None:
         """Start on `port`, or on a free one, retrying if another process takes it first."""
         for _ in range(_PORT_ATTEMPTS):
-            self.port = port or _free_port()
+            self.port = port or processes.free_port()
             with self.log_path.open("wb") as log:
-                self._proc = _popen(self._command(self.port), self._user, self._stop_signal, log)
+                self._proc = processes.popen(
+                    self._command(self.port), self._user, self._stop_signal, log
+                )
             atexit.register(self.stop)
             try:
                 exit_code = self._wait_ready()
@@ -171,7 +165,7 @@ class _Server(abc.ABC):
             if exit_code is None:
                 return
             self.stop()
-            log_tail = _tail(self.log_path)
+            log_tail = processes.tail(self.log_path)
             if port is not None or _PORT_TAKEN not in log_tail:
                 raise ServerStartError(
                     f"{self._name} exited with code {exit_code} while starting; "
@@ -183,10 +177,12 @@ class _Server(abc.ABC):
         """None once the server accepts connections, its exit code if it exits first."""
         proc = self._proc
         assert proc is not None
-        if not _wait_for(lambda: proc.poll() is not None or self._accepting(), START_TIMEOUT):
+        if not processes.wait_for(
+            lambda: proc.poll() is not None or self._accepting(), START_TIMEOUT
+        ):
             raise ServerStartError(
                 f"{self._name} did not accept connections within {START_TIMEOUT:.0f} s; "
-                f"last lines of {self.log_path}:\n{_tail(self.log_path)}"
+                f"last lines of {self.log_path}:\n{processes.tail(self.log_path)}"
             )
         return proc.returncode
 
@@ -243,7 +239,9 @@ class LocalPostgres(_Server):
         staging.replace(self.data_dir)
 
     def _setup(self, argv: list[str], stdin: bytes = b"") -> None:
-        proc = _popen(argv, self._user, signal.SIGTERM, subprocess.PIPE, stdin=subprocess.PIPE)
+        proc = processes.popen(
+            argv, self._user, signal.SIGTERM, subprocess.PIPE, stdin=subprocess.PIPE
+        )
         try:
             output, _ = proc.communicate(stdin, timeout=START_TIMEOUT)
         except BaseException:
@@ -253,7 +251,7 @@ class LocalPostgres(_Server):
         if proc.returncode != 0:
             raise ServerStartError(
                 f"{Path(argv[0]).name} failed with exit code {proc.returncode}:\n"
-                + _last_lines(output.decode(errors="replace"))
+                + processes.last_lines(output.decode(errors="replace"))
             )
 
     def _clear_stale_lock(self) -> None:
@@ -262,12 +260,14 @@ class LocalPostgres(_Server):
         lock = self.data_dir / "postmaster.pid"
         if not lock.exists():
             return
-        if (pid := _lock_pid(lock)) in _postgres_processes_in(self.data_dir):
-            _terminate_pid(pid, self._stop_signal)
+        if (pid := processes.lock_pid(lock)) in processes.postgres_processes_in(self.data_dir):
+            processes.terminate_pid(pid, self._stop_signal)
         # The lock file is what stops two postmasters sharing a data dir; it may only go once
         # no backend of the old one is left (they exit on noticing their postmaster is gone).
-        if not _wait_for(lambda: not _postgres_processes_in(self.data_dir), STOP_TIMEOUT):
-            left = sorted(_postgres_processes_in(self.data_dir))
+        if not processes.wait_for(
+            lambda: not processes.postgres_processes_in(self.data_dir), processes.STOP_TIMEOUT
+        ):
+            left = sorted(processes.postgres_processes_in(self.data_dir))
             raise ServerStartError(f"PostgreSQL processes {left} still use {self.data_dir}")
         lock.unlink(missing_ok=True)
 
@@ -342,46 +342,6 @@ def local_servers(
             postgres.stop()
 
 
-def _popen(
-    argv: list[str],
-    user: pwd.struct_passwd | None,
-    death_signal: signal.Signals,
-    stdout: IO[bytes] | int,
-    stdin: int = subprocess.DEVNULL,
-) -> subprocess.Popen[bytes]:
-    """Start a child in its own session, as `user` if given, that dies with us."""
-    return subprocess.Popen(  # noqa: S603 - argv names a binary we located, no shell
-        argv,
-        stdin=stdin,
-        stdout=stdout,
-        stderr=subprocess.STDOUT,
-        cwd="/",  # never pin, or need access to, the caller's working directory
-        env={**os.environ, "LC_ALL": "C"},  # stable log messages, whatever the caller's locale
-        start_new_session=True,
-        user=None if user is None else user.pw_uid,
-        group=None if user is None else user.pw_gid,
-        extra_groups=None if user is None else os.getgrouplist(user.pw_name, user.pw_gid),
-        preexec_fn=_die_with_parent(death_signal),
-    )
-
-
-def _die_with_parent(sig: signal.Signals) -> Callable[[], None]:
-    """A preexec_fn asking the kernel to send `sig` to the child when we die, SIGKILL included.
-
-    Runs after subprocess's uid/gid switch, which would otherwise clear the request.
-    """
-    libc = ctypes.CDLL(None, use_errno=True)  # loaded before fork: the child only calls it
-    parent = os.getpid()
-
-    def arm() -> None:
-        if libc.prctl(_PR_SET_PDEATHSIG, int(sig), 0, 0, 0) != 0:
-            raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
-        if os.getppid() != parent:  # we died before the request was in place
-            os._exit(1)
-
-    return arm
-
-
 def _unprivileged_user() -> pwd.struct_passwd | None:
     """The account PostgreSQL runs as when we are root (it refuses root); None: no switch."""
     if os.geteuid() != 0:
@@ -410,81 +370,3 @@ def _check_reachable(data_dir: Path, user: pwd.struct_passwd) -> None:
                 f"{data_dir}: {directory} ({stat.filemode(info.st_mode)}) is not searchable by "
                 f"it; use a data folder elsewhere or run `chmod o+x {directory}`"
             )
-
-
-def _lock_pid(lock: Path) -> int | None:
-    try:
-        return int(lock.read_text().split("\n", 1)[0])
-    except (OSError, ValueError):
-        return None
-
-
-def _postgres_processes_in(data_dir: Path) -> set[int]:
-    """Pids of postgres processes working in data_dir: the postmaster and every backend
-    chdir there, so this finds them whoever their parent is now."""
-    found: set[int] = set()
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        with contextlib.suppress(OSError):  # gone meanwhile, or not ours to inspect
-            if (entry / "comm").read_text().strip() == "postgres" and (
-                entry / "cwd"
-            ).readlink() == data_dir:
-                found.add(int(entry.name))
-    return found
-
-
-def _alive(pid: int) -> bool:
-    """Whether pid runs; a zombie (dead, waiting to be reaped) does not."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state != "Z"
-
-
-def _terminate(proc: subprocess.Popen[bytes], sig: signal.Signals) -> None:
-    if proc.poll() is None:
-        proc.send_signal(sig)
-    try:
-        proc.wait(STOP_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
-def _terminate_pid(pid: int, sig: signal.Signals) -> None:
-    """Like _terminate, for a process that is not our child, so cannot be waited for."""
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, sig)
-        if not _wait_for(lambda: not _alive(pid), STOP_TIMEOUT):
-            os.kill(pid, signal.SIGKILL)
-            _wait_for(lambda: not _alive(pid), STOP_TIMEOUT)
-
-
-def _wait_for(condition: Callable[[], bool], timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(0.05)
-    return True
-
-
-def _free_port() -> int:
-    """A loopback port free right now; another process may take it before the server binds,
-    which _serve detects and retries."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _tail(log: Path) -> str:
-    try:
-        return _last_lines(log.read_text(errors="replace"))
-    except OSError:
-        return "(no log)"
-
-
-def _last_lines(text: str, count: int = 20) -> str:
-    return "\n".join(text.splitlines()[-count:])

@@ -1,5 +1,6 @@
-"""Use cases of a hospital's callbacks: register, list, disable and rotate endpoints; list
-deliveries with their attempts, ask for a redelivery, read a referral's events.
+"""Use cases of a hospital's callbacks (webhooks): register, list, disable and rotate the
+endpoints they are sent to; list deliveries with their attempts, ask for a redelivery, read
+a referral's events.
 
 A URL is checked before it is stored (``webhooks.parse_callback_url`` and
 ``resolve_target``): a refused one is a 422 naming ``url``, and nothing is written.
@@ -7,36 +8,38 @@ A URL is checked before it is stored (``webhooks.parse_callback_url`` and
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from typing import Final
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Final
 
 import asyncpg
 import msgspec
 
 from respite import audit
 from respite.auth.model import Principal
-from respite.db import Pool
-from respite.errors import ConflictError, InvalidInputError, NotFoundError
+from respite.errors import InvalidInputError, NotFoundError
 from respite.referral import queries as q
-from respite.referral.event_model import (
+from respite.referral.errors import DeliveryInFlightError, EndpointLimitReachedError
+from respite.referral.model import hospital_of
+from respite.referral.webhook_model import (
     Attempt,
     Delivery,
     DeliveryDetail,
+    DeliveryFilter,
     DeliveryPage,
-    DeliveryStatus,
     Endpoint,
     EndpointWithSecret,
     Event,
     NewEndpoint,
 )
-from respite.referral.service import hospital_of
-from respite.referral.webhooks import (
+from respite.referral.webhook_security import (
     UnsafeUrlError,
     new_secret,
     parse_callback_url,
     resolve_target,
 )
-from respite.settings import Settings
+
+if TYPE_CHECKING:
+    from respite.deps import Deps
 
 __all__ = [
     "MAX_ENDPOINTS",
@@ -72,24 +75,23 @@ def _with_secret(row: asyncpg.Record, secret: str) -> EndpointWithSecret:
 
 
 async def register_endpoint(
-    pool: Pool, settings: Settings, principal: Principal, form: NewEndpoint
+    deps: Deps, principal: Principal, form: NewEndpoint
 ) -> EndpointWithSecret:
+    """Send the hospital's callbacks to this URL too; the answer shows its secret once."""
     hospital_id = hospital_of(principal)
     try:
         target = parse_callback_url(
-            form.url, allow_loopback_http=settings.webhook_allow_loopback_http
+            form.url, allow_loopback_http=deps.settings.webhook_allow_loopback_http
         )
         await resolve_target(target)
     except UnsafeUrlError as exc:
         raise InvalidInputError.one("url", str(exc)) from None
     secret = new_secret()
-    async with pool.acquire() as conn, conn.transaction():
+    async with deps.pool.acquire() as conn, conn.transaction():
         # Serialises registrations of one hospital, so the cap holds when two race.
         await conn.execute(q.LOCK_HOSPITAL, hospital_id)
         if await conn.fetchval(q.COUNT_ACTIVE_ENDPOINTS, hospital_id) >= MAX_ENDPOINTS:
-            raise ConflictError(
-                f"a hospital has at most {MAX_ENDPOINTS} active endpoints: disable one first"
-            )
+            raise EndpointLimitReachedError(max_endpoints=MAX_ENDPOINTS)
         row = await conn.fetchrow(
             q.INSERT_ENDPOINT, hospital_id, form.url, form.description, secret, principal.id
         )
@@ -100,26 +102,26 @@ async def register_endpoint(
     return _with_secret(row, secret)
 
 
-async def list_endpoints(pool: Pool, principal: Principal) -> list[Endpoint]:
-    rows = await pool.fetch(q.LIST_ENDPOINTS, hospital_of(principal))
+async def list_endpoints(deps: Deps, principal: Principal) -> list[Endpoint]:
+    rows = await deps.pool.fetch(q.LIST_ENDPOINTS, hospital_of(principal))
     return [_endpoint(row) for row in rows]
 
 
-async def disable_endpoint(pool: Pool, principal: Principal, endpoint_id: int) -> None:
+async def disable_endpoint(deps: Deps, principal: Principal, endpoint_id: int) -> Endpoint:
     """Stop sending to an endpoint; its pending deliveries stay pending, unsent."""
-    async with pool.acquire() as conn, conn.transaction():
+    async with deps.pool.acquire() as conn, conn.transaction():
         row = await conn.fetchrow(q.DISABLE_ENDPOINT, endpoint_id, hospital_of(principal))
         if row is None:
             raise NotFoundError("webhook endpoint", endpoint_id)
         await audit.record(conn, principal, "disable", "webhook_endpoint", endpoint_id)
+    return _endpoint(row)
 
 
-async def rotate_secret(
-    pool: Pool, principal: Principal, endpoint_id: int, now: datetime
-) -> EndpointWithSecret:
+async def rotate_secret(deps: Deps, principal: Principal, endpoint_id: int) -> EndpointWithSecret:
     """A new secret; the current one keeps signing too until ``ROTATION_OVERLAP`` has passed."""
     secret = new_secret()
-    async with pool.acquire() as conn, conn.transaction():
+    now = deps.clock.now()
+    async with deps.pool.acquire() as conn, conn.transaction():
         row = await conn.fetchrow(
             q.ROTATE_SECRET, endpoint_id, hospital_of(principal), secret, now + ROTATION_OVERLAP
         )
@@ -150,47 +152,46 @@ def _delivery(row: asyncpg.Record, now: datetime) -> Delivery:
 
 
 async def list_deliveries(
-    pool: Pool,
-    principal: Principal,
-    *,
-    status: DeliveryStatus | None,
-    referral_id: int | None,
-    after: int,
-    limit: int,
+    deps: Deps, principal: Principal, filters: DeliveryFilter
 ) -> DeliveryPage:
-    rows = await pool.fetch(
-        q.LIST_DELIVERIES, hospital_of(principal), status, referral_id, after, limit + 1
+    limit = filters.limit
+    rows = await deps.pool.fetch(
+        q.LIST_DELIVERIES,
+        hospital_of(principal),
+        filters.status,
+        filters.referral_id,
+        filters.after,
+        limit + 1,  # one more than asked says whether another page follows
     )
-    now = datetime.now(UTC)
+    now = deps.clock.now()
     items = [_delivery(row, now) for row in rows[:limit]]
     return DeliveryPage(items=items, next_after=items[-1].id if len(rows) > limit else None)
 
 
-async def get_delivery(pool: Pool, principal: Principal, delivery_id: int) -> DeliveryDetail:
+async def get_delivery(deps: Deps, principal: Principal, delivery_id: int) -> DeliveryDetail:
     """One delivery with every attempt made, oldest first."""
-    async with pool.acquire() as conn:
+    async with deps.pool.acquire() as conn:
         row = await conn.fetchrow(q.SELECT_DELIVERY, delivery_id, hospital_of(principal))
         if row is None:
             raise NotFoundError("webhook delivery", delivery_id)
         attempts = await conn.fetch(q.SELECT_ATTEMPTS, delivery_id)
-    delivery = _delivery(row, datetime.now(UTC))
+    delivery = _delivery(row, deps.clock.now())
     return DeliveryDetail(
         **msgspec.structs.asdict(delivery),
         attempts_made=[Attempt(**dict(a)) for a in attempts],
     )
 
 
-async def redeliver(pool: Pool, principal: Principal, delivery_id: int, now: datetime) -> Delivery:
+async def redeliver(deps: Deps, principal: Principal, delivery_id: int) -> Delivery:
     """Send again now: a delivered or given-up delivery starts a new round of retries."""
     hospital_id = hospital_of(principal)
-    async with pool.acquire() as conn, conn.transaction():
+    now = deps.clock.now()
+    async with deps.pool.acquire() as conn, conn.transaction():
         row = await conn.fetchrow(q.REDELIVER, delivery_id, hospital_id, now)
         if row is None:
             if await conn.fetchrow(q.SELECT_DELIVERY, delivery_id, hospital_id) is None:
                 raise NotFoundError("webhook delivery", delivery_id)
-            raise ConflictError(
-                "this delivery is being attempted right now", delivery_id=delivery_id
-            )
+            raise DeliveryInFlightError(delivery_id=delivery_id)
         await audit.record(conn, principal, "redeliver", "webhook_delivery", delivery_id)
     return _delivery(row, now)
 
@@ -198,10 +199,10 @@ async def redeliver(pool: Pool, principal: Principal, delivery_id: int, now: dat
 _decode_event = msgspec.json.Decoder(Event).decode
 
 
-async def referral_events(pool: Pool, principal: Principal, referral_id: int) -> list[Event]:
+async def referral_events(deps: Deps, principal: Principal, referral_id: int) -> list[Event]:
     """Every event of a referral, in order: what the callbacks carried (or will carry)."""
     hospital_id = hospital_of(principal)
-    async with pool.acquire() as conn:
+    async with deps.pool.acquire() as conn:
         if await conn.fetchval(q.SELECT_REFERRAL, referral_id, hospital_id) is None:
             raise NotFoundError("referral", referral_id)
         rows = await conn.fetch(q.LIST_REFERRAL_EVENTS, referral_id, hospital_id)

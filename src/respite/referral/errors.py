@@ -1,0 +1,56 @@
+"""Conflicts of referrals and their callbacks, each a problem type of its own.
+
+Kept light (no services imported): ``respite.problems`` imports this module.
+"""
+
+from __future__ import annotations
+
+from respite.errors import ConflictError
+from respite.referral.model import ReferralStatus, Trigger
+
+__all__ = ["DeliveryInFlightError", "EndpointLimitReachedError", "ReferralStepNotAllowedError"]
+
+
+class ReferralStepNotAllowedError(ConflictError):
+    """A step the referral's status does not allow (409 ``referral-step-not-allowed``): a hold
+    or a confirm for a referral cancelled meanwhile, a cancel once it is booked, a booking
+    change of a referral already completed... The caller's whole change is rolled back."""
+
+    def __init__(
+        self,
+        *,
+        referral_id: int,
+        current_status: ReferralStatus,
+        step: Trigger,
+        allowed_steps: list[Trigger],
+    ) -> None:
+        allowed = ", ".join(allowed_steps) or "nothing (it is final)"
+        super().__init__(
+            f"a referral that is {current_status} cannot take '{step}'; it allows {allowed}",
+            referral_id=referral_id,
+            current_status=current_status,
+            step=step,
+            allowed_steps=allowed_steps,
+        )
+
+
+class EndpointLimitReachedError(ConflictError):
+    """A hospital registering one callback endpoint more than it may have active at once
+    (409 ``endpoint-limit-reached``)."""
+
+    def __init__(self, *, max_endpoints: int) -> None:
+        super().__init__(
+            f"a hospital has at most {max_endpoints} active endpoints: disable one first",
+            max_endpoints=max_endpoints,
+        )
+
+
+class DeliveryInFlightError(ConflictError):
+    """A redelivery asked for while the delivery is being attempted (409
+    ``delivery-in-flight``): its outcome is known within the webhook timeout."""
+
+    def __init__(self, *, delivery_id: int) -> None:
+        super().__init__(
+            "this delivery is being attempted right now; ask again once it has an outcome",
+            delivery_id=delivery_id,
+        )
