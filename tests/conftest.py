@@ -74,8 +74,8 @@ async def template_db(servers: Servers) -> str:
     return TEMPLATE_DB
 
 
-@pytest.fixture
-async def database_url(servers: Servers, template_db: str) -> AsyncIterator[str]:
+@asynccontextmanager
+async def cloned_database(servers: Servers, template_db: str) -> AsyncIterator[str]:
     name = f"t_{secrets.token_hex(6)}"
     admin = await asyncpg.connect(servers.postgres.url)
     try:
@@ -89,17 +89,27 @@ async def database_url(servers: Servers, template_db: str) -> AsyncIterator[str]
 
 
 @pytest.fixture
-async def redis_url(servers: Servers) -> str:
-    client = redis.Redis.from_url(servers.redis.url)
+async def database_url(servers: Servers, template_db: str) -> AsyncIterator[str]:
+    async with cloned_database(servers, template_db) as url:
+        yield url
+
+
+async def flushed_redis(servers: Servers, db: int) -> str:
+    url = f"{servers.redis.url.rsplit('/', 1)[0]}/{db}"
+    client = redis.Redis.from_url(url)
     try:
         await client.flushdb()
     finally:
         await client.aclose()
-    return servers.redis.url
+    return url
 
 
 @pytest.fixture
-def settings(database_url: str, redis_url: str) -> Settings:
+async def redis_url(servers: Servers) -> str:
+    return await flushed_redis(servers, 0)
+
+
+def settings_for(database_url: str, redis_url: str) -> Settings:
     return Settings(
         database_url=database_url,
         redis_url=redis_url,
@@ -108,6 +118,11 @@ def settings(database_url: str, redis_url: str) -> Settings:
         db_pool_max=20,
         secret_key="test-secret",
     )
+
+
+@pytest.fixture
+def settings(database_url: str, redis_url: str) -> Settings:
+    return settings_for(database_url, redis_url)
 
 
 @pytest.fixture
@@ -170,8 +185,7 @@ async def db(database_url: str) -> AsyncIterator[Any]:
 MakeToken = Callable[..., Awaitable[tuple[Principal, dict[str, str]]]]
 
 
-@pytest.fixture
-def make_token(db: Any) -> MakeToken:
+def token_maker(db: Any) -> MakeToken:
     """Mint a principal of a role and return it with ready-made Authorization headers."""
 
     async def make(
@@ -192,6 +206,58 @@ def make_token(db: Any) -> MakeToken:
         return principal, {"Authorization": f"Bearer {issued.token}"}
 
     return make
+
+
+@pytest.fixture
+def make_token(db: Any) -> MakeToken:
+    return token_maker(db)
+
+
+# -- shared state, for tests that only read or refuse -----------------------------------------
+# One database, app and client per module: a test that writes nothing (a refused request, a
+# read) needs no fresh state of its own, and skips the clone and the app's start-up. Such a
+# test compares counts before and after rather than expecting empty tables. Tests that write
+# or race keep the fresh fixtures above. The shared app uses Redis database 1, so the flush
+# of every fresh test (database 0) never reaches it.
+
+
+@pytest.fixture(scope="module")
+async def shared_database_url(servers: Servers, template_db: str) -> AsyncIterator[str]:
+    async with cloned_database(servers, template_db) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def shared_clock() -> ManualClock:
+    return ManualClock(SUITE_START)
+
+
+@pytest.fixture(scope="module")
+async def shared_app(
+    servers: Servers, shared_database_url: str, shared_clock: ManualClock
+) -> Litestar:
+    settings = settings_for(shared_database_url, await flushed_redis(servers, 1))
+    return create_app(settings, clock=shared_clock, configure_logs=False)
+
+
+@pytest.fixture(scope="module")
+async def shared_client(shared_app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
+    async with serve_in_loop(shared_app) as http:
+        yield http
+
+
+@pytest.fixture(scope="module")
+async def shared_db(shared_database_url: str) -> AsyncIterator[Any]:
+    conn = await connect(shared_database_url)
+    try:
+        yield conn
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="module")
+def shared_make_token(shared_db: Any) -> MakeToken:
+    return token_maker(shared_db)
 
 
 @pytest.fixture
