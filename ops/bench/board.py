@@ -35,9 +35,9 @@ from litestar.testing import AsyncTestClient
 from respite.app import create_app
 from respite.auth.model import Principal
 from respite.auth.service import issue_token
-from respite.booking.holds import facility_key
 from respite.db import create_pool, migrate
 from respite.dev.servers import local_servers
+from respite.holds.store import facility_key
 from respite.inventory import queries as q
 from respite.inventory.board import BoardQuery, occupancy_board
 from respite.settings import Settings

@@ -45,8 +45,8 @@ from common import App, HttpClient, Run, app_server, closed_loop, load_city, pri
 
 from respite.auth.service import create_principal, issue_token
 from respite.booking import queries as booking_queries
-from respite.booking.holds import HoldStore, StoredHold
 from respite.db import create_pool
+from respite.holds.store import HoldStore, StoredHold
 from respite.nights import CLAIM_NIGHTS
 from respite.settings import Settings
 

@@ -19,14 +19,14 @@ from respite.auth.api import AuthController
 from respite.auth.guards import BearerAuthMiddleware, provide_principal
 from respite.availability.api import AvailabilityController
 from respite.booking.api import booking_router
-from respite.booking.hold_api import HoldController
-from respite.booking.holds import HoldStore
 from respite.cache import redis_lifespan
 from respite.clock import Clock, SystemClock
 from respite.db import pool_lifespan
 from respite.deps import Deps, Runtime
 from respite.eligibility.api import eligibility_router
 from respite.health import HealthController, PoolCollector
+from respite.holds.api import HoldController
+from respite.holds.store import HoldStore
 from respite.inventory.api import inventory_router
 from respite.observability import EdgeMiddleware, configure_logging, edge_of_answer
 from respite.problem_docs import ProblemDocsPlugin, ProblemTypesController

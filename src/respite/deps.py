@@ -9,10 +9,10 @@ Nothing reads ``app.state``.
 from __future__ import annotations
 
 from respite.booking.events import StayListener
-from respite.booking.holds import HoldStore
 from respite.cache import RedisClient
 from respite.clock import Clock
 from respite.db import Pool
+from respite.holds.store import HoldStore
 from respite.settings import Settings
 
 __all__ = ["Deps", "Runtime"]

@@ -3,13 +3,14 @@
 The key is claimed by inserting a row in the same transaction as the write it protects. A
 concurrent retry with the same key waits on that row's unique index until the first attempt
 commits (then it reads the stored answer) or rolls back (then it runs the write itself). The
-same key with another body is refused: the client reused a key by mistake.
+same key with another body is refused: the client reused a key by mistake. The answer is stored
+with its status code; ``replay`` gives it back as the same Struct the first attempt returned.
 """
 
 from __future__ import annotations
 
 import hashlib
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import msgspec
 from msgspec import Meta
@@ -25,8 +26,11 @@ __all__ = [
     "claim",
     "optional_key",
     "remember",
+    "replay",
     "require_key",
 ]
+
+T = TypeVar("T")
 
 HEADER = "Idempotency-Key"
 IdempotencyKey = Annotated[str, Meta(min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$")]
@@ -87,6 +91,19 @@ async def claim(
             HEADER, "this key was used for a different request; use a new key for a new request"
         )
     return Replay(row["status_code"], row["response"])
+
+
+async def replay(
+    conn: Conn,
+    principal: Principal,
+    key: str,
+    operation: str,
+    request_hash: bytes,
+    answer: type[T],
+) -> T | None:
+    """``claim``, answering what the earlier success with this key answered, as ``answer``."""
+    earlier = await claim(conn, principal, key, operation, request_hash)
+    return None if earlier is None else msgspec.convert(earlier.response, answer)
 
 
 async def remember(

@@ -23,7 +23,13 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
 from respite.auth.errors import AccountExistsError
-from respite.booking.errors import IneligibleError
+from respite.booking.errors import (
+    BedTakenError,
+    ElderAlreadyStayingError,
+    IneligibleError,
+    PolicyNotInForceError,
+    StepNotAllowedError,
+)
 from respite.errors import (
     AuthenticationError,
     BusyError,
@@ -37,6 +43,15 @@ from respite.errors import (
     RequestTimeoutError,
     RespiteError,
     UnavailableError,
+)
+from respite.holds.errors import (
+    BedHeldError,
+    ExtensionsUsedUpError,
+    HeldByAnotherError,
+    HoldAtMaximumAgeError,
+    HoldCapReachedError,
+    HoldsUnavailable,
+    NoFreeBedError,
 )
 from respite.inventory.errors import ImportRejectedError
 from respite.referral.errors import (
@@ -163,7 +178,137 @@ PROBLEMS: dict[type[RespiteError], ProblemKind] = {
     ),
     # -- eligibility and recipients ------------------------------------------------------
     # -- holds ---------------------------------------------------------------------------
+    BedHeldError: ProblemKind(
+        status=409,
+        slug="bed-held",
+        title="The bed is held by someone else",
+        about=(
+            "Another live hold covers some of these nights on this bed; nothing was held. Try "
+            "another bed or other nights, or wait: a hold lasts minutes unless it is confirmed."
+        ),
+        members={
+            "bed_id": "the bed asked for",
+            "reason": "the same refusal as a short code, as older clients read it",
+        },
+    ),
+    HeldByAnotherError: ProblemKind(
+        status=409,
+        slug="held-by-another",
+        title="The hold expired and the bed is held by someone else",
+        about=(
+            "This hold ran out and another requester now holds the bed for some of its nights; "
+            "nothing was booked. Search again or place a new hold."
+        ),
+        members={
+            "hold_id": "the expired hold",
+            "bed_id": "its bed",
+            "reason": "the same refusal as a short code, as older clients read it",
+        },
+    ),
+    ExtensionsUsedUpError: ProblemKind(
+        status=409,
+        slug="extensions-used-up",
+        title="The hold cannot be extended again",
+        about="The hold was extended as often as it may be; confirm it before it expires.",
+        members={
+            "hold_id": "the hold",
+            "max_extensions": "how many extensions a hold may have",
+            "expires_at": "when the hold ends (unix seconds)",
+            "reason": "the same refusal as a short code, as older clients read it",
+        },
+    ),
+    HoldAtMaximumAgeError: ProblemKind(
+        status=409,
+        slug="hold-at-maximum-age",
+        title="The hold has reached its maximum age",
+        about="No extension may keep a hold past its maximum age; confirm it or hold again.",
+        members={
+            "hold_id": "the hold",
+            "expires_at": "when the hold ends (unix seconds)",
+            "reason": "the same refusal as a short code, as older clients read it",
+        },
+    ),
+    NoFreeBedError: ProblemKind(
+        status=409,
+        slug="no-free-bed",
+        title="No free bed in this facility",
+        about=(
+            "No bed of the kind asked for is free (and not held) for all of these nights in "
+            "this facility. Search availability for other facilities or nights."
+        ),
+        members={
+            "facility_id": "the facility",
+            "kind": "`respite` or `home`",
+            "reason": "the same refusal as a short code, as older clients read it",
+        },
+    ),
+    HoldCapReachedError: ProblemKind(
+        status=429,
+        slug="hold-cap-reached",
+        title="Too many live holds",
+        about="A principal keeps a bounded number of live holds: confirm or release one first.",
+        members={"cap": "how many live holds this principal may keep", **RETRY_AFTER},
+    ),
+    HoldsUnavailable: ProblemKind(
+        status=503,
+        slug="holds-unavailable",
+        title="Holds are unavailable",
+        about="Redis, which keeps the holds, does not answer; nothing was held. Retry shortly.",
+        members={"service": "`redis`", **RETRY_AFTER},
+    ),
     # -- booking -------------------------------------------------------------------------
+    BedTakenError: ProblemKind(
+        status=409,
+        slug="bed-taken",
+        title="The bed is taken on a night of the stay",
+        about=(
+            "A booking or a block of this bed already claims a night of the stay; nothing was "
+            "written. Choose another bed or other nights."
+        ),
+        members={
+            "bed_id": "the bed",
+            "night": "the first night taken (YYYY-MM-DD)",
+            "conflicting_booking": "the booking that claims it, or null",
+            "conflicting_block": "the block that claims it, or null",
+        },
+    ),
+    ElderAlreadyStayingError: ProblemKind(
+        status=409,
+        slug="elder-already-staying",
+        title="The elder already has a stay on these nights",
+        about=(
+            "An elder takes one bed a night: another confirmed or checked-in stay of the same "
+            "elder shares a night with this one. Cancel or change that stay first."
+        ),
+        members={
+            "care_recipient_id": "the elder",
+            "conflicting_stay": "the other stay: `check_in` and `check_out`",
+        },
+    ),
+    StepNotAllowedError: ProblemKind(
+        status=409,
+        slug="step-not-allowed",
+        title="This step is not allowed now",
+        about=(
+            "The life-cycle step does not apply to the booking in its current status or on "
+            "today's date at the facility; nothing was changed. `detail` says why."
+        ),
+        members={
+            "booking_id": "the booking",
+            "current_status": "its status now",
+            "action": "the step asked for: `check_in`, `check_out`, `no_show` or `cancel`",
+        },
+    ),
+    PolicyNotInForceError: ProblemKind(
+        status=409,
+        slug="policy-not-in-force",
+        title="No policy is in force for this bed",
+        about=(
+            "The bed's facility names a policy with no version in force on the check-in date: "
+            "the operator's data is incomplete. Ask an admin to publish one."
+        ),
+        members={"policy_code": "the policy the facility names", "on": "the check-in date"},
+    ),
     IneligibleError: ProblemKind(
         status=422,
         slug="not-eligible",

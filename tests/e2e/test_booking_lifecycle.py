@@ -9,27 +9,21 @@ import httpx
 import msgspec
 import pytest
 
-from respite.booking import service as booking_service
+from respite.clock import ManualClock
 from tests import builders
 from tests.conftest import MakeToken
 
-D = builders.today()  # the builders' assessments are valid around the real date
-
 
 def day(offset: int) -> date:
-    return D + timedelta(days=offset)
+    """The facility's date ``offset`` days after the suite's today (the builders' facilities
+    are in Shanghai, and their assessments are valid around that date)."""
+    return builders.today() + timedelta(days=offset)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.today = D
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    clock = Clock()
-    monkeypatch.setattr(booking_service, "today_at", lambda _tz: clock.today)
-    return clock
+def on_day(clock: ManualClock, offset: int) -> None:
+    """Set the app's clock ``offset`` days after the suite's start: the facility's date is
+    then ``day(offset)``."""
+    clock.set(builders.SUITE_START + timedelta(days=offset))
 
 
 class Site(msgspec.Struct):
@@ -39,7 +33,7 @@ class Site(msgspec.Struct):
 
 
 @pytest.fixture
-async def site(db: Any, make_token: MakeToken, clock: Clock) -> Site:
+async def site(db: Any, make_token: MakeToken) -> Site:
     facility = await builders.facility(db)
     bed = await builders.bed(db, facility)
     _, staff = await make_token("staff", facility_id=facility)
@@ -82,7 +76,7 @@ async def booked_nights(db: Any, bed: int) -> list[date]:
 
 
 async def test_check_in_then_check_out_on_time(
-    client: httpx.AsyncClient, db: Any, site: Site, clock: Clock
+    client: httpx.AsyncClient, db: Any, site: Site, clock: ManualClock
 ) -> None:
     booking = await builders.booking(db, site.bed, day(0), day(3))
     checked_in = await act(client, booking, "check-in", site.staff)
@@ -97,7 +91,7 @@ async def test_check_in_then_check_out_on_time(
     )
     assert (entry["before"]["status"], entry["after"]["status"]) == ("confirmed", "checked_in")
 
-    clock.today = day(3)
+    on_day(clock, 3)
     checked_out = await act(client, booking, "check-out", site.staff)
     assert checked_out.status_code == 200, checked_out.text
     assert checked_out.json()["status"] == "checked_out"
@@ -129,18 +123,21 @@ async def test_illegal_transitions_are_409_with_the_current_status_and_change_no
     client: httpx.AsyncClient,
     db: Any,
     site: Site,
-    clock: Clock,
+    clock: ManualClock,
     status: str,
     action: str,
     today: int,
 ) -> None:
     booking = await builders.booking(db, site.bed, day(0), day(3), status=status)
-    clock.today = day(today)
+    on_day(clock, today)
     before = await state(db, booking)
     response = await act(client, booking, action, site.staff)
     assert response.status_code == 409, response.text
     problem = response.json()
-    assert problem["type"] == "/problems/conflict"
+    assert (problem["type"], problem["title"]) == (
+        "/problems/step-not-allowed",
+        "This step is not allowed now",
+    )
     assert problem["current_status"] == status
     assert problem["action"] == action.replace("-", "_")
     assert problem["booking_id"] == booking
@@ -148,11 +145,11 @@ async def test_illegal_transitions_are_409_with_the_current_status_and_change_no
 
 
 async def test_an_early_check_out_frees_the_remaining_nights_at_once(
-    client: httpx.AsyncClient, db: Any, site: Site, clock: Clock
+    client: httpx.AsyncClient, db: Any, site: Site, clock: ManualClock
 ) -> None:
     booking = await builders.booking(db, site.bed, day(0), day(5))  # 100 a night
     assert (await act(client, booking, "check-in", site.staff)).status_code == 200
-    clock.today = day(2)
+    on_day(clock, 2)
     response = await act(client, booking, "check-out", site.staff)
     assert response.status_code == 200, response.text
     left = response.json()
@@ -184,10 +181,10 @@ async def test_an_early_check_out_frees_the_remaining_nights_at_once(
 
 
 async def test_a_no_show_frees_the_whole_stay(
-    client: httpx.AsyncClient, db: Any, site: Site, clock: Clock
+    client: httpx.AsyncClient, db: Any, site: Site, clock: ManualClock
 ) -> None:
     booking = await builders.booking(db, site.bed, day(0), day(3))
-    clock.today = day(1)
+    on_day(clock, 1)
     response = await act(client, booking, "no-show", site.staff)
     assert response.status_code == 200, response.text
     assert response.json()["status"] == "no_show"

@@ -10,11 +10,10 @@ import pytest
 from tests import builders
 from tests.conftest import MakeToken
 
-D = date(2030, 6, 1)
-
 
 def day(offset: int) -> date:
-    return D + timedelta(days=offset)
+    """A date ``offset`` days into June 2030, where the world's stays lie."""
+    return date(2030, 6, 1) + timedelta(days=offset)
 
 
 class World(msgspec.Struct):

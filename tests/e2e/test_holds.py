@@ -1,7 +1,7 @@
 """Holds: placing, extending, releasing and confirming, as families and staff would."""
 
 import asyncio
-import time
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
@@ -11,28 +11,14 @@ import pytest
 import redis.asyncio as redis
 
 from respite.app import create_app
-from respite.booking import hold_api
+from respite.clock import ManualClock
 from respite.settings import Settings
 from tests import builders
 from tests.conftest import MakeToken, serve_in_loop
 
-TODAY = builders.today()
-CI, CO = TODAY + timedelta(days=10), TODAY + timedelta(days=15)
 
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = time.time()
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    fake = Clock()
-    monkeypatch.setattr(hold_api, "clock", fake)
-    return fake
+def seconds(n: float) -> timedelta:
+    return timedelta(seconds=n)
 
 
 @pytest.fixture
@@ -41,23 +27,29 @@ async def scene(db: Any, make_token: MakeToken) -> dict[str, Any]:
     bed = await builders.bed(db, facility, price=30000)
     family, headers = await make_token("family")
     recipient = await builders.recipient(db, family_id=family.id)
+    today = builders.today()
     return {
         "facility": facility,
         "bed": bed,
         "headers": headers,
         "recipient": recipient,
         "family": family,
+        "ci": today + timedelta(days=10),
+        "co": today + timedelta(days=15),
     }
 
 
 def hold_body(
-    scene: dict[str, Any], check_in: date = CI, check_out: date = CO, **extra: Any
+    scene: dict[str, Any],
+    check_in: date | None = None,
+    check_out: date | None = None,
+    **extra: Any,
 ) -> dict[str, Any]:
     return {
         "care_recipient_id": scene["recipient"],
         "bed_id": scene["bed"],
-        "check_in": check_in.isoformat(),
-        "check_out": check_out.isoformat(),
+        "check_in": (check_in or scene["ci"]).isoformat(),
+        "check_out": (check_out or scene["co"]).isoformat(),
         **extra,
     }
 
@@ -77,14 +69,14 @@ async def confirm(
 
 
 async def test_place_then_confirm_books_the_bed(
-    client: httpx.AsyncClient, scene: dict[str, Any], db: Any
+    client: httpx.AsyncClient, scene: dict[str, Any], db: Any, clock: ManualClock
 ) -> None:
     response = await place(client, scene)
     assert response.status_code == 201, response.text
     hold = response.json()
     assert hold["bed"]["id"] == scene["bed"]
     assert (hold["nights"], hold["nightly_price"], hold["total_price"]) == (5, 30000, 150000)
-    assert hold["expires_at"] > time.time() + 500
+    assert hold["expires_at"] == clock.now().timestamp() + 600
     booked = await confirm(client, hold, scene["headers"])
     assert booked.status_code == 201, booked.text
     booking = booked.json()
@@ -117,12 +109,18 @@ async def test_an_overlapping_hold_is_409_and_a_neighbouring_one_is_fine(
         "headers": headers,
         "recipient": await builders.recipient(db, family_id=other.id),
     }
+    co = scene["co"]
     clash = await place(
-        client, other_scene, check_in=CO - timedelta(days=1), check_out=CO + timedelta(days=2)
+        client, other_scene, check_in=co - timedelta(days=1), check_out=co + timedelta(days=2)
     )
     assert clash.status_code == 409
-    assert clash.json()["reason"] == "held"
-    after = await place(client, other_scene, check_in=CO, check_out=CO + timedelta(days=2))
+    problem = clash.json()
+    assert (problem["type"], problem["title"]) == (
+        "/problems/bed-held",
+        "The bed is held by someone else",
+    )
+    assert (problem["bed_id"], problem["reason"]) == (scene["bed"], "held")
+    after = await place(client, other_scene, check_in=co, check_out=co + timedelta(days=2))
     assert after.status_code == 201, after.text
 
 
@@ -133,11 +131,12 @@ async def test_two_hundred_racers_for_one_bed_one_wins(
     bed = await builders.bed(db, facility)
     recipient = await builders.recipient(db, facility_id=facility)
     tokens = [(await make_token("staff", facility_id=facility))[1] for _ in range(200)]
+    check_in = builders.today() + timedelta(days=10)
     body = {
         "care_recipient_id": recipient,
         "bed_id": bed,
-        "check_in": CI.isoformat(),
-        "check_out": CO.isoformat(),
+        "check_in": check_in.isoformat(),
+        "check_out": (check_in + timedelta(days=5)).isoformat(),
     }
     responses = await asyncio.gather(
         *(client.post("/v1/holds", json=body, headers=h) for h in tokens)
@@ -183,7 +182,11 @@ async def test_release_frees_the_bed_at_once(
 
 
 async def test_expiry_lets_another_family_hold(
-    client: httpx.AsyncClient, scene: dict[str, Any], db: Any, make_token: MakeToken, clock: Clock
+    client: httpx.AsyncClient,
+    scene: dict[str, Any],
+    db: Any,
+    make_token: MakeToken,
+    clock: ManualClock,
 ) -> None:
     assert (await place(client, scene)).status_code == 201
     other, headers = await make_token("family")
@@ -192,55 +195,67 @@ async def test_expiry_lets_another_family_hold(
         "headers": headers,
         "recipient": await builders.recipient(db, family_id=other.id),
     }
-    clock.now += 599
+    clock.advance(seconds(599))
     assert (await place(client, other_scene)).status_code == 409
-    clock.now += 2
+    clock.advance(seconds(2))
     assert (await place(client, other_scene)).status_code == 201
 
 
 async def test_extensions_are_bounded_in_number_and_age(
-    client: httpx.AsyncClient, scene: dict[str, Any], clock: Clock
+    client: httpx.AsyncClient, scene: dict[str, Any], clock: ManualClock
 ) -> None:
     hold = (await place(client, scene)).json()
     url, body = f"/v1/holds/{hold['hold_id']}/extend", {"token": hold["token"]}
-    clock.now += 300
+    clock.advance(seconds(300))
     first = await client.post(url, json=body, headers=scene["headers"])
     assert first.status_code == 200, first.text
-    assert first.json()["expires_at"] == pytest.approx(clock.now + 600)
+    assert first.json()["expires_at"] == pytest.approx(clock.now().timestamp() + 600)
     assert first.json()["extensions_left"] == 1
-    clock.now += 300
+    clock.advance(seconds(300))
     assert (await client.post(url, json=body, headers=scene["headers"])).status_code == 200
-    clock.now += 300
+    clock.advance(seconds(300))
     third = await client.post(url, json=body, headers=scene["headers"])
     assert third.status_code == 409
-    assert third.json()["reason"] == "extension_limit"
+    problem = third.json()
+    assert problem["type"] == "/problems/extensions-used-up"
+    assert (problem["hold_id"], problem["max_extensions"]) == (hold["hold_id"], 2)
+    assert problem["expires_at"] == pytest.approx(clock.now().timestamp() + 300)
+    assert problem["reason"] == "extension_limit"
 
 
 async def test_an_extension_never_passes_the_maximum_age(
-    scene: dict[str, Any], clock: Clock, settings: Settings
+    scene: dict[str, Any], clock: ManualClock, settings: Settings
 ) -> None:
     app = create_app(
-        msgspec.structs.replace(settings, hold_max_age_seconds=700), configure_logs=False
+        msgspec.structs.replace(settings, hold_max_age_seconds=700),
+        clock=clock,
+        configure_logs=False,
     )
     async with serve_in_loop(app) as client:
         hold = (await place(client, scene)).json()
-        assert hold["max_expires_at"] == pytest.approx(clock.now + 700)
+        assert hold["max_expires_at"] == pytest.approx(clock.now().timestamp() + 700)
         url, body = f"/v1/holds/{hold['hold_id']}/extend", {"token": hold["token"]}
-        clock.now += 500
+        clock.advance(seconds(500))
         capped = await client.post(url, json=body, headers=scene["headers"])
         assert capped.status_code == 200
         assert capped.json()["expires_at"] == pytest.approx(hold["max_expires_at"])
-        clock.now += 150
+        clock.advance(seconds(150))
         refused = await client.post(url, json=body, headers=scene["headers"])
         assert refused.status_code == 409
-        assert refused.json()["reason"] == "max_age"
-        clock.now += 51
+        problem = refused.json()
+        assert (problem["type"], problem["hold_id"]) == (
+            "/problems/hold-at-maximum-age",
+            hold["hold_id"],
+        )
+        assert problem["expires_at"] == pytest.approx(hold["max_expires_at"])
+        assert problem["reason"] == "max_age"
+        clock.advance(seconds(51))
         gone = await client.post(url, json=body, headers=scene["headers"])
         assert gone.status_code == 404
 
 
 async def test_a_family_keeps_at_most_three_live_holds(
-    client: httpx.AsyncClient, scene: dict[str, Any], db: Any, clock: Clock
+    client: httpx.AsyncClient, scene: dict[str, Any], db: Any, clock: ManualClock
 ) -> None:
     beds = [await builders.bed(db, scene["facility"]) for _ in range(4)]
     statuses = [
@@ -252,7 +267,17 @@ async def test_a_family_keeps_at_most_three_live_holds(
         for b in beds
     ]
     assert statuses == [201, 201, 201, 429]
-    clock.now += 601  # the three expire: the cap counts live holds only
+    capped = await client.post(
+        "/v1/holds", json={**hold_body(scene), "bed_id": beds[3]}, headers=scene["headers"]
+    )
+    problem = capped.json()
+    assert (problem["type"], problem["cap"], problem["retry_after"]) == (
+        "/problems/hold-cap-reached",
+        3,
+        600,
+    )
+    assert capped.headers["retry-after"] == "600"
+    clock.advance(seconds(601))  # the three expire: the cap counts live holds only
     again = await client.post(
         "/v1/holds", json={**hold_body(scene), "bed_id": beds[3]}, headers=scene["headers"]
     )
@@ -260,19 +285,23 @@ async def test_a_family_keeps_at_most_three_live_holds(
 
 
 async def test_an_expired_hold_still_confirms_while_the_bed_is_free(
-    client: httpx.AsyncClient, scene: dict[str, Any], clock: Clock
+    client: httpx.AsyncClient, scene: dict[str, Any], clock: ManualClock
 ) -> None:
     hold = (await place(client, scene)).json()
-    clock.now += 3600
+    clock.advance(seconds(3600))
     booked = await confirm(client, hold, scene["headers"])
     assert booked.status_code == 201, booked.text
 
 
 async def test_an_expired_hold_does_not_confirm_over_another_live_hold(
-    client: httpx.AsyncClient, scene: dict[str, Any], db: Any, make_token: MakeToken, clock: Clock
+    client: httpx.AsyncClient,
+    scene: dict[str, Any],
+    db: Any,
+    make_token: MakeToken,
+    clock: ManualClock,
 ) -> None:
     hold = (await place(client, scene)).json()
-    clock.now += 601
+    clock.advance(seconds(601))
     other, headers = await make_token("family")
     other_scene = {
         **scene,
@@ -282,7 +311,10 @@ async def test_an_expired_hold_does_not_confirm_over_another_live_hold(
     assert (await place(client, other_scene)).status_code == 201
     refused = await confirm(client, hold, scene["headers"])
     assert refused.status_code == 409
-    assert refused.json()["reason"] == "held_by_another"
+    problem = refused.json()
+    assert problem["type"] == "/problems/held-by-another"
+    assert (problem["hold_id"], problem["bed_id"]) == (hold["hold_id"], scene["bed"])
+    assert problem["reason"] == "held_by_another"
 
 
 async def test_fifty_concurrent_replays_make_one_booking(
@@ -304,7 +336,7 @@ async def test_one_elder_confirming_two_beds_at_once_gets_one(
     other_bed = await builders.bed(db, scene["facility"])
     first = (await place(client, scene)).json()
     second = (
-        await place(client, {**scene, "bed": other_bed}, check_in=CI + timedelta(days=2))
+        await place(client, {**scene, "bed": other_bed}, check_in=scene["ci"] + timedelta(days=2))
     ).json()
     answers = await asyncio.gather(
         confirm(client, first, scene["headers"], key="a"),
@@ -313,15 +345,20 @@ async def test_one_elder_confirming_two_beds_at_once_gets_one(
     assert sorted(a.status_code for a in answers) == [201, 409]
     [refused] = [a for a in answers if a.status_code == 409]
     assert refused.headers["content-type"].startswith("application/problem+json")
-    assert "one bed a night" in refused.json()["detail"]
+    problem = refused.json()
+    assert problem["type"] == "/problems/elder-already-staying"
+    assert problem["care_recipient_id"] == scene["recipient"]
+    assert set(problem["conflicting_stay"]) == {"check_in", "check_out"}
+    assert "one bed a night" in problem["detail"]
     assert await db.fetchval("SELECT count(*) FROM bookings") == 1
 
 
 async def test_the_same_key_with_another_body_is_422(
     client: httpx.AsyncClient, scene: dict[str, Any], db: Any
 ) -> None:
+    co = scene["co"]
     first = (await place(client, scene)).json()
-    second = (await place(client, scene, check_in=CO, check_out=CO + timedelta(days=2))).json()
+    second = (await place(client, scene, check_in=co, check_out=co + timedelta(days=2))).json()
     assert (await confirm(client, first, scene["headers"], key="k")).status_code == 201
     reused = await confirm(client, second, scene["headers"], key="k")
     assert reused.status_code == 422
@@ -367,22 +404,28 @@ async def test_an_ineligible_elder_gets_every_reason(
 async def test_a_booked_bed_is_409_naming_the_booking(
     client: httpx.AsyncClient, scene: dict[str, Any], db: Any
 ) -> None:
-    booking = await builders.booking(
-        db, scene["bed"], CI + timedelta(days=2), CO + timedelta(days=3)
-    )
+    night = scene["ci"] + timedelta(days=2)
+    booking = await builders.booking(db, scene["bed"], night, scene["co"] + timedelta(days=3))
     response = await place(client, scene)
     assert response.status_code == 409
-    assert response.json()["conflicting_booking"] == booking
+    problem = response.json()
+    assert (problem["type"], problem["title"]) == (
+        "/problems/bed-taken",
+        "The bed is taken on a night of the stay",
+    )
+    assert (problem["bed_id"], problem["night"]) == (scene["bed"], night.isoformat())
+    assert (problem["conflicting_booking"], problem["conflicting_block"]) == (booking, None)
 
 
 async def test_the_service_picks_the_tightest_gap(
     client: httpx.AsyncClient, scene: dict[str, Any], db: Any
 ) -> None:
     roomy = scene["bed"]
+    ci, co = scene["ci"], scene["co"]
     snug = await builders.bed(db, scene["facility"])
-    await builders.booking(db, snug, CI - timedelta(days=3), CI)
-    await builders.booking(db, snug, CO, CO + timedelta(days=3))
-    await builders.booking(db, roomy, CI - timedelta(days=30), CI - timedelta(days=20))
+    await builders.booking(db, snug, ci - timedelta(days=3), ci)
+    await builders.booking(db, snug, co, co + timedelta(days=3))
+    await builders.booking(db, roomy, ci - timedelta(days=30), ci - timedelta(days=20))
     body = {**hold_body(scene), "facility_id": scene["facility"], "kind": "respite"}
     del body["bed_id"]
     response = await client.post("/v1/holds", json=body, headers=scene["headers"])
@@ -390,25 +433,28 @@ async def test_the_service_picks_the_tightest_gap(
     assert response.json()["bed"]["id"] == snug
 
 
+Change = Callable[[dict[str, Any]], dict[str, Any]]
+
+
 @pytest.mark.parametrize(
     ("change", "field"),
     [
-        ({"check_out": CI.isoformat()}, "check_out"),
-        ({"bed_id": "3"}, "bed_id"),
-        ({"facility_id": 1}, "bed_id"),
-        ({"surprise": 1}, "surprise"),
-        ({"check_in": "2026-02-30"}, "check_in"),
+        (lambda s: {"check_out": s["ci"].isoformat()}, "check_out"),
+        (lambda s: {"bed_id": "3"}, "bed_id"),
+        (lambda s: {"facility_id": 1}, "bed_id"),
+        (lambda s: {"surprise": 1}, "surprise"),
+        (lambda s: {"check_in": "2026-02-30"}, "check_in"),
     ],
 )
 async def test_bad_hold_requests_are_422_and_hold_nothing(
     client: httpx.AsyncClient,
     scene: dict[str, Any],
     redis_url: str,
-    change: dict[str, Any],
+    change: Change,
     field: str,
 ) -> None:
     response = await client.post(
-        "/v1/holds", json={**hold_body(scene), **change}, headers=scene["headers"]
+        "/v1/holds", json={**hold_body(scene), **change(scene)}, headers=scene["headers"]
     )
     assert response.status_code == 422, response.text
     assert response.json()["errors"][0]["field"] == field
@@ -433,3 +479,33 @@ async def test_an_unreadable_entry_in_redis_holds_nothing(
         await client_.aclose()
     response = await place(client, scene)
     assert response.status_code == 201, response.text
+
+
+async def test_a_facility_without_a_free_bed_is_409_no_free_bed(
+    client: httpx.AsyncClient, scene: dict[str, Any], db: Any
+) -> None:
+    await builders.booking(db, scene["bed"], scene["ci"], scene["co"])
+    body = {**hold_body(scene), "facility_id": scene["facility"], "kind": "respite"}
+    del body["bed_id"]
+    response = await client.post("/v1/holds", json=body, headers=scene["headers"])
+    assert response.status_code == 409, response.text
+    problem = response.json()
+    assert (problem["type"], problem["title"]) == (
+        "/problems/no-free-bed",
+        "No free bed in this facility",
+    )
+    assert (problem["facility_id"], problem["kind"]) == (scene["facility"], "respite")
+    assert problem["reason"] == "no_free_bed"
+
+
+async def test_a_bed_whose_facility_has_no_policy_in_force_is_409(
+    client: httpx.AsyncClient, scene: dict[str, Any], db: Any
+) -> None:
+    await db.execute(
+        "UPDATE facilities SET respite_policy_code = 'nowhere' WHERE id = $1", scene["facility"]
+    )
+    response = await place(client, scene)
+    assert response.status_code == 409, response.text
+    problem = response.json()
+    assert problem["type"] == "/problems/policy-not-in-force"
+    assert (problem["policy_code"], problem["on"]) == ("nowhere", scene["ci"].isoformat())

@@ -14,12 +14,17 @@ import pytest
 import redis.asyncio as redis
 
 from respite.app import create_app
+from respite.clock import ManualClock
 from respite.dev.servers import LocalPostgres, LocalRedis
 from respite.settings import Settings
 from tests import builders
 from tests.conftest import MakeToken, serve_in_loop
 
-D0 = builders.today() + timedelta(days=20)
+
+@pytest.fixture
+def d0() -> date:
+    """The first night the stays of these tests start from, three weeks ahead."""
+    return builders.today() + timedelta(days=20)
 
 
 @pytest.fixture
@@ -45,12 +50,12 @@ def _overlaps(a: tuple[date, date], b: tuple[date, date]) -> bool:
 
 
 async def test_confirms_racing_without_redis_leave_only_non_overlapping_bookings(
-    client: httpx.AsyncClient, db: Any, make_token: MakeToken, redis_url: str
+    client: httpx.AsyncClient, db: Any, make_token: MakeToken, redis_url: str, d0: date
 ) -> None:
     facility = await builders.facility(db)
     bed = await builders.bed(db, facility)
     stays = [
-        (D0 + timedelta(days=i % 30), D0 + timedelta(days=i % 30 + 1 + i % 4)) for i in range(100)
+        (d0 + timedelta(days=i % 30), d0 + timedelta(days=i % 30 + 1 + i % 4)) for i in range(100)
     ]
     holds = []
     for check_in, check_out in stays:
@@ -90,12 +95,18 @@ async def test_confirms_racing_without_redis_leave_only_non_overlapping_bookings
 
 
 async def test_redis_killed_mid_run_then_back(
-    settings: Settings, db: Any, make_token: MakeToken, private_dir: Path
+    settings: Settings,
+    db: Any,
+    make_token: MakeToken,
+    private_dir: Path,
+    clock: ManualClock,
+    d0: date,
 ) -> None:
     own = LocalRedis(private_dir / "redis")
     own.start()
     app = create_app(
         msgspec.structs.replace(settings, redis_url=own.url, redis_timeout=0.5),
+        clock=clock,
         configure_logs=False,
     )
     facility = await builders.facility(db)
@@ -108,7 +119,7 @@ async def test_redis_killed_mid_run_then_back(
         headers, recipient = staff[n % len(staff)][1], recipients[n % len(staff)]
         # the second wave asks for nights the first left free, so that the database has
         # no conflict to answer with and every request reaches the dead Redis
-        check_in = D0 + timedelta(days=n % 5 + (20 if n >= 10 else 0))
+        check_in = d0 + timedelta(days=n % 5 + (20 if n >= 10 else 0))
         body = {
             "care_recipient_id": recipient,
             "bed_id": beds[n % 3],
@@ -136,21 +147,27 @@ async def test_redis_killed_mid_run_then_back(
                 json={
                     "care_recipient_id": recipients[0],
                     "bed_id": beds[0],
-                    "check_in": (D0 + timedelta(days=40)).isoformat(),
-                    "check_out": (D0 + timedelta(days=41)).isoformat(),
+                    "check_in": (d0 + timedelta(days=40)).isoformat(),
+                    "check_out": (d0 + timedelta(days=41)).isoformat(),
                 },
                 headers=staff[0][1],
             )
             assert down.status_code == 503
-            assert down.headers["retry-after"]
+            assert down.headers["retry-after"] == "2"
+            problem = down.json()
+            assert (problem["type"], problem["service"], problem["retry_after"]) == (
+                "/problems/holds-unavailable",
+                "redis",
+                2,
+            )
             own.start(port=own.port)
             back = await client.post(
                 "/v1/holds",
                 json={
                     "care_recipient_id": recipients[0],
                     "bed_id": beds[0],
-                    "check_in": (D0 + timedelta(days=50)).isoformat(),
-                    "check_out": (D0 + timedelta(days=51)).isoformat(),
+                    "check_in": (d0 + timedelta(days=50)).isoformat(),
+                    "check_out": (d0 + timedelta(days=51)).isoformat(),
                 },
                 headers=staff[0][1],
             )
@@ -171,7 +188,7 @@ async def test_redis_killed_mid_run_then_back(
 
 
 async def test_postgres_briefly_down_fails_fast_and_the_pool_recovers(
-    settings: Settings, private_dir: Path, template_db: str, servers: Any
+    settings: Settings, private_dir: Path, template_db: str, servers: Any, clock: ManualClock
 ) -> None:
     own = LocalPostgres(private_dir / "postgres", durable=False)
     own.start()
@@ -183,6 +200,7 @@ async def test_postgres_briefly_down_fails_fast_and_the_pool_recovers(
             db_acquire_timeout=1.0,
             db_pool_min=1,
         ),
+        clock=clock,
         configure_logs=False,
     )
     try:

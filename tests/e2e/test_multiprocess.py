@@ -22,7 +22,6 @@ import redis.asyncio as redis
 from tests import builders
 from tests.conftest import MakeToken
 
-D0 = builders.today() + timedelta(days=20)
 START_TIMEOUT = 30.0
 SERVE = "import sys; from respite.cli import main; sys.exit(main(['serve']))"
 
@@ -98,6 +97,13 @@ async def apps(database_url: str, redis_url: str) -> AsyncIterator[list[httpx.As
             _stop(proc)
 
 
+@pytest.fixture
+def d0() -> date:
+    """Three weeks ahead: the app processes run on the machine's clock, so a margin of days
+    keeps the stays in their future whichever date the suite's clock shows."""
+    return builders.today() + timedelta(days=20)
+
+
 def _overlaps(a: tuple[date, date], b: tuple[date, date]) -> bool:
     return a[0] < b[1] and b[0] < a[1]
 
@@ -112,13 +118,13 @@ def _stay(bed: int, recipient: int, check_in: date, check_out: date) -> dict[str
 
 
 async def test_two_hundred_racers_over_two_processes_one_wins(
-    apps: list[httpx.AsyncClient], db: Any, make_token: MakeToken
+    apps: list[httpx.AsyncClient], db: Any, make_token: MakeToken, d0: date
 ) -> None:
     facility = await builders.facility(db)
     bed = await builders.bed(db, facility)
     recipient = await builders.recipient(db, facility_id=facility)
     tokens = [(await make_token("staff", facility_id=facility))[1] for _ in range(200)]
-    body = _stay(bed, recipient, D0, D0 + timedelta(days=5))
+    body = _stay(bed, recipient, d0, d0 + timedelta(days=5))
     responses = await asyncio.gather(
         *(apps[i % 2].post("/v1/holds", json=body, headers=h) for i, h in enumerate(tokens))
     )
@@ -133,12 +139,12 @@ async def test_two_hundred_racers_over_two_processes_one_wins(
 
 
 async def test_confirms_over_two_processes_without_redis_never_overlap(
-    apps: list[httpx.AsyncClient], db: Any, make_token: MakeToken, redis_url: str
+    apps: list[httpx.AsyncClient], db: Any, make_token: MakeToken, redis_url: str, d0: date
 ) -> None:
     facility = await builders.facility(db)
     bed = await builders.bed(db, facility)
     stays = [
-        (D0 + timedelta(days=i % 30), D0 + timedelta(days=i % 30 + 1 + i % 4)) for i in range(60)
+        (d0 + timedelta(days=i % 30), d0 + timedelta(days=i % 30 + 1 + i % 4)) for i in range(60)
     ]
     flusher = redis.Redis.from_url(redis_url)
     holds = []
@@ -177,14 +183,14 @@ async def test_confirms_over_two_processes_without_redis_never_overlap(
 
 
 async def test_fifty_replays_alternating_processes_make_one_booking(
-    apps: list[httpx.AsyncClient], db: Any, make_token: MakeToken
+    apps: list[httpx.AsyncClient], db: Any, make_token: MakeToken, d0: date
 ) -> None:
     facility = await builders.facility(db)
     bed = await builders.bed(db, facility)
     recipient = await builders.recipient(db, facility_id=facility)
     _, headers = await make_token("staff", facility_id=facility)
     placed = await apps[0].post(
-        "/v1/holds", json=_stay(bed, recipient, D0, D0 + timedelta(days=3)), headers=headers
+        "/v1/holds", json=_stay(bed, recipient, d0, d0 + timedelta(days=3)), headers=headers
     )
     assert placed.status_code == 201, placed.text
     hold = placed.json()

@@ -13,13 +13,12 @@ import redis
 from redis.crc import key_slot
 
 from respite.app import create_app
-from respite.booking.holds import facility_key
+from respite.clock import ManualClock
+from respite.holds.store import facility_key
 from respite.settings import Settings
 from tests import builders
 from tests.conftest import MakeToken, serve_in_loop
 from tests.redis_cluster import ClusterNode, redis_cluster
-
-CI = builders.today() + timedelta(days=5)
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +45,11 @@ def _owner(nodes: list[ClusterNode], key: str) -> int:
 
 
 async def test_hold_extend_release_confirm_across_the_slots(
-    cluster: list[ClusterNode], settings: Settings, db: Any, make_token: MakeToken
+    cluster: list[ClusterNode],
+    settings: Settings,
+    db: Any,
+    make_token: MakeToken,
+    clock: ManualClock,
 ) -> None:
     facilities = [await builders.facility(db) for _ in range(6)]
     owners = {_owner(cluster, facility_key(f)) for f in facilities}
@@ -55,8 +58,10 @@ async def test_hold_extend_release_confirm_across_the_slots(
         msgspec.structs.replace(
             settings, redis_url=f"redis://127.0.0.1:{cluster[0].port}/0", redis_cluster=True
         ),
+        clock=clock,
         configure_logs=False,
     )
+    check_in = builders.today() + timedelta(days=5)
     async with serve_in_loop(app) as client:
         assert (await client.get("/health/ready")).status_code == 200
         for facility in facilities:
@@ -66,8 +71,8 @@ async def test_hold_extend_release_confirm_across_the_slots(
             body = {
                 "care_recipient_id": recipient,
                 "bed_id": bed,
-                "check_in": CI.isoformat(),
-                "check_out": (CI + timedelta(days=3)).isoformat(),
+                "check_in": check_in.isoformat(),
+                "check_out": (check_in + timedelta(days=3)).isoformat(),
             }
             first = (await client.post("/v1/holds", json=body, headers=headers)).json()
             assert (await client.post("/v1/holds", json=body, headers=headers)).status_code == 409
@@ -94,7 +99,11 @@ async def test_hold_extend_release_confirm_across_the_slots(
 
 
 async def test_search_sees_holds_of_facilities_on_every_master(
-    cluster: list[ClusterNode], settings: Settings, db: Any, make_token: MakeToken
+    cluster: list[ClusterNode],
+    settings: Settings,
+    db: Any,
+    make_token: MakeToken,
+    clock: ManualClock,
 ) -> None:
     facilities = [await builders.facility(db) for _ in range(6)]
     assert len({_owner(cluster, facility_key(f)) for f in facilities}) >= 2
@@ -102,9 +111,14 @@ async def test_search_sees_holds_of_facilities_on_every_master(
         msgspec.structs.replace(
             settings, redis_url=f"redis://127.0.0.1:{cluster[0].port}/0", redis_cluster=True
         ),
+        clock=clock,
         configure_logs=False,
     )
-    stay = {"check_in": CI.isoformat(), "check_out": (CI + timedelta(days=2)).isoformat()}
+    check_in = builders.today() + timedelta(days=5)
+    stay = {
+        "check_in": check_in.isoformat(),
+        "check_out": (check_in + timedelta(days=2)).isoformat(),
+    }
     free = set()
     async with serve_in_loop(app) as client:
         for facility in facilities:

@@ -2,6 +2,7 @@
 is staff's to write and is audited, and a bed that only one racer gets."""
 
 import asyncio
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
@@ -9,25 +10,11 @@ import httpx
 import msgspec
 import pytest
 
-from respite.booking import service as booking_service
 from tests import builders
 from tests.conftest import MakeToken
 
-TODAY = builders.today()  # the builders' assessments are valid around the real date
 PRICE = 28000
 OVERRIDE = "family in crisis; assessor visit booked for Monday"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.today = TODAY
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    clock = Clock()
-    monkeypatch.setattr(booking_service, "today_at", lambda _tz: clock.today)
-    return clock
 
 
 class Desk(msgspec.Struct):
@@ -35,23 +22,25 @@ class Desk(msgspec.Struct):
     bed: int
     recipient: int
     headers: dict[str, str]
+    today: date
+    """The facility's date by the suite's clock (the builders' assessments are valid then)."""
 
 
 @pytest.fixture
-async def desk(db: Any, make_token: MakeToken, clock: Clock) -> Desk:
+async def desk(db: Any, make_token: MakeToken) -> Desk:
     facility = await builders.facility(db)
     bed = await builders.bed(db, facility, price=PRICE, label="3F-12")
     recipient = await builders.recipient(db, facility_id=facility, level=2)
     _, headers = await make_token("staff", facility_id=facility)
-    return Desk(facility, bed, recipient, headers)
+    return Desk(facility, bed, recipient, headers, builders.today())
 
 
 def body(desk: Desk, start: int = 0, nights: int = 3, **extra: Any) -> dict[str, Any]:
     return {
         "care_recipient_id": desk.recipient,
         "bed_id": desk.bed,
-        "check_in": (TODAY + timedelta(start)).isoformat(),
-        "check_out": (TODAY + timedelta(start + nights)).isoformat(),
+        "check_in": (desk.today + timedelta(start)).isoformat(),
+        "check_out": (desk.today + timedelta(start + nights)).isoformat(),
         **extra,
     }
 
@@ -96,7 +85,7 @@ async def test_an_eligible_walk_in_is_booked_and_audited(
     nights = await db.fetch(
         "SELECT night, booking_id FROM bed_nights WHERE bed_id = $1 ORDER BY night", desk.bed
     )
-    assert [r["night"] for r in nights] == [TODAY + timedelta(k) for k in range(3)]
+    assert [r["night"] for r in nights] == [desk.today + timedelta(k) for k in range(3)]
     assert {r["booking_id"] for r in nights} == {booking["id"]}
     stored = await db.fetchrow(
         "SELECT decision, booked_by FROM bookings WHERE id = $1", booking["id"]
@@ -112,7 +101,7 @@ async def test_an_eligible_walk_in_is_booked_and_audited(
     assert entry["principal_id"] == stored["booked_by"]
     assert entry["before"] is None
     assert entry["after"]["status"] == "confirmed" and entry["after"]["eligible"] is True
-    assert entry["after"]["check_in"] == TODAY.isoformat()
+    assert entry["after"]["check_in"] == desk.today.isoformat()
 
 
 async def test_a_refused_walk_in_is_422_with_every_reason_and_writes_nothing(
@@ -251,35 +240,37 @@ async def test_another_facilitys_desk_bed_or_elder_is_404(
     assert await counts(db) == before
 
 
+def days_from(today: date, offset: int) -> str:
+    return (today + timedelta(offset)).isoformat()
+
+
 @pytest.mark.parametrize(
     ("change", "field"),
     [
-        ({"bed_id": "1"}, "bed_id"),
-        ({"bed_id": 2**63}, "bed_id"),
-        ({"care_recipient_id": 0}, "care_recipient_id"),
-        ({"check_in": "tomorrow"}, "check_in"),
-        ({"check_out": (TODAY - timedelta(1)).isoformat()}, "check_out"),
-        ({"check_out": (TODAY + timedelta(400)).isoformat()}, "check_out"),
-        ({"check_in": "9999-12-30", "check_out": "9999-12-31"}, "check_in"),
-        (
-            {
-                "check_in": (TODAY + timedelta(367)).isoformat(),
-                "check_out": (TODAY + timedelta(368)).isoformat(),
-            },
-            "check_in",
-        ),
-        ({"override_reason": "because"}, "override_reason"),
-        ({"override_reason": 12345678901}, "override_reason"),
-        ({"check_in_now": "yes"}, "check_in_now"),
-        ({"surprise": True}, "surprise"),
+        (lambda t: {"bed_id": "1"}, "bed_id"),
+        (lambda t: {"bed_id": 2**63}, "bed_id"),
+        (lambda t: {"care_recipient_id": 0}, "care_recipient_id"),
+        (lambda t: {"check_in": "tomorrow"}, "check_in"),
+        (lambda t: {"check_out": days_from(t, -1)}, "check_out"),
+        (lambda t: {"check_out": days_from(t, 400)}, "check_out"),
+        (lambda t: {"check_in": "9999-12-30", "check_out": "9999-12-31"}, "check_in"),
+        (lambda t: {"check_in": days_from(t, 367), "check_out": days_from(t, 368)}, "check_in"),
+        (lambda t: {"override_reason": "because"}, "override_reason"),
+        (lambda t: {"override_reason": 12345678901}, "override_reason"),
+        (lambda t: {"check_in_now": "yes"}, "check_in_now"),
+        (lambda t: {"surprise": True}, "surprise"),
     ],
 )
 async def test_bad_walk_in_bodies_name_the_field_and_write_nothing(
-    client: httpx.AsyncClient, db: Any, desk: Desk, change: dict[str, Any], field: str
+    client: httpx.AsyncClient,
+    db: Any,
+    desk: Desk,
+    change: Callable[[date], dict[str, Any]],
+    field: str,
 ) -> None:
     before = await counts(db)
     response = await client.post(
-        url(desk.facility), json={**body(desk), **change}, headers=desk.headers
+        url(desk.facility), json={**body(desk), **change(desk.today)}, headers=desk.headers
     )
     assert response.status_code == 422, response.text
     assert response.json()["type"] == "/problems/invalid-input"
@@ -300,23 +291,27 @@ async def test_a_bad_facility_id_in_the_path_is_a_4xx(
 async def test_a_taken_night_is_409_naming_the_booking_or_block(
     client: httpx.AsyncClient, db: Any, desk: Desk
 ) -> None:
-    held = await builders.booking(db, desk.bed, TODAY + timedelta(2), TODAY + timedelta(4))
+    today = desk.today
+    held = await builders.booking(db, desk.bed, today + timedelta(2), today + timedelta(4))
     other_bed = await builders.bed(db, desk.facility)
-    block = await builders.block(db, other_bed, TODAY, TODAY + timedelta(1))
+    block = await builders.block(db, other_bed, today, today + timedelta(1))
     before = await counts(db)
 
     taken = await client.post(url(desk.facility), json=body(desk), headers=desk.headers)
     assert taken.status_code == 409, taken.text
     problem = taken.json()
+    assert (problem["type"], problem["bed_id"]) == ("/problems/bed-taken", desk.bed)
     assert problem["conflicting_booking"] == held and problem["conflicting_block"] is None
-    assert problem["night"] == (TODAY + timedelta(2)).isoformat()
+    assert problem["night"] == (today + timedelta(2)).isoformat()
 
     blocked = await client.post(
         url(desk.facility), json={**body(desk), "bed_id": other_bed}, headers=desk.headers
     )
     assert blocked.status_code == 409, blocked.text
+    assert blocked.json()["type"] == "/problems/bed-taken"
     assert blocked.json()["conflicting_block"] == block
     assert blocked.json()["conflicting_booking"] is None
+    assert blocked.json()["night"] == today.isoformat()
     assert await counts(db) == before
 
 

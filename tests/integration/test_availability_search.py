@@ -24,11 +24,11 @@ from respite.availability.model import (
 )
 from respite.availability.policies import PolicyCache, in_force, load_versions
 from respite.availability.service import Clock, SearchResult, search_availability, search_today
-from respite.booking.holds import HoldStore, StoredHold
 from respite.cache import RedisClient, create_redis, redis_lifespan
 from respite.db import Pool, pool_lifespan
 from respite.errors import InvalidInputError, NotFoundError
 from respite.geo import EARTH_RADIUS_M, haversine_m
+from respite.holds.store import HoldStore, StoredHold
 from respite.settings import Settings
 from tests import builders
 

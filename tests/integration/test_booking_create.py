@@ -1,22 +1,59 @@
-"""create_booking, the core that confirming a hold and a walk-in share, against PostgreSQL."""
+"""book(), the one booking rule that confirming a hold and a walk-in share, against PostgreSQL."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
+import msgspec
 import pytest
 
 from respite.auth.model import Principal, Role
-from respite.booking.errors import IneligibleError
-from respite.booking.model import Booking, NewBooking
-from respite.booking.service import create_booking
+from respite.booking.book import book
+from respite.booking.errors import (
+    BedTakenError,
+    ElderAlreadyStayingError,
+    IneligibleError,
+    PolicyNotInForceError,
+)
+from respite.booking.events import BookingChange
+from respite.booking.model import Booking
+from respite.booking.model import NewBooking as Request
+from respite.clock import ManualClock
+from respite.db import Conn
 from respite.eligibility import Stay
-from respite.eligibility.service import Checked, check_bed
-from respite.errors import ConflictError, InvalidInputError, PermissionDeniedError
+from respite.eligibility.service import check_bed
+from respite.errors import InvalidInputError, NotFoundError, PermissionDeniedError
 from tests import builders
 
-TODAY = builders.today()
-IN, OUT = TODAY + timedelta(days=2), TODAY + timedelta(days=5)
 REASON = "assessor confirmed by phone; paperwork follows"
+
+
+class Stays(msgspec.Struct, frozen=True):
+    today: date
+    check_in: date
+    check_out: date
+
+
+@pytest.fixture
+def stays() -> Stays:
+    today = builders.today()
+    return Stays(today, today + timedelta(days=2), today + timedelta(days=5))
+
+
+class Recorder:
+    """A listener that remembers what it was told."""
+
+    def __init__(self) -> None:
+        self.changes: list[BookingChange] = []
+
+    async def hold_requested(self, *_: Any) -> None:
+        raise AssertionError("book() places no hold")
+
+    async def hold_placed(self, *_: Any) -> None:
+        raise AssertionError("book() places no hold")
+
+    async def booking_changed(self, conn: Conn, change: BookingChange) -> None:
+        assert conn.is_in_transaction()
+        self.changes.append(change)
 
 
 async def principal(
@@ -28,23 +65,26 @@ async def principal(
     )
 
 
-def request(checked: Checked, **extra: Any) -> NewBooking:
-    return NewBooking(
-        care_recipient_id=checked.subject.care_recipient_id,
-        bed_id=checked.bed.bed_id,
-        check_in=IN,
-        check_out=OUT,
+async def book_in_transaction(
+    db: Any,
+    clock: ManualClock,
+    stays: Stays,
+    caller: Principal,
+    elder: int,
+    bed: int,
+    listener: Recorder | None = None,
+    **extra: Any,
+) -> Booking:
+    request = Request(
+        care_recipient_id=elder,
+        bed_id=bed,
+        check_in=stays.check_in,
+        check_out=stays.check_out,
         **extra,
     )
-
-
-async def book(
-    db: Any, caller: Principal, elder: int, bed: int, **extra: Any
-) -> tuple[Checked, Booking]:
-    """Check and book in one transaction, as confirming a hold does."""
     async with db.transaction():
-        checked = await check_bed(db, caller, elder, bed, Stay(check_in=IN, check_out=OUT), TODAY)
-        return checked, await create_booking(db, caller, request(checked, **extra), checked)
+        listeners = [listener] if listener else []
+        return await book(db, caller, request, now=clock.now(), listeners=listeners)
 
 
 async def written(db: Any) -> tuple[int, int, int]:
@@ -55,13 +95,18 @@ async def written(db: Any) -> tuple[int, int, int]:
     )
 
 
-async def test_a_hospital_books_for_its_patient_inside_its_transaction(db: Any) -> None:
+async def test_a_hospital_books_for_its_patient_and_listeners_are_told(
+    db: Any, clock: ManualClock, stays: Stays
+) -> None:
     facility = await builders.facility(db)
     bed = await builders.bed(db, facility, price=15000)
     hospital = await builders.hospital(db)
     caller = await principal(db, "hospital", hospital_id=hospital)
     patient = await builders.recipient(db, hospital_id=hospital, level=3)
-    checked, booking = await book(db, caller, patient, bed, hold_id="h-123")
+    recorder = Recorder()
+    booking = await book_in_transaction(
+        db, clock, stays, caller, patient, bed, recorder, hold_id="h-123", referral_id=77
+    )
     assert (booking.status, booking.nights, booking.total_price) == ("confirmed", 3, 45000)
     assert (booking.hospital_id, booking.booked_by, booking.hold_id) == (
         hospital,
@@ -71,7 +116,8 @@ async def test_a_hospital_books_for_its_patient_inside_its_transaction(db: Any) 
     row = await db.fetchrow(
         "SELECT policy_id, decision, override_reason FROM bookings WHERE id = $1", booking.id
     )
-    assert row["policy_id"] == checked.policy.id
+    policy = await db.fetchval("SELECT id FROM policies WHERE code = 'cn-respite'")
+    assert row["policy_id"] == policy
     assert row["decision"]["eligible"] is True and row["override_reason"] is None
     assert (
         await db.fetchval("SELECT count(*) FROM bed_nights WHERE booking_id = $1", booking.id) == 3
@@ -79,9 +125,29 @@ async def test_a_hospital_books_for_its_patient_inside_its_transaction(db: Any) 
     entry = await db.fetchrow("SELECT action, role, after FROM audit_log WHERE entity = 'booking'")
     assert (entry["action"], entry["role"]) == ("create", "hospital")
     assert entry["after"]["hold_id"] == "h-123"
+    assert recorder.changes == [
+        BookingChange(booking=booking, event="booking.confirmed", principal=caller, referral_id=77)
+    ]
 
 
-async def test_a_refusal_carries_every_reason(db: Any) -> None:
+async def test_a_listener_that_refuses_rolls_everything_back(
+    db: Any, clock: ManualClock, stays: Stays
+) -> None:
+    class Refuser(Recorder):
+        async def booking_changed(self, conn: Conn, change: BookingChange) -> None:
+            raise InvalidInputError.one("referral_id", "this referral takes no booking")
+
+    facility = await builders.facility(db)
+    bed = await builders.bed(db, facility)
+    caller = await principal(db, "admin")
+    elder = await builders.recipient(db, facility_id=facility)
+    before = await written(db)
+    with pytest.raises(InvalidInputError):
+        await book_in_transaction(db, clock, stays, caller, elder, bed, Refuser())
+    assert await written(db) == before
+
+
+async def test_a_refusal_carries_every_reason(db: Any, clock: ManualClock, stays: Stays) -> None:
     facility = await builders.facility(db)
     bed = await builders.bed(db, facility)
     owner = await builders.principal(db, "family")
@@ -89,7 +155,7 @@ async def test_a_refusal_carries_every_reason(db: Any) -> None:
     elder = await builders.recipient(db, family_id=owner, level=None)  # never assessed
     before = await written(db)
     with pytest.raises(IneligibleError) as refused:
-        await book(db, caller, elder, bed)
+        await book_in_transaction(db, clock, stays, caller, elder, bed)
     extensions = refused.value.extensions
     assert "no_assessment" in extensions["refused"]
     assert {r["code"] for r in extensions["reasons"] if not r["ok"]} == set(extensions["refused"])
@@ -98,7 +164,9 @@ async def test_a_refusal_carries_every_reason(db: Any) -> None:
 
 
 @pytest.mark.parametrize("who", ["family", "hospital", "staff of another facility"])
-async def test_only_the_beds_staff_or_an_admin_may_override(db: Any, who: str) -> None:
+async def test_only_the_beds_staff_or_an_admin_may_override(
+    db: Any, clock: ManualClock, stays: Stays, who: str
+) -> None:
     facility, elsewhere = await builders.facility(db), await builders.facility(db)
     bed = await builders.bed(db, facility)
     if who == "family":
@@ -111,87 +179,124 @@ async def test_only_the_beds_staff_or_an_admin_may_override(db: Any, who: str) -
         caller = await principal(db, "staff", facility_id=elsewhere)
         elder = await builders.recipient(db, facility_id=elsewhere, level=0)
     before = await written(db)
-    checked = await check_bed(db, caller, elder, bed, Stay(check_in=IN, check_out=OUT), TODAY)
+    stay = Stay(check_in=stays.check_in, check_out=stays.check_out)
+    checked = await check_bed(db, caller, elder, bed, stay, stays.today)
     assert not checked.decision.eligible
     with pytest.raises(PermissionDeniedError):
-        await book(db, caller, elder, bed, override_reason=REASON)
+        await book_in_transaction(db, clock, stays, caller, elder, bed, override_reason=REASON)
     assert await written(db) == before
 
 
-async def test_a_taken_night_is_a_conflict_and_the_rollback_leaves_nothing(db: Any) -> None:
+async def test_a_taken_night_is_a_conflict_and_the_rollback_leaves_nothing(
+    db: Any, clock: ManualClock, stays: Stays
+) -> None:
     facility = await builders.facility(db)
     bed = await builders.bed(db, facility)
-    held = await builders.booking(db, bed, OUT - timedelta(days=1), OUT + timedelta(days=2))
+    night = stays.check_out - timedelta(days=1)
+    held = await builders.booking(db, bed, night, stays.check_out + timedelta(days=2))
     caller = await principal(db, "admin")
     elder = await builders.recipient(db, facility_id=facility)
     before = await written(db)
-    with pytest.raises(ConflictError) as taken:
-        await book(db, caller, elder, bed)
-    assert taken.value.extensions["conflicting_booking"] == held
-    assert taken.value.extensions["night"] == (OUT - timedelta(days=1)).isoformat()
+    with pytest.raises(BedTakenError) as taken:
+        await book_in_transaction(db, clock, stays, caller, elder, bed)
+    assert taken.value.extensions == {
+        "bed_id": bed,
+        "night": night.isoformat(),
+        "conflicting_booking": held,
+        "conflicting_block": None,
+    }
     assert await written(db) == before
 
 
 @pytest.mark.parametrize(
     ("first", "last", "status", "refused"),
     [
-        (OUT - timedelta(days=1), OUT + timedelta(days=3), "confirmed", True),  # last night
-        (IN - timedelta(days=3), IN + timedelta(days=1), "checked_in", True),  # first night
-        (OUT, OUT + timedelta(days=2), "confirmed", False),  # starts the morning we leave
-        (IN - timedelta(days=2), IN, "confirmed", False),  # ends the day we arrive
-        (IN, OUT, "cancelled", False),
-        (IN, OUT, "no_show", False),
-        (IN - timedelta(days=1), OUT, "checked_out", False),  # left early: nights freed
+        (4, 8, "confirmed", True),  # the last night
+        (-1, 3, "checked_in", True),  # the first night
+        (5, 7, "confirmed", False),  # starts the morning we leave
+        (0, 2, "confirmed", False),  # ends the day we arrive
+        (2, 5, "cancelled", False),
+        (2, 5, "no_show", False),
+        (1, 5, "checked_out", False),  # left early: nights freed
     ],
 )
 async def test_one_elder_takes_one_bed_a_night(
-    db: Any, first: Any, last: Any, status: str, refused: bool
+    db: Any, clock: ManualClock, stays: Stays, first: int, last: int, status: str, refused: bool
 ) -> None:
     facility = await builders.facility(db)
     bed, elsewhere = await builders.bed(db, facility), await builders.bed(db, facility)
     caller = await principal(db, "admin")
     elder = await builders.recipient(db, facility_id=facility)
-    await builders.booking(db, elsewhere, first, last, recipient_id=elder, status=status)
+    other_in, other_out = stays.today + timedelta(first), stays.today + timedelta(last)
+    await builders.booking(db, elsewhere, other_in, other_out, recipient_id=elder, status=status)
     before = await written(db)
     if not refused:
-        _, booking = await book(db, caller, elder, bed)
+        booking = await book_in_transaction(db, clock, stays, caller, elder, bed)
         assert booking.status == "confirmed"
         return
-    with pytest.raises(ConflictError) as taken:
-        await book(db, caller, elder, bed)
-    assert taken.value.extensions["conflicting_stay"] == {
-        "check_in": first.isoformat(),
-        "check_out": last.isoformat(),
+    with pytest.raises(ElderAlreadyStayingError) as taken:
+        await book_in_transaction(db, clock, stays, caller, elder, bed)
+    assert taken.value.extensions == {
+        "care_recipient_id": elder,
+        "conflicting_stay": {"check_in": other_in.isoformat(), "check_out": other_out.isoformat()},
     }
     assert await written(db) == before
 
 
-async def test_it_refuses_to_run_outside_a_transaction_or_for_another_bed(db: Any) -> None:
+async def test_it_refuses_to_run_outside_a_transaction(
+    db: Any, clock: ManualClock, stays: Stays
+) -> None:
     facility = await builders.facility(db)
-    bed, other_bed = await builders.bed(db, facility), await builders.bed(db, facility)
+    bed = await builders.bed(db, facility)
     caller = await principal(db, "admin")
     elder = await builders.recipient(db, facility_id=facility)
-    checked = await check_bed(db, caller, elder, bed, Stay(check_in=IN, check_out=OUT), TODAY)
+    request = Request(
+        care_recipient_id=elder, bed_id=bed, check_in=stays.check_in, check_out=stays.check_out
+    )
     with pytest.raises(RuntimeError, match="transaction"):
-        await create_booking(db, caller, request(checked), checked)
-    mismatched = NewBooking(care_recipient_id=elder, bed_id=other_bed, check_in=IN, check_out=OUT)
-
-    async def book_mismatched() -> None:
-        async with db.transaction():
-            await create_booking(db, caller, mismatched, checked)
-
-    with pytest.raises(ValueError, match="another bed"):
-        await book_mismatched()
+        await book(db, caller, request, now=clock.now(), listeners=[])
     assert await db.fetchval("SELECT count(*) FROM bookings") == 0
 
 
-async def test_an_override_reason_of_blanks_is_refused(db: Any) -> None:
+async def test_an_override_reason_of_blanks_is_refused(
+    db: Any, clock: ManualClock, stays: Stays
+) -> None:
     facility = await builders.facility(db)
     bed = await builders.bed(db, facility)
     caller = await principal(db, "admin")
     elder = await builders.recipient(db, facility_id=facility, level=0)
     before = await written(db)
     with pytest.raises(InvalidInputError) as refused:
-        await book(db, caller, elder, bed, override_reason="    ok        ")
+        await book_in_transaction(
+            db, clock, stays, caller, elder, bed, override_reason="    ok        "
+        )
     assert refused.value.errors[0].field == "override_reason"
+    assert await written(db) == before
+
+
+async def test_a_retired_bed_is_not_found(db: Any, clock: ManualClock, stays: Stays) -> None:
+    facility = await builders.facility(db)
+    bed = await builders.bed(db, facility)
+    await db.execute("UPDATE beds SET retired_at = now(), active = false WHERE id = $1", bed)
+    caller = await principal(db, "admin")
+    elder = await builders.recipient(db, facility_id=facility)
+    with pytest.raises(NotFoundError) as missing:
+        await book_in_transaction(db, clock, stays, caller, elder, bed)
+    assert missing.value.extensions == {"entity": "bed"}
+
+
+async def test_a_facility_without_a_policy_in_force_is_named(
+    db: Any, clock: ManualClock, stays: Stays
+) -> None:
+    facility = await builders.facility(db, respite_policy_code="nowhere-respite")
+    bed = await builders.bed(db, facility)
+    caller = await principal(db, "admin")
+    elder = await builders.recipient(db, facility_id=facility)
+    before = await written(db)
+    with pytest.raises(PolicyNotInForceError) as missing:
+        await book_in_transaction(db, clock, stays, caller, elder, bed)
+    assert missing.value.extensions == {
+        "policy_code": "nowhere-respite",
+        "on": stays.check_in.isoformat(),
+    }
     assert await written(db) == before

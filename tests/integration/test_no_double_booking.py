@@ -9,7 +9,10 @@ import pytest
 
 from respite.nights import NightTaken, claim_nights
 
-D0 = date(2030, 3, 1)
+
+def night(offset: int) -> date:
+    """A night ``offset`` days into March 2030, where these claims lie."""
+    return date(2030, 3, 1) + timedelta(offset)
 
 
 async def _bed(db: Any) -> int:
@@ -40,7 +43,7 @@ async def _book(
             booker = await conn.fetchval(
                 "INSERT INTO principals (role, name) VALUES ('admin', 'a') RETURNING id"
             )
-            check_in, check_out = D0 + timedelta(start), D0 + timedelta(start + nights)
+            check_in, check_out = night(start), night(start + nights)
             booking = await conn.fetchval(
                 "INSERT INTO bookings (bed_id, facility_id, care_recipient_id, check_in, check_out,"
                 " nightly_price, total_price, booked_by) VALUES ($1, $2, $3, $4, $5, 1, 1, $6)"
@@ -95,11 +98,14 @@ async def test_a_block_and_a_booking_cannot_share_a_night(db: Any) -> None:
         " VALUES ($1, $2, $3, $4, 'maintenance') RETURNING id",
         bed,
         facility,
-        D0,
-        D0 + timedelta(2),
+        night(0),
+        night(2),
     )
-    await claim_nights(db, bed, D0, D0 + timedelta(2), block_id=block)
+    await claim_nights(db, bed, night(0), night(2), block_id=block)
     with pytest.raises(asyncpg.UniqueViolationError):
         await db.execute(
-            "INSERT INTO bed_nights (bed_id, night, block_id) VALUES ($1, $2, $3)", bed, D0, block
+            "INSERT INTO bed_nights (bed_id, night, block_id) VALUES ($1, $2, $3)",
+            bed,
+            night(0),
+            block,
         )

@@ -5,9 +5,11 @@ import base64
 import msgspec
 import pytest
 
+from respite.availability import cursor
 from respite.availability.cursor import decode_cursor, encode_cursor
 from respite.availability.model import PageKey
 from respite.errors import InvalidInputError
+from respite.signing import Signer
 
 SECRET = "test-secret"
 SEARCH = "a" * 32
@@ -63,11 +65,16 @@ def test_garbage_is_refused(token: str) -> None:
 
 def test_a_signed_payload_of_the_wrong_shape_is_still_refused() -> None:
     # Even with the key, only payloads this module writes are accepted.
-    from respite.availability import cursor
-
+    signer = Signer(SECRET, cursor.PURPOSE)
     for payload in (b"{}", b"[1]", b'[1,"' + SEARCH.encode() + b'",1e400,3]', b"[2,1,2,3]"):
-        token = f"{_b64(payload)}.{_b64(cursor._sign(SECRET, payload))}"
-        refused(token)
+        refused(signer.sign(payload))
+
+
+def test_the_same_payload_signed_for_another_purpose_is_refused() -> None:
+    payload = msgspec.json.encode([1, SEARCH, 1500.0, 42])
+    signed = Signer(SECRET, cursor.PURPOSE).sign(payload)
+    assert decode_cursor(SECRET, signed, SEARCH) == PageKey(1500.0, 42)
+    refused(Signer(SECRET, "hold").sign(payload))
 
 
 def test_the_token_is_url_safe() -> None:

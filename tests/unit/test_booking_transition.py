@@ -17,12 +17,20 @@ from respite.booking.model import (
     transition,
 )
 
-IN = date(2030, 5, 10)
-OUT = date(2030, 5, 15)  # five nights: 10, 11, 12, 13, 14
-
 
 def day(offset: int) -> date:
-    return IN + timedelta(days=offset)
+    """``offset`` days after the check-in of the stay every test judges: 10 to 15 May 2030,
+    five nights (10, 11, 12, 13, 14)."""
+    return date(2030, 5, 10) + timedelta(days=offset)
+
+
+IN, OUT = 0, 5  # the stay, as offsets: dates are made in the tests, not at import
+
+
+def step(
+    status: Status, action: Action, today: int, check_in: int = IN, check_out: int = OUT
+) -> Outcome:
+    return transition(status, action, day(today), day(check_in), day(check_out))
 
 
 # (status, action) pairs that are legal on some day inside the stay; everything else is refused
@@ -38,13 +46,12 @@ LEGAL = {
 @pytest.mark.parametrize("status", STATUSES)
 @pytest.mark.parametrize("action", ACTIONS)
 def test_every_status_and_action_inside_the_stay(status: Status, action: Action) -> None:
-    today = day(2)
     if (status, action) in LEGAL:
-        outcome = transition(status, action, today, IN, OUT)
+        outcome = step(status, action, 2)
         assert outcome.status in STATUSES and outcome.status != status
     else:
         with pytest.raises(IllegalTransition) as refused:
-            transition(status, action, today, IN, OUT)
+            step(status, action, 2)
         assert refused.value.current_status == status
         assert refused.value.action == action
         assert status in refused.value.why
@@ -53,70 +60,70 @@ def test_every_status_and_action_inside_the_stay(status: Status, action: Action)
 @pytest.mark.parametrize(
     ("today", "legal"),
     [
-        (day(-30), False),
-        (day(-1), False),
-        (day(0), True),  # the first day of the stay
-        (day(4), True),  # the last night
-        (day(5), False),  # the check-out day: the stay is over
-        (day(40), False),
+        (-30, False),
+        (-1, False),
+        (0, True),  # the first day of the stay
+        (4, True),  # the last night
+        (5, False),  # the check-out day: the stay is over
+        (40, False),
     ],
 )
-def test_check_in_only_while_the_stay_runs(today: date, legal: bool) -> None:
+def test_check_in_only_while_the_stay_runs(today: int, legal: bool) -> None:
     if legal:
-        assert transition("confirmed", "check_in", today, IN, OUT) == Outcome(
-            status="checked_in", check_out=OUT
+        assert step("confirmed", "check_in", today) == Outcome(
+            status="checked_in", check_out=day(OUT)
         )
     else:
         with pytest.raises(IllegalTransition) as refused:
-            transition("confirmed", "check_in", today, IN, OUT)
+            step("confirmed", "check_in", today)
         assert refused.value.current_status == "confirmed"
 
 
 @pytest.mark.parametrize(
     ("today", "check_out", "freed"),
     [
-        (day(-3), day(1), 4),  # recorded before the stay began: one night is kept
-        (day(0), day(1), 4),  # leaving on the day of arrival keeps the first night
-        (day(1), day(1), 4),
-        (day(3), day(3), 2),
-        (day(4), day(4), 1),  # the last night is freed
-        (day(5), OUT, 0),  # on time
-        (day(9), OUT, 0),  # late: nothing to free, the stay keeps its dates
+        (-3, 1, 4),  # recorded before the stay began: one night is kept
+        (0, 1, 4),  # leaving on the day of arrival keeps the first night
+        (1, 1, 4),
+        (3, 3, 2),
+        (4, 4, 1),  # the last night is freed
+        (5, OUT, 0),  # on time
+        (9, OUT, 0),  # late: nothing to free, the stay keeps its dates
     ],
 )
-def test_check_out_frees_the_remaining_nights(today: date, check_out: date, freed: int) -> None:
-    outcome = transition("checked_in", "check_out", today, IN, OUT)
+def test_check_out_frees_the_remaining_nights(today: int, check_out: int, freed: int) -> None:
+    outcome = step("checked_in", "check_out", today)
     assert outcome.status == "checked_out"
-    assert outcome.check_out == check_out
+    assert outcome.check_out == day(check_out)
     assert outcome.nights_freed == freed
     if freed:
-        assert (outcome.free_from, outcome.free_until) == (check_out, OUT)
+        assert (outcome.free_from, outcome.free_until) == (day(check_out), day(OUT))
     else:
         assert outcome.free_from is None and outcome.free_until is None
 
 
 def test_a_one_night_stay_checked_out_on_arrival_keeps_its_night() -> None:
-    outcome = transition("checked_in", "check_out", IN, IN, day(1))
+    outcome = step("checked_in", "check_out", IN, IN, 1)
     assert outcome == Outcome(status="checked_out", check_out=day(1))
 
 
-@pytest.mark.parametrize(
-    ("today", "legal"), [(day(-1), False), (day(0), True), (day(4), True), (day(30), True)]
-)
-def test_no_show_from_the_first_day_frees_every_night(today: date, legal: bool) -> None:
+@pytest.mark.parametrize(("today", "legal"), [(-1, False), (0, True), (4, True), (30, True)])
+def test_no_show_from_the_first_day_frees_every_night(today: int, legal: bool) -> None:
     if not legal:
         with pytest.raises(IllegalTransition):
-            transition("confirmed", "no_show", today, IN, OUT)
+            step("confirmed", "no_show", today)
         return
-    outcome = transition("confirmed", "no_show", today, IN, OUT)
-    assert outcome == Outcome(status="no_show", check_out=OUT, free_from=IN, free_until=OUT)
+    outcome = step("confirmed", "no_show", today)
+    freed = {"free_from": day(IN), "free_until": day(OUT)}
+    assert outcome == Outcome(status="no_show", check_out=day(OUT), **freed)
     assert outcome.nights_freed == 5
 
 
-@pytest.mark.parametrize("today", [day(-100), day(-1), day(0), day(3), day(10)])
-def test_cancel_of_a_confirmed_booking_frees_every_night_on_any_day(today: date) -> None:
-    outcome = transition("confirmed", "cancel", today, IN, OUT)
-    assert outcome == Outcome(status="cancelled", check_out=OUT, free_from=IN, free_until=OUT)
+@pytest.mark.parametrize("today", [-100, -1, 0, 3, 10])
+def test_cancel_of_a_confirmed_booking_frees_every_night_on_any_day(today: int) -> None:
+    outcome = step("confirmed", "cancel", today)
+    freed = {"free_from": day(IN), "free_until": day(OUT)}
+    assert outcome == Outcome(status="cancelled", check_out=day(OUT), **freed)
 
 
 @pytest.mark.parametrize(
@@ -131,7 +138,7 @@ def test_cancel_of_a_confirmed_booking_frees_every_night_on_any_day(today: date)
 )
 def test_refusals_say_why(status: Status, action: Action, words: str) -> None:
     with pytest.raises(IllegalTransition, match=words):
-        transition(status, action, day(1), IN, OUT)
+        step(status, action, 1)
 
 
 def _walk_in(**fields: object) -> WalkIn:

@@ -6,7 +6,7 @@ from typing import Any
 import msgspec
 import pytest
 
-from respite.booking.holds import LiveHold
+from respite.holds.store import LiveHold
 from respite.inventory.board import (
     BOARD_MAX_NIGHTS,
     BlockedCell,

@@ -19,8 +19,8 @@ from respite.availability.model import (
     FacilityBeds,
     PolicyRef,
 )
-from respite.booking.hold_model import HoldToken, read_token, sign_token
 from respite.eligibility.model import Reason
+from respite.holds.token import HoldToken, read_token, sign_token
 from respite.referral.model import (
     STATUSES,
     IllegalReferralTransition,

@@ -54,12 +54,12 @@ from respite.availability.searcher import (
     qualifying_shifts,
     resolve_where,
 )
-from respite.booking.holds import HoldsUnavailable, read_live_holds
 from respite.cache import RedisClient
 from respite.db import Conn, Pool
 from respite.eligibility.store import StoredPolicy
 from respite.eligibility.subject import load_subject, used_stays
 from respite.errors import AuthenticationError
+from respite.holds.store import HoldsUnavailable, read_live_holds
 
 __all__ = [
     "ALTERNATIVES_BELOW",

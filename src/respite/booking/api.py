@@ -3,25 +3,30 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
 import msgspec
-from litestar import Controller, Request, Router, get, post
+from litestar import Controller, Router, get, post
+from litestar.di import NamedDependency
 from litestar.params import JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from respite import idempotency
-from respite.auth.guards import principal_of, requires
+from respite.auth.guards import requires
+from respite.auth.model import Principal
 from respite.booking import service
 from respite.booking.model import (
     MAX_PAGE,
     Booking,
     BookingFilter,
     BookingPage,
+    CancelBooking,
     Cancellation,
     Status,
+    TakeWalkIn,
     WalkIn,
 )
+from respite.deps import Deps
 from respite.dto import Strict
 from respite.errors import InvalidInputError
 from respite.params import MAX_ID, IdempotencyHeader, PathId
@@ -40,7 +45,8 @@ class BookingController(Controller):
     @get("/", guards=[EVERYONE])
     async def list_bookings(
         self,
-        request: Request[Any, Any, Any],
+        deps: NamedDependency[Deps],
+        principal: NamedDependency[Principal],
         status: Annotated[Status | None, QueryParameter()] = None,
         facility_id: Annotated[int | None, QueryParameter(ge=1, le=MAX_ID)] = None,
         start: Annotated[str | None, QueryParameter(name="from", schema_extra=DATE)] = None,
@@ -56,26 +62,34 @@ class BookingController(Controller):
         filters = BookingFilter(
             status=status, facility_id=facility_id, start=since, end=until, after=after, limit=limit
         )
-        return await service.list_bookings(request.app.state.pool, principal_of(request), filters)
+        return await service.list_bookings(deps, principal, filters)
 
     @get("/{booking_id:int}", guards=[EVERYONE])
-    async def get_booking(self, request: Request[Any, Any, Any], booking_id: PathId) -> Booking:
-        return await service.get_booking(request.app.state.pool, principal_of(request), booking_id)
+    async def get_booking(
+        self, deps: NamedDependency[Deps], principal: NamedDependency[Principal], booking_id: PathId
+    ) -> Booking:
+        return await service.get_booking(deps, principal, booking_id)
 
     @post("/{booking_id:int}/check-in", guards=[ON_SITE], status_code=HTTP_200_OK)
-    async def check_in(self, request: Request[Any, Any, Any], booking_id: PathId) -> Booking:
+    async def check_in(
+        self, deps: NamedDependency[Deps], principal: NamedDependency[Principal], booking_id: PathId
+    ) -> Booking:
         """The elder has arrived: needs a confirmed booking whose stay includes today."""
-        return await service.check_in(request.app.state.pool, principal_of(request), booking_id)
+        return await service.check_in(deps, principal, booking_id)
 
     @post("/{booking_id:int}/check-out", guards=[ON_SITE], status_code=HTTP_200_OK)
-    async def check_out(self, request: Request[Any, Any, Any], booking_id: PathId) -> Booking:
+    async def check_out(
+        self, deps: NamedDependency[Deps], principal: NamedDependency[Principal], booking_id: PathId
+    ) -> Booking:
         """The elder has left; leaving early frees the remaining nights at once."""
-        return await service.check_out(request.app.state.pool, principal_of(request), booking_id)
+        return await service.check_out(deps, principal, booking_id)
 
     @post("/{booking_id:int}/no-show", guards=[ON_SITE], status_code=HTTP_200_OK)
-    async def no_show(self, request: Request[Any, Any, Any], booking_id: PathId) -> Booking:
+    async def no_show(
+        self, deps: NamedDependency[Deps], principal: NamedDependency[Principal], booking_id: PathId
+    ) -> Booking:
         """The elder did not come: from the first day of the stay; frees every night."""
-        return await service.mark_no_show(request.app.state.pool, principal_of(request), booking_id)
+        return await service.mark_no_show(deps, principal, booking_id)
 
     @post(
         "/{booking_id:int}/cancel",
@@ -86,19 +100,19 @@ class BookingController(Controller):
     )
     async def cancel(
         self,
-        request: Request[Any, Any, Any],
+        deps: NamedDependency[Deps],
+        principal: NamedDependency[Principal],
         booking_id: PathId,
         data: JSONBody[Cancellation],
         idempotency_key: IdempotencyHeader = None,
     ) -> Booking:
         """Cancel before check-in; frees every night. Families cancel their own bookings."""
-        return await service.cancel(
-            request.app.state.pool,
-            principal_of(request),
-            booking_id,
-            data.reason,
+        command = CancelBooking(
+            booking_id=booking_id,
+            reason=data.reason,
             idempotency_key=idempotency.optional_key(idempotency_key),
         )
+        return await service.cancel(deps, principal, command)
 
 
 class WalkInController(Controller):
@@ -114,7 +128,8 @@ class WalkInController(Controller):
     )
     async def walk_in(
         self,
-        request: Request[Any, Any, Any],
+        deps: NamedDependency[Deps],
+        principal: NamedDependency[Principal],
         facility_id: PathId,
         data: JSONBody[WalkIn],
         idempotency_key: IdempotencyHeader = None,
@@ -124,13 +139,12 @@ class WalkInController(Controller):
         Staff of the facility (or an admin) may book despite a refusal by giving
         ``override_reason``; it is stored and audited. ``check_in_now`` checks in at once.
         """
-        return await service.walk_in(
-            request.app.state.pool,
-            principal_of(request),
-            facility_id,
-            data,
+        command = TakeWalkIn(
+            facility_id=facility_id,
+            walk_in=data,
             idempotency_key=idempotency.optional_key(idempotency_key),
         )
+        return await service.walk_in(deps, principal, command)
 
 
 def _date(name: str, value: str | None) -> date | None:

@@ -1,12 +1,34 @@
-"""Errors of booking that the shared tree in ``respite.errors`` does not already name."""
+"""Errors of booking: each refusal a client can meet, with the members it can act on.
+
+    IneligibleError            422  the decision refuses and nobody overrode it
+    ConflictError
+    ├── BedTakenError          409  a night of the stay is booked or blocked
+    ├── ElderAlreadyStayingError 409  the elder has another live stay on some of the nights
+    ├── StepNotAllowedError    409  the life-cycle step is not allowed in the booking's status
+    └── PolicyNotInForceError  409  the bed's facility has no policy version in force
+
+Kept free of imports beyond ``respite.errors`` so that ``respite.problems`` can import it.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import date
+from typing import TYPE_CHECKING, Any
 
-from respite.errors import RespiteError
+import msgspec
 
-__all__ = ["IneligibleError"]
+from respite.errors import ConflictError, RespiteError
+
+if TYPE_CHECKING:
+    from respite.eligibility.model import Decision
+
+__all__ = [
+    "BedTakenError",
+    "ElderAlreadyStayingError",
+    "IneligibleError",
+    "PolicyNotInForceError",
+    "StepNotAllowedError",
+]
 
 
 class IneligibleError(RespiteError):
@@ -23,4 +45,61 @@ class IneligibleError(RespiteError):
             policy_code=policy_code,
             refused=refused,
             reasons=reasons,
+        )
+
+    @classmethod
+    def of(cls, decision: Decision) -> IneligibleError:
+        return cls(decision.policy_code, msgspec.to_builtins(decision.reasons))
+
+
+class BedTakenError(ConflictError):
+    """A night of the stay is claimed by a booking or a block (exactly one of the two)."""
+
+    def __init__(
+        self,
+        *,
+        bed_id: int,
+        bed_label: str,
+        night: date,
+        conflicting_booking: int | None,
+        conflicting_block: int | None,
+    ) -> None:
+        holder = "another booking" if conflicting_booking is not None else "a block"
+        super().__init__(
+            f"bed {bed_label} is taken on the night of {night} by {holder}",
+            bed_id=bed_id,
+            night=night.isoformat(),
+            conflicting_booking=conflicting_booking,
+            conflicting_block=conflicting_block,
+        )
+
+
+class ElderAlreadyStayingError(ConflictError):
+    """An elder takes one bed a night: another live stay of theirs shares a night."""
+
+    def __init__(self, *, care_recipient_id: int, check_in: date, check_out: date) -> None:
+        super().__init__(
+            f"this elder already has a stay booked from {check_in} to {check_out}: "
+            "an elder takes one bed a night",
+            care_recipient_id=care_recipient_id,
+            conflicting_stay={"check_in": check_in.isoformat(), "check_out": check_out.isoformat()},
+        )
+
+
+class StepNotAllowedError(ConflictError):
+    """The life-cycle step (check-in, check-out, no-show, cancel) does not apply now."""
+
+    def __init__(self, *, booking_id: int, current_status: str, action: str, why: str) -> None:
+        super().__init__(why, booking_id=booking_id, current_status=current_status, action=action)
+
+
+class PolicyNotInForceError(ConflictError):
+    """The bed's facility names a policy with no version in force on check-in: the
+    operator's data is incomplete, not the request."""
+
+    def __init__(self, *, policy_code: str, on: date) -> None:
+        super().__init__(
+            f"no version of policy {policy_code!r} is in force on {on.isoformat()}",
+            policy_code=policy_code,
+            on=on.isoformat(),
         )

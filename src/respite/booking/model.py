@@ -1,6 +1,7 @@
-"""Bookings: the life cycle as a pure function, and the Structs of requests and answers.
+"""Bookings: the life cycle as a pure function, the Structs of requests and answers, and the two
+rules every stay obeys wherever it is judged: when two stays overlap, and what a stay costs.
 
-Only the standard library and msgspec. The life cycle::
+The life cycle::
 
     confirmed ──check_in──▶ checked_in ──check_out──▶ checked_out
         │
@@ -12,15 +13,18 @@ Only the standard library and msgspec. The life cycle::
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Annotated, Literal, get_args
 
 from msgspec import Meta, Struct
 
-from respite.eligibility.model import MAX_STAY_NIGHTS, check_stay_dates
+from respite.eligibility.model import MAX_STAY_NIGHTS, Stay, check_stay_dates
+from respite.params import Id
 
 __all__ = [
     "ACTIONS",
+    "LIVE_STATUSES",
     "MAX_DAYS_AHEAD",
     "MAX_NIGHTS",
     "MAX_PAGE",
@@ -30,15 +34,20 @@ __all__ = [
     "Booking",
     "BookingFilter",
     "BookingPage",
+    "CancelBooking",
     "CancelReason",
     "Cancellation",
-    "Id",
+    "ChangeStatus",
     "IllegalTransition",
     "NewBooking",
     "Outcome",
     "OverrideReason",
     "Status",
+    "TakeWalkIn",
     "WalkIn",
+    "first_overlap",
+    "overlaps",
+    "stay_price",
     "transition",
 ]
 
@@ -46,9 +55,8 @@ Status = Literal["confirmed", "checked_in", "checked_out", "cancelled", "no_show
 Action = Literal["check_in", "check_out", "no_show", "cancel"]
 STATUSES: tuple[Status, ...] = get_args(Status)
 ACTIONS: tuple[Action, ...] = get_args(Action)
-
-# Ids are PostgreSQL bigints: a larger number must be refused as input, not overflow the driver.
-Id = Annotated[int, Meta(ge=1, le=2**63 - 1)]
+LIVE_STATUSES: tuple[Status, ...] = ("confirmed", "checked_in")
+"""A booking in these holds its bed, and its elder, for its nights."""
 # A stay claims one row per night: bound it so one request cannot write an unbounded ledger.
 MAX_NIGHTS = MAX_STAY_NIGHTS
 MAX_PAGE = 200
@@ -62,12 +70,29 @@ CancelReason = Annotated[str, Meta(min_length=1, max_length=500)]
 _ONE_NIGHT = timedelta(days=1)
 
 
+def overlaps(check_in: date, check_out: date, other_in: date, other_out: date) -> bool:
+    """Whether stays ``[check_in, check_out)`` and ``[other_in, other_out)`` share a night:
+    leaving in the morning and arriving that evening do not."""
+    return check_in < other_out and other_in < check_out
+
+
+def first_overlap(stays: Iterable[Stay], check_in: date, check_out: date) -> Stay | None:
+    """The earliest of ``stays`` sharing a night with ``[check_in, check_out)``, if any."""
+    clashes = [s for s in stays if overlaps(s.check_in, s.check_out, check_in, check_out)]
+    return min(clashes, key=lambda s: s.check_in, default=None)
+
+
+def stay_price(nightly_price: int, check_in: date, check_out: date) -> int:
+    """What the nights ``[check_in, check_out)`` cost, in the minor units of the price."""
+    return nightly_price * (check_out - check_in).days
+
+
 def _check_stay(check_in: date, check_out: date) -> None:
     check_stay_dates(check_in, check_out)
 
 
 class NewBooking(Struct, frozen=True, kw_only=True):
-    """What ``create_booking`` books; built by the walk-in route and by confirming a hold."""
+    """What ``book()`` books: a walk-in, a confirmed hold, (later) an accepted offer."""
 
     care_recipient_id: int
     bed_id: int
@@ -75,6 +100,9 @@ class NewBooking(Struct, frozen=True, kw_only=True):
     check_out: date
     hold_id: str | None = None
     override_reason: str | None = None
+    """Staff's reason to book although the decision refuses (see ``book``)."""
+    referral_id: int | None = None
+    """The hospital's referral this booking is for; its listeners are told."""
 
     def __post_init__(self) -> None:
         _check_stay(self.check_in, self.check_out)
@@ -96,12 +124,35 @@ class WalkIn(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
             raise ValueError(f"override_reason: write at least {MIN_OVERRIDE_REASON} characters")
 
 
+class TakeWalkIn(Struct, frozen=True, kw_only=True):
+    """Staff at ``facility_id``'s desk book ``walk_in``."""
+
+    facility_id: int
+    walk_in: WalkIn
+    idempotency_key: str | None = None
+
+
 class Cancellation(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     reason: CancelReason
 
     def __post_init__(self) -> None:
         if not self.reason.strip():
             raise ValueError("reason: must not be blank")
+
+
+class CancelBooking(Struct, frozen=True, kw_only=True):
+    booking_id: int
+    reason: str
+    idempotency_key: str | None = None
+
+
+class ChangeStatus(Struct, frozen=True, kw_only=True):
+    """One step of a booking's life cycle; ``reason`` only for a cancellation."""
+
+    booking_id: int
+    action: Action
+    reason: str | None = None
+    idempotency_key: str | None = None
 
 
 class BookingFilter(Struct, frozen=True, kw_only=True):

@@ -1,7 +1,7 @@
-"""SQL of bookings and their life cycle.
+"""SQL of bookings, their life cycle, and the beds they are judged on.
 
-Every read is scoped by the principal with the same four leading parameters (``$1`` role,
-``$2`` principal id, ``$3`` hospital id, ``$4`` facility id), so a booking another tenant
+Every read of bookings is scoped by the principal with the same four leading parameters (``$1``
+role, ``$2`` principal id, ``$3`` hospital id, ``$4`` facility id), so a booking another tenant
 cannot see is found exactly like one that does not exist.
 """
 
@@ -11,11 +11,73 @@ __all__ = [
     "LIST_VISIBLE_BOOKINGS",
     "LOCK_RECIPIENT",
     "LOCK_VISIBLE_BOOKING",
+    "SELECT_BED_TO_BOOK",
+    "SELECT_BED_TO_HOLD",
     "SELECT_BOOKING",
-    "SELECT_OVERLAPPING_STAY",
+    "SELECT_FREE_BEDS",
+    "SELECT_LIVE_STAYS",
     "SELECT_VISIBLE_BOOKING",
     "SELECT_WALK_IN_PLACE",
 ]
+
+# The version of a policy code in force on a date: the latest effective_from on or before it,
+# and of two versions effective the same day, the later published (as eligibility decides it).
+_POLICY_IN_FORCE = """
+    SELECT id, version, effective_from, document::text AS document
+    FROM policies
+    WHERE code = {code} AND effective_from <= {on}
+    ORDER BY effective_from DESC, version DESC
+    LIMIT 1
+"""
+
+# What judging a bed needs, with the facility's timezone for its "today"; alias b is the bed
+# (or the free bed of a facility), f its facility, p the policy in force on check-in.
+_BED_COLUMNS = """
+       b.id, f.id AS facility_id, b.kind, b.label, b.sex_rule, b.capabilities,
+       b.pressure_care_stage, b.nightly_price, f.lat, f.lon, f.service_radius_m, f.timezone,
+       {code} AS policy_code, p.id AS policy_id, p.version, p.effective_from, p.document
+"""
+_CODE_OF_KIND = "CASE {kind} WHEN 'home' THEN f.home_policy_code ELSE f.respite_policy_code END"
+_BED_CODE = _CODE_OF_KIND.format(kind="b.kind")
+
+# A retired bed, an inactive bed or a bed of an inactive facility cannot be booked: it is
+# reported as not found. $1 bed id, $2 check-in.
+SELECT_BED_TO_HOLD = f"""
+SELECT {_BED_COLUMNS.format(code=_BED_CODE)}
+FROM beds b
+JOIN facilities f ON f.id = b.facility_id
+LEFT JOIN LATERAL ({_POLICY_IN_FORCE.format(code=_BED_CODE, on="$2")}) p ON true
+WHERE b.id = $1 AND b.retired_at IS NULL AND b.active AND f.active
+"""
+
+# The same under a share lock on the bed: retiring or changing it waits for the booking's
+# commit (and the booking waits for theirs), so no booking lands on a bed just retired.
+SELECT_BED_TO_BOOK = SELECT_BED_TO_HOLD.rstrip() + "\nFOR SHARE OF b\n"
+
+# The free beds of one kind in facility $1 for [$2, $3), each with the last claimed night
+# before the stay and the first one after it (two probes of the bed_nights key per bed), with
+# what judging them needs; the policy is looked up once, for the facility. One row with a null
+# id when the facility has no free bed; no row when there is no such active facility.
+_FACILITY_CODE = _CODE_OF_KIND.format(kind="$4::text")
+SELECT_FREE_BEDS = f"""
+SELECT {_BED_COLUMNS.format(code=_FACILITY_CODE)},
+       b.previous_claim, b.next_claim
+FROM facilities f
+LEFT JOIN LATERAL ({_POLICY_IN_FORCE.format(code=_FACILITY_CODE, on="$2")}) p ON true
+LEFT JOIN LATERAL (
+    SELECT d.id, d.kind, d.label, d.sex_rule, d.capabilities, d.pressure_care_stage,
+           d.nightly_price,
+           (SELECT max(n.night) FROM bed_nights n
+            WHERE n.bed_id = d.id AND n.night < $2) AS previous_claim,
+           (SELECT min(n.night) FROM bed_nights n
+            WHERE n.bed_id = d.id AND n.night >= $3) AS next_claim
+    FROM beds d
+    WHERE d.facility_id = f.id AND d.kind = $4::text AND d.active AND d.retired_at IS NULL
+      AND NOT EXISTS (
+          SELECT 1 FROM bed_nights n WHERE n.bed_id = d.id AND n.night >= $2 AND n.night < $3)
+) b ON true
+WHERE f.id = $1 AND f.active
+"""
 
 # Staff see their facility's bookings, a hospital those it made, a family those of its own
 # care recipients, an admin every booking.
@@ -87,7 +149,7 @@ UPDATE bookings SET
 WHERE id = $1
 """
 
-# The facility's clock and, when the bed is that facility's, the bed: one round trip.
+# The facility's timezone and, when the bed is that facility's, the bed: one round trip.
 SELECT_WALK_IN_PLACE = """
 SELECT f.timezone, d.id AS bed_id
 FROM facilities f
@@ -99,14 +161,12 @@ WHERE f.id = $1
 # NO KEY UPDATE: it does not block the key-share locks of foreign keys pointing at the row.
 LOCK_RECIPIENT = "SELECT id FROM care_recipients WHERE id = $1 FOR NO KEY UPDATE"
 
-# Unscoped, under LOCK_RECIPIENT: another live stay of the same elder on some of the nights
-# [$2, $3) (an elder sleeps in one bed a night). Served by bookings_recipient.
-SELECT_OVERLAPPING_STAY = """
+# Unscoped, under LOCK_RECIPIENT: the elder's live stays that end after $2 (an elder sleeps
+# in one bed a night; which of them overlaps a stay is booking.model.first_overlap's to say).
+SELECT_LIVE_STAYS = """
 SELECT check_in, check_out FROM bookings
-WHERE care_recipient_id = $1 AND status IN ('confirmed', 'checked_in')
-  AND check_in < $3 AND check_out > $2
+WHERE care_recipient_id = $1 AND status IN ('confirmed', 'checked_in') AND check_out > $2
 ORDER BY check_in
-LIMIT 1
 """
 
 INSERT_BOOKING = """

@@ -34,10 +34,10 @@ import redis.asyncio as redis
 from msgspec import Struct
 
 from respite.auth.model import Principal
-from respite.booking.holds import HoldsUnavailable, LiveHold, read_live_holds
 from respite.db import Pool
 from respite.eligibility import Programme
 from respite.errors import InvalidInputError, NotFoundError
+from respite.holds.store import HoldsUnavailable, LiveHold, read_live_holds
 from respite.inventory import queries as q
 from respite.inventory.model import FieldProblem
 from respite.inventory.service import own_facility

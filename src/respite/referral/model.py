@@ -40,7 +40,6 @@ __all__ = [
     "STATUSES",
     "TRIGGER_OF_EVENT",
     "Area",
-    "BookingEventType",
     "CancelReferral",
     "Candidate",
     "CloserFacility",

@@ -14,17 +14,15 @@ event is dated by the ``now`` its caller passes (the app's one clock).
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 import asyncpg
 import msgspec
 
 from respite import audit
 from respite.auth.model import Principal
-from respite.booking.events import BookingChange, BookingEventType, HeldStay
-from respite.booking.hold_model import Hold
-from respite.booking.model import Booking
-from respite.clock import SystemClock, local_today
+from respite.booking.events import BookingChange, HeldStay
+from respite.clock import local_today
 from respite.db import Conn
 from respite.eligibility.service import DEFAULT_TIMEZONE
 from respite.errors import InvalidInputError, NotFoundError
@@ -253,54 +251,3 @@ async def record_hold(conn: Conn, principal: Principal, held: HeldStay, now: dat
     )
     step = Step(trigger="hold", event="referral.held", hold=summary)
     await change_referral(conn, principal, referral, step, now)
-
-
-# -- Until booking tells ``deps.listeners`` instead (its branch of issue #11) -----------------
-# Booking and holds still call these three by their old names, without the app's clock, so
-# their events are dated by the machine's. Delete this section, and ``booking_changed``,
-# ``referral_for_hold`` and ``referral_held`` from ``__all__``, once booking calls the
-# ``ReferralListener`` through ``deps.listeners``.
-
-__all__ += ["booking_changed", "referral_for_hold", "referral_held"]
-
-
-async def booking_changed(
-    conn: Conn,
-    booking: Booking,
-    event_type: BookingEventType,
-    principal: Principal,
-    *,
-    reason: str | None = None,
-    referral_id: int | None = None,
-) -> None:
-    change = BookingChange(
-        booking=booking,
-        event=event_type,
-        principal=principal,
-        referral_id=referral_id,
-        reason=reason,
-    )
-    await record_booking_change(conn, change, SystemClock().now())
-
-
-async def referral_for_hold(
-    conn: Conn, principal: Principal, referral_id: int, care_recipient_id: int
-) -> LockedReferral:
-    return await check_hold_request(conn, principal, referral_id, care_recipient_id)
-
-
-async def referral_held(
-    conn: Conn, principal: Principal, referral: LockedReferral, hold: Hold
-) -> None:
-    held = HeldStay(
-        hold_id=hold.hold_id,
-        bed_id=hold.bed.id,
-        bed_label=hold.bed.label,
-        facility_id=hold.bed.facility_id,
-        care_recipient_id=hold.care_recipient_id,
-        check_in=hold.check_in,
-        check_out=hold.check_out,
-        expires_at=datetime.fromtimestamp(hold.expires_at, UTC),
-        referral_id=referral.id,
-    )
-    await record_hold(conn, principal, held, SystemClock().now())

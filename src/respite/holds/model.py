@@ -1,43 +1,33 @@
-"""Holds: requests, answers, the signed hold token, and the choice of bed (pure).
+"""Holds: what is asked, what is answered, and the choice of a bed in a facility (pure).
 
-The token a hold gives its holder is signed: it names the hold, the bed, the stay, the elder
-and the principal, with an HMAC under the service's secret key. Confirm therefore needs no
-Redis to know what was held, and a token cannot be forged or moved to another hold or
-principal (a wrong token answers 404, as if the hold did not exist).
+Times of holds are unix seconds by the app's clock (``expires_at``), as clients read them.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import re
 from collections.abc import Sequence
 from datetime import date
 from typing import Annotated
 
-import msgspec
 from msgspec import Meta, Struct
 
-from respite.booking.model import Id
-from respite.eligibility import Programme
-from respite.eligibility.model import check_stay_dates
+from respite.eligibility.model import Programme, check_stay_dates
+from respite.params import Id
 
 __all__ = [
-    "ConfirmRequest",
+    "ConfirmHold",
+    "ExtendHold",
     "FreeGap",
     "HeldBed",
     "Hold",
+    "HoldExtended",
     "HoldRequest",
-    "HoldToken",
-    "hold_facility",
-    "read_token",
-    "sign_token",
+    "HoldTokenBody",
+    "PlaceHold",
+    "ReleaseHold",
     "tightest",
-    "token_hash",
 ]
 
-HOLD_ID = re.compile(r"^(?P<facility>[0-9]{1,18})-[0-9a-f]{20}$")
 TokenText = Annotated[str, Meta(min_length=10, max_length=1000)]
 
 
@@ -61,20 +51,31 @@ class HoldRequest(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True)
             raise ValueError("bed_id: give bed_id, or facility_id and kind")
 
 
-class ConfirmRequest(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class HoldTokenBody(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The body of confirming or extending a hold."""
+
     token: TokenText
 
 
-class HoldToken(Struct, frozen=True, array_like=True):
+class PlaceHold(Struct, frozen=True, kw_only=True):
+    request: HoldRequest
+    idempotency_key: str | None = None
+
+
+class ConfirmHold(Struct, frozen=True, kw_only=True):
     hold_id: str
-    facility_id: int
-    bed_id: int
-    care_recipient_id: int
-    check_in: date
-    check_out: date
-    principal_id: int
-    # Last and optional: tokens signed before referrals existed still read.
-    referral_id: int | None = None
+    token: str
+    idempotency_key: str
+
+
+class ExtendHold(Struct, frozen=True, kw_only=True):
+    hold_id: str
+    token: str
+
+
+class ReleaseHold(Struct, frozen=True, kw_only=True):
+    hold_id: str
+    token: str
 
 
 class HeldBed(Struct, frozen=True, kw_only=True):
@@ -101,6 +102,15 @@ class Hold(Struct, frozen=True, kw_only=True):
     total_price: int
 
 
+class HoldExtended(Struct, frozen=True, kw_only=True):
+    hold_id: str
+    expires_at: float
+    """Unix time; the hold's new end."""
+    max_expires_at: float
+    """No extension goes past it."""
+    extensions_left: int
+
+
 class FreeGap(Struct, frozen=True, kw_only=True):
     """A free bed with the claims around the stay: the night before and the night after."""
 
@@ -123,45 +133,3 @@ def tightest(gaps: Sequence[FreeGap]) -> list[int]:
         return (end - start, gap.bed_id)
 
     return [gap.bed_id for gap in sorted(gaps, key=width)]
-
-
-def _b64(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def _mac(secret: str, payload: bytes) -> bytes:
-    return hmac.new(secret.encode(), b"hold:" + payload, hashlib.sha256).digest()[:18]
-
-
-def sign_token(secret: str, token: HoldToken) -> str:
-    payload = msgspec.json.encode(token)
-    return f"{_b64(payload)}.{_b64(_mac(secret, payload))}"
-
-
-def read_token(secret: str, text: str) -> HoldToken | None:
-    """The token's contents if its signature holds, else None."""
-    payload_text, _, mac_text = text.partition(".")
-    try:
-        payload, mac = _unb64(payload_text), _unb64(mac_text)
-    except ValueError:
-        return None
-    if not hmac.compare_digest(mac, _mac(secret, payload)):
-        return None
-    try:
-        return msgspec.json.decode(payload, type=HoldToken)
-    except msgspec.ValidationError:
-        return None
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def hold_facility(hold_id: str) -> int | None:
-    """The facility a hold id belongs to, or None when the id is not one of ours."""
-    match = HOLD_ID.match(hold_id)
-    return int(match.group("facility")) if match else None

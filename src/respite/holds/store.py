@@ -1,4 +1,4 @@
-"""Holds in Redis: short claims on (bed, stay), kept atomic by one Lua script per operation.
+"""The Redis hold store: short claims on (bed, stay), kept atomic by one Lua script per operation.
 
 Layout. Every key of a facility carries the hash tag ``{f:<id>}`` and every key of a principal
 ``{p:<id>}``, so each script touches one cluster slot and runs unchanged on Redis Cluster:
@@ -8,17 +8,24 @@ Layout. Every key of a facility carries the hash tag ``{f:<id>}`` and every key 
 - ``{p:<id>}:holds`` — sorted set of that principal's hold ids scored by expiry: the cap on
   live holds per principal (no hoarding).
 
-A hold is live while ``expires_at`` is in the future: expiry is checked on every read and in
-every script, never left to keyspace notifications. Redis may lose a hold at any moment; the
-worst outcome is a failed confirm, never an overbooking (confirm re-checks in PostgreSQL).
+A hold is live while ``expires_at`` (unix seconds by the app's clock) is after the app's
+``now``: liveness is checked on every read and in every script, never left to keyspace
+notifications. Keys only expire to clean up, a minute after their last hold, and their time to
+live is set RELATIVE to the app's ``now`` (``PEXPIRE expires_at - now``), never as an absolute
+instant: Redis's clock may be a little off the app's (or a test's clock may stand still), and
+an absolute instant read by the other clock would drop live holds early. Redis may lose a hold
+at any moment; the worst outcome is a failed confirm, never an overbooking (confirm re-checks
+in PostgreSQL).
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date
+from typing import Literal
 
 import msgspec
 from redis.asyncio.cluster import RedisCluster
@@ -27,9 +34,10 @@ from redis.exceptions import NoScriptError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from respite.cache import RedisClient
-from respite.errors import UnavailableError
+from respite.holds.errors import HoldsUnavailable
 
 __all__ = [
+    "ExtendResult",
     "HoldLimits",
     "HoldStore",
     "HoldsUnavailable",
@@ -43,13 +51,8 @@ __all__ = [
 
 
 log = logging.getLogger("respite.holds")
-
-
-class HoldsUnavailable(UnavailableError):
-    """Redis did not answer: which beds are held is unknown right now (503 if not handled)."""
-
-    def __init__(self) -> None:
-        super().__init__("redis")
+# How long a key outlives its last hold (milliseconds): only to clean up.
+GRACE_MS = 60_000
 
 
 class LiveHold(msgspec.Struct, frozen=True, kw_only=True):
@@ -78,6 +81,19 @@ class StoredHold(msgspec.Struct, frozen=True, kw_only=True):
 class PlaceResult(msgspec.Struct, frozen=True):
     placed: bool
     conflicting_hold: str | None = None
+
+
+class ExtendResult(msgspec.Struct, frozen=True):
+    status: Literal["ok", "missing", "limit", "max_age"]
+    """``missing``: no live hold with this token; ``limit``: no extension left;
+    ``max_age``: the hold already lives as long as it may."""
+    hold: StoredHold | None = None
+
+
+class HoldLimits(msgspec.Struct, frozen=True, kw_only=True):
+    ttl: int
+    max_extensions: int
+    max_age: int
 
 
 _decode_live = msgspec.json.Decoder(LiveHold).decode
@@ -142,10 +158,27 @@ async def read_live_holds(
     return live
 
 
+# Keeps a key at least ``ms`` milliseconds more, never less: GT alone would leave a key
+# without a time to live as it is (no expiry counts as the longest).
+_KEEP = f"""
+local function keep(key, ms)
+  if redis.call('PTTL', key) < 0 then
+    redis.call('PEXPIRE', key, ms)
+  else
+    redis.call('PEXPIRE', key, ms, 'GT')
+  end
+end
+local function ms_until(instant, now)
+  return math.ceil((instant - now) * 1000) + {GRACE_MS}
+end
+"""
+
 # KEYS[1] facility hash; ARGV: hold id, stored JSON, now. Drops expired (and unreadable)
 # holds on the way.
 # Returns {1} when placed, {0, id} naming a live hold of the same bed whose stay overlaps.
-PLACE = """
+PLACE = (
+    _KEEP
+    + """
 local new = cjson.decode(ARGV[2])
 local now = tonumber(ARGV[3])
 local entries = redis.call('HGETALL', KEYS[1])
@@ -160,29 +193,43 @@ for i = 1, #entries, 2 do
   end
 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-local expire_at = math.ceil(new.expires_at) + 60
-if redis.call('TTL', KEYS[1]) < 0 then
-  redis.call('EXPIREAT', KEYS[1], expire_at)
-else
-  redis.call('EXPIREAT', KEYS[1], expire_at, 'GT')
-end
+keep(KEYS[1], ms_until(new.expires_at, now))
 return {1}
 """
+)
 
 # KEYS[1] principal set; ARGV: hold id, expiry, now, cap. Counts only live holds.
-RESERVE = """
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[3])
+RESERVE = (
+    _KEEP
+    + """
+local now = tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[4]) then
   return 0
 end
 redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
-redis.call('EXPIREAT', KEYS[1], math.ceil(tonumber(ARGV[2])) + 60)
+keep(KEYS[1], ms_until(tonumber(ARGV[2]), now))
 return 1
 """
+)
+
+# KEYS[1] principal set; ARGV: hold id, new expiry, now. An extended hold counts
+# against the cap until its new expiry.
+RESCORE = (
+    _KEEP
+    + """
+if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+keep(KEYS[1], ms_until(tonumber(ARGV[2]), tonumber(ARGV[3])))
+return 1
+"""
+)
 
 # KEYS[1] facility hash; ARGV: hold id, token hash, now, ttl, max extensions, max age.
 # Returns {status, hold JSON}: status 'ok', 'missing', 'limit' or 'max_age'.
-EXTEND = """
+EXTEND = (
+    _KEEP
+    + """
 local raw = redis.call('HGET', KEYS[1], ARGV[1])
 if not raw then return {'missing', ''} end
 local ok, hold = pcall(cjson.decode, raw)
@@ -190,15 +237,19 @@ if not ok or type(hold) ~= 'table' then return {'missing', ''} end
 local now = tonumber(ARGV[3])
 if hold.token_hash ~= ARGV[2] or hold.expires_at <= now then return {'missing', ''} end
 if hold.extensions >= tonumber(ARGV[5]) then return {'limit', raw} end
-local until_ = math.min(now + tonumber(ARGV[4]), hold.created_at + tonumber(ARGV[6]))
-if until_ <= hold.expires_at then return {'max_age', raw} end
+local oldest = hold.created_at + tonumber(ARGV[6])
+if hold.expires_at >= oldest then return {'max_age', raw} end
+local until_ = math.min(now + tonumber(ARGV[4]), oldest)
+-- Asked again at once, an extension would gain nothing: it is not spent.
+if until_ <= hold.expires_at then return {'ok', raw} end
 hold.expires_at = until_
 hold.extensions = hold.extensions + 1
 raw = cjson.encode(hold)
 redis.call('HSET', KEYS[1], ARGV[1], raw)
-redis.call('EXPIREAT', KEYS[1], math.ceil(until_) + 60, 'GT')
+keep(KEYS[1], ms_until(until_, now))
 return {'ok', raw}
 """
+)
 
 # KEYS[1] facility hash; ARGV: hold id, token hash. Deletes the hold if the token matches.
 RELEASE = """
@@ -211,13 +262,24 @@ return 1
 """
 
 
+@contextmanager
+def _answering() -> Iterator[None]:
+    """A Redis that does not answer (or answers too late) is HoldsUnavailable (503)."""
+    try:
+        yield
+    except (RedisConnectionError, RedisTimeoutError) as exc:
+        raise HoldsUnavailable from exc
+
+
 class HoldStore:
-    """The hold scripts bound to one Redis client."""
+    """The hold scripts bound to one Redis client. Times are unix seconds by the app's clock;
+    a Redis that does not answer raises HoldsUnavailable."""
 
     def __init__(self, client: RedisClient) -> None:
         self.client = client
         self._place = client.register_script(PLACE)
         self._reserve = client.register_script(RESERVE)
+        self._rescore = client.register_script(RESCORE)
         self._extend = client.register_script(EXTEND)
         self._release = client.register_script(RELEASE)
 
@@ -226,27 +288,26 @@ class HoldStore:
     ) -> bool:
         """Count a new hold against its principal's cap; False when the cap is reached."""
         args: list[str | float] = [hold_id, expires_at, now, cap]
-        return bool(await self._reserve(keys=[principal_key(principal_id)], args=args))
+        with _answering():
+            return bool(await self._reserve(keys=[principal_key(principal_id)], args=args))
 
     async def unreserve(self, principal_id: int, hold_id: str) -> None:
-        await self.client.zrem(principal_key(principal_id), hold_id)
+        with _answering():
+            await self.client.zrem(principal_key(principal_id), hold_id)
 
     async def place(
         self, facility_id: int, hold_id: str, hold: StoredHold, now: float
     ) -> PlaceResult:
-        payload = msgspec.json.encode(hold)
-        reply = await self._place(keys=[facility_key(facility_id)], args=[hold_id, payload, now])
+        args: list[str | bytes | float] = [hold_id, msgspec.json.encode(hold), now]
+        with _answering():
+            reply = await self._place(keys=[facility_key(facility_id)], args=args)
         if reply[0] == 1:
             return PlaceResult(placed=True)
         return PlaceResult(placed=False, conflicting_hold=reply[1].decode())
 
-    async def get(self, facility_id: int, hold_id: str) -> StoredHold | None:
-        raw = await self.client.hget(facility_key(facility_id), hold_id)
-        return None if raw is None else _decode_stored(raw)
-
     async def extend(
         self, facility_id: int, hold_id: str, token_hash: str, now: float, limits: HoldLimits
-    ) -> tuple[str, StoredHold | None]:
+    ) -> ExtendResult:
         args: list[str | float] = [
             hold_id,
             token_hash,
@@ -255,27 +316,25 @@ class HoldStore:
             limits.max_extensions,
             limits.max_age,
         ]
-        status, raw = await self._extend(keys=[facility_key(facility_id)], args=args)
-        hold = _decode_stored(raw) if raw else None
-        if status == b"ok" and hold is not None:
-            await self.client.zadd(
-                principal_key(hold.principal_id), {hold_id: hold.expires_at}, xx=True
-            )
-        return status.decode(), hold
+        with _answering():
+            status, raw = await self._extend(keys=[facility_key(facility_id)], args=args)
+        result = ExtendResult(status=status.decode(), hold=_decode_stored(raw) if raw else None)
+        if result.status == "ok" and result.hold is not None:
+            # The principal's set lies in another slot: a call of its own.
+            rescore: list[str | float] = [hold_id, result.hold.expires_at, now]
+            with _answering():
+                await self._rescore(keys=[principal_key(result.hold.principal_id)], args=rescore)
+        return result
 
     async def release(
         self, facility_id: int, hold_id: str, token_hash: str, principal_id: int
     ) -> bool:
-        released = bool(
-            await self._release(keys=[facility_key(facility_id)], args=[hold_id, token_hash])
-        )
-        # A different slot, so a separate call: at worst the cap counts a released hold until
-        # its expiry.
-        await self.client.zrem(principal_key(principal_id), hold_id)
+        """Delete the hold if the token is its own, and free its slot."""
+        with _answering():
+            released = bool(
+                await self._release(keys=[facility_key(facility_id)], args=[hold_id, token_hash])
+            )
+            # A different slot, so a separate call: at worst the cap counts a released hold
+            # until its expiry.
+            await self.client.zrem(principal_key(principal_id), hold_id)
         return released
-
-
-class HoldLimits(msgspec.Struct, frozen=True, kw_only=True):
-    ttl: int
-    max_extensions: int
-    max_age: int

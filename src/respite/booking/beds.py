@@ -1,0 +1,146 @@
+"""Beds as a hold or a booking judges them: loaded with their policy in one query, then
+decided for an elder by the pure engine.
+
+Every path that judges a bed (a hold of one bed, a hold anywhere in a facility, ``book()``)
+loads the same things with a fixed number of queries — the bed or beds with the facility's
+timezone and the policy in force on check-in, the elder as the principal sees them, the nights
+they have used — and decides each bed in Python. "Today" is the facility's local date, from the
+timezone on the bed's own row.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import asyncpg
+import msgspec
+
+from respite.auth.model import Principal
+from respite.booking import queries as q
+from respite.booking.errors import PolicyNotInForceError
+from respite.clock import local_today
+from respite.db import Conn
+from respite.eligibility.decision import decide
+from respite.eligibility.model import BedProfile, Programme, Stay
+from respite.eligibility.policy import Policy
+from respite.eligibility.service import BedFacts, Checked
+from respite.eligibility.store import StoredPolicy
+from respite.eligibility.subject import Subject, load_subject, used_stays
+from respite.errors import NotFoundError
+
+__all__ = [
+    "Elder",
+    "FreeBed",
+    "JudgedBed",
+    "free_beds",
+    "judge",
+    "load_bed",
+    "load_elder",
+]
+
+
+class JudgedBed(msgspec.Struct, frozen=True, kw_only=True):
+    """A bed with everything its decision rests on."""
+
+    facts: BedFacts
+    profile: BedProfile
+    policy: StoredPolicy
+
+
+class FreeBed(msgspec.Struct, frozen=True, kw_only=True):
+    """A free bed of a facility, with the claims around the stay: the night before, after."""
+
+    bed: JudgedBed
+    previous_claim: date | None
+    next_claim: date | None
+
+
+class Elder(msgspec.Struct, frozen=True, kw_only=True):
+    """The elder as the principal sees them, and the stays counted against their quotas."""
+
+    subject: Subject
+    used: list[Stay]
+
+
+def _policy(row: asyncpg.Record, check_in: date) -> StoredPolicy:
+    if row["policy_id"] is None:
+        raise PolicyNotInForceError(policy_code=row["policy_code"], on=check_in)
+    return StoredPolicy(
+        id=row["policy_id"],
+        version=row["version"],
+        effective_from=row["effective_from"],
+        policy=msgspec.json.decode(row["document"], type=Policy),
+    )
+
+
+def _bed(row: asyncpg.Record, policy: StoredPolicy) -> JudgedBed:
+    facts = BedFacts(
+        bed_id=row["id"],
+        facility_id=row["facility_id"],
+        kind=row["kind"],
+        nightly_price=row["nightly_price"],
+        label=row["label"],
+        timezone=row["timezone"],
+    )
+    profile = BedProfile(
+        kind=row["kind"],
+        sex_rule=row["sex_rule"],
+        capabilities=frozenset(row["capabilities"]),
+        pressure_care_stage=row["pressure_care_stage"],
+        facility_lat=row["lat"],
+        facility_lon=row["lon"],
+        service_radius_m=float(row["service_radius_m"]),
+    )
+    return JudgedBed(facts=facts, profile=profile, policy=policy)
+
+
+async def load_bed(conn: Conn, bed_id: int, check_in: date, *, lock: bool) -> JudgedBed:
+    """The bed with its policy in force on ``check_in``; with ``lock``, share-locked until
+    the transaction ends. NotFoundError for an unknown, retired or inactive bed."""
+    query = q.SELECT_BED_TO_BOOK if lock else q.SELECT_BED_TO_HOLD
+    row = await conn.fetchrow(query, bed_id, check_in)
+    if row is None:
+        raise NotFoundError("bed", bed_id)
+    return _bed(row, _policy(row, check_in))
+
+
+async def free_beds(
+    conn: Conn, facility_id: int, kind: Programme, check_in: date, check_out: date
+) -> list[FreeBed]:
+    """Every free bed of ``kind`` in the facility for the stay, in one query.
+
+    NotFoundError for an unknown or inactive facility; an empty list when no bed is free.
+    """
+    rows = await conn.fetch(q.SELECT_FREE_BEDS, facility_id, check_in, check_out, kind)
+    if not rows:
+        raise NotFoundError("facility", facility_id)
+    if rows[0]["id"] is None:
+        return []
+    policy = _policy(rows[0], check_in)
+    return [
+        FreeBed(bed=_bed(r, policy), previous_claim=r["previous_claim"], next_claim=r["next_claim"])
+        for r in rows
+    ]
+
+
+async def load_elder(
+    conn: Conn, principal: Principal, care_recipient_id: int, kind: Programme
+) -> Elder:
+    """Two queries; NotFoundError for a care recipient the principal may not see."""
+    subject = await load_subject(conn, principal, care_recipient_id)
+    return Elder(subject=subject, used=await used_stays(conn, care_recipient_id, kind))
+
+
+def judge(bed: JudgedBed, elder: Elder, stay: Stay, now: datetime) -> Checked:
+    """The decision for ``elder`` on ``bed`` on the facility's local date at ``now``. Pure."""
+    today = local_today(bed.facts.timezone, now)
+    decision = decide(
+        bed.policy.policy,
+        elder.subject.person,
+        elder.subject.assessment,
+        bed.profile,
+        stay,
+        elder.used,
+        today,
+    )
+    return Checked(decision=decision, policy=bed.policy, subject=elder.subject, bed=bed.facts)

@@ -1,0 +1,164 @@
+"""``book()``: the booking rule, in one function that every path that books calls.
+
+A walk-in at the desk, a confirmed hold and (later) an accepted waiting-list offer each call
+it once, inside their own transaction, and repeat none of its steps:
+
+1. lock, in a fixed order and with a bounded wait (the pool's ``lock_timeout``; a wait that
+   runs out answers ``busy``): the elder's row, then the bed's row (shared);
+2. load the bed with its policy in force on check-in, the elder as the principal sees them and
+   the nights they have used: a fixed number of queries;
+3. decide with the pure engine on the facility's local date (``booking.beds.judge``);
+4. refuse a refused decision unless staff of the facility or an admin override it, and a
+   second live stay of the same elder on any of the nights;
+5. insert the booking, claim its nights (the per-night ledger refuses a taken one whatever
+   anyone believed), record the audit entry, and tell every listener.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import datetime
+
+import asyncpg
+
+from respite import audit
+from respite.auth.model import Principal
+from respite.booking import store
+from respite.booking.beds import judge, load_bed, load_elder
+from respite.booking.errors import BedTakenError, ElderAlreadyStayingError, IneligibleError
+from respite.booking.events import BookingChange, StayListener
+from respite.booking.model import MIN_OVERRIDE_REASON, Booking, NewBooking, first_overlap
+from respite.db import Conn
+from respite.eligibility.model import Decision, Stay
+from respite.eligibility.service import BedFacts
+from respite.errors import BusyError, InvalidInputError, PermissionDeniedError
+from respite.nights import NightTaken, claim_nights
+
+__all__ = ["book", "busy"]
+
+
+@asynccontextmanager
+async def busy() -> AsyncIterator[None]:
+    """Around a booking's transaction: a lock not granted in time (the pool's
+    ``lock_timeout``), a deadlock broken by PostgreSQL or a statement cancelled for running too
+    long is ``BusyError`` (503 ``busy``): nothing was written, and a retry will likely pass."""
+    try:
+        yield
+    except (
+        asyncpg.LockNotAvailableError,
+        asyncpg.DeadlockDetectedError,
+        asyncpg.QueryCanceledError,
+    ):
+        raise BusyError() from None
+
+
+async def book(
+    conn: Conn,
+    principal: Principal,
+    request: NewBooking,
+    *,
+    now: datetime,
+    listeners: Sequence[StayListener],
+) -> Booking:
+    """Book ``request`` inside the CALLER's transaction, judged at ``now``.
+
+    Raises NotFoundError (a bed or an elder that is not there for this principal),
+    IneligibleError (422, every reason), PermissionDeniedError (an override by someone who may
+    not), InvalidInputError (an override reason of blanks), ElderAlreadyStayingError and
+    BedTakenError (409), or whatever a listener refuses with. On any error the caller must
+    roll its transaction back.
+    """
+    if not conn.is_in_transaction():
+        raise RuntimeError("book() runs inside the caller's transaction")
+    stay = Stay(check_in=request.check_in, check_out=request.check_out)
+    await store.lock_recipient(conn, request.care_recipient_id)
+    bed = await load_bed(conn, request.bed_id, request.check_in, lock=True)
+    elder = await load_elder(conn, principal, request.care_recipient_id, bed.facts.kind)
+    checked = judge(bed, elder, stay, now)
+    override = _override_reason(principal, request, checked.decision, bed.facts.facility_id)
+    await _refuse_a_second_stay(conn, request)
+    booking_id = await store.insert_booking(
+        conn, principal, checked, stay, hold_id=request.hold_id, override_reason=override
+    )
+    await _claim(conn, bed.facts, stay, booking_id)
+    booking = await store.load_booking(conn, booking_id)
+    after = {
+        **store.audit_state(booking),
+        "bed_id": bed.facts.bed_id,
+        "care_recipient_id": request.care_recipient_id,
+        "hold_id": request.hold_id,
+        "policy_id": checked.policy.id,
+        "eligible": checked.decision.eligible,
+        "refused": [r.code for r in checked.decision.reasons if not r.ok],
+        "override_reason": override,
+    }
+    await audit.record(
+        conn,
+        principal,
+        "create",
+        "booking",
+        booking_id,
+        facility_id=booking.facility_id,
+        after=after,
+    )
+    change = BookingChange(
+        booking=booking,
+        event="booking.confirmed",
+        principal=principal,
+        referral_id=request.referral_id,
+    )
+    for listener in listeners:
+        await listener.booking_changed(conn, change)
+    return booking
+
+
+async def _refuse_a_second_stay(conn: Conn, request: NewBooking) -> None:
+    """An elder takes one bed a night (under the elder's lock, so two bookings of one elder
+    at once cannot both pass)."""
+    stays = await store.live_stays(conn, request.care_recipient_id, request.check_in)
+    other = first_overlap(stays, request.check_in, request.check_out)
+    if other is not None:
+        raise ElderAlreadyStayingError(
+            care_recipient_id=request.care_recipient_id,
+            check_in=other.check_in,
+            check_out=other.check_out,
+        )
+
+
+async def _claim(conn: Conn, bed: BedFacts, stay: Stay, booking_id: int) -> None:
+    try:
+        await claim_nights(conn, bed.bed_id, stay.check_in, stay.check_out, booking_id=booking_id)
+    except NightTaken as exc:
+        raise BedTakenError(
+            bed_id=bed.bed_id,
+            bed_label=bed.label,
+            night=exc.claim.night,
+            conflicting_booking=exc.claim.booking_id,
+            conflicting_block=exc.claim.block_id,
+        ) from None
+
+
+def _override_reason(
+    principal: Principal, request: NewBooking, decision: Decision, facility_id: int
+) -> str | None:
+    """The override reason to store: only for a refused decision, only from who may override."""
+    if request.override_reason is None:
+        if not decision.eligible:
+            raise IneligibleError.of(decision)
+        return None
+    may_override = principal.role == "admin" or (
+        principal.role == "staff" and principal.facility_id == facility_id
+    )
+    if not may_override:
+        raise PermissionDeniedError(
+            "only staff of the bed's facility or an admin may override an eligibility refusal"
+        )
+    if decision.eligible:
+        return None
+    reason = request.override_reason.strip()
+    if len(reason) < MIN_OVERRIDE_REASON:
+        raise InvalidInputError.one(
+            "override_reason", f"write at least {MIN_OVERRIDE_REASON} characters"
+        )
+    return reason
