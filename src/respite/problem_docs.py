@@ -12,11 +12,13 @@ from __future__ import annotations
 
 from html import escape
 from http import HTTPStatus
+from typing import Annotated
 
 import msgspec
 from litestar import Controller, MediaType, Response, get
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import PathParameter
 from litestar.plugins import ReceiveRoutePlugin
 from litestar.routes import BaseRoute, HTTPRoute
 
@@ -119,7 +121,7 @@ class ProblemTypesController(Controller):
         return _page("Problem types", f"<h1>Problem types</h1><ul>{items}</ul>")
 
     @get("/{slug:str}", media_type=MediaType.HTML)
-    async def problem_type(self, slug: str) -> Response[str]:
+    async def problem_type(self, slug: Annotated[str, PathParameter()]) -> Response[str]:
         kind = documented_kinds().get(slug)
         if kind is None:
             raise NotFoundError("problem type", slug)
