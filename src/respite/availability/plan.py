@@ -118,6 +118,7 @@ def _common(query: AvailabilityQuery, filters: Filters) -> list[object]:
         home.lon if home else None,
         where,
         radius,
+        query.now,
     ]
 
 

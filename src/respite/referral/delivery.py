@@ -31,9 +31,9 @@ import httpx
 import msgspec
 
 from respite import __version__
-from respite.availability.service import search_today
-from respite.clock import Clock
+from respite.clock import Clock, local_today
 from respite.db import Pool, create_pool
+from respite.eligibility.model import DEFAULT_TIMEZONE
 from respite.referral import queries as q
 from respite.referral.event_model import gives_up, retry_delay
 from respite.referral.outbox import LockedReferral, change_referral
@@ -267,7 +267,7 @@ class DeliveryWorker:
     async def expire_due(self) -> int:
         """Expire referrals still open or held after their discharge date (Shanghai's today,
         as for every date of the service); each with its ``referral.expired`` event."""
-        today = search_today(self.now())
+        today = local_today(DEFAULT_TIMEZONE, self.now())
         async with self.pool.acquire() as conn, conn.transaction():
             rows = await conn.fetch(q.LOCK_DUE_EXPIRIES, today, EXPIRE_BATCH)
             for row in rows:

@@ -18,16 +18,15 @@ import msgspec
 
 from respite import audit, idempotency
 from respite.auth.model import Principal, normalise_phone
-from respite.availability.model import (
-    MAX_DAYS_AHEAD,
-    AvailabilityQuery,
-    SearchParams,
-    validate_query,
-)
-from respite.availability.service import Clock, search_availability, search_today
+from respite.availability.model import MAX_DAYS_AHEAD, SearchParams, validate_query
+from respite.availability.service import search_availability
+from respite.booking.holds import HoldStore
 from respite.cache import RedisClient
+from respite.clock import ManualClock, local_today
 from respite.crypto import cipher_for
 from respite.db import Conn, Pool
+from respite.deps import Deps
+from respite.eligibility.model import DEFAULT_TIMEZONE
 from respite.eligibility.subject import load_subject
 from respite.errors import InvalidInputError, NotFoundError
 from respite.recipients.assessments import insert_assessment
@@ -123,10 +122,11 @@ def _check_discharge(discharge_date: date, today: date) -> None:
         raise InvalidInputError.one("discharge_date", f"is more than {MAX_DAYS_AHEAD} days ahead")
 
 
-def _search_query(
-    referral: Referral | NewReferral, today: date, recipient_id: int
-) -> AvailabilityQuery:
+def _search_params(
+    referral: Referral | NewReferral, now: datetime, recipient_id: int
+) -> SearchParams:
     nights = referral.nights
+    today = local_today(DEFAULT_TIMEZONE, now)
     check_in, check_out = search_window(referral.discharge_date, nights, today)
     area = referral.preferred_area
     params = SearchParams(
@@ -139,16 +139,16 @@ def _search_query(
         limit=CANDIDATES_SHOWN,
     )
     # Validated before anything is written: a search that cannot run is the request's fault.
-    return validate_query(params, today)
+    validate_query(params, now)
+    return params
 
 
 async def create_referral(
     ctx: ReferralContext, principal: Principal, form: NewReferral, key: str
 ) -> ReferralAnswer:
     hospital_of(principal)
-    today = search_today(ctx.now)
-    _check_discharge(form.discharge_date, today)
-    _search_query(form, today, 1)
+    _check_discharge(form.discharge_date, local_today(DEFAULT_TIMEZONE, ctx.now))
+    _search_params(form, ctx.now, 1)
     request_hash = idempotency.body_hash("referral.create", form)
     async with ctx.pool.acquire() as conn, conn.transaction():
         replay = await idempotency.claim(conn, principal, key, "referral.create", request_hash)
@@ -243,12 +243,15 @@ async def referral_candidates(
 ) -> ReferralAnswer:
     """The referral with the facilities that have a bed for the patient now, nearest first."""
     referral = await get_referral(ctx.pool, principal, referral_id)
-    today = search_today(ctx.now)
-    query = _search_query(referral, today, referral.care_recipient_id)
-    result = await search_availability(
-        ctx.pool, ctx.redis, principal, query, Clock(today, ctx.now.timestamp())
+    params = _search_params(referral, ctx.now, referral.care_recipient_id)
+    deps = Deps(
+        pool=ctx.pool,
+        redis=ctx.redis,
+        holds=HoldStore(ctx.redis),
+        clock=ManualClock(ctx.now),
+        settings=ctx.settings,
     )
-    page = result.page
+    page = await search_availability(deps, principal, params)
     return ReferralAnswer(
         referral=referral,
         search=SearchWindow(check_in=page.check_in, check_out=page.check_out),
