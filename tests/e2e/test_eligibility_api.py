@@ -267,3 +267,18 @@ async def test_bad_queries_are_named(
     answer = await client.post(URL, json={"care_recipient_id": 1, **body}, headers=headers)
     problem = assert_problem(answer, 422, "invalid-input")
     assert [e["field"] for e in problem["errors"]] == [field], problem
+
+
+async def test_a_facility_whose_policy_has_no_version_in_force_is_a_named_conflict(
+    today: date, client: httpx.AsyncClient, db: Any, make_token: MakeToken
+) -> None:
+    facility = await builders.facility(db, respite_policy_code="xx-unpublished")
+    bed = await builders.bed(db, facility)
+    elder, headers = await family_with_elder(db, make_token)
+    body = {"care_recipient_id": elder, "bed_id": bed, **stay(today, 2, 3)}
+
+    answer = await client.post(URL, json=body, headers=headers)
+
+    problem = assert_problem(answer, 409, "no-policy-in-force")
+    check_in = (today + timedelta(days=2)).isoformat()
+    assert (problem["policy_code"], problem["on"]) == ("xx-unpublished", check_in)

@@ -14,14 +14,13 @@ from respite.availability.model import (
     PageKey,
     Point,
     SearchParams,
-    allowed_sex_rules,
-    bounding_box,
     held_bed_ids,
     horizon,
     parse_point,
     shifts_to_try,
     validate_query,
 )
+from respite.availability.plan import allowed_sex_rules, bounding_box
 from respite.eligibility.model import Stay
 from respite.errors import InvalidInputError
 from respite.geo import EARTH_RADIUS_M, haversine_m

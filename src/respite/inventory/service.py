@@ -6,7 +6,7 @@ write records an audit entry in its own transaction.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import asyncpg
 
@@ -89,7 +89,7 @@ async def _check_policies(conn: Conn, facility: Facility | NewFacility) -> None:
         raise InvalidInputError(errors)
 
 
-def _facility_values(f: Facility | NewFacility) -> tuple[Any, ...]:
+def _facility_values(f: Facility | NewFacility) -> tuple[object, ...]:
     return (
         f.name,
         f.operator,
