@@ -57,6 +57,7 @@ from respite.availability import plan
 from respite.availability.model import (
     AvailabilityQuery,
     SearchParams,
+    horizon,
     shifts_to_try,
     validate_query,
 )
@@ -154,7 +155,7 @@ class Search(msgspec.Struct, frozen=True):
     async def run(self, conn: Any) -> None:
         rows = await conn.fetch(self.page.sql, *self.page.args)
         if len(rows) < ALTERNATIVES_BELOW:
-            shifts = [0, *shifts_to_try(self.query.stay, _today())]
+            shifts = [0, *shifts_to_try(self.query.stay, horizon(self.query.now))]
             alternatives = plan.alternatives_statement(
                 self.query,
                 self.filters,
@@ -172,7 +173,7 @@ async def statements(dsn: str, queries: list[dict[str, str]]) -> list[Search]:
         versions = await load_versions(conn)
     finally:
         await conn.close()
-    today, built = _today(), []
+    now, built = datetime.now(UTC), []
     for raw in queries:
         params = SearchParams(
             check_in=date.fromisoformat(raw["check_in"]),
@@ -180,7 +181,7 @@ async def statements(dsn: str, queries: list[dict[str, str]]) -> list[Search]:
             near=raw["near"],
             radius_km=float(raw["radius_km"]),
         )
-        query = validate_query(params, today)
+        query = validate_query(params, now)
         policies = in_force(versions, query.kind, query.stay.check_in)
         filters = plan.filters_for(
             {code: stored.policy for code, stored in policies.items()},

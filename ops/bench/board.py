@@ -35,9 +35,11 @@ from litestar.testing import AsyncTestClient
 from respite.app import create_app
 from respite.auth.model import Principal
 from respite.auth.service import issue_token
+from respite.clock import SystemClock
 from respite.db import create_pool, migrate
+from respite.deps import Deps
 from respite.dev.servers import local_servers
-from respite.holds.store import facility_key
+from respite.holds.store import HoldStore, facility_key
 from respite.inventory import queries as q
 from respite.inventory.board import BoardQuery, occupancy_board
 from respite.settings import Settings
@@ -205,13 +207,14 @@ async def bench(urls: tuple[str, str], args: argparse.Namespace) -> None:
     )
     client = redis.Redis.from_url(redis_url)
     pool = await create_pool(settings, database_url)
+    deps = Deps(
+        pool=pool, redis=client, holds=HoldStore(client), clock=SystemClock(), settings=settings
+    )
     sql = (q.SELECT_BOARD, query.facility_id, query.start, query.end, None)
     try:
         await put_holds(client, query.facility_id, beds, 20)
         await time_http(settings, query, token, args.calls)
-        await timed(
-            "service", args.calls, lambda: occupancy_board(pool, client, staff, query, time.time())
-        )
+        await timed("service", args.calls, lambda: occupancy_board(deps, staff, query))
         await timed("sql", args.calls, lambda: pool.fetch(*sql))
         if args.explain:
             plan = await pool.fetch("EXPLAIN (ANALYZE, BUFFERS) " + sql[0], *sql[1:])

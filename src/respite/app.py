@@ -31,6 +31,7 @@ from respite.inventory.api import inventory_router
 from respite.observability import EdgeMiddleware, configure_logging, edge_of_answer
 from respite.problem_docs import ProblemDocsPlugin, ProblemTypesController
 from respite.problems import exception_handlers
+from respite.recipients.api import recipients_router
 from respite.referral.api import referral_router
 from respite.referral.delivery import delivery_lifespan
 from respite.referral.listener import ReferralListener
@@ -95,6 +96,7 @@ def create_app(
             AuthController,
             AvailabilityController,
             eligibility_router,
+            recipients_router,
             booking_router,
             HoldController,
             inventory_router,

@@ -24,7 +24,7 @@ from respite.auth.service import create_principal, issue_token, revoke_token_id
 from respite.clock import SystemClock, local_today
 from respite.db import MigrationError, connect, migrate
 from respite.dev.servers import MissingBinaryError, ServerStartError, local_servers
-from respite.eligibility.service import DEFAULT_TIMEZONE
+from respite.eligibility.model import DEFAULT_TIMEZONE
 from respite.eligibility.store import ensure_presets
 from respite.errors import InvalidInputError
 from respite.settings import Settings, SettingsError, load_settings
@@ -147,24 +147,32 @@ def cmd_token_revoke(settings: Settings, args: argparse.Namespace) -> None:
 
 def cmd_import_beds(settings: Settings, args: argparse.Namespace) -> None:
     """Import a CSV of beds into one facility: all rows or none (see inventory.importing)."""
-    from respite.db import create_pool
+    from respite.cache import redis_lifespan
+    from respite.clock import SystemClock
+    from respite.db import pool_lifespan
+    from respite.deps import Deps
     from respite.errors import RespiteError
+    from respite.holds.store import HoldStore
+    from respite.inventory.commands import BedImport
     from respite.inventory.errors import ImportRejectedError
     from respite.inventory.importing import ImportResult, import_beds
 
-    async def run(dsn: str, data: bytes) -> ImportResult:
-        pool = await create_pool(settings, dsn)
-        try:
-            return await import_beds(pool, None, args.facility, data)
-        finally:
-            await pool.close()
+    async def run(live: Settings, data: bytes) -> ImportResult:
+        assert live.database_url is not None and live.redis_url is not None
+        async with (
+            pool_lifespan(live, live.database_url) as pool,
+            redis_lifespan(live, live.redis_url) as redis,
+        ):
+            deps = Deps(
+                pool=pool, redis=redis, holds=HoldStore(redis), clock=SystemClock(), settings=live
+            )
+            return await import_beds(deps, None, BedImport(facility_id=args.facility, data=data))
 
     try:
         data = Path(args.file).read_bytes()
         with backends(settings) as live:
-            assert live.database_url is not None
             asyncio.run(_migrate(live))
-            result = asyncio.run(run(live.database_url, data))
+            result = asyncio.run(run(live, data))
     except ImportRejectedError as exc:
         for error in exc.errors:
             column = f", column {error.column}" if error.column else ""

@@ -30,6 +30,7 @@ from respite.booking.errors import (
     PolicyNotInForceError,
     StepNotAllowedError,
 )
+from respite.eligibility.errors import NoPolicyInForceError
 from respite.errors import (
     AuthenticationError,
     BusyError,
@@ -53,7 +54,17 @@ from respite.holds.errors import (
     HoldsUnavailable,
     NoFreeBedError,
 )
-from respite.inventory.errors import ImportRejectedError
+from respite.inventory.errors import (
+    BedRetiredError,
+    BedsChangedDuringImportError,
+    BedStillBookedError,
+    BlockLiftedError,
+    ImportRejectedError,
+    LabelTakenError,
+    NightAlreadyBlockedError,
+    NightBookedError,
+)
+from respite.recipients.errors import DuplicateNationalIdError
 from respite.referral.errors import (
     DeliveryInFlightError,
     EndpointLimitReachedError,
@@ -176,7 +187,94 @@ PROBLEMS: dict[type[RespiteError], ProblemKind] = {
             "error_count": "how many problems there were in all",
         },
     ),
+    LabelTakenError: ProblemKind(
+        status=409,
+        slug="label-taken",
+        title="Another bed of the facility has this label",
+        about="Labels name beds within a facility. Choose another label, or change that bed.",
+        members={
+            "label": "the label asked for",
+            "conflicting_bed": "the bed that has it (null if it appeared while writing)",
+        },
+    ),
+    BedRetiredError: ProblemKind(
+        status=409,
+        slug="bed-retired",
+        title="The bed is retired",
+        about="A retired bed is kept for its history but no longer changes nor takes blocks.",
+        members={"bed": "the retired bed"},
+    ),
+    BedStillBookedError: ProblemKind(
+        status=409,
+        slug="bed-still-booked",
+        title="A booking still claims a night of the bed",
+        about=(
+            "A bed is retired only when no booking claims a night of it from the facility's "
+            "today on. Cancel or move that booking, then retire the bed."
+        ),
+        members={
+            "conflicting_booking": "the booking with the first such night",
+            "night": "that night (ISO date)",
+        },
+    ),
+    NightBookedError: ProblemKind(
+        status=409,
+        slug="night-booked",
+        title="A night of the block is booked",
+        about="A block cannot cover a booked night: move or cancel the booking, or block others.",
+        members={
+            "conflicting_booking": "the booking that claims the night",
+            "night": "the first such night (ISO date)",
+        },
+    ),
+    NightAlreadyBlockedError: ProblemKind(
+        status=409,
+        slug="night-already-blocked",
+        title="A night of the block is blocked already",
+        about="Another block covers the night: change that block instead of adding one.",
+        members={
+            "conflicting_block": "the block that claims the night",
+            "night": "the first such night (ISO date)",
+        },
+    ),
+    BlockLiftedError: ProblemKind(
+        status=409,
+        slug="block-lifted",
+        title="The block was lifted",
+        about="A lifted block no longer changes; create a new block for the nights wanted.",
+        members={"block": "the lifted block"},
+    ),
+    BedsChangedDuringImportError: ProblemKind(
+        status=409,
+        slug="beds-changed-during-import",
+        title="Beds changed while the file was imported",
+        about=(
+            "A bed with one of the file's labels was created meanwhile; nothing was imported. "
+            "Import the same file again: labels that exist now update their beds."
+        ),
+        members={"facility_id": "the facility the file was for"},
+    ),
     # -- eligibility and recipients ------------------------------------------------------
+    NoPolicyInForceError: ProblemKind(
+        status=409,
+        slug="no-policy-in-force",
+        title="No version of the facility's policy is in force",
+        about=(
+            "The facility names a policy of which no version applies on that date (none "
+            "published, or only later ones). An admin publishes one or links another policy."
+        ),
+        members={
+            "policy_code": "the facility's policy code",
+            "on": "the date a version was needed for (check-in, ISO date)",
+        },
+    ),
+    DuplicateNationalIdError: ProblemKind(
+        status=409,
+        slug="duplicate-national-id",
+        title="An elder with this national ID is registered already",
+        about="The same owner registers an elder once: use that care recipient.",
+        members={"care_recipient_id": "the care recipient who has the national ID"},
+    ),
     # -- holds ---------------------------------------------------------------------------
     BedHeldError: ProblemKind(
         status=409,

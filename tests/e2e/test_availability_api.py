@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
 import pytest
 
-from respite.availability.service import search_today
+from respite.clock import ManualClock
 from respite.geo import EARTH_RADIUS_M
-from tests import builders
+from tests import builders, dates
 from tests.conftest import MakeToken
+from tests.dates import When
 
 PROBLEM = "application/problem+json"
-TODAY = search_today(datetime.now(UTC))
-D = TODAY + timedelta(days=20)
 CENTRE = (31.23, 121.47)
 NEAR = f"{CENTRE[0]},{CENTRE[1]}"
 KM_PER_DEG_LAT = EARTH_RADIUS_M * 3.141592653589793 / 180 / 1000
@@ -27,8 +26,13 @@ def north(km: float) -> float:
     return CENTRE[0] + km / KM_PER_DEG_LAT
 
 
-def stay(first: int = 0, nights: int = 3) -> dict[str, str]:
-    check_in = D + timedelta(days=first)
+@pytest.fixture
+def when(clock: ManualClock) -> When:
+    return dates.when(clock, ahead=20)
+
+
+def stay(when: When, first: int = 0, nights: int = 3) -> dict[str, str]:
+    check_in = when.d + timedelta(days=first)
     return {
         "check_in": check_in.isoformat(),
         "check_out": (check_in + timedelta(nights)).isoformat(),
@@ -55,19 +59,19 @@ def assert_problem(response: httpx.Response, status: int, fields: list[str]) -> 
 
 
 async def test_an_anonymous_search_answers_grouped_by_facility(
-    client: httpx.AsyncClient, db: Any
+    when: When, client: httpx.AsyncClient, db: Any
 ) -> None:
     facility = await builders.facility(db, lat=north(1.5), lon=CENTRE[1], name="长者照护之家")
     bed = await builders.bed(db, facility, label="3F-12", price=18000, capabilities=("oxygen",))
     booked = await builders.bed(db, facility, label="3F-13")
-    await builders.booking(db, booked, D, D + timedelta(days=1))
+    await builders.booking(db, booked, when.d, when.d + timedelta(days=1))
 
-    response = await client.get(URL, params={**stay(), "near": NEAR, "radius_km": 5})
+    response = await client.get(URL, params={**stay(when), "near": NEAR, "radius_km": 5})
 
     assert response.status_code == 200, response.text
     body = response.json()
     assert (body["check_in"], body["nights"], body["kind"], body["sort"]) == (
-        D.isoformat(),
+        when.d.isoformat(),
         3,
         "respite",
         "distance",
@@ -92,16 +96,21 @@ async def test_an_anonymous_search_answers_grouped_by_facility(
     assert body["next_cursor"] is None and body["holds_unknown"] is False
 
 
-LONG = (D + timedelta(days=91)).isoformat()
+def _dated(value: object, when: When) -> object:
+    """``("d", n)`` is n days after the test's d, ``("today", n)`` n days after today."""
+    if isinstance(value, tuple):
+        base: date = when.d if value[0] == "d" else when.today
+        return (base + timedelta(days=value[1])).isoformat()
+    return value
 
 
 @pytest.mark.parametrize(
     ("params", "fields"),
     [
-        ({"check_out": D.isoformat()}, ["check_out"]),
-        ({"check_out": LONG}, ["check_out"]),
-        ({"kind": "home", "check_out": (D + timedelta(days=367)).isoformat()}, ["check_out"]),
-        ({"check_in": (TODAY - timedelta(days=1)).isoformat()}, ["check_in"]),
+        ({"check_out": ("d", 0)}, ["check_out"]),
+        ({"check_out": ("d", 91)}, ["check_out"]),
+        ({"kind": "home", "check_out": ("d", 367)}, ["check_out"]),
+        ({"check_in": ("today", -1)}, ["check_in"]),
         ({"check_in": "2026-02-30"}, ["check_in"]),
         ({"check_in": "tomorrow"}, ["check_in"]),
         ({"near": "31.23;121.47"}, ["near"]),
@@ -132,11 +141,15 @@ LONG = (D + timedelta(days=91)).isoformat()
     ],
 )
 async def test_bad_input_is_a_422_naming_the_field_and_changes_nothing(
-    client: httpx.AsyncClient, db: Any, params: dict[str, str | None], fields: list[str]
+    client: httpx.AsyncClient,
+    db: Any,
+    when: When,
+    params: dict[str, object],
+    fields: list[str],
 ) -> None:
     await city(db, 2)
     before = await _counts(db)
-    query = {**stay(), "near": NEAR, **params}
+    query = {**stay(when), "near": NEAR, **{k: _dated(v, when) for k, v in params.items()}}
     response = await client.get(URL, params={k: v for k, v in query.items() if v is not None})
     assert_problem(response, 422, fields)
     assert await _counts(db) == before
@@ -151,13 +164,13 @@ async def _counts(db: Any) -> tuple[int, ...]:
 
 
 async def test_a_care_recipient_search_needs_a_token_and_the_recipient(
-    client: httpx.AsyncClient, db: Any, make_token: MakeToken
+    when: When, client: httpx.AsyncClient, db: Any, make_token: MakeToken
 ) -> None:
     await city(db, 1)
     family, headers = await make_token("family")
     mine = await builders.recipient(db, family_id=family.id)
     theirs = await builders.recipient(db)
-    params = {**stay(), "near": NEAR}
+    params = {**stay(when), "near": NEAR}
 
     anonymous = await client.get(URL, params={**params, "care_recipient": mine})
     assert_problem(anonymous, 401, [])
@@ -175,7 +188,7 @@ async def test_a_care_recipient_search_needs_a_token_and_the_recipient(
 
 
 async def test_a_hospital_sees_why_facilities_are_excluded(
-    client: httpx.AsyncClient, db: Any, make_token: MakeToken
+    when: When, client: httpx.AsyncClient, db: Any, make_token: MakeToken
 ) -> None:
     plain = await city(db, 2)
     far_oxygen = await builders.facility(db, lat=north(4.2), lon=CENTRE[1])
@@ -185,7 +198,7 @@ async def test_a_hospital_sees_why_facilities_are_excluded(
     patient = await builders.recipient(db, hospital_id=hospital, needs=("oxygen",))
 
     response = await client.get(
-        URL, params={**stay(), "near": NEAR, "care_recipient": patient}, headers=headers
+        URL, params={**stay(when), "near": NEAR, "care_recipient": patient}, headers=headers
     )
 
     body = response.json()
@@ -202,10 +215,10 @@ async def test_a_hospital_sees_why_facilities_are_excluded(
 
 
 async def test_cursors_walk_every_page_once_and_only_for_their_search(
-    client: httpx.AsyncClient, db: Any
+    when: When, client: httpx.AsyncClient, db: Any
 ) -> None:
     facilities = await city(db, 7)
-    params: dict[str, Any] = {**stay(), "near": NEAR, "limit": 3, "sort": "price"}
+    params: dict[str, Any] = {**stay(when), "near": NEAR, "limit": 3, "sort": "price"}
     seen: list[int] = []
     cursors: list[str] = []
     while True:
@@ -225,7 +238,7 @@ async def test_cursors_walk_every_page_once_and_only_for_their_search(
         URL, params={**params, "sort": "distance", "cursor": first_cursor}
     )
     assert_problem(other_search, 422, ["cursor"])
-    other_stay = await client.get(URL, params={**params, **stay(1), "cursor": first_cursor})
+    other_stay = await client.get(URL, params={**params, **stay(when, 1), "cursor": first_cursor})
     assert_problem(other_stay, 422, ["cursor"])
     body, signature = first_cursor.split(".")
     tampered = await client.get(URL, params={**params, "cursor": f"{body}.{signature[::-1]}"})
@@ -236,7 +249,7 @@ async def test_cursors_walk_every_page_once_and_only_for_their_search(
 
 
 async def test_pages_raced_by_bookings_over_http_never_repeat_a_facility(
-    client: httpx.AsyncClient, db: Any, database_url: str
+    when: When, client: httpx.AsyncClient, db: Any, database_url: str
 ) -> None:
     facilities = await city(db, 12)
     steady = set(facilities[::3])
@@ -246,7 +259,9 @@ async def test_pages_raced_by_bookings_over_http_never_repeat_a_facility(
         cursor = None
         while True:
             extra = {"cursor": cursor} if cursor else {}
-            response = await client.get(URL, params={**stay(), "near": NEAR, "limit": 2, **extra})
+            response = await client.get(
+                URL, params={**stay(when), "near": NEAR, "limit": 2, **extra}
+            )
             assert response.status_code == 200, response.text
             seen += [f["facility_id"] for f in response.json()["facilities"]]
             cursor = response.json()["next_cursor"]
@@ -259,7 +274,7 @@ async def test_pages_raced_by_bookings_over_http_never_repeat_a_facility(
         conn = await connect(database_url)
         try:
             bed = await conn.fetchval("SELECT id FROM beds WHERE facility_id = $1", facility)
-            await builders.booking(conn, bed, D, D + timedelta(days=1))
+            await builders.booking(conn, bed, when.d, when.d + timedelta(days=1))
         finally:
             await conn.close()
 
@@ -273,21 +288,21 @@ async def test_pages_raced_by_bookings_over_http_never_repeat_a_facility(
 
 
 async def test_redis_holds_hide_beds_over_http(
-    client: httpx.AsyncClient, db: Any, make_token: MakeToken
+    when: When, client: httpx.AsyncClient, db: Any, make_token: MakeToken
 ) -> None:
     [facility] = await city(db, 1)
     await builders.bed(db, facility, price=1)
     family, headers = await make_token("family")
     elder = await builders.recipient(db, family_id=family.id)
-    params = {**stay(), "near": NEAR}
+    params = {**stay(when), "near": NEAR}
     cheapest = (await client.get(URL, params=params)).json()["facilities"][0]["beds"][0]
     held = await client.post(
         "/v1/holds",
         json={
             "bed_id": cheapest["bed_id"],
             "care_recipient_id": elder,
-            "check_in": stay()["check_in"],
-            "check_out": stay()["check_out"],
+            "check_in": stay(when)["check_in"],
+            "check_out": stay(when)["check_out"],
         },
         headers=headers,
     )

@@ -1,23 +1,28 @@
 """POST /v1/eligibility: a bed's decision, or each programme's, explained reason by reason."""
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 
+from respite.clock import ManualClock, local_today
 from respite.eligibility import REASON_CODES
 from tests import builders
 from tests.conftest import MakeToken
 from tests.e2e.test_problems import assert_problem
 
 URL = "/v1/eligibility"
-TODAY = builders.today()
 
 
-def stay(offset: int, nights: int) -> dict[str, str]:
-    start = TODAY + timedelta(days=offset)
+@pytest.fixture
+def today(clock: ManualClock) -> date:
+    """Today at the builders' facilities (Shanghai) by the app's clock."""
+    return local_today("Asia/Shanghai", clock.now())
+
+
+def stay(today: date, offset: int, nights: int) -> dict[str, str]:
+    start = today + timedelta(days=offset)
     return {
         "check_in": start.isoformat(),
         "check_out": (start + timedelta(days=nights)).isoformat(),
@@ -32,14 +37,14 @@ async def family_with_elder(
 
 
 async def test_a_bed_decision_names_its_policy_and_explains_itself(
-    client: httpx.AsyncClient, db: Any, make_token: MakeToken
+    today: date, client: httpx.AsyncClient, db: Any, make_token: MakeToken
 ) -> None:
     facility = await builders.facility(db)
     bed = await builders.bed(db, facility, label="2F-07", price=15000)
     elder, headers = await family_with_elder(db, make_token, level=3)
 
     answer = await client.post(
-        URL, json={"care_recipient_id": elder, "bed_id": bed, **stay(5, 7)}, headers=headers
+        URL, json={"care_recipient_id": elder, "bed_id": bed, **stay(today, 5, 7)}, headers=headers
     )
 
     assert answer.status_code == 200, answer.text
@@ -69,7 +74,7 @@ async def test_a_bed_decision_names_its_policy_and_explains_itself(
 
 
 async def test_a_refusal_lists_every_ground(
-    client: httpx.AsyncClient, db: Any, make_token: MakeToken
+    today: date, client: httpx.AsyncClient, db: Any, make_token: MakeToken
 ) -> None:
     facility = await builders.facility(db)
     bed = await builders.bed(db, facility, sex_rule="male", capabilities=("wheelchair",))
@@ -78,7 +83,7 @@ async def test_a_refusal_lists_every_ground(
     )
 
     answer = await client.post(
-        URL, json={"care_recipient_id": elder, "bed_id": bed, **stay(1, 40)}, headers=headers
+        URL, json={"care_recipient_id": elder, "bed_id": bed, **stay(today, 1, 40)}, headers=headers
     )
 
     decision = answer.json()["results"][0]["decision"]
@@ -94,20 +99,18 @@ async def test_a_refusal_lists_every_ground(
 
 
 async def test_without_a_bed_each_programme_answers_under_the_default_policies(
-    client: httpx.AsyncClient, db: Any, make_token: MakeToken
+    today: date, client: httpx.AsyncClient, db: Any, make_token: MakeToken
 ) -> None:
     elder, headers = await family_with_elder(db, make_token, level=1)
-    before = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
 
     answer = await client.post(
-        URL, json={"care_recipient_id": elder, **stay(3, 10)}, headers=headers
+        URL, json={"care_recipient_id": elder, **stay(today, 3, 10)}, headers=headers
     )
 
     assert answer.status_code == 200, answer.text
     body = answer.json()
     assert body["bed"] is None
-    after = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
-    assert body["today"] in {before, after}
+    assert body["today"] == today.isoformat()
     by_programme = {r["programme"]: r for r in body["results"]}
     assert list(by_programme) == ["respite", "home"]
     assert by_programme["respite"]["policy"]["code"] == "cn-respite"
@@ -120,14 +123,14 @@ async def test_without_a_bed_each_programme_answers_under_the_default_policies(
 
 
 async def test_with_a_facility_its_linked_policies_answer(
-    client: httpx.AsyncClient, db: Any, make_token: MakeToken
+    today: date, client: httpx.AsyncClient, db: Any, make_token: MakeToken
 ) -> None:
     facility = await builders.facility(db, respite_policy_code="de-kurzzeitpflege")
     elder, headers = await family_with_elder(db, make_token, level=1)
 
     answer = await client.post(
         URL,
-        json={"care_recipient_id": elder, "facility_id": facility, **stay(3, 10)},
+        json={"care_recipient_id": elder, "facility_id": facility, **stay(today, 3, 10)},
         headers=headers,
     )
 
@@ -142,12 +145,12 @@ async def test_with_a_facility_its_linked_policies_answer(
 
 
 async def test_nights_used_by_cancelled_bookings_do_not_count(
-    client: httpx.AsyncClient, db: Any, make_token: MakeToken
+    today: date, client: httpx.AsyncClient, db: Any, make_token: MakeToken
 ) -> None:
     facility = await builders.facility(db)
     bed = await builders.bed(db, facility)
     elder, headers = await family_with_elder(db, make_token)
-    year_start = date(TODAY.year + 1, 1, 1)
+    year_start = date(today.year + 1, 1, 1)
     for offset, status in ((0, "confirmed"), (30, "cancelled"), (60, "no_show")):
         start = year_start + timedelta(days=offset)
         await builders.booking(
@@ -169,25 +172,25 @@ async def test_nights_used_by_cancelled_bookings_do_not_count(
 
 
 async def test_today_is_the_facilitys_date(
-    client: httpx.AsyncClient, db: Any, make_token: MakeToken
+    client: httpx.AsyncClient, db: Any, make_token: MakeToken, clock: ManualClock, today: date
 ) -> None:
     """UTC+14 and UTC-11 are 25 hours apart: their dates always differ."""
     elder, headers = await family_with_elder(db, make_token)
     answers: dict[str, date] = {}
     for timezone in ("Pacific/Kiritimati", "Pacific/Pago_Pago"):
         bed = await builders.bed(db, await builders.facility(db, timezone=timezone))
-        before = datetime.now(ZoneInfo(timezone)).date()
         answer = await client.post(
-            URL, json={"care_recipient_id": elder, "bed_id": bed, **stay(3, 2)}, headers=headers
+            URL,
+            json={"care_recipient_id": elder, "bed_id": bed, **stay(today, 3, 2)},
+            headers=headers,
         )
-        today = date.fromisoformat(answer.json()["today"])
-        assert today in {before, datetime.now(ZoneInfo(timezone)).date()}
-        answers[timezone] = today
+        answers[timezone] = date.fromisoformat(answer.json()["today"])
+        assert answers[timezone] == local_today(timezone, clock.now())
     assert answers["Pacific/Kiritimati"] > answers["Pacific/Pago_Pago"]
 
 
 async def test_unknown_or_invisible_things_are_404(
-    client: httpx.AsyncClient, db: Any, make_token: MakeToken
+    today: date, client: httpx.AsyncClient, db: Any, make_token: MakeToken
 ) -> None:
     facility = await builders.facility(db)
     bed = await builders.bed(db, facility)
@@ -202,7 +205,7 @@ async def test_unknown_or_invisible_things_are_404(
         ({"care_recipient_id": mine, "facility_id": facility + 999}, headers, "facility"),
     ]
     for body, who, entity in cases:
-        answer = await client.post(URL, json={**body, **stay(1, 2)}, headers=who)
+        answer = await client.post(URL, json={**body, **stay(today, 1, 2)}, headers=who)
         assert assert_problem(answer, 404, "not-found")["entity"] == entity
 
 
@@ -228,29 +231,33 @@ async def test_stays_at_the_edges_of_the_calendar_are_answered(
         assert answer.status_code == status, answer.text
 
 
-async def test_the_route_needs_a_token(client: httpx.AsyncClient) -> None:
-    answer = await client.post(URL, json={"care_recipient_id": 1, **stay(1, 2)})
+async def test_the_route_needs_a_token(today: date, client: httpx.AsyncClient) -> None:
+    answer = await client.post(URL, json={"care_recipient_id": 1, **stay(today, 1, 2)})
     assert_problem(answer, 401, "unauthenticated")
+
+
+# Refused whatever today is: any date inside the engine's range does.
+SOME_DAY = date(2030, 5, 1)
 
 
 @pytest.mark.parametrize(
     ("body", "field"),
     [
-        ({**stay(3, 0)}, "check_out"),
-        ({**stay(3, -2)}, "check_out"),
-        ({**stay(3, 367)}, "check_out"),
+        ({**stay(SOME_DAY, 3, 0)}, "check_out"),
+        ({**stay(SOME_DAY, 3, -2)}, "check_out"),
+        ({**stay(SOME_DAY, 3, 367)}, "check_out"),
         ({"check_in": "2026-13-01", "check_out": "2027-01-01"}, "check_in"),
         ({"check_in": "9999-12-01", "check_out": "9999-12-05"}, "check_in"),
         ({"check_in": "2100-01-01", "check_out": "2100-01-05"}, "check_in"),
         ({"check_in": "1999-12-31", "check_out": "2000-01-05"}, "check_in"),
         ({"check_in": "0001-01-01", "check_out": "0001-01-05"}, "check_in"),
-        ({**stay(3, 2), "bed_id": 1, "facility_id": 1}, "facility_id"),
-        ({**stay(3, 2), "bed_id": "1"}, "bed_id"),
-        ({**stay(3, 2), "bed_id": 2**63}, "bed_id"),
-        ({**stay(3, 2), "bed_id": 0}, "bed_id"),
-        ({**stay(3, 2), "care_recipient_id": None}, "care_recipient_id"),
-        ({**stay(3, 2), "nights": 2}, "nights"),
-        ({"check_in": stay(3, 2)["check_in"]}, "check_out"),
+        ({**stay(SOME_DAY, 3, 2), "bed_id": 1, "facility_id": 1}, "facility_id"),
+        ({**stay(SOME_DAY, 3, 2), "bed_id": "1"}, "bed_id"),
+        ({**stay(SOME_DAY, 3, 2), "bed_id": 2**63}, "bed_id"),
+        ({**stay(SOME_DAY, 3, 2), "bed_id": 0}, "bed_id"),
+        ({**stay(SOME_DAY, 3, 2), "care_recipient_id": None}, "care_recipient_id"),
+        ({**stay(SOME_DAY, 3, 2), "nights": 2}, "nights"),
+        ({"check_in": stay(SOME_DAY, 3, 2)["check_in"]}, "check_out"),
     ],
 )
 async def test_bad_queries_are_named(
@@ -260,3 +267,18 @@ async def test_bad_queries_are_named(
     answer = await client.post(URL, json={"care_recipient_id": 1, **body}, headers=headers)
     problem = assert_problem(answer, 422, "invalid-input")
     assert [e["field"] for e in problem["errors"]] == [field], problem
+
+
+async def test_a_facility_whose_policy_has_no_version_in_force_is_a_named_conflict(
+    today: date, client: httpx.AsyncClient, db: Any, make_token: MakeToken
+) -> None:
+    facility = await builders.facility(db, respite_policy_code="xx-unpublished")
+    bed = await builders.bed(db, facility)
+    elder, headers = await family_with_elder(db, make_token)
+    body = {"care_recipient_id": elder, "bed_id": bed, **stay(today, 2, 3)}
+
+    answer = await client.post(URL, json=body, headers=headers)
+
+    problem = assert_problem(answer, 409, "no-policy-in-force")
+    check_in = (today + timedelta(days=2)).isoformat()
+    assert (problem["policy_code"], problem["on"]) == ("xx-unpublished", check_in)

@@ -1,25 +1,37 @@
 """Policies over HTTP: presets as version 1, admins publish versions, malformed ones are named."""
 
 import asyncio
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
 import msgspec
 import pytest
 
+from respite.clock import ManualClock, local_today
 from respite.eligibility import PRESETS, Policy
 from tests import builders
 from tests.conftest import MakeToken
 from tests.e2e.test_problems import assert_problem
 
-TODAY = builders.today()
-NEXT_MONTH = TODAY + timedelta(days=30)
+DROP = "<left out>"
 
 
-def publication(preset: str = "cn-respite", **changes: Any) -> dict[str, Any]:
+@pytest.fixture
+def today(clock: ManualClock) -> date:
+    return local_today("Asia/Shanghai", clock.now())
+
+
+@pytest.fixture
+def next_month(today: date) -> date:
+    return today + timedelta(days=30)
+
+
+def publication(start: date, preset: str = "cn-respite", **changes: Any) -> dict[str, Any]:
+    """A preset's document as a new version from ``start``; ``DROP`` leaves a field out."""
     document: dict[str, Any] = msgspec.to_builtins(PRESETS[preset])
-    return {**document, "effective_from": NEXT_MONTH.isoformat(), **changes}
+    body = {**document, "effective_from": start.isoformat(), **changes}
+    return {k: v for k, v in body.items() if v != DROP}
 
 
 async def _versions(db: Any) -> int:
@@ -46,10 +58,10 @@ async def test_the_presets_are_version_1_of_five_policies(
 
 
 async def test_an_admin_publishes_the_next_version_and_it_applies_from_its_date(
-    client: httpx.AsyncClient, db: Any, make_token: MakeToken
+    next_month: date, client: httpx.AsyncClient, db: Any, make_token: MakeToken
 ) -> None:
     _, admin = await make_token("admin")
-    body = publication(quota={"period": "calendar_year", "nights": 45})
+    body = publication(next_month, quota={"period": "calendar_year", "nights": 45})
 
     published = await client.post("/v1/policies/cn-respite/versions", json=body, headers=admin)
 
@@ -62,7 +74,7 @@ async def test_an_admin_publishes_the_next_version_and_it_applies_from_its_date(
     now = (await client.get(url, headers=admin)).json()
     assert now["current_version"] == 1
     assert [v["version"] for v in now["versions"]] == [2, 1]
-    later = (await client.get(url, params={"on": NEXT_MONTH.isoformat()}, headers=admin)).json()
+    later = (await client.get(url, params={"on": next_month.isoformat()}, headers=admin)).json()
     assert later["current_version"] == 2
     only = (await client.get(url, params={"version": 1}, headers=admin)).json()
     assert [v["version"] for v in only["versions"]] == [1]
@@ -74,12 +86,10 @@ async def test_an_admin_publishes_the_next_version_and_it_applies_from_its_date(
 
 
 async def test_a_new_code_starts_at_version_1(
-    client: httpx.AsyncClient, make_token: MakeToken
+    today: date, client: httpx.AsyncClient, make_token: MakeToken
 ) -> None:
     _, admin = await make_token("admin")
-    body = publication(
-        code="sg-respite", jurisdiction="SG", effective_from=builders.today().isoformat()
-    )
+    body = publication(today, code="sg-respite", jurisdiction="SG")
     published = await client.post("/v1/policies/sg-respite/versions", json=body, headers=admin)
     assert published.status_code == 201, published.text
     assert published.json()["version"] == 1
@@ -87,56 +97,55 @@ async def test_a_new_code_starts_at_version_1(
 
 @pytest.mark.parametrize("role", ["family", "staff", "hospital"])
 async def test_only_admins_publish(
-    client: httpx.AsyncClient, db: Any, make_token: MakeToken, role: str
+    next_month: date, client: httpx.AsyncClient, db: Any, make_token: MakeToken, role: str
 ) -> None:
     facility = await builders.facility(db) if role == "staff" else None
     hospital = await builders.hospital(db) if role == "hospital" else None
     _, headers = await make_token(role, facility_id=facility, hospital_id=hospital)
     before = await _versions(db)
     refused = await client.post(
-        "/v1/policies/cn-respite/versions", json=publication(), headers=headers
+        "/v1/policies/cn-respite/versions", json=publication(next_month), headers=headers
     )
     assert_problem(refused, 403, "forbidden")
     assert await _versions(db) == before
 
 
-YESTERDAY_EVERYWHERE = (TODAY - timedelta(days=2)).isoformat()
-
-
 @pytest.mark.parametrize(
-    ("body", "field"),
+    ("changes", "field"),
     [
-        (publication(quota={"period": "calendar_year", "nights": "60"}), "quota.nights"),
-        (publication(quota={"period": "calendar_year", "nights": 0}), "quota.nights"),
-        (publication(quota={"period": "weekly", "nights": 3}), "quota.period"),
+        ({"quota": {"period": "calendar_year", "nights": "60"}}, "quota.nights"),
+        ({"quota": {"period": "calendar_year", "nights": 0}}, "quota.nights"),
+        ({"quota": {"period": "weekly", "nights": 3}}, "quota.period"),
         (
-            publication(quota={"period": "financial_year", "nights": 63, "start_month": 13}),
+            {"quota": {"period": "financial_year", "nights": 63, "start_month": 13}},
             "quota.start_month",
         ),
-        (publication(eligible_levels=[1, 5]), "eligible_levels[1]"),
-        (publication(eligible_levels=[2, 2]), "eligible_levels"),
-        (publication(needs_capabilities={"snoring": []}), "needs_capabilities"),
-        (publication(needs_capabilities={"oxygen": ["tank"]}), "needs_capabilities[...][0]"),
-        (publication(home={}), "home"),
-        (publication(quota=None, extra_nights_with_approval=21), "extra_nights_with_approval"),
-        (publication(colour="red"), "colour"),
-        ({k: v for k, v in publication().items() if k != "effective_from"}, "effective_from"),
-        ({k: v for k, v in publication().items() if k != "min_age"}, "min_age"),
-        (publication(effective_from="tomorrow"), "effective_from"),
-        (publication(effective_from=YESTERDAY_EVERYWHERE), "effective_from"),
-        (publication(effective_from="2019-12-31"), "effective_from"),
-        (publication(code="cn-home-bed"), "code"),
-        (publication("cn-home-bed", code="cn-respite"), "programme"),
+        ({"eligible_levels": [1, 5]}, "eligible_levels[1]"),
+        ({"eligible_levels": [2, 2]}, "eligible_levels"),
+        ({"needs_capabilities": {"snoring": []}}, "needs_capabilities"),
+        ({"needs_capabilities": {"oxygen": ["tank"]}}, "needs_capabilities[...][0]"),
+        ({"home": {}}, "home"),
+        ({"quota": None, "extra_nights_with_approval": 21}, "extra_nights_with_approval"),
+        ({"colour": "red"}, "colour"),
+        ({"effective_from": DROP}, "effective_from"),
+        ({"min_age": DROP}, "min_age"),
+        ({"effective_from": "tomorrow"}, "effective_from"),
+        ({"effective_from": "2019-12-31"}, "effective_from"),
+        ({"code": "cn-home-bed"}, "code"),
+        ({"preset": "cn-home-bed", "code": "cn-respite"}, "programme"),
     ],
 )
 async def test_a_malformed_version_is_refused_with_the_path_of_the_wrong_field(
     client: httpx.AsyncClient,
     db: Any,
     make_token: MakeToken,
-    body: dict[str, Any],
+    next_month: date,
+    changes: dict[str, Any],
     field: str,
 ) -> None:
     _, admin = await make_token("admin")
+    given = dict(changes)
+    body = publication(next_month, given.pop("preset", "cn-respite"), **given)
     before = await _versions(db)
 
     refused = await client.post("/v1/policies/cn-respite/versions", json=body, headers=admin)
@@ -147,13 +156,29 @@ async def test_a_malformed_version_is_refused_with_the_path_of_the_wrong_field(
     assert await db.fetchval("SELECT count(*) FROM audit_log WHERE entity = 'policy'") == 0
 
 
+async def test_a_version_may_start_on_any_date_that_is_still_today_somewhere(
+    client: httpx.AsyncClient, db: Any, make_token: MakeToken, clock: ManualClock
+) -> None:
+    # 01:00 UTC on 1 March: 09:00 in Shanghai, still 28 February in the last zone (UTC-12).
+    clock.set(datetime(2030, 3, 1, 1, 0, tzinfo=UTC))
+    _, admin = await make_token("admin")
+    url = "/v1/policies/cn-respite/versions"
+    before = await _versions(db)
+
+    past = await client.post(url, json=publication(date(2030, 2, 27)), headers=admin)
+    assert assert_problem(past, 422, "invalid-input")["errors"][0]["field"] == "effective_from"
+    assert await _versions(db) == before
+    still_today = await client.post(url, json=publication(date(2030, 2, 28)), headers=admin)
+    assert still_today.status_code == 201, still_today.text
+
+
 async def test_a_version_may_not_start_before_the_latest_one(
-    client: httpx.AsyncClient, db: Any, make_token: MakeToken
+    next_month: date, client: httpx.AsyncClient, db: Any, make_token: MakeToken
 ) -> None:
     _, admin = await make_token("admin")
     url = "/v1/policies/cn-respite/versions"
-    assert (await client.post(url, json=publication(), headers=admin)).status_code == 201
-    earlier = publication(effective_from=(NEXT_MONTH - timedelta(days=1)).isoformat())
+    assert (await client.post(url, json=publication(next_month), headers=admin)).status_code == 201
+    earlier = publication(next_month - timedelta(days=1))
 
     refused = await client.post(url, json=earlier, headers=admin)
 
@@ -162,7 +187,7 @@ async def test_a_version_may_not_start_before_the_latest_one(
 
 
 async def test_malformed_json_and_bad_codes(
-    client: httpx.AsyncClient, make_token: MakeToken
+    next_month: date, client: httpx.AsyncClient, make_token: MakeToken
 ) -> None:
     _, admin = await make_token("admin")
     broken = await client.post(
@@ -172,7 +197,7 @@ async def test_malformed_json_and_bad_codes(
     )
     assert_problem(broken, 400, "malformed-body")
     bad_code = await client.post(
-        "/v1/policies/CN_respite/versions", json=publication(), headers=admin
+        "/v1/policies/CN_respite/versions", json=publication(next_month), headers=admin
     )
     assert assert_problem(bad_code, 422, "invalid-input")["errors"][0]["field"] == "code"
     assert_problem(await client.get("/v1/policies/xx-none", headers=admin), 404, "not-found")
@@ -181,11 +206,12 @@ async def test_malformed_json_and_bad_codes(
 
 
 async def test_racing_publications_get_consecutive_versions(
-    client: httpx.AsyncClient, db: Any, make_token: MakeToken
+    next_month: date, client: httpx.AsyncClient, db: Any, make_token: MakeToken
 ) -> None:
     _, admin = await make_token("admin")
     bodies = [
-        publication(quota={"period": "calendar_year", "nights": nights}) for nights in range(50, 58)
+        publication(next_month, quota={"period": "calendar_year", "nights": nights})
+        for nights in range(50, 58)
     ]
 
     answers = await asyncio.gather(

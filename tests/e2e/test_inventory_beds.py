@@ -118,12 +118,12 @@ async def test_a_label_that_collides_is_409_and_changes_nothing(
     before = await _snapshot(db)
 
     created = await client.post(url, json=BED, headers=ward.staff)
-    problem = assert_problem(created, 409, "conflict")
+    problem = assert_problem(created, 409, "label-taken")
     assert problem["conflicting_bed"] == first["id"] and problem["label"] == "3F-01"
     renamed = await client.patch(
         f"/v1/beds/{second['id']}", json={"label": "3F-01", "nightly_price": 1}, headers=ward.staff
     )
-    assert assert_problem(renamed, 409, "conflict")["conflicting_bed"] == first["id"]
+    assert assert_problem(renamed, 409, "label-taken")["conflicting_bed"] == first["id"]
     assert await _snapshot(db) == before
 
     elsewhere = await builders.facility(db)
@@ -190,7 +190,7 @@ async def test_a_booked_bed_cannot_be_retired_until_its_bookings_are_past(
     upcoming = await builders.booking(db, bed, today + timedelta(5), today + timedelta(8))
     before = await _snapshot(db)
     problem = assert_problem(
-        await client.post(f"/v1/beds/{bed}/retire", headers=ward.staff), 409, "conflict"
+        await client.post(f"/v1/beds/{bed}/retire", headers=ward.staff), 409, "bed-still-booked"
     )
     assert problem["conflicting_booking"] == upcoming
     assert await _snapshot(db) == before
@@ -204,7 +204,7 @@ async def test_a_booked_bed_cannot_be_retired_until_its_bookings_are_past(
     assert_problem(
         await client.patch(f"/v1/beds/{bed}", json={"nightly_price": 1}, headers=ward.staff),
         409,
-        "conflict",
+        "bed-retired",
     )
     assert await _snapshot(db) == before
 

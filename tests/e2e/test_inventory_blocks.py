@@ -101,7 +101,7 @@ async def test_block_shorten_lengthen_list_and_lift(
     refused = await client.patch(
         f"/v1/blocks/{block['id']}", json={"check_out": d(5)}, headers=headers
     )
-    assert_problem(refused, 409, "conflict")
+    assert_problem(refused, 409, "block-lifted")
     actions = await db.fetch("SELECT action FROM audit_log WHERE entity = 'block' ORDER BY id")
     assert [a["action"] for a in actions] == ["create", "update", "update", "lift"]
 
@@ -113,7 +113,7 @@ async def test_a_block_over_a_booking_is_409_naming_the_booking(
     before = await _snapshot(db)
     body = {"check_in": d(0), "check_out": d(5), "reason": "cleaning"}
     response = await client.post(f"/v1/beds/{ward.bed}/blocks", json=body, headers=ward.staff)
-    problem = assert_problem(response, 409, "conflict")
+    problem = assert_problem(response, 409, "night-booked")
     assert problem["conflicting_booking"] == booking and problem["night"] == d(3)
     assert str(booking) in problem["detail"]
     assert await _snapshot(db) == before
@@ -137,11 +137,14 @@ async def test_overlapping_blocks_are_refused_naming_the_block(
     overlap = await client.post(
         url, json={"check_in": d(2), "check_out": d(4), "reason": "isolation"}, headers=ward.staff
     )
-    assert assert_problem(overlap, 409, "conflict")["conflicting_block"] == first.json()["id"]
+    assert (
+        assert_problem(overlap, 409, "night-already-blocked")["conflicting_block"]
+        == first.json()["id"]
+    )
     grown = await client.patch(
         f"/v1/blocks/{second.json()['id']}", json={"check_in": d(1)}, headers=ward.staff
     )
-    problem = assert_problem(grown, 409, "conflict")
+    problem = assert_problem(grown, 409, "night-already-blocked")
     assert (problem["conflicting_block"], problem["night"]) == (first.json()["id"], d(1))
     assert await _snapshot(db) == before
 
@@ -204,7 +207,7 @@ async def test_unknown_ids_and_a_retired_bed(client: Client, db: Any, ward: Ward
     await db.execute("UPDATE beds SET active = false, retired_at = now() WHERE id = $1", ward.bed)
     before = await _snapshot(db)
     retired = await client.post(f"/v1/beds/{ward.bed}/blocks", json=body, headers=ward.staff)
-    assert_problem(retired, 409, "conflict")
+    assert_problem(retired, 409, "bed-retired")
     assert await _snapshot(db) == before
 
 
@@ -248,7 +251,7 @@ async def test_a_block_request_racing_a_booking_never_both_succeed(
     booking, response = await asyncio.gather(_book_raw(database_url, ward.bed, barrier), block())
     assert (booking is None) == (response.status_code == 201), response.text
     if booking is not None:
-        assert assert_problem(response, 409, "conflict")["conflicting_booking"] == booking
+        assert assert_problem(response, 409, "night-booked")["conflicting_booking"] == booking
     night = await db.fetchrow(
         "SELECT booking_id, block_id FROM bed_nights WHERE bed_id = $1 AND night = $2",
         ward.bed,

@@ -1,7 +1,6 @@
 """The occupancy board through the HTTP API: the grid, live holds from Redis, initials only,
 per-night totals, and the window's limits."""
 
-import time
 from datetime import date, timedelta
 from typing import Any
 
@@ -11,6 +10,7 @@ import redis.asyncio as redis
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from respite.clock import ManualClock
 from tests import builders
 from tests.conftest import MakeToken
 from tests.e2e.test_problems import assert_problem
@@ -45,7 +45,7 @@ async def ward(db: Any, make_token: MakeToken) -> Ward:
 
 @pytest.mark.parametrize("who", ["staff", "admin"])
 async def test_the_board_shows_bookings_blocks_and_holds(
-    client: Client, db: Any, ward: Ward, redis_url: str, who: str
+    client: Client, db: Any, ward: Ward, redis_url: str, clock: ManualClock, who: str
 ) -> None:
     headers = ward.staff if who == "staff" else ward.admin
     a, b, home = ward.beds
@@ -56,7 +56,7 @@ async def test_the_board_shows_bookings_blocks_and_holds(
         "bed_id": home,
         "check_in": d(1),
         "check_out": d(3),
-        "expires_at": time.time() + 300,
+        "expires_at": clock.now().timestamp() + 300,
         "principal_id": 1,
     }
     client_ = redis.Redis.from_url(redis_url)

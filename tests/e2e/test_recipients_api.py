@@ -2,12 +2,13 @@
 
 import asyncio
 import logging
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 
+from respite.clock import ManualClock
 from respite.crypto import cipher_for
 from respite.settings import Settings
 from tests import builders
@@ -171,7 +172,7 @@ async def test_a_duplicate_national_id_is_409_within_the_tenant_only(
     # The same number written differently is the same number.
     spaced = {**ELDER, "national_id": "110105 19491231 002x"}
     again = await client.post(URL, json=spaced, headers=headers)
-    problem = assert_problem(again, 409, "conflict")
+    problem = assert_problem(again, 409, "duplicate-national-id")
     assert problem["care_recipient_id"] == first
     assert NATIONAL_ID not in again.text
 
@@ -244,14 +245,11 @@ async def test_patch_to_a_national_id_the_tenant_has_is_409(
         f"{URL}/{second['id']}", json={"national_id": NATIONAL_ID, "name": "X"}, headers=headers
     )
 
-    assert assert_problem(clash, 409, "conflict")["care_recipient_id"] == first
+    assert assert_problem(clash, 409, "duplicate-national-id")["care_recipient_id"] == first
     row = await db.fetchrow(
         "SELECT name, national_id_last4 FROM care_recipients WHERE id = $1", second["id"]
     )
     assert (row["name"], row["national_id_last4"]) == ("王秀英", "0011")
-
-
-TOMORROW_EVERYWHERE = (builders.today() + timedelta(days=2)).isoformat()
 
 
 @pytest.mark.parametrize(
@@ -260,7 +258,6 @@ TOMORROW_EVERYWHERE = (builders.today() + timedelta(days=2)).isoformat()
         ({"name": ""}, "name"),
         ({"name": "   "}, "name"),
         ({"sex": "other"}, "sex"),
-        ({"birth_date": TOMORROW_EVERYWHERE}, "birth_date"),
         ({"birth_date": "1850-01-01"}, "birth_date"),
         ({"birth_date": "1941-02-30"}, "birth_date"),
         ({"home_lat": 91}, "home_lat"),
@@ -334,3 +331,31 @@ async def test_identifiers_are_never_logged(
     assert caplog.records
     assert NATIONAL_ID not in caplog.text
     assert "1234 5678" not in caplog.text and "12345678" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("hour", "refused"), [(9, True), (10, False)], ids=["UTC+14 on 1 March", "UTC+14 on 2 March"]
+)
+async def test_a_birth_date_is_in_the_future_until_it_is_today_somewhere(
+    client: httpx.AsyncClient,
+    db: Any,
+    make_token: MakeToken,
+    clock: ManualClock,
+    hour: int,
+    refused: bool,
+) -> None:
+    # No facility decides an elder's birth date: 2 March is refused until the first timezone
+    # (UTC+14) reaches it, at 10:00 UTC on 1 March.
+    clock.set(datetime(2030, 3, 1, hour, 0, tzinfo=UTC))
+    _, headers = await make_token("family")
+    elder = {**ELDER, "national_id": None, "birth_date": "2030-03-02"}
+    before = await _count(db)
+
+    created = await client.post(URL, json=elder, headers=headers)
+
+    if refused:
+        problem = assert_problem(created, 422, "invalid-input")
+        assert [e["field"] for e in problem["errors"]] == ["birth_date"]
+        assert await _count(db) == before
+    else:
+        assert created.status_code == 201, created.text

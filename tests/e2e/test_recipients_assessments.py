@@ -1,12 +1,13 @@
 """Assessments over HTTP: the level computed under GB/T 42195-2022, every adjustment explained."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import msgspec
 import pytest
 
+from respite.clock import ManualClock
 from respite.eligibility import PRESETS
 from tests import builders
 from tests.conftest import MakeToken
@@ -146,9 +147,6 @@ def _document(code: str) -> dict[str, Any]:
     return document
 
 
-FUTURE = (builders.today() + timedelta(days=2)).isoformat()
-
-
 @pytest.mark.parametrize(
     ("body", "field"),
     [
@@ -166,7 +164,6 @@ FUTURE = (builders.today() + timedelta(days=2)).isoformat()
         ({"total": 60, "risk_events_30d": 100000}, "risk_events_30d"),
         ({"total": 60, "coma": "yes"}, "coma"),
         ({"total": 60, "falls": 2}, "falls"),
-        ({"total": 60, "assessed_on": FUTURE}, "assessed_on"),
         ({"total": 60, "assessed_on": "1930-01-01"}, "assessed_on"),
         ({"total": 60, "valid_until": "2025-02-28"}, "valid_until"),
         ({"total": 60, "valid_until": "9999-12-31"}, "valid_until"),
@@ -212,3 +209,30 @@ async def test_the_latest_assessment_is_the_one_that_counts(
     assert [a["assessed_on"] for a in listed] == ["2025-06-01", "2025-03-01", "2025-01-01"]
     recipient = (await client.get(f"/v1/care-recipients/{elder}", headers=headers)).json()
     assert recipient["latest_assessment"]["level"] == 4
+
+
+@pytest.mark.parametrize(("hour", "refused"), [(9, True), (10, False)])
+async def test_an_assessment_date_is_in_the_future_until_it_is_today_somewhere(
+    client: httpx.AsyncClient,
+    db: Any,
+    make_token: MakeToken,
+    clock: ManualClock,
+    hour: int,
+    refused: bool,
+) -> None:
+    # 2 March is today somewhere once UTC+14 reaches it: at 10:00 UTC on 1 March.
+    clock.set(datetime(2030, 3, 1, hour, 0, tzinfo=UTC))
+    _, headers = await make_token("family")
+    elder = await _elder(client, headers)
+    body = {**ASSESSED, "total": 60, "assessed_on": "2030-03-02"}
+
+    answer = await client.post(
+        f"/v1/care-recipients/{elder}/assessments", json=body, headers=headers
+    )
+
+    if refused:
+        problem = assert_problem(answer, 422, "invalid-input")
+        assert [e["field"] for e in problem["errors"]] == ["assessed_on"]
+        assert await db.fetchval("SELECT count(*) FROM assessments") == 0
+    else:
+        assert answer.status_code == 201, answer.text

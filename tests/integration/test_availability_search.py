@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-import time
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import msgspec
@@ -23,17 +22,18 @@ from respite.availability.model import (
     validate_query,
 )
 from respite.availability.policies import PolicyCache, in_force, load_versions
-from respite.availability.service import Clock, SearchResult, search_availability, search_today
-from respite.cache import RedisClient, create_redis, redis_lifespan
-from respite.db import Pool, pool_lifespan
+from respite.availability.service import search_availability
+from respite.cache import RedisClient, create_redis
+from respite.clock import ManualClock
+from respite.deps import Deps
 from respite.errors import InvalidInputError, NotFoundError
 from respite.geo import EARTH_RADIUS_M, haversine_m
 from respite.holds.store import HoldStore, StoredHold
 from respite.settings import Settings
-from tests import builders
+from tests import builders, dates
+from tests.dates import When
+from tests.domain_deps import opened_deps
 
-TODAY = search_today(datetime.now(UTC))
-D = TODAY + timedelta(days=30)
 CENTRE = (31.23, 121.47)
 KM_PER_DEG_LAT = EARTH_RADIUS_M * 3.141592653589793 / 180 / 1000
 
@@ -56,58 +56,65 @@ def east(km: float, of: tuple[float, float] = CENTRE) -> tuple[float, float]:
 
 
 @pytest.fixture
-async def pool(settings: Settings, database_url: str) -> AsyncIterator[Pool]:
-    async with pool_lifespan(settings, database_url) as opened:
-        yield opened
+def when(clock: ManualClock) -> When:
+    return dates.when(clock)
 
 
 @pytest.fixture
-async def redis(settings: Settings, redis_url: str) -> AsyncIterator[RedisClient]:
-    async with redis_lifespan(settings, redis_url) as client:
-        yield client
+async def deps(settings: Settings, clock: ManualClock) -> AsyncIterator[Deps]:
+    async with opened_deps(settings, clock) as opened:
+        yield opened
+
+
+def with_redis(deps: Deps, client: RedisClient) -> Deps:
+    return Deps(
+        pool=deps.pool,
+        redis=client,
+        holds=HoldStore(client),
+        clock=deps.clock,
+        settings=deps.settings,
+    )
 
 
 class Search:
-    """Runs searches as a principal (or anonymously) with today's clock."""
+    """Runs searches through the use case, as a principal (or anonymously), at the clock's now."""
 
-    def __init__(self, pool: Pool, redis: RedisClient, principal: Principal | None = None):
-        self.pool, self.redis, self.principal = pool, redis, principal
+    def __init__(self, deps: Deps, when: When, principal: Principal | None = None):
+        self.deps, self.when, self.principal = deps, when, principal
 
-    async def page(self, stay: tuple[date, date] | None = None, **params: Any) -> SearchResult:
-        query = self.query(stay, **params)
-        return await search_availability(
-            self.pool, self.redis, self.principal, query, Clock(TODAY, time.time())
-        )
+    def by(self, principal: Principal) -> Search:
+        return Search(self.deps, self.when, principal)
+
+    def params(self, stay: tuple[date, date] | None = None, **params: Any) -> SearchParams:
+        check_in, check_out = stay or self.when.days(0, 3)
+        raw: dict[str, Any] = {"near": f"{CENTRE[0]},{CENTRE[1]}", **params}
+        return SearchParams(check_in=check_in, check_out=check_out, **raw)
 
     def query(self, stay: tuple[date, date] | None = None, **params: Any) -> AvailabilityQuery:
-        check_in, check_out = stay or (D, D + timedelta(days=3))
-        raw: dict[str, Any] = {"near": f"{CENTRE[0]},{CENTRE[1]}", **params}
-        return validate_query(SearchParams(check_in=check_in, check_out=check_out, **raw), TODAY)
+        return validate_query(self.params(stay, **params), self.deps.clock.now())
 
     async def __call__(
         self, stay: tuple[date, date] | None = None, **params: Any
     ) -> AvailabilityPage:
-        return (await self.page(stay, **params)).page
+        return await search_availability(self.deps, self.principal, self.params(stay, **params))
 
     async def walk(self, between: Any = None, **params: Any) -> list[list[int]]:
-        """Every page of a search, following next keys; ``between(pages)`` runs after each."""
-        query = self.query(**params)
+        """Every page of a search, following next cursors; ``between(pages)`` runs after each."""
+        search = self.params(**params)
         pages: list[list[int]] = []
         while True:
-            result = await search_availability(
-                self.pool, self.redis, self.principal, query, Clock(TODAY, time.time())
-            )
-            pages.append([f.facility_id for f in result.page.facilities])
+            page = await search_availability(self.deps, self.principal, search)
+            pages.append([f.facility_id for f in page.facilities])
             if between is not None:
                 await between(pages)
-            if result.next_key is None:
+            if page.next_cursor is None:
                 return pages
-            query = msgspec.structs.replace(query, after=result.next_key)
+            search = msgspec.structs.replace(search, cursor=page.next_cursor)
 
 
 @pytest.fixture
-def search(pool: Pool, redis: RedisClient) -> Search:
-    return Search(pool, redis)
+def search(deps: Deps, when: When) -> Search:
+    return Search(deps, when)
 
 
 def ids(page: AvailabilityPage) -> list[int]:
@@ -118,15 +125,12 @@ def beds(page: AvailabilityPage) -> list[int]:
     return [b.bed_id for f in page.facilities for b in f.beds]
 
 
-def days(first: int, last: int) -> tuple[date, date]:
-    return (D + timedelta(days=first), D + timedelta(days=last))
-
-
 async def place_hold(
-    redis: RedisClient, facility_id: int, bed_id: int, stay: tuple[date, date], ttl: float = 600
+    deps: Deps, facility_id: int, bed_id: int, stay: tuple[date, date], ttl: float = 600
 ) -> str:
+    """A hold placed through the hold store at the clock's now."""
     hold_id = secrets.token_hex(8)
-    now = time.time()
+    now = deps.clock.now().timestamp()
     hold = StoredHold(
         bed_id=bed_id,
         check_in=stay[0].isoformat(),
@@ -137,7 +141,7 @@ async def place_hold(
         care_recipient_id=1,
         token_hash="x",
     )
-    placed = await HoldStore(redis).place(facility_id, hold_id, hold, now)
+    placed = await deps.holds.place(facility_id, hold_id, hold, now)
     assert placed.placed
     return hold_id
 
@@ -146,54 +150,54 @@ async def place_hold(
 
 # The claim covers nights 10..14: [D+10, D+15).
 BOUNDARIES = [
-    (days(5, 10), True),  # ends the morning the claim starts
-    (days(15, 20), True),  # starts the morning the claim ends
-    (days(9, 11), False),  # shares the claim's first night
-    (days(14, 16), False),  # shares the claim's last night
-    (days(12, 13), False),  # one night inside
-    (days(0, 40), False),  # around it
-    (days(10, 15), False),  # the same nights
+    ((5, 10), True),  # ends the morning the claim starts
+    ((15, 20), True),  # starts the morning the claim ends
+    ((9, 11), False),  # shares the claim's first night
+    ((14, 16), False),  # shares the claim's last night
+    ((12, 13), False),  # one night inside
+    ((0, 40), False),  # around it
+    ((10, 15), False),  # the same nights
 ]
 
 
-@pytest.mark.parametrize(("stay", "free"), BOUNDARIES)
+@pytest.mark.parametrize(("span", "free"), BOUNDARIES)
 @pytest.mark.parametrize("claim", ["booking", "block"])
 async def test_booked_and_blocked_nights_at_every_boundary(
-    db: Any, search: Search, claim: str, stay: tuple[date, date], free: bool
+    when: When, db: Any, search: Search, claim: str, span: tuple[int, int], free: bool
 ) -> None:
     facility = await builders.facility(db, lat=CENTRE[0], lon=CENTRE[1])
     claimed = await builders.bed(db, facility, price=100)
     untouched = await builders.bed(db, facility, price=200)
     make = builders.booking if claim == "booking" else builders.block
-    await make(db, claimed, *days(10, 15))
+    await make(db, claimed, *when.days(10, 15))
 
-    page = await search(stay)
+    page = await search(when.days(*span))
 
     assert beds(page) == ([claimed, untouched] if free else [untouched])
 
 
 async def test_cancelled_bookings_and_lifted_blocks_free_their_nights(
-    db: Any, search: Search
+    when: When, db: Any, search: Search
 ) -> None:
     facility = await builders.facility(db, lat=CENTRE[0], lon=CENTRE[1])
     bed = await builders.bed(db, facility)
-    booking = await builders.booking(db, bed, *days(0, 3))
+    booking = await builders.booking(db, bed, *when.days(0, 3))
     assert beds(await search()) == []
     await db.execute("DELETE FROM bed_nights WHERE booking_id = $1", booking)
     await db.execute("UPDATE bookings SET status = 'cancelled' WHERE id = $1", booking)
     assert beds(await search()) == [bed]
 
 
-@pytest.mark.parametrize(("stay", "free"), BOUNDARIES)
+@pytest.mark.parametrize(("span", "free"), BOUNDARIES)
 async def test_held_beds_at_every_boundary(
-    db: Any, search: Search, redis: RedisClient, stay: tuple[date, date], free: bool
+    when: When, db: Any, search: Search, deps: Deps, span: tuple[int, int], free: bool
 ) -> None:
     facility = await builders.facility(db, lat=CENTRE[0], lon=CENTRE[1])
     held = await builders.bed(db, facility, price=100)
     other = await builders.bed(db, facility, price=200)
-    await place_hold(redis, facility, held, days(10, 15))
+    await place_hold(deps, facility, held, when.days(10, 15))
 
-    page = await search(stay)
+    page = await search(when.days(*span))
 
     assert beds(page) == ([held, other] if free else [other])
     assert page.facilities[0].held_beds == (0 if free else 1)
@@ -201,27 +205,27 @@ async def test_held_beds_at_every_boundary(
 
 
 async def test_an_expired_hold_takes_nothing_and_a_fully_held_facility_is_not_offered(
-    db: Any, search: Search, redis: RedisClient
+    when: When, db: Any, search: Search, deps: Deps, clock: ManualClock
 ) -> None:
     facility = await builders.facility(db, lat=CENTRE[0], lon=CENTRE[1])
     bed = await builders.bed(db, facility)
-    await place_hold(redis, facility, bed, days(0, 3), ttl=0.2)
+    await place_hold(deps, facility, bed, when.days(0, 3), ttl=60)
     assert ids(await search()) == []
-    await asyncio.sleep(0.3)
+    clock.advance(timedelta(seconds=61))  # past the hold's expiry, not on it
     assert beds(await search()) == [bed]
 
 
 async def test_when_redis_is_down_beds_are_possibly_held_never_plainly_free(
-    db: Any, pool: Pool, settings: Settings, redis: RedisClient
+    when: When, db: Any, settings: Settings, deps: Deps
 ) -> None:
     facility = await builders.facility(db, lat=CENTRE[0], lon=CENTRE[1])
     bed = await builders.bed(db, facility)
-    await place_hold(redis, facility, bed, days(0, 3))
+    await place_hold(deps, facility, bed, when.days(0, 3))
     # A Redis that refuses connections: a port nothing listens on.
     with_dead_redis = msgspec.structs.replace(settings, redis_timeout=0.2)
     dead = create_redis(with_dead_redis, "redis://127.0.0.1:9/0")
     try:
-        page = await Search(pool, dead)()
+        page = await Search(with_redis(deps, dead), when)()
     finally:
         await dead.aclose()
     assert page.holds_unknown
@@ -260,7 +264,7 @@ async def test_listed_facilities_only_and_no_radius(db: Any, search: Search) -> 
 
 
 async def test_home_beds_need_the_home_inside_the_service_radius_not_near(
-    db: Any, pool: Pool, redis: RedisClient
+    db: Any, search: Search
 ) -> None:
     home = east(6)
     serves_home = await builders.facility(
@@ -271,7 +275,7 @@ async def test_home_beds_need_the_home_inside_the_service_radius_not_near(
         await builders.bed(db, facility, kind="home")
     owner = await builders.principal(db, "family")
     elder = await builders.recipient(db, family_id=owner, home=home, level=3)
-    search = Search(pool, redis, Principal(id=owner, role="family", name="F"))
+    search = search.by(Principal(id=owner, role="family", name="F"))
 
     page = await search(kind="home", care_recipient=elder, radius_km=10)
 
@@ -297,7 +301,7 @@ async def test_anonymous_home_bed_search_uses_near_or_home_as_the_home(
 
 
 async def test_eligibility_filters_beds_and_explains_each_excluded_facility(
-    db: Any, pool: Pool, redis: RedisClient
+    db: Any, search: Search
 ) -> None:
     lacks_oxygen = await builders.facility(db, lat=north(1)[0], lon=CENTRE[1])
     await builders.bed(db, lacks_oxygen, capabilities=("wheelchair",))
@@ -309,7 +313,7 @@ async def test_eligibility_filters_beds_and_explains_each_excluded_facility(
     await builders.bed(db, fits, sex_rule="any")
     owner = await builders.principal(db, "family")
     elder = await builders.recipient(db, family_id=owner, sex="male", needs=("oxygen",))
-    search = Search(pool, redis, Principal(id=owner, role="family", name="F"))
+    search = search.by(Principal(id=owner, role="family", name="F"))
 
     page = await search(care_recipient=elder)
 
@@ -338,13 +342,13 @@ async def test_anonymous_needs_and_sex_filter_the_same_way(db: Any, search: Sear
 
 
 async def test_a_person_the_programme_refuses_is_told_once_and_offered_nothing(
-    db: Any, pool: Pool, redis: RedisClient
+    db: Any, search: Search
 ) -> None:
     facility = await builders.facility(db, lat=CENTRE[0], lon=CENTRE[1])
     await builders.bed(db, facility)
     owner = await builders.principal(db, "family")
     intact = await builders.recipient(db, family_id=owner, level=0)
-    search = Search(pool, redis, Principal(id=owner, role="family", name="F"))
+    search = search.by(Principal(id=owner, role="family", name="F"))
 
     page = await search(care_recipient=intact)
 
@@ -357,20 +361,18 @@ async def test_a_person_the_programme_refuses_is_told_once_and_offered_nothing(
     assert elsewhere.refused == [] and elsewhere.facilities == []
 
 
-async def test_another_familys_elder_is_not_found(db: Any, pool: Pool, redis: RedisClient) -> None:
+async def test_another_familys_elder_is_not_found(db: Any, search: Search) -> None:
     elder = await builders.recipient(db)
     stranger = await builders.principal(db, "family")
-    search = Search(pool, redis, Principal(id=stranger, role="family", name="F"))
+    search = search.by(Principal(id=stranger, role="family", name="F"))
     with pytest.raises(NotFoundError):
         await search(care_recipient=elder)
 
 
-async def test_an_elder_without_a_home_needs_a_place(
-    db: Any, pool: Pool, redis: RedisClient
-) -> None:
+async def test_an_elder_without_a_home_needs_a_place(db: Any, search: Search) -> None:
     owner = await builders.principal(db, "family")
     elder = await builders.recipient(db, family_id=owner, home=None)
-    search = Search(pool, redis, Principal(id=owner, role="family", name="F"))
+    search = search.by(Principal(id=owner, role="family", name="F"))
     with pytest.raises(InvalidInputError) as caught:
         await search(near=None, care_recipient=elder)
     assert caught.value.errors[0].field == "near"
@@ -389,7 +391,7 @@ async def test_inactive_facilities_and_beds_are_never_offered(db: Any, search: S
 
 
 async def test_the_policy_in_force_on_check_in_is_applied_and_shown(
-    db: Any, search: Search
+    when: When, db: Any, search: Search
 ) -> None:
     facility = await builders.facility(db, lat=CENTRE[0], lon=CENTRE[1])
     oxygen_bed = await builders.bed(db, facility, capabilities=("oxygen",))
@@ -402,12 +404,12 @@ async def test_the_policy_in_force_on_check_in_is_applied_and_shown(
     await db.execute(
         "INSERT INTO policies (code, version, effective_from, document)"
         " VALUES ('cn-respite', 2, $1, $2::text::jsonb)",
-        D + timedelta(days=1),
+        when.d + timedelta(days=1),
         msgspec.json.encode(changed).decode(),
     )
 
-    before = await search(days(0, 1), needs=("fall_risk",))
-    after = await search(days(1, 2), needs=("fall_risk",))
+    before = await search(when.days(0, 1), needs=("fall_risk",))
+    after = await search(when.days(1, 2), needs=("fall_risk",))
 
     assert before.facilities == [] and before.excluded[0].policy.version == 1
     assert beds(after) == [oxygen_bed] and after.facilities[0].policy.version == 2
@@ -447,7 +449,7 @@ async def _city(db: Any, count: int) -> list[int]:
 
 @pytest.mark.parametrize("sort", ["distance", "price"])
 async def test_pages_have_no_duplicates_or_gaps_while_bookings_change(
-    db: Any, search: Search, sort: str
+    when: When, db: Any, search: Search, sort: str
 ) -> None:
     facilities = await _city(db, 13)
     booked: set[int] = set()
@@ -459,7 +461,7 @@ async def test_pages_have_no_duplicates_or_gaps_while_bookings_change(
         shown, unseen = pages[0][0], next(f for f in facilities if f not in pages[0])
         for facility in (shown, unseen):
             bed = await db.fetchval("SELECT id FROM beds WHERE facility_id = $1", facility)
-            await builders.booking(db, bed, D, D + timedelta(days=3))
+            await builders.booking(db, bed, when.d, when.d + timedelta(days=3))
         booked.update({shown, unseen})
 
     pages = await search.walk(between=meanwhile, sort=sort, limit=5)
@@ -471,16 +473,16 @@ async def test_pages_have_no_duplicates_or_gaps_while_bookings_change(
 
 
 async def test_pages_raced_by_concurrent_bookings_never_repeat_a_facility(
-    db: Any, pool: Pool, search: Search
+    when: When, db: Any, search: Search
 ) -> None:
     facilities = await _city(db, 20)
     untouched = set(facilities[::2])
     targets = [f for f in facilities if f not in untouched]
 
     async def book(facility: int) -> None:
-        async with pool.acquire() as conn:
+        async with search.deps.pool.acquire() as conn:
             bed = await conn.fetchval("SELECT id FROM beds WHERE facility_id = $1", facility)
-            await builders.booking(conn, bed, D, D + timedelta(days=3))
+            await builders.booking(conn, bed, when.d, when.d + timedelta(days=3))
 
     walks = [search.walk(limit=3), search.walk(sort="price", limit=4)]
     results = await asyncio.gather(*walks, *(book(f) for f in targets))
@@ -496,18 +498,18 @@ async def test_pages_raced_by_concurrent_bookings_never_repeat_a_facility(
 
 
 async def test_alternatives_offer_the_nearest_shifted_stay_per_facility(
-    db: Any, search: Search
+    when: When, db: Any, search: Search
 ) -> None:
     first_night_taken = await builders.facility(db, lat=north(1)[0], lon=CENTRE[1])
     bed_a = await builders.bed(db, first_night_taken)
-    await builders.booking(db, bed_a, *days(0, 1))
+    await builders.booking(db, bed_a, *when.days(0, 1))
     last_night_taken = await builders.facility(db, lat=north(2)[0], lon=CENTRE[1])
     bed_b = await builders.bed(db, last_night_taken)
-    await builders.booking(db, bed_b, *days(2, 3))
+    await builders.booking(db, bed_b, *when.days(2, 3))
     both_sides = await builders.facility(db, lat=north(3)[0], lon=CENTRE[1])
     bed_c = await builders.bed(db, both_sides)
-    await builders.booking(db, bed_c, *days(-1, 1))
-    await builders.booking(db, bed_c, *days(2, 4))
+    await builders.booking(db, bed_c, *when.days(-1, 1))
+    await builders.booking(db, bed_c, *when.days(2, 4))
     free = await builders.facility(db, lat=north(4)[0], lon=CENTRE[1])
     await builders.bed(db, free)
 
@@ -520,54 +522,56 @@ async def test_alternatives_offer_the_nearest_shifted_stay_per_facility(
         (both_sides, 4, bed_c),
     ]
     first = page.alternatives[0]
-    assert (first.check_in, first.check_out) == days(1, 4)
+    assert (first.check_in, first.check_out) == when.days(1, 4)
 
 
-async def test_no_alternatives_when_three_facilities_have_the_stay(db: Any, search: Search) -> None:
+async def test_no_alternatives_when_three_facilities_have_the_stay(
+    when: When, db: Any, search: Search
+) -> None:
     for km in (1, 2, 3):
         facility = await builders.facility(db, lat=north(km)[0], lon=CENTRE[1])
         await builders.bed(db, facility)
     booked = await builders.facility(db, lat=north(4)[0], lon=CENTRE[1])
     bed = await builders.bed(db, booked)
-    await builders.booking(db, bed, *days(0, 1))
+    await builders.booking(db, bed, *when.days(0, 1))
     page = await search()
     assert len(page.facilities) == 3 and page.alternatives == []
 
 
-async def test_alternatives_never_start_before_today(db: Any, search: Search) -> None:
+async def test_alternatives_never_start_before_today(when: When, db: Any, search: Search) -> None:
     facility = await builders.facility(db, lat=CENTRE[0], lon=CENTRE[1])
     bed = await builders.bed(db, facility)
-    await builders.booking(db, bed, TODAY + timedelta(days=2), TODAY + timedelta(days=3))
-    page = await search((TODAY, TODAY + timedelta(days=3)))
+    await builders.booking(db, bed, when.today + timedelta(days=2), when.today + timedelta(days=3))
+    page = await search((when.today, when.today + timedelta(days=3)))
     assert [(a.check_in, a.shift_days) for a in page.alternatives] == [
-        (TODAY + timedelta(days=3), 3)
+        (when.today + timedelta(days=3), 3)
     ]
 
 
-async def test_alternatives_skip_held_beds(db: Any, search: Search, redis: RedisClient) -> None:
+async def test_alternatives_skip_held_beds(when: When, db: Any, search: Search, deps: Deps) -> None:
     facility = await builders.facility(db, lat=CENTRE[0], lon=CENTRE[1])
     bed = await builders.bed(db, facility)
-    await builders.booking(db, bed, *days(0, 1))
+    await builders.booking(db, bed, *when.days(0, 1))
     assert [a.shift_days for a in (await search()).alternatives] == [1]
-    await place_hold(redis, facility, bed, days(3, 4))
+    await place_hold(deps, facility, bed, when.days(3, 4))
     # +1, +2 and +3 share the held night, -1 and -2 the booked one.
     assert [a.shift_days for a in (await search()).alternatives] == [-3]
 
 
 async def test_a_facility_found_but_held_gets_its_shifted_stay(
-    db: Any, search: Search, redis: RedisClient
+    when: When, db: Any, search: Search, deps: Deps
 ) -> None:
     # The page finds one facility (fewer than three), whose only bed Redis holds.
     facility = await builders.facility(db, lat=CENTRE[0], lon=CENTRE[1])
     bed = await builders.bed(db, facility)
-    await place_hold(redis, facility, bed, days(0, 3))
+    await place_hold(deps, facility, bed, when.days(0, 3))
     page = await search()
     assert page.facilities == []
     assert [(a.facility_id, a.shift_days) for a in page.alternatives] == [(facility, 3)]
 
 
 async def test_holds_that_empty_a_full_page_still_bring_shifted_stays(
-    db: Any, search: Search, redis: RedisClient
+    when: When, db: Any, search: Search, deps: Deps
 ) -> None:
     # Three facilities have the stay in PostgreSQL; Redis holds two of them.
     facilities, held = [], []
@@ -576,7 +580,7 @@ async def test_holds_that_empty_a_full_page_still_bring_shifted_stays(
         bed = await builders.bed(db, facility)
         facilities.append(facility)
         if km < 3:
-            await place_hold(redis, facility, bed, days(0, 1))
+            await place_hold(deps, facility, bed, when.days(0, 1))
             held.append(facility)
     page = await search()
     assert ids(page) == [facilities[2]]
@@ -595,17 +599,16 @@ async def test_sql_and_python_agree_on_distances(db: Any) -> None:
         assert sql == pytest.approx(haversine_m(lat1, lon1, lat2, lon2), rel=1e-12, abs=1e-6)
 
 
-async def test_the_plan_serves_the_search_from_indexes(db: Any, search: Search) -> None:
+async def test_the_plan_serves_the_search_from_indexes(when: When, db: Any, search: Search) -> None:
     for km in (1, 2, 3):
         facility = await builders.facility(db, lat=north(km)[0], lon=CENTRE[1])
         bed = await builders.bed(db, facility)
-        await builders.booking(db, bed, *days(-10, -5))
+        await builders.booking(db, bed, *when.days(-10, -5))
     await db.execute("ANALYZE")
     await db.execute("SET enable_seqscan = off")  # tiny tables: ask whether indexes *can* serve
     statements = []
     for params in ({}, {"sort": "price"}, {"near": None, "facility_ids": (1, 2)}):
-        result = await search.page(**params)
-        assert result is not None
+        assert await search(**params) is not None
         query = search.query(**params)
         versions = await load_versions(db)
         policies = in_force(versions, query.kind, query.stay.check_in)
@@ -627,7 +630,7 @@ async def test_the_plan_serves_the_search_from_indexes(db: Any, search: Search) 
             assert "facilities_location" in text
 
 
-async def test_the_policy_cache_reads_again_after_its_time_to_live(db: Any) -> None:
+async def test_the_policy_cache_reads_again_after_its_time_to_live(when: When, db: Any) -> None:
     now = [100.0]
     cache = PolicyCache(ttl=10.0, clock=lambda: now[0])
     before = await cache.versions(db)
@@ -641,4 +644,4 @@ async def test_the_policy_cache_reads_again_after_its_time_to_live(db: Any) -> N
     now[0] = 110.0
     after = await cache.versions(db)
     assert len(after) == len(before) + 1
-    assert in_force(after, "respite", D)["cn-respite"].version == 2
+    assert in_force(after, "respite", when.d)["cn-respite"].version == 2

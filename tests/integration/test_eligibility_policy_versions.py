@@ -2,7 +2,7 @@
 version changes future decisions only."""
 
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import asyncpg
@@ -10,29 +10,36 @@ import msgspec
 import pytest
 
 from respite.auth.model import Principal
-from respite.db import Pool, create_pool
+from respite.clock import ManualClock, local_today
+from respite.deps import Deps
 from respite.eligibility import PRESETS, CalendarYear, Decision, PolicyPublication, Stay
-from respite.eligibility.policies import get_policy, publish_policy
+from respite.eligibility.policies import (
+    NewPolicyVersion,
+    PolicyLookup,
+    get_policy,
+    publish_policy,
+)
 from respite.eligibility.service import Checked, check_bed
 from respite.eligibility.store import current_policy, ensure_presets
 from respite.nights import claim_nights
 from respite.settings import Settings
 from tests import builders
-
-TODAY = builders.today()
+from tests.domain_deps import opened_deps
 
 
 @pytest.fixture
-async def pool(settings: Settings, database_url: str) -> AsyncIterator[Pool]:
-    pool = await create_pool(settings, database_url)
-    try:
-        yield pool
-    finally:
-        await pool.close()
+async def deps(settings: Settings, clock: ManualClock) -> AsyncIterator[Deps]:
+    async with opened_deps(settings, clock) as opened:
+        yield opened
 
 
-def stay(offset: int, nights: int) -> Stay:
-    start = TODAY + timedelta(days=offset)
+@pytest.fixture
+def today(clock: ManualClock) -> date:
+    return local_today("Asia/Shanghai", clock.now())
+
+
+def stay(today: date, offset: int, nights: int) -> Stay:
+    start = today + timedelta(days=offset)
     return Stay(check_in=start, check_out=start + timedelta(days=nights))
 
 
@@ -73,9 +80,9 @@ def stricter(nights: int, effective_from: date) -> PolicyPublication:
     return PolicyPublication(**fields, effective_from=effective_from)
 
 
-async def test_the_migration_stores_every_preset_as_version_1(db: Any) -> None:
+async def test_the_migration_stores_every_preset_as_version_1(db: Any, today: date) -> None:
     for code, preset in PRESETS.items():
-        stored = await current_policy(db, code, TODAY)
+        stored = await current_policy(db, code, today)
         assert stored is not None
         assert (stored.version, stored.effective_from) == (1, date(2020, 1, 1))
         assert stored.policy == preset
@@ -84,15 +91,15 @@ async def test_the_migration_stores_every_preset_as_version_1(db: Any) -> None:
 
 
 async def test_a_booking_keeps_its_version_and_decision_after_a_new_version(
-    db: Any, pool: Pool
+    db: Any, deps: Deps, today: date
 ) -> None:
     facility = await builders.facility(db)
     bed = await builders.bed(db, facility)
     family = await builders.principal(db, "family")
     elder = await builders.recipient(db, family_id=family, level=2)
     owner = Principal(id=family, role="family", name="family")
-    booked = stay(10, 10)
-    checked = await check_bed(db, owner, elder, bed, booked, TODAY)
+    booked = stay(today, 10, 10)
+    checked = await check_bed(db, owner, elder, bed, booked, today)
     assert checked.decision.eligible and checked.policy.version == 1
     booking = await record_booking(db, checked, elder, booked)
     recorded = await db.fetchrow(
@@ -101,7 +108,7 @@ async def test_a_booking_keeps_its_version_and_decision_after_a_new_version(
     version_1 = await db.fetchval("SELECT document::text FROM policies WHERE id = $1", recorded[0])
 
     published = await publish_policy(
-        pool, await admin(db), "cn-respite", stricter(2, TODAY), datetime.now(UTC)
+        deps, await admin(db), NewPolicyVersion(code="cn-respite", publication=stricter(2, today))
     )
 
     assert published.version == 2
@@ -116,40 +123,39 @@ async def test_a_booking_keeps_its_version_and_decision_after_a_new_version(
     assert kept.eligible and kept == checked.decision
 
     # The same stay checked again now falls under version 2, which refuses it.
-    again = await check_bed(db, owner, elder, bed, booked, TODAY, excluding_booking=booking)
+    again = await check_bed(db, owner, elder, bed, booked, today, excluding_booking=booking)
     assert again.policy.version == 2 and again.policy.id == published.id
     assert not again.decision.eligible
     # (Two periods if the stay crosses a new year: 10 nights exceed 2 in at least one.)
     assert {r.code for r in again.decision.reasons if not r.ok} == {"quota_exhausted"}
 
 
-async def test_the_version_in_force_on_check_in_applies(db: Any, pool: Pool) -> None:
+async def test_the_version_in_force_on_check_in_applies(db: Any, deps: Deps, today: date) -> None:
     facility = await builders.facility(db)
     bed = await builders.bed(db, facility)
     family = await builders.principal(db, "family")
     elder = await builders.recipient(db, family_id=family, level=2)
     owner = Principal(id=family, role="family", name="family")
-    switch = TODAY + timedelta(days=20)
-    await publish_policy(
-        pool, await admin(db), "cn-respite", stricter(1, switch), datetime.now(UTC)
-    )
+    switch = today + timedelta(days=20)
+    new = NewPolicyVersion(code="cn-respite", publication=stricter(1, switch))
+    await publish_policy(deps, await admin(db), new)
 
-    before_switch = await check_bed(db, owner, elder, bed, stay(15, 4), TODAY)
-    on_switch = await check_bed(db, owner, elder, bed, stay(20, 4), TODAY)
+    before_switch = await check_bed(db, owner, elder, bed, stay(today, 15, 4), today)
+    on_switch = await check_bed(db, owner, elder, bed, stay(today, 20, 4), today)
 
     assert (before_switch.policy.version, before_switch.decision.eligible) == (1, True)
     assert (on_switch.policy.version, on_switch.decision.eligible) == (2, False)
-    versions = await get_policy(pool, "cn-respite", switch, None)
+    versions = await get_policy(deps, await admin(db), PolicyLookup(code="cn-respite", on=switch))
     assert versions.current_version == 2
     assert [v.version for v in versions.versions] == [2, 1]
 
 
-async def test_a_document_always_describes_its_own_code(db: Any) -> None:
+async def test_a_document_always_describes_its_own_code(db: Any, today: date) -> None:
     document = msgspec.json.encode(PRESETS["cn-respite"]).decode()
     with pytest.raises(asyncpg.CheckViolationError):
         await db.execute(
             "INSERT INTO policies (code, version, effective_from, document)"
             " VALUES ('other', 1, $1, $2::text::jsonb)",
-            TODAY,
+            today,
             document,
         )

@@ -11,13 +11,17 @@ import msgspec
 import pytest
 
 from respite.auth.model import Principal
-from respite.db import Pool, create_pool
+from respite.clock import ManualClock
+from respite.deps import Deps
 from respite.errors import ConflictError
 from respite.inventory.blocks import create_block, lift_block, update_block
+from respite.inventory.commands import BlockCreation, BlockLift, BlockUpdate
+from respite.inventory.errors import NightBookedError
 from respite.inventory.model import BlockChanges, NewBlock
 from respite.nights import NightTaken, claim_nights
 from respite.settings import Settings
 from tests import builders
+from tests.domain_deps import opened_deps
 
 D0 = date(2031, 5, 1)
 
@@ -27,12 +31,17 @@ def d(offset: int) -> date:
 
 
 @pytest.fixture
-async def pool(settings: Settings, database_url: str) -> AsyncIterator[Pool]:
-    pool = await create_pool(settings, database_url)
-    try:
-        yield pool
-    finally:
-        await pool.close()
+async def deps(settings: Settings, clock: ManualClock) -> AsyncIterator[Deps]:
+    async with opened_deps(settings, clock) as opened:
+        yield opened
+
+
+async def _create(deps: Deps, staff: Principal, bed: int, new: NewBlock) -> int:
+    return (await create_block(deps, staff, BlockCreation(bed_id=bed, block=new))).id
+
+
+async def _update(deps: Deps, staff: Principal, block: int, changes: BlockChanges) -> Any:
+    return await update_block(deps, staff, BlockUpdate(block_id=block, changes=changes))
 
 
 class Ward(msgspec.Struct):
@@ -91,7 +100,7 @@ async def _book(
 
 
 async def _block(
-    pool: Pool,
+    deps: Deps,
     staff: Principal,
     bed: int,
     nights: tuple[date, date],
@@ -101,14 +110,14 @@ async def _block(
     new = NewBlock(check_in=nights[0], check_out=nights[1], reason="maintenance")
     await barrier.wait()
     try:
-        return (await create_block(pool, staff, bed, new)).id
+        return await _create(deps, staff, bed, new)
     except ConflictError as conflict:
         refusals.append(conflict.extensions)
         return None
 
 
 async def test_a_block_and_a_booking_racing_for_a_night_never_both_win(
-    database_url: str, db: Any, pool: Pool, ward: Ward
+    database_url: str, db: Any, deps: Deps, ward: Ward
 ) -> None:
     # The booking claims at once or a little later, so that either side may get there first
     # and the two transactions' claims overlap in time.
@@ -118,7 +127,7 @@ async def test_a_block_and_a_booking_racing_for_a_night_never_both_win(
         refusals: list[dict[str, Any]] = []
         booking, block = await asyncio.gather(
             _book(database_url, ward.bed, (d(base), d(base + 2)), barrier, delay),
-            _block(pool, ward.staff, ward.bed, (d(base + 1), d(base + 3)), barrier, refusals),
+            _block(deps, ward.staff, ward.bed, (d(base + 1), d(base + 3)), barrier, refusals),
         )
         assert (booking is None) != (block is None), f"round {round_}: {booking=} {block=}"
         if block is None:
@@ -134,11 +143,11 @@ async def test_a_block_and_a_booking_racing_for_a_night_never_both_win(
     assert blocks == len({v[1] for v in (await _ledger(db, ward.bed)).values()} - {None})
 
 
-async def test_overlapping_blocks_racing_leave_exactly_one(db: Any, pool: Pool, ward: Ward) -> None:
+async def test_overlapping_blocks_racing_leave_exactly_one(db: Any, deps: Deps, ward: Ward) -> None:
     barrier = asyncio.Barrier(6)
     refusals: list[dict[str, Any]] = []
     results = await asyncio.gather(
-        *(_block(pool, ward.staff, ward.bed, (d(i), d(i + 3)), barrier, refusals) for i in range(6))
+        *(_block(deps, ward.staff, ward.bed, (d(i), d(i + 3)), barrier, refusals) for i in range(6))
     )
     won = [r for r in results if r is not None]
     assert len(refusals) == 6 - len(won)
@@ -173,63 +182,63 @@ async def _assert_ledger_matches_block(db: Any, bed: int, block: int) -> None:
     ],
 )
 async def test_a_changed_block_holds_exactly_its_new_nights(
-    db: Any, pool: Pool, ward: Ward, changes: dict[str, str]
+    db: Any, deps: Deps, ward: Ward, changes: dict[str, str]
 ) -> None:
-    block = await create_block(
-        pool, ward.staff, ward.bed, NewBlock(check_in=d(0), check_out=d(5), reason="cleaning")
+    block = await _create(
+        deps, ward.staff, ward.bed, NewBlock(check_in=d(0), check_out=d(5), reason="cleaning")
     )
-    updated = await update_block(
-        pool, ward.staff, block.id, msgspec.convert(changes, BlockChanges, strict=False)
+    updated = await _update(
+        deps, ward.staff, block, msgspec.convert(changes, BlockChanges, strict=False)
     )
     for field, value in changes.items():
         assert str(getattr(updated, field)) == value
-    await _assert_ledger_matches_block(db, ward.bed, block.id)
+    await _assert_ledger_matches_block(db, ward.bed, block)
 
 
 async def test_lengthening_into_a_booking_is_refused_and_changes_nothing(
-    db: Any, pool: Pool, ward: Ward
+    db: Any, deps: Deps, ward: Ward
 ) -> None:
     booking = await builders.booking(db, ward.bed, d(5), d(7))
-    block = await create_block(
-        pool, ward.staff, ward.bed, NewBlock(check_in=d(0), check_out=d(5), reason="cleaning")
+    block = await _create(
+        deps, ward.staff, ward.bed, NewBlock(check_in=d(0), check_out=d(5), reason="cleaning")
     )
     before = await _ledger(db, ward.bed)
-    with pytest.raises(ConflictError) as refused:
-        await update_block(pool, ward.staff, block.id, BlockChanges(check_in=d(2), check_out=d(6)))
+    with pytest.raises(NightBookedError) as refused:
+        await _update(deps, ward.staff, block, BlockChanges(check_in=d(2), check_out=d(6)))
     assert refused.value.extensions == {"conflicting_booking": booking, "night": "2031-05-06"}
     assert await _ledger(db, ward.bed) == before
-    row = await db.fetchrow("SELECT check_in, check_out FROM blocks WHERE id = $1", block.id)
+    row = await db.fetchrow("SELECT check_in, check_out FROM blocks WHERE id = $1", block)
     assert (row["check_in"], row["check_out"]) == (d(0), d(5))
 
 
 async def test_concurrent_changes_of_one_block_keep_the_ledger_consistent(
-    db: Any, pool: Pool, ward: Ward
+    db: Any, deps: Deps, ward: Ward
 ) -> None:
-    block = await create_block(
-        pool, ward.staff, ward.bed, NewBlock(check_in=d(0), check_out=d(5), reason="cleaning")
+    block = await _create(
+        deps, ward.staff, ward.bed, NewBlock(check_in=d(0), check_out=d(5), reason="cleaning")
     )
     ranges = [(i, i + 1 + i % 4) for i in range(8)]
     await asyncio.gather(
         *(
-            update_block(pool, ward.staff, block.id, BlockChanges(check_in=d(a), check_out=d(b)))
+            _update(deps, ward.staff, block, BlockChanges(check_in=d(a), check_out=d(b)))
             for a, b in ranges
         )
     )
-    await _assert_ledger_matches_block(db, ward.bed, block.id)
+    await _assert_ledger_matches_block(db, ward.bed, block)
 
 
 async def test_lifting_frees_the_nights_for_a_booking(
-    database_url: str, db: Any, pool: Pool, ward: Ward
+    database_url: str, db: Any, deps: Deps, ward: Ward
 ) -> None:
-    block = await create_block(
-        pool, ward.staff, ward.bed, NewBlock(check_in=d(0), check_out=d(3), reason="isolation")
+    block = await _create(
+        deps, ward.staff, ward.bed, NewBlock(check_in=d(0), check_out=d(3), reason="isolation")
     )
     assert await _book(database_url, ward.bed, (d(1), d(2)), asyncio.Barrier(1)) is None
-    lifted = await lift_block(pool, ward.staff, block.id)
+    lifted = await lift_block(deps, ward.staff, BlockLift(block_id=block))
     assert lifted.lifted_at is not None
-    await _assert_ledger_matches_block(db, ward.bed, block.id)
+    await _assert_ledger_matches_block(db, ward.bed, block)
     assert await _book(database_url, ward.bed, (d(1), d(2)), asyncio.Barrier(1)) is not None
-    again = await lift_block(pool, ward.staff, block.id)
+    again = await lift_block(deps, ward.staff, BlockLift(block_id=block))
     assert again.lifted_at == lifted.lifted_at
     audits = await db.fetchval(
         "SELECT count(*) FROM audit_log WHERE entity = 'block' AND action = 'lift'"

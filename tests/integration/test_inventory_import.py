@@ -11,12 +11,14 @@ import pytest
 
 from respite.auth.model import Principal
 from respite.cli import main
-from respite.db import Pool, create_pool
-from respite.errors import ConflictError
-from respite.inventory.errors import ImportRejectedError
-from respite.inventory.importing import import_beds
+from respite.clock import ManualClock
+from respite.deps import Deps
+from respite.inventory.commands import BedImport
+from respite.inventory.errors import BedsChangedDuringImportError, ImportRejectedError
+from respite.inventory.importing import ImportResult, import_beds
 from respite.settings import Settings
 from tests import builders
+from tests.domain_deps import opened_deps
 
 HEADER = "label,kind,sex_rule,nightly_price,capabilities,pressure_care_stage,active\n"
 
@@ -33,12 +35,15 @@ def beds_file(count: int, price: int = 28000, kind_of: Any = None) -> bytes:
 
 
 @pytest.fixture
-async def pool(settings: Settings, database_url: str) -> AsyncIterator[Pool]:
-    pool = await create_pool(settings, database_url)
-    try:
-        yield pool
-    finally:
-        await pool.close()
+async def deps(settings: Settings, clock: ManualClock) -> AsyncIterator[Deps]:
+    async with opened_deps(settings, clock) as opened:
+        yield opened
+
+
+async def _import(
+    deps: Deps, principal: Principal | None, facility: int, data: bytes
+) -> ImportResult:
+    return await import_beds(deps, principal, BedImport(facility_id=facility, data=data))
 
 
 @pytest.fixture
@@ -58,10 +63,10 @@ async def _audits(db: Any) -> int:
 
 
 async def test_2000_rows_import_in_one_transaction_and_again_change_nothing(
-    db: Any, pool: Pool, facility: int
+    db: Any, deps: Deps, facility: int
 ) -> None:
     admin = Principal(id=await builders.principal(db, "admin"), role="admin", name="a")
-    result = await import_beds(pool, admin, facility, beds_file(2000))
+    result = await _import(deps, admin, facility, beds_file(2000))
     assert (result.rows, result.created, result.updated, result.unchanged) == (2000, 2000, 0, 0)
     beds = await _beds(db, facility)
     assert len(beds) == 2000
@@ -73,16 +78,16 @@ async def test_2000_rows_import_in_one_transaction_and_again_change_nothing(
     assert len(audit["after"]["created"]) == 2000
 
     audits = await _audits(db)
-    again = await import_beds(pool, admin, facility, beds_file(2000))
+    again = await _import(deps, admin, facility, beds_file(2000))
     assert (again.created, again.updated, again.unchanged) == (0, 0, 2000)
     assert await _beds(db, facility) == beds
     assert await _audits(db) == audits
 
 
-async def test_a_changed_file_updates_and_adds_by_label(db: Any, pool: Pool, facility: int) -> None:
-    await import_beds(pool, None, facility, beds_file(10))
+async def test_a_changed_file_updates_and_adds_by_label(db: Any, deps: Deps, facility: int) -> None:
+    await _import(deps, None, facility, beds_file(10))
     before = {b["label"]: b for b in await _beds(db, facility)}
-    result = await import_beds(pool, None, facility, beds_file(12, price=30000))
+    result = await _import(deps, None, facility, beds_file(12, price=30000))
     assert (result.created, result.updated, result.unchanged) == (2, 10, 0)
     after = {b["label"]: b for b in await _beds(db, facility)}
     assert {b["nightly_price"] for b in after.values()} == {30000}
@@ -94,9 +99,9 @@ async def test_a_changed_file_updates_and_adds_by_label(db: Any, pool: Pool, fac
 
 
 async def test_a_file_that_would_change_a_kind_or_revive_a_retired_bed_imports_nothing(
-    db: Any, pool: Pool, facility: int
+    db: Any, deps: Deps, facility: int
 ) -> None:
-    await import_beds(pool, None, facility, beds_file(50))
+    await _import(deps, None, facility, beds_file(50))
     await db.execute(
         "UPDATE beds SET active = false, retired_at = now() WHERE facility_id = $1 AND label = $2",
         facility,
@@ -105,28 +110,28 @@ async def test_a_file_that_would_change_a_kind_or_revive_a_retired_bed_imports_n
     before, audits = await _beds(db, facility), await _audits(db)
     flipped = beds_file(60, kind_of=lambda i: "home" if i % 5 == 0 or i == 41 else "respite")
     with pytest.raises(ImportRejectedError) as refused:
-        await import_beds(pool, None, facility, flipped)
+        await _import(deps, None, facility, flipped)
     assert [(e.line, e.column) for e in refused.value.errors] == [(9, "label"), (43, "kind")]
     assert await _beds(db, facility) == before
     assert await _audits(db) == audits
 
 
 async def test_imports_into_another_facility_do_not_touch_this_one(
-    db: Any, pool: Pool, facility: int
+    db: Any, deps: Deps, facility: int
 ) -> None:
     other = await builders.facility(db)
-    await import_beds(pool, None, facility, beds_file(5))
-    result = await import_beds(pool, None, other, beds_file(5))
+    await _import(deps, None, facility, beds_file(5))
+    result = await _import(deps, None, other, beds_file(5))
     assert result.created == 5
     assert len(await _beds(db, facility)) == len(await _beds(db, other)) == 5
 
 
 async def test_two_imports_of_one_facility_at_once_both_land_without_errors(
-    db: Any, pool: Pool, facility: int
+    db: Any, deps: Deps, facility: int
 ) -> None:
     results = await asyncio.gather(
-        import_beds(pool, None, facility, beds_file(300)),
-        import_beds(pool, None, facility, beds_file(300, price=1)),
+        _import(deps, None, facility, beds_file(300)),
+        _import(deps, None, facility, beds_file(300, price=1)),
     )
     assert sorted(r.created for r in results) == [0, 300]
     assert len(await _beds(db, facility)) == 300
@@ -175,17 +180,17 @@ async def _until_someone_waits_on_a_lock(db: Any) -> None:
 
 
 async def test_a_label_created_while_importing_refuses_the_whole_file(
-    db: Any, pool: Pool, facility: int, database_url: str
+    db: Any, deps: Deps, facility: int, database_url: str
 ) -> None:
     other = await asyncpg.connect(database_url)
     try:
         racer = other.transaction()
         await racer.start()
         await builders.bed(other, facility, label="B-0003")  # not committed yet
-        importing = asyncio.create_task(import_beds(pool, None, facility, beds_file(5)))
+        importing = asyncio.create_task(_import(deps, None, facility, beds_file(5)))
         await _until_someone_waits_on_a_lock(db)  # the import, on the racer's label
         await racer.commit()
-        with pytest.raises(ConflictError):
+        with pytest.raises(BedsChangedDuringImportError):
             await importing
     finally:
         await other.close()

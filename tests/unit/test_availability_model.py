@@ -1,6 +1,6 @@
 """Availability search input: every refusal names its field; the box around a circle holds it."""
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from math import asin, atan2, cos, degrees, radians, sin
 from typing import Any
 
@@ -10,21 +10,26 @@ import pytest
 from respite.availability.model import (
     MAX_DAYS_AHEAD,
     AvailabilityQuery,
+    Horizon,
     PageKey,
     Point,
     SearchParams,
-    allowed_sex_rules,
-    bounding_box,
     held_bed_ids,
+    horizon,
     parse_point,
     shifts_to_try,
     validate_query,
 )
+from respite.availability.plan import allowed_sex_rules, bounding_box
 from respite.eligibility.model import Stay
 from respite.errors import InvalidInputError
 from respite.geo import EARTH_RADIUS_M, haversine_m
 
+# At noon UTC the last timezone to reach a date (UTC−12) has just reached 10 March, and the
+# first (UTC+14) is at 02:00 on 11 March.
+NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 TODAY = date(2026, 3, 10)
+LAST = date(2026, 3, 11) + timedelta(days=MAX_DAYS_AHEAD)
 IN = TODAY + timedelta(days=10)
 
 
@@ -35,7 +40,7 @@ def params(**changes: Any) -> SearchParams:
 
 def refused(p: SearchParams) -> list[str]:
     with pytest.raises(InvalidInputError) as caught:
-        validate_query(p, TODAY)
+        validate_query(p, NOW)
     return [e.field for e in caught.value.errors]
 
 
@@ -47,13 +52,7 @@ def refused(p: SearchParams) -> list[str]:
         ({"check_out": IN + timedelta(days=91)}, ["check_out"]),
         ({"kind": "home", "check_out": IN + timedelta(days=367)}, ["check_out"]),
         ({"check_in": TODAY - timedelta(days=1)}, ["check_in"]),
-        (
-            {
-                "check_in": TODAY + timedelta(days=MAX_DAYS_AHEAD + 1),
-                "check_out": TODAY + timedelta(days=MAX_DAYS_AHEAD + 3),
-            },
-            ["check_in"],
-        ),
+        ({"check_in": LAST + timedelta(days=1), "check_out": LAST + timedelta(3)}, ["check_in"]),
         ({"near": ""}, ["near"]),
         ({"near": "31.23"}, ["near"]),
         ({"near": "31.23,121.47,5"}, ["near"]),
@@ -94,40 +93,53 @@ def test_every_wrong_field_is_named_at_once() -> None:
 
 @pytest.mark.parametrize(("kind", "nights"), [("respite", 1), ("respite", 90), ("home", 366)])
 def test_longest_and_shortest_stays_pass(kind: str, nights: int) -> None:
-    query = validate_query(params(kind=kind, check_out=IN + timedelta(days=nights)), TODAY)
+    query = validate_query(params(kind=kind, check_out=IN + timedelta(days=nights)), NOW)
     assert query.stay.nights == nights
 
 
-def test_today_and_the_horizon_are_allowed() -> None:
-    assert validate_query(params(check_in=TODAY, check_out=TODAY + timedelta(1)), TODAY)
-    last = TODAY + timedelta(days=MAX_DAYS_AHEAD)
-    assert validate_query(params(check_in=last, check_out=last + timedelta(1)), TODAY)
+def test_today_anywhere_and_the_horizon_are_allowed() -> None:
+    assert validate_query(params(check_in=TODAY, check_out=TODAY + timedelta(1)), NOW)
+    assert validate_query(params(check_in=LAST, check_out=LAST + timedelta(1)), NOW)
+
+
+@pytest.mark.parametrize(
+    ("now", "first", "last"),
+    [
+        (datetime(2026, 3, 10, 11, 59, tzinfo=UTC), date(2026, 3, 9), date(2026, 3, 11)),
+        (NOW, date(2026, 3, 10), date(2026, 3, 11)),
+        (datetime(2026, 3, 10, 9, 59, tzinfo=UTC), date(2026, 3, 9), date(2026, 3, 10)),
+    ],
+)
+def test_the_horizon_runs_from_the_last_timezone_to_the_first(
+    now: datetime, first: date, last: date
+) -> None:
+    assert horizon(now) == Horizon(first, last + timedelta(days=MAX_DAYS_AHEAD))
 
 
 def test_defaults_and_normalisation() -> None:
-    query = validate_query(params(needs=("oxygen, dementia,", "oxygen", "")), TODAY)
+    query = validate_query(params(needs=("oxygen, dementia,", "oxygen", "")), NOW)
     assert query.radius_m == 10_000
     assert query.near == Point(31.23, 121.47)
     assert query.needs == frozenset({"oxygen", "dementia"})
-    listed = validate_query(params(near=None, facility_ids=(7, 3, 7)), TODAY)
+    listed = validate_query(params(near=None, facility_ids=(7, 3, 7)), NOW)
     assert listed.facility_ids == (3, 7)
     assert listed.near is None
 
 
 def test_an_anonymous_home_bed_search_near_a_place_is_for_that_home() -> None:
-    assert validate_query(params(kind="home"), TODAY).home == Point(31.23, 121.47)
-    explicit = validate_query(params(kind="home", home="31.3,121.5"), TODAY)
+    assert validate_query(params(kind="home"), NOW).home == Point(31.23, 121.47)
+    explicit = validate_query(params(kind="home", home="31.3,121.5"), NOW)
     assert explicit.home == Point(31.3, 121.5)
-    assert validate_query(params(kind="respite"), TODAY).home is None
+    assert validate_query(params(kind="respite"), NOW).home is None
 
 
 def test_a_care_recipient_may_search_without_a_place() -> None:
-    query = validate_query(params(near=None, care_recipient=12), TODAY)
+    query = validate_query(params(near=None, care_recipient=12), NOW)
     assert query.near is None and query.care_recipient_id == 12
 
 
 def test_fingerprint_identifies_the_search_not_the_page() -> None:
-    query = validate_query(params(), TODAY)
+    query = validate_query(params(), NOW)
     same = msgspec.structs.replace(query, limit=5, after=PageKey(1200.5, 9))
     assert query.fingerprint() == same.fingerprint()
     for other in (
@@ -216,13 +228,14 @@ def test_held_beds_share_a_night_with_the_stay(hold: tuple[date, date], held: bo
     assert held_bed_ids(holds, D, D + timedelta(7)) == ({1} if held else set())
 
 
-def test_shifts_go_nearest_first_later_before_earlier_never_before_today() -> None:
+def test_shifts_go_nearest_first_later_before_earlier_within_the_horizon() -> None:
+    bounds = Horizon(TODAY, TODAY + timedelta(days=MAX_DAYS_AHEAD))
     stay = Stay(check_in=TODAY + timedelta(days=2), check_out=TODAY + timedelta(days=5))
-    assert shifts_to_try(stay, TODAY) == [1, -1, 2, -2, 3, 4, 5, 6, 7]
+    assert shifts_to_try(stay, bounds) == [1, -1, 2, -2, 3, 4, 5, 6, 7]
     far = Stay(check_in=TODAY + timedelta(30), check_out=TODAY + timedelta(31))
-    assert shifts_to_try(far, TODAY) == [1, -1, 2, -2, 3, -3, 4, -4, 5, -5, 6, -6, 7, -7]
+    assert shifts_to_try(far, bounds) == [1, -1, 2, -2, 3, -3, 4, -4, 5, -5, 6, -6, 7, -7]
     edge = TODAY + timedelta(days=MAX_DAYS_AHEAD - 1)
-    assert shifts_to_try(Stay(check_in=edge, check_out=edge + timedelta(1)), TODAY)[:3] == [
+    assert shifts_to_try(Stay(check_in=edge, check_out=edge + timedelta(1)), bounds)[:3] == [
         1,
         -1,
         -2,
@@ -230,5 +243,5 @@ def test_shifts_go_nearest_first_later_before_earlier_never_before_today() -> No
 
 
 def test_a_query_is_a_struct_of_plain_values() -> None:
-    query = validate_query(params(), TODAY)
+    query = validate_query(params(), NOW)
     assert msgspec.json.decode(msgspec.json.encode(query), type=AvailabilityQuery) == query

@@ -58,6 +58,7 @@ def row(*bed_ids: int, facility_id: int = 1) -> PageRow:
         beds=[free_bed(b, 100 + b) for b in bed_ids],
         sort_distance=1234.567,
         price_from=50,
+        today=D,
     )
 
 

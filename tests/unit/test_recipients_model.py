@@ -6,6 +6,7 @@ from typing import Any
 import msgspec
 import pytest
 
+from respite.eligibility.model import earliest_date_on_earth, latest_date_on_earth
 from respite.recipients.model import (
     CareRecipientPatch,
     NewAssessment,
@@ -14,7 +15,6 @@ from respite.recipients.model import (
     apply_patch,
     date_problem,
     last4,
-    latest_date_on_earth,
     normalise_national_id,
 )
 
@@ -45,6 +45,18 @@ def test_national_ids_compare_normalised(given: str, normalised: str) -> None:
 )
 def test_the_latest_date_on_earth_is_utc_plus_14(now: datetime, latest: date) -> None:
     assert latest_date_on_earth(now) == latest
+
+
+@pytest.mark.parametrize(
+    ("now", "earliest"),
+    [
+        (datetime(2026, 1, 1, 11, 59, tzinfo=UTC), date(2025, 12, 31)),
+        (datetime(2026, 1, 1, 12, 0, tzinfo=UTC), date(2026, 1, 1)),
+        (datetime(2026, 1, 1, 19, 59, tzinfo=timezone(timedelta(hours=8))), date(2025, 12, 31)),
+    ],
+)
+def test_the_earliest_date_on_earth_is_utc_minus_12(now: datetime, earliest: date) -> None:
+    assert earliest_date_on_earth(now) == earliest
 
 
 @pytest.mark.parametrize(

@@ -1,14 +1,22 @@
-"""Availability search: free beds for a stay, near a place or in listed facilities, for a person."""
+"""Availability search: free beds for a stay, near a place or in listed facilities, for a person.
 
-from respite.availability.model import AvailabilityPage, AvailabilityQuery, SearchParams
-from respite.availability.service import Clock, SearchResult, search_availability, search_today
+The use case is imported on first use, like every domain package's, so that importing the
+package never pulls in the database layer.
+"""
 
-__all__ = [
-    "AvailabilityPage",
-    "AvailabilityQuery",
-    "Clock",
-    "SearchParams",
-    "SearchResult",
-    "search_availability",
-    "search_today",
-]
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from respite.availability.service import search_availability
+
+_USE_CASES = {"search_availability": "respite.availability.service"}
+
+__all__ = ["search_availability"]
+
+
+def __getattr__(name: str) -> object:
+    module = _USE_CASES.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

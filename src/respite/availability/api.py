@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import time
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Annotated, Any
 
-import msgspec
 from litestar import Controller, Request, get
-from litestar.datastructures import State
+from litestar.di import NamedDependency, Provide
 from litestar.params import QueryParameter
 
-from respite.auth.guards import optional_principal
-from respite.availability.cursor import MAX_CURSOR_LENGTH, decode_cursor, encode_cursor
+from respite.auth import Principal, optional_principal
+from respite.availability.cursor import MAX_CURSOR_LENGTH
 from respite.availability.model import (
     DEFAULT_PAGE_SIZE,
     MAX_BIGINT,
@@ -21,33 +19,29 @@ from respite.availability.model import (
     AvailabilityPage,
     SearchParams,
     SortOrder,
-    validate_query,
 )
-from respite.availability.policies import PolicyCache
-from respite.availability.service import Clock, search_availability, search_today
+from respite.availability.service import search_availability
+from respite.deps import Deps
 from respite.eligibility.model import Programme, Sex
 
 __all__ = ["AvailabilityController"]
 
-_POLICY_CACHE = "availability_policies"
 
-
-def _policy_cache(state: State) -> PolicyCache:
-    """One cache per app, made on first use (the app's state outlives every request)."""
-    cache = state.get(_POLICY_CACHE)
-    if not isinstance(cache, PolicyCache):
-        cache = state[_POLICY_CACHE] = PolicyCache()
-    return cache
+def _principal_if_any(request: Request[Any, Any, Any]) -> Principal | None:
+    """Anyone may search; a bearer token is needed only to search for a care recipient."""
+    return optional_principal(request)
 
 
 class AvailabilityController(Controller):
     path = "/v1/availability"
     tags = ["availability"]
+    dependencies = {"principal": Provide(_principal_if_any, sync_to_thread=False)}
 
     @get("/")
     async def search(
         self,
-        request: Request[Any, Any, Any],
+        deps: NamedDependency[Deps],
+        principal: NamedDependency[Principal | None],
         check_in: Annotated[
             date, QueryParameter(description="First night of the stay (ISO date).")
         ],
@@ -95,10 +89,9 @@ class AvailabilityController(Controller):
 
         Anonymous searches give sex, needs and pressure_stage themselves; a search for a
         care recipient takes them from the recipient and also applies the eligibility rules,
-        explaining each facility it excludes. Pages follow ``next_cursor``.
+        explaining each facility it excludes. Pages follow ``next_cursor``. Each facility
+        judges check-in by its own date: one where it is already past offers nothing.
         """
-        state = request.app.state
-        today = search_today(datetime.now(UTC))
         params = SearchParams(
             check_in=check_in,
             check_out=check_out,
@@ -113,21 +106,6 @@ class AvailabilityController(Controller):
             home=home,
             sort=sort,
             limit=limit,
+            cursor=cursor,
         )
-        query = validate_query(params, today)
-        secret, fingerprint = state.settings.secret_key, query.fingerprint()
-        if cursor is not None:
-            after = decode_cursor(secret, cursor, fingerprint)
-            query = msgspec.structs.replace(query, after=after)
-        result = await search_availability(
-            state.pool,
-            state.redis,
-            optional_principal(request),
-            query,
-            Clock(today, time.time()),
-            policies=_policy_cache(state),
-        )
-        if result.next_key is None:
-            return result.page
-        next_cursor = encode_cursor(secret, fingerprint, result.next_key)
-        return msgspec.structs.replace(result.page, next_cursor=next_cursor)
+        return await search_availability(deps, principal, params)

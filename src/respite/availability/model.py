@@ -4,8 +4,10 @@ A search is validated here in full before anything is read, so that bad input is
 with every wrong field named, and so that no input can make the database work harder than
 the facilities inside a 50 km radius (or 50 listed ids) require.
 
-"Today" is the calendar date in Asia/Shanghai for the whole service: facilities carry their
-own timezone, but one search spans many facilities and must refuse past dates consistently.
+"Today" is each facility's own calendar date: a search spanning several timezones judges every
+facility by its date, in SQL, from the query's ``now``. Before anything is read, only what is
+wrong everywhere is refused: a check-in before the date in the last timezone to reach it, or
+beyond the booking horizon from the date in the first (the ``Horizon``).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Iterable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Final, Literal, Protocol
 
 import msgspec
@@ -31,9 +33,10 @@ from respite.eligibility.model import (
     Sex,
     SexRule,
     Stay,
+    earliest_date_on_earth,
+    latest_date_on_earth,
 )
 from respite.errors import FieldError, InvalidInputError
-from respite.geo import EARTH_RADIUS_M
 
 __all__ = [
     "DEFAULT_PAGE_SIZE",
@@ -53,15 +56,15 @@ __all__ = [
     "FacilityBeds",
     "FreeBed",
     "HoldLike",
+    "Horizon",
     "PageKey",
     "Point",
     "PolicyRef",
     "PolicyRefusal",
     "SearchParams",
     "SortOrder",
-    "allowed_sex_rules",
-    "bounding_box",
     "held_bed_ids",
+    "horizon",
     "parse_point",
     "shifts_to_try",
     "validate_query",
@@ -104,12 +107,31 @@ class SearchParams(Struct, frozen=True, kw_only=True):
     home: str | None = None
     sort: SortOrder = "distance"
     limit: int = DEFAULT_PAGE_SIZE
+    cursor: str | None = None
+    """The ``next_cursor`` of the previous page of the same search."""
+
+
+class Horizon(Struct, frozen=True):
+    """The check-in dates that some facility, wherever on Earth, may take at one instant."""
+
+    first: date
+    """Today in the last timezone to reach it (UTC−12): before this, past everywhere."""
+    last: date
+    """``MAX_DAYS_AHEAD`` after today in the first timezone to reach it (UTC+14)."""
+
+
+def horizon(now: datetime) -> Horizon:
+    return Horizon(
+        earliest_date_on_earth(now), latest_date_on_earth(now) + timedelta(days=MAX_DAYS_AHEAD)
+    )
 
 
 class AvailabilityQuery(Struct, frozen=True, kw_only=True):
     """A validated search. ``near`` and ``facility_ids`` are exclusive; with neither, the
     search looks around the care recipient's home (resolved once the recipient is loaded)."""
 
+    now: datetime
+    """The instant the search is made at: each facility's today, and which holds are live."""
     stay: Stay
     kind: Programme
     near: Point | None = None
@@ -123,7 +145,8 @@ class AvailabilityQuery(Struct, frozen=True, kw_only=True):
     sort: SortOrder = "distance"
     limit: int = DEFAULT_PAGE_SIZE
     after: PageKey | None = None
-    """Where the previous page ended; not part of the search's identity, nor is ``limit``."""
+    """Where the previous page ended; not part of the search's identity, nor are ``limit``
+    and ``now``."""
 
     def fingerprint(self) -> str:
         """Identifies the search (not the page): a cursor is only valid for the same one."""
@@ -274,12 +297,14 @@ def _parse_needs(values: Iterable[str], errors: list[FieldError]) -> frozenset[N
     return frozenset(needs)
 
 
-def _check_stay(params: SearchParams, today: date, errors: list[FieldError]) -> Stay | None:
-    if params.check_in < today:
+def _check_stay(params: SearchParams, bounds: Horizon, errors: list[FieldError]) -> Stay | None:
+    if params.check_in < bounds.first:
         errors.append(
-            FieldError("check_in", f"is in the past (today is {today.isoformat()} in Shanghai)")
+            FieldError(
+                "check_in", f"is in the past everywhere (it is {bounds.first.isoformat()} or later)"
+            )
         )
-    elif params.check_in > today + timedelta(days=MAX_DAYS_AHEAD):
+    elif params.check_in > bounds.last:
         errors.append(FieldError("check_in", f"is more than {MAX_DAYS_AHEAD} days ahead"))
     if params.check_out <= params.check_in:
         errors.append(FieldError("check_out", "must be after check_in: a stay has a night"))
@@ -329,10 +354,10 @@ def _check_person(params: SearchParams, errors: list[FieldError]) -> Point | Non
     return home
 
 
-def validate_query(params: SearchParams, today: date) -> AvailabilityQuery:
-    """The search, or InvalidInputError listing every wrong parameter."""
+def validate_query(params: SearchParams, now: datetime) -> AvailabilityQuery:
+    """The search at ``now``, or InvalidInputError listing every wrong parameter."""
     errors: list[FieldError] = []
-    stay = _check_stay(params, today, errors)
+    stay = _check_stay(params, horizon(now), errors)
     near = _check_where(params, errors)
     home = _check_person(params, errors)
     needs = _parse_needs(params.needs, errors)
@@ -347,6 +372,7 @@ def validate_query(params: SearchParams, today: date) -> AvailabilityQuery:
     if home is None and params.kind == "home" and params.care_recipient is None:
         home = near
     return AvailabilityQuery(
+        now=now,
         stay=stay,
         kind=params.kind,
         near=near,
@@ -362,46 +388,19 @@ def validate_query(params: SearchParams, today: date) -> AvailabilityQuery:
     )
 
 
-def bounding_box(centre: Point, radius_m: float) -> tuple[float, float, float, float]:
-    """(lon_min, lat_min, lon_max, lat_max) of every point within ``radius_m`` of ``centre``.
-
-    Exact on the sphere: the widest longitude of a circle of angular radius d at latitude
-    phi is asin(sin d / cos phi). Near a pole, or across the antimeridian, the box takes every
-    longitude: wider than needed, never too narrow.
-    """
-    angle = radius_m / EARTH_RADIUS_M
-    pad = 1e-9  # degrees; absorbs rounding so that a point exactly on the circle is inside
-    lat_min = max(-90.0, centre.lat - math.degrees(angle) - pad)
-    lat_max = min(90.0, centre.lat + math.degrees(angle) + pad)
-    cos_lat = math.cos(math.radians(centre.lat))
-    if lat_min <= -90 or lat_max >= 90 or math.sin(angle) >= cos_lat:
-        return (-180.0, lat_min, 180.0, lat_max)
-    half_width = math.degrees(math.asin(math.sin(angle) / cos_lat)) + pad
-    lon_min, lon_max = centre.lon - half_width, centre.lon + half_width
-    if lon_min < -180 or lon_max > 180:
-        return (-180.0, lat_min, 180.0, lat_max)
-    return (lon_min, lat_min, lon_max, lat_max)
-
-
-def allowed_sex_rules(sex: Sex | None) -> list[SexRule]:
-    """Room rules a person of this sex may sleep under; unknown sex: every room."""
-    return ["female", "male", "any"] if sex is None else [sex, "any"]
-
-
 def held_bed_ids(holds: Iterable[HoldLike], check_in: date, check_out: date) -> set[int]:
     """Beds with a hold sharing a night with [check_in, check_out)."""
     return {h.bed_id for h in holds if h.check_in < check_out and check_in < h.check_out}
 
 
-def shifts_to_try(stay: Stay, today: date) -> list[int]:
+def shifts_to_try(stay: Stay, bounds: Horizon) -> list[int]:
     """Day shifts for alternatives, best first: the nearest, and of two as near, the later
-    (an earlier start is closer to today, so harder to arrange). Never before today nor
-    beyond the booking horizon."""
-    last_start = today + timedelta(days=MAX_DAYS_AHEAD)
+    (an earlier start is closer to today, so harder to arrange). Within ``bounds``; each
+    facility then offers only the shifts that do not start before its own today."""
     shifts = []
     for days in range(1, SHIFT_DAYS + 1):
         for shift in (days, -days):
             start = stay.check_in + timedelta(days=shift)
-            if today <= start <= last_start:
+            if bounds.first <= start <= bounds.last:
                 shifts.append(shift)
     return shifts

@@ -8,7 +8,7 @@ in Redis. When holds could not be read, the beds are still offered, each marked
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import timedelta
+from datetime import date, timedelta
 
 import msgspec
 
@@ -49,6 +49,10 @@ class FacilityRow(msgspec.Struct, frozen=True, kw_only=True):
 class PageRow(FacilityRow, frozen=True, kw_only=True):
     sort_distance: float
     price_from: int
+    today: date
+    """The facility's own calendar date at the search's instant."""
+    bookable: bool = True
+    """False when check-in is before ``today``: the facility offers nothing (``beds`` empty)."""
 
 
 class AlternativeRow(FacilityRow, frozen=True, kw_only=True):

@@ -6,25 +6,23 @@ both measure exactly the same SQL. The argument layout is documented in ``querie
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 
 import msgspec
 
 from respite.availability import queries as q
-from respite.availability.model import (
-    AvailabilityQuery,
-    PageKey,
-    Point,
-    allowed_sex_rules,
-    bounding_box,
-)
+from respite.availability.model import AvailabilityQuery, PageKey, Point
 from respite.eligibility.model import Need, Sex, SexRule
 from respite.eligibility.policy import Policy
+from respite.geo import EARTH_RADIUS_M
 
 __all__ = [
     "Filters",
     "Statement",
+    "allowed_sex_rules",
     "alternatives_statement",
+    "bounding_box",
     "codes_in_range_statement",
     "excluded_statement",
     "filters_for",
@@ -38,6 +36,32 @@ _PAGE = {
     ("price", True): q.SELECT_PAGE_BY_PRICE_NEAR,
     ("price", False): q.SELECT_PAGE_BY_PRICE_LISTED,
 }
+
+
+def bounding_box(centre: Point, radius_m: float) -> tuple[float, float, float, float]:
+    """(lon_min, lat_min, lon_max, lat_max) of every point within ``radius_m`` of ``centre``.
+
+    Exact on the sphere: the widest longitude of a circle of angular radius d at latitude
+    phi is asin(sin d / cos phi). Near a pole, or across the antimeridian, the box takes every
+    longitude: wider than needed, never too narrow.
+    """
+    angle = radius_m / EARTH_RADIUS_M
+    pad = 1e-9  # degrees; absorbs rounding so that a point exactly on the circle is inside
+    lat_min = max(-90.0, centre.lat - math.degrees(angle) - pad)
+    lat_max = min(90.0, centre.lat + math.degrees(angle) + pad)
+    cos_lat = math.cos(math.radians(centre.lat))
+    if lat_min <= -90 or lat_max >= 90 or math.sin(angle) >= cos_lat:
+        return (-180.0, lat_min, 180.0, lat_max)
+    half_width = math.degrees(math.asin(math.sin(angle) / cos_lat)) + pad
+    lon_min, lon_max = centre.lon - half_width, centre.lon + half_width
+    if lon_min < -180 or lon_max > 180:
+        return (-180.0, lat_min, 180.0, lat_max)
+    return (lon_min, lat_min, lon_max, lat_max)
+
+
+def allowed_sex_rules(sex: Sex | None) -> list[SexRule]:
+    """Room rules a person of this sex may sleep under; unknown sex: every room."""
+    return ["female", "male", "any"] if sex is None else [sex, "any"]
 
 
 class Filters(msgspec.Struct, frozen=True, kw_only=True):
@@ -118,6 +142,7 @@ def _common(query: AvailabilityQuery, filters: Filters) -> list[object]:
         home.lon if home else None,
         where,
         radius,
+        query.now,
     ]
 
 

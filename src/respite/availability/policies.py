@@ -5,10 +5,16 @@ to show), and they change only when an admin publishes a version. So each app ke
 rows of the ``policies`` table for a few seconds instead of reading them on every search; a
 newly published version reaches searches within ``ttl`` seconds. Holds and bookings judge
 eligibility on their own, from the database, and never through this cache.
+
+The cache is a property of the database it copies, so there is one per database URL in a
+process (``cache_for``): every app on that database shares it, and an app on another database
+(each test has its own) never sees its rows. Its time to live runs on the monotonic clock: it
+decides when to read again, never what is true on a date.
 """
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Sequence
 from datetime import date
@@ -21,7 +27,7 @@ from respite.eligibility.model import Programme
 from respite.eligibility.policy import Policy
 from respite.eligibility.store import StoredPolicy
 
-__all__ = ["DEFAULT_TTL", "PolicyCache", "in_force", "load_versions"]
+__all__ = ["DEFAULT_TTL", "PolicyCache", "cache_for", "in_force", "load_versions"]
 
 DEFAULT_TTL = 10.0
 
@@ -54,6 +60,11 @@ class PolicyCache:
             self._versions = await load_versions(conn)
             self._expires = self._clock() + self._ttl
         return self._versions
+
+
+@functools.lru_cache(maxsize=32)
+def cache_for(database_url: str) -> PolicyCache:
+    return PolicyCache()
 
 
 async def load_versions(conn: Conn) -> list[StoredPolicy]:

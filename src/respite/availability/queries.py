@@ -17,9 +17,13 @@ Parameters shared by every query (``plan.py`` builds them, for the service and t
     $11 home lat         $12 home lon          (null: no home to check)
     $13 box (near) or bigint[] of facility ids (listed)
     $14 radius in metres (infinity when listed)
+    $15 now (timestamptz): each facility's today is this instant in its own timezone
 
-Each query then takes its own parameters from $15 on. A policy that is not in $8 (another
+Each query then takes its own parameters from $16 on. A policy that is not in $8 (another
 programme's, or one whose programme refuses the person) hides its facilities altogether.
+A facility where check-in is before its today (``bookable`` false) offers nothing for the
+stay; the page still returns it, bedless, so that a search whose check-in is past at every
+facility it finds can say so.
 """
 
 from __future__ import annotations
@@ -54,7 +58,8 @@ _FACILITIES = """
 WITH facility AS (
     SELECT f.id, f.name, f.currency, f.lat, f.lon, f.service_radius_m,
            p.code AS policy_code, string_to_array(p.capabilities, ',') AS required,
-           p.home_radius, respite_distance_m($4, $5, f.lat, f.lon) AS distance_m
+           p.home_radius, respite_distance_m($4, $5, f.lat, f.lon) AS distance_m,
+           ($15::timestamptz AT TIME ZONE f.timezone)::date AS today
     FROM facilities f
     JOIN unnest($8::text[], $9::text[], $10::bool[]) AS p (code, capabilities, home_radius)
       ON p.code = CASE $1::text WHEN 'home' THEN f.home_policy_code
@@ -63,7 +68,8 @@ WITH facility AS (
 ), in_range AS (
     SELECT facility.*, coalesce(distance_m, 0) AS sort_distance,
            (NOT home_radius OR $11::float8 IS NULL
-            OR respite_distance_m($11, $12, lat, lon) <= service_radius_m) AS serves_home
+            OR respite_distance_m($11, $12, lat, lon) <= service_radius_m) AS serves_home,
+           $2::date >= today AS bookable
     FROM facility
     WHERE coalesce(distance_m, 0) <= $14::float8
 )
@@ -87,16 +93,17 @@ _BED_JSON = """json_build_object(
     'pressure_care_stage', b.pressure_care_stage, 'nightly_price', b.nightly_price,
     'total_price', b.nightly_price * ($3::date - $2::date))"""
 
-# One row per facility with a matching bed free for the stay, after the cursor ($15, $16),
-# at most $17 rows. The facilities are put in order first and their beds probed only until
-# the page is full. price_from is the lowest nightly price of the facility's matching beds,
-# free or not: it does not move when bookings come and go, so paging by it never shows a
-# facility twice nor skips one; and it comes from the beds_search index alone.
+# One row per facility with a matching bed free for the stay, after the cursor ($16, $17),
+# at most $18 rows; and, bedless, each facility with matching beds where the stay starts before
+# its today (its beds are never probed). The facilities are put in order first and their beds
+# probed only until the page is full. price_from is the lowest nightly price of the facility's
+# matching beds, free or not: it does not move when bookings come and go, so paging by it
+# never shows a facility twice nor skips one; and it comes from the beds_search index alone.
 _PAGE = (
     _FACILITIES
     + f"""
 SELECT r.id, r.name, r.currency, r.distance_m, r.sort_distance, r.policy_code,
-       r.price_from, m.beds::text AS beds
+       r.price_from, r.today, r.bookable, m.beds::text AS beds
 FROM (
     SELECT r.*, pf.price_from
     FROM in_range r
@@ -108,20 +115,20 @@ FROM (
 CROSS JOIN LATERAL (
     SELECT json_agg({_BED_JSON} ORDER BY b.nightly_price, b.id) AS beds
     FROM beds b
-    WHERE {_MATCHING_BED} AND {_FREE.format(shift="")}
+    WHERE r.bookable AND {_MATCHING_BED} AND {_FREE.format(shift="")}
 ) m
-WHERE m.beds IS NOT NULL
+WHERE m.beds IS NOT NULL OR NOT r.bookable
 ORDER BY {{order}}
-LIMIT $17
+LIMIT $18
 """
 )
 _BY_DISTANCE = {
-    "after": "(r.sort_distance, r.id) > ($15::float8, $16::bigint)",
+    "after": "(r.sort_distance, r.id) > ($16::float8, $17::bigint)",
     "inner_order": "r.sort_distance, r.id",
     "order": "r.sort_distance, r.id",
 }
 _BY_PRICE = {
-    "after": "(pf.price_from, r.id) > ($15::bigint, $16::bigint)",
+    "after": "(pf.price_from, r.id) > ($16::bigint, $17::bigint)",
     "inner_order": "pf.price_from, r.id",
     "order": "r.price_from, r.id",
 }
@@ -130,12 +137,13 @@ SELECT_PAGE_BY_DISTANCE_LISTED = _PAGE.format(where=_LISTED, **_BY_DISTANCE)
 SELECT_PAGE_BY_PRICE_NEAR = _PAGE.format(where=_NEAR, **_BY_PRICE)
 SELECT_PAGE_BY_PRICE_LISTED = _PAGE.format(where=_LISTED, **_BY_PRICE)
 
-# Facilities that have beds of the kind free for the stay, none of which the person may take:
-# the distinct profiles of those beds, to explain why. Nearest first, at most $15.
+# Facilities that can take the stay (check-in on or after their today) and have beds of the
+# kind free for it, none of which the person may take: the distinct profiles of those beds,
+# to explain why, and the facility's today. Nearest first, at most $16.
 _EXCLUDED = (
     _FACILITIES
     + f"""
-SELECT r.id, r.name, r.distance_m, r.policy_code, r.lat, r.lon, r.service_radius_m,
+SELECT r.id, r.name, r.distance_m, r.policy_code, r.lat, r.lon, r.service_radius_m, r.today,
        x.profiles::text AS profiles
 FROM in_range r
 CROSS JOIN LATERAL (
@@ -146,37 +154,39 @@ CROSS JOIN LATERAL (
                    AND b.pressure_care_stage >= $7::int
                    AND b.capabilities @> r.required) AS any_match
     FROM beds b
-    WHERE b.facility_id = r.id AND b.kind = $1 AND b.active AND b.retired_at IS NULL
-      AND {_FREE.format(shift="")}
+    WHERE r.bookable AND b.facility_id = r.id AND b.kind = $1 AND b.active
+      AND b.retired_at IS NULL AND {_FREE.format(shift="")}
 ) x
 WHERE x.profiles IS NOT NULL AND NOT x.any_match
 ORDER BY r.sort_distance, r.id
-LIMIT $15
+LIMIT $16
 """
 )
 SELECT_EXCLUDED_NEAR = _EXCLUDED.format(where=_NEAR)
 SELECT_EXCLUDED_LISTED = _EXCLUDED.format(where=_LISTED)
 
-# For the nearest $17 facilities with matching beds, other than those already offered ($15):
-# the matching beds free for the stay shifted by each of $16 days.
+# For the nearest $18 facilities with matching beds, other than those already offered ($16):
+# the matching beds free for the stay shifted by each of $17 days, for each shifted stay that
+# does not start before the facility's today.
 _ALTERNATIVES = (
     _FACILITIES
     + f"""
 , candidate AS (
     SELECT r.* FROM in_range r
-    WHERE r.serves_home AND r.id <> ALL($15::bigint[])
+    WHERE r.serves_home AND r.id <> ALL($16::bigint[])
       AND EXISTS (SELECT 1 FROM beds b WHERE {_MATCHING_BED})
     ORDER BY r.sort_distance, r.id
-    LIMIT $17
+    LIMIT $18
 )
 SELECT r.id, r.name, r.currency, r.distance_m, r.policy_code, s.shift,
        a.beds::text AS beds
 FROM candidate r
-CROSS JOIN unnest($16::int[]) AS s (shift)
+CROSS JOIN unnest($17::int[]) AS s (shift)
 CROSS JOIN LATERAL (
     SELECT json_agg({_BED_JSON} ORDER BY b.nightly_price, b.id) AS beds
     FROM beds b
-    WHERE {_MATCHING_BED} AND {_FREE.format(shift=" + s.shift")}
+    WHERE $2::date + s.shift >= r.today AND {_MATCHING_BED}
+      AND {_FREE.format(shift=" + s.shift")}
 ) a
 WHERE a.beds IS NOT NULL
 ORDER BY r.sort_distance, r.id, s.shift
@@ -186,15 +196,16 @@ SELECT_ALTERNATIVES_NEAR = _ALTERNATIVES.format(where=_NEAR)
 SELECT_ALTERNATIVES_LISTED = _ALTERNATIVES.format(where=_LISTED)
 
 # Which of the policies in $8 the facilities where the search looks apply, to beds the person
-# could otherwise take: a person refused by a policy hears about it only where it matters.
-# (Every query takes the shared arguments; this one has no use for the stay's dates.)
+# could otherwise take, where the stay is not in the past: a person refused by a policy hears
+# about it only where it matters. (Every query takes the shared arguments; this one has no
+# use for check-out.)
 _CODES_IN_RANGE = (
     _FACILITIES
     + f"""
 , unused (check_in, check_out) AS (SELECT $2::date, $3::date)
 SELECT DISTINCT r.policy_code
 FROM in_range r
-WHERE r.serves_home AND EXISTS (SELECT 1 FROM beds b WHERE {_MATCHING_BED})
+WHERE r.bookable AND r.serves_home AND EXISTS (SELECT 1 FROM beds b WHERE {_MATCHING_BED})
 """
 )
 SELECT_CODES_IN_RANGE_NEAR = _CODES_IN_RANGE.format(where=_NEAR)

@@ -10,6 +10,12 @@ reads the holds of both; only when holds emptied a fuller page does it take a se
 
 Redis being down never fails a search and never shows a held bed as simply free: every bed is
 then marked ``possibly_held`` and the page ``holds_unknown``.
+
+Each facility judges the stay by its own today (in SQL, from the query's ``now``): one where
+check-in is already past offers nothing, and a search whose check-in is past at every facility
+it finds answers a field error on ``check_in``. The eligibility rules that do not depend on the
+facility are judged once, at the earliest today on Earth (``Horizon.first``), so that they
+never refuse a stay that some facility may still take.
 """
 
 from __future__ import annotations
@@ -17,14 +23,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from typing import TYPE_CHECKING
 
 import msgspec
 from redis.exceptions import RedisError
 
 from respite.auth.model import Principal
 from respite.availability import plan
+from respite.availability.cursor import decode_cursor, encode_cursor
 from respite.availability.explain import BedType, FacilitySite, bed_refusals, summarise
 from respite.availability.model import (
     Alternative,
@@ -32,9 +38,13 @@ from respite.availability.model import (
     AvailabilityQuery,
     ExcludedFacility,
     FreeBed,
+    Horizon,
     PageKey,
     PolicyRefusal,
+    SearchParams,
+    horizon,
     shifts_to_try,
+    validate_query,
 )
 from respite.availability.offers import (
     AlternativeRow,
@@ -44,7 +54,7 @@ from respite.availability.offers import (
     km,
     offer,
 )
-from respite.availability.policies import PolicyCache, in_force, load_versions
+from respite.availability.policies import PolicyCache, cache_for, in_force
 from respite.availability.searcher import (
     Searcher,
     anonymous,
@@ -58,41 +68,24 @@ from respite.cache import RedisClient
 from respite.db import Conn, Pool
 from respite.eligibility.store import StoredPolicy
 from respite.eligibility.subject import load_subject, used_stays
-from respite.errors import AuthenticationError
+from respite.errors import AuthenticationError, InvalidInputError
 from respite.holds.store import HoldsUnavailable, read_live_holds
 
-__all__ = [
-    "ALTERNATIVES_BELOW",
-    "MAX_ALTERNATIVES",
-    "MAX_EXCLUDED",
-    "SEARCH_TIMEZONE",
-    "Clock",
-    "SearchResult",
-    "search_availability",
-    "search_today",
-]
+if TYPE_CHECKING:
+    from respite.deps import Deps
+
+__all__ = ["ALTERNATIVES_BELOW", "MAX_ALTERNATIVES", "MAX_EXCLUDED", "search_availability"]
 
 log = logging.getLogger("respite.availability")
 
-SEARCH_TIMEZONE = ZoneInfo("Asia/Shanghai")
 ALTERNATIVES_BELOW = 3
 MAX_ALTERNATIVES = 10
 MAX_EXCLUDED = 10
 
 
-class Clock(msgspec.Struct, frozen=True):
-    today: date
-    now: float
-    """Seconds since the epoch, for hold expiry."""
-
-
-class SearchResult(msgspec.Struct, frozen=True, kw_only=True):
+class _Result(msgspec.Struct, frozen=True, kw_only=True):
     page: AvailabilityPage
     next_key: PageKey | None
-
-
-def search_today(now: datetime) -> date:
-    return now.astimezone(SEARCH_TIMEZONE).date()
 
 
 class _Context(msgspec.Struct, frozen=True, kw_only=True):
@@ -104,7 +97,7 @@ class _Context(msgspec.Struct, frozen=True, kw_only=True):
     filters: plan.Filters
     refused_filters: plan.Filters
     """The same person's filters under the policies that refuse them."""
-    today: date
+    horizon: Horizon
 
 
 _decode_beds = msgspec.json.Decoder(list[FreeBed]).decode
@@ -112,23 +105,42 @@ _decode_bed_types = msgspec.json.Decoder(list[BedType]).decode
 
 
 async def search_availability(
+    deps: Deps, principal: Principal | None, params: SearchParams
+) -> AvailabilityPage:
+    """One page of the search at the clock's now, and the cursor of the next one.
+
+    Raises InvalidInputError for wrong parameters (every one named), a cursor not issued for
+    this search, a check-in past at every facility found, or no place to look around;
+    NotFoundError for a care recipient the principal may not see; AuthenticationError for a
+    care recipient without a principal."""
+    secret = deps.settings.secret_key
+    query = validate_query(params, deps.clock.now())
+    fingerprint = query.fingerprint()
+    if params.cursor is not None:
+        after = decode_cursor(secret, params.cursor, fingerprint)
+        query = msgspec.structs.replace(query, after=after)
+    policies = cache_for(deps.settings.database_url or "")
+    result = await _search(deps.pool, deps.redis, principal, query, policies)
+    if result.next_key is None:
+        return result.page
+    next_cursor = encode_cursor(secret, fingerprint, result.next_key)
+    return msgspec.structs.replace(result.page, next_cursor=next_cursor)
+
+
+async def _search(
     pool: Pool,
     client: RedisClient,
     principal: Principal | None,
     query: AvailabilityQuery,
-    clock: Clock,
-    *,
-    policies: PolicyCache | None = None,
-) -> SearchResult:
-    """One page of the search. Raises NotFoundError for a care recipient the principal may
-    not see, AuthenticationError for a care recipient without a principal, InvalidInputError
-    when the search has no place to look around. ``policies`` caches policy versions across
-    searches; without it they are read each time."""
+    policies: PolicyCache,
+) -> _Result:
+    now = query.now.timestamp()
     reading: asyncio.Task[HoldsView] | None = None
     try:
         async with pool.acquire() as conn:
-            ctx = await _context(conn, principal, query, clock.today, policies)
+            ctx = await _context(conn, principal, query, policies)
             rows = await _page(conn, ctx)
+            _refuse_if_past_everywhere(ctx, rows)
             # A page of fewer than three facilities cannot offer three, whatever Redis holds:
             # the shifted stays are read now, and one read of holds serves both.
             early = None
@@ -141,15 +153,18 @@ async def search_availability(
             refused: list[PolicyRefusal] = []
             if _has_explanations(ctx):
                 # Redis answers while PostgreSQL explains exclusions.
-                reading = asyncio.create_task(_read_holds(client, ids, clock.now, False))
+                reading = asyncio.create_task(_read_holds(client, ids, now, False))
                 excluded, refused = await _explanations(conn, ctx)
     except BaseException:
         if reading is not None:
             reading.cancel()
         raise
     # Read after the connection went back, when there was nothing to explain meanwhile.
-    holds = await (reading or _read_holds(client, ids, clock.now, False))
-    offers = [offer(r, policy_ref(ctx.policies[r.policy_code]), holds, query.stay) for r in rows]
+    holds = await (reading or _read_holds(client, ids, now, False))
+    offers = [
+        offer(r, policy_ref(ctx.policies[r.policy_code]), holds, query.stay) if r.bookable else None
+        for r in rows
+    ]
     available = [o.facility_id for o in offers if o is not None]
     alternatives: list[Alternative] = []
     if _wants_alternatives(ctx, len(available)):
@@ -157,7 +172,7 @@ async def search_availability(
             async with pool.acquire() as conn:
                 early = await _alternative_rows(conn, ctx, skip=available, extra=0)
             ids = list(dict.fromkeys(r.facility_id for r in early))
-            holds = await _read_holds(client, ids, clock.now, holds.unknown)
+            holds = await _read_holds(client, ids, now, holds.unknown)
         alternatives = _alternatives(ctx, early, available, holds)
     shown = [o for o in offers[: query.limit] if o is not None]
     page = AvailabilityPage(
@@ -173,7 +188,7 @@ async def search_availability(
         summary=summarise(excluded, shown) if query.sort == "distance" else None,
         holds_unknown=holds.unknown,
     )
-    return SearchResult(page=page, next_key=_next_key(query, rows))
+    return _Result(page=page, next_key=_next_key(query, rows))
 
 
 async def _page(conn: Conn, ctx: _Context) -> list[PageRow]:
@@ -183,6 +198,19 @@ async def _page(conn: Conn, ctx: _Context) -> list[PageRow]:
     # alternatives are wanted even when the page is smaller than that.
     wanted = max(ctx.query.limit + 1, ALTERNATIVES_BELOW + 1)
     return await _page_rows(conn, plan.page_statement(ctx.query, ctx.filters, wanted))
+
+
+def _refuse_if_past_everywhere(ctx: _Context, rows: list[PageRow]) -> None:
+    """A first page that saw every facility with matching beds, and found check-in before
+    the today of each one, refuses the check-in as the request's fault."""
+    if ctx.query.after is not None or not rows or len(rows) > ctx.query.limit:
+        return
+    if any(r.bookable for r in rows):
+        return
+    today = min(r.today for r in rows)
+    raise InvalidInputError.one(
+        "check_in", f"is in the past where the beds are (today there is {today.isoformat()})"
+    )
 
 
 def _explains_exclusions(ctx: _Context) -> bool:
@@ -213,11 +241,7 @@ def _next_key(query: AvailabilityQuery, rows: list[PageRow]) -> PageKey | None:
 
 
 async def _context(
-    conn: Conn,
-    principal: Principal | None,
-    query: AvailabilityQuery,
-    today: date,
-    cache: PolicyCache | None,
+    conn: Conn, principal: Principal | None, query: AvailabilityQuery, cache: PolicyCache
 ) -> _Context:
     policies = await _policies_in_force(conn, query, cache)
     if query.care_recipient_id is None:
@@ -235,7 +259,8 @@ async def _context(
             recipient=True,
         )
     query = resolve_where(query, searcher)
-    eligible, refused = judge_programmes(policies, searcher, query.stay, today)
+    bounds = horizon(query.now)
+    eligible, refused = judge_programmes(policies, searcher, query.stay, bounds.first)
     refusing = {r.policy.code: policies[r.policy.code] for r in refused}
     return _Context(
         query=query,
@@ -244,15 +269,14 @@ async def _context(
         searcher=searcher,
         filters=filters(query, searcher, eligible),
         refused_filters=filters(query, searcher, refusing),
-        today=today,
+        horizon=bounds,
     )
 
 
 async def _policies_in_force(
-    conn: Conn, query: AvailabilityQuery, cache: PolicyCache | None
+    conn: Conn, query: AvailabilityQuery, cache: PolicyCache
 ) -> dict[str, StoredPolicy]:
-    versions = await cache.versions(conn) if cache is not None else await load_versions(conn)
-    return in_force(versions, query.kind, query.stay.check_in)
+    return in_force(await cache.versions(conn), query.kind, query.stay.check_in)
 
 
 async def _page_rows(conn: Conn, statement: plan.Statement) -> list[PageRow]:
@@ -264,9 +288,11 @@ async def _page_rows(conn: Conn, statement: plan.Statement) -> list[PageRow]:
             currency=r["currency"],
             distance_m=r["distance_m"],
             policy_code=r["policy_code"],
-            beds=_decode_beds(r["beds"]),
+            beds=[] if r["beds"] is None else _decode_beds(r["beds"]),
             sort_distance=r["sort_distance"],
             price_from=r["price_from"],
+            today=r["today"],
+            bookable=r["bookable"],
         )
         for r in records
     ]
@@ -285,7 +311,7 @@ async def _excluded(conn: Conn, ctx: _Context) -> list[ExcludedFacility]:
             site,
             _decode_bed_types(r["profiles"]),
             ctx.query.stay,
-            ctx.today,
+            r["today"],
         )
         # SQL and the engine agree by construction; should they ever not, say nothing
         # rather than a facility "excluded" for no reason.
@@ -337,7 +363,7 @@ async def _alternative_rows(
         ctx.query,
         ctx.filters,
         skip=skip,
-        shifts=[0, *shifts_to_try(ctx.query.stay, ctx.today)],
+        shifts=[0, *shifts_to_try(ctx.query.stay, ctx.horizon)],
         rows=MAX_ALTERNATIVES + extra,
     )
     return [
@@ -359,8 +385,10 @@ def _alternatives(
 ) -> list[Alternative]:
     """Per nearby facility without a bed for the exact stay, nearest first: the nearest
     shifted stay, for at most ``MAX_ALTERNATIVES`` facilities."""
-    shifts = shifts_to_try(ctx.query.stay, ctx.today)
-    qualifying = qualifying_shifts(ctx.policies, ctx.searcher, ctx.query.stay, shifts, ctx.today)
+    shifts = shifts_to_try(ctx.query.stay, ctx.horizon)
+    qualifying = qualifying_shifts(
+        ctx.policies, ctx.searcher, ctx.query.stay, shifts, ctx.horizon.first
+    )
     offered = set(available)
     ids = [f for f in dict.fromkeys(r.facility_id for r in rows) if f not in offered]
     found = []

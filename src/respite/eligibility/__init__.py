@@ -1,4 +1,12 @@
-"""Eligibility: assessments, policies and the pure decision (DESIGN §5). No I/O here."""
+"""Eligibility: assessments, policies and the pure decision; the use cases that apply them.
+
+The pure vocabulary is imported here; the use cases (``service``, ``policies``) only on first
+use, so that importing the vocabulary, or ``respite.problems`` importing this package's
+errors, never pulls in the database layer.
+"""
+
+import importlib
+from typing import TYPE_CHECKING
 
 from respite.eligibility.assessment import (
     Adjustment,
@@ -59,6 +67,18 @@ from respite.eligibility.presets import DEFAULT_NEEDS_CAPABILITIES, PRESETS
 from respite.eligibility.quota import nights_used_by_period
 from respite.eligibility.reasons import CODES as REASON_CODES
 
+if TYPE_CHECKING:
+    from respite.eligibility.policies import get_policy, list_policies, publish_policy
+    from respite.eligibility.service import check_bed, check_eligibility
+
+_USE_CASES = {
+    "check_bed": "respite.eligibility.service",
+    "check_eligibility": "respite.eligibility.service",
+    "get_policy": "respite.eligibility.policies",
+    "list_policies": "respite.eligibility.policies",
+    "publish_policy": "respite.eligibility.policies",
+}
+
 __all__ = [
     "CAPABILITIES",
     "DEFAULT_NEEDS_CAPABILITIES",
@@ -108,10 +128,22 @@ __all__ = [
     "TotalScore",
     "age_on",
     "assess",
+    "check_bed",
+    "check_eligibility",
     "decide",
     "decode_policy",
     "decode_publication",
+    "get_policy",
     "level_for_total",
+    "list_policies",
     "nights_used_by_period",
     "programme_decision",
+    "publish_policy",
 ]
+
+
+def __getattr__(name: str) -> object:
+    module = _USE_CASES.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

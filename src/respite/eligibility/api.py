@@ -1,4 +1,4 @@
-"""HTTP routes of eligibility and policies, and the router that mounts them with care recipients.
+"""HTTP routes of eligibility and policies.
 
 ``POST /v1/eligibility`` answers for one elder and one stay: the decision for a bed, or for
 each programme whether they qualify at all and why. Policies are read by anyone signed in and
@@ -7,14 +7,16 @@ published by admins.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Annotated, Any
 
-from litestar import Controller, Request, Router, get, post
+from litestar import Controller, Router, get, post
+from litestar.di import NamedDependency
 from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
-from respite.auth import principal_of, requires
+from respite.auth import Principal, requires
+from respite.deps import Deps
 from respite.dto import Strict
 from respite.eligibility import policies
 from respite.eligibility.policy import (
@@ -25,7 +27,6 @@ from respite.eligibility.policy import (
 )
 from respite.eligibility.service import EligibilityAnswer, EligibilityQuery, check_eligibility
 from respite.errors import InvalidInputError, MalformedBodyError
-from respite.recipients.api import CareRecipientController
 
 __all__ = ["EligibilityController", "PolicyController", "eligibility_router"]
 
@@ -59,15 +60,17 @@ class EligibilityController(Controller):
         guards=[EVERYONE],
     )
     async def check(
-        self, request: Request[Any, Any, Any], data: JSONBody[EligibilityQuery]
+        self,
+        deps: NamedDependency[Deps],
+        principal: NamedDependency[Principal],
+        data: JSONBody[EligibilityQuery],
     ) -> EligibilityAnswer:
         """Whether a care recipient may stay: in ``bed_id`` (that bed's decision under its
         facility's policy), or in each programme (under ``facility_id``'s policies, or the
         default ones). Every reason is listed, with a stable code and messages in English and
-        Chinese; the policy code and version used are named."""
-        return await check_eligibility(
-            request.app.state.pool, principal_of(request), data, datetime.now(UTC)
-        )
+        Chinese; the policy code and version used are named. "Today" is the facility's date
+        (without a facility, Asia/Shanghai's)."""
+        return await check_eligibility(deps, principal, data)
 
 
 class PolicyController(Controller):
@@ -76,24 +79,28 @@ class PolicyController(Controller):
 
     @get("/", guards=[EVERYONE])
     async def list_policies(
-        self, request: Request[Any, Any, Any], on: FromQuery[date | None] = None
+        self,
+        deps: NamedDependency[Deps],
+        principal: NamedDependency[Principal],
+        on: FromQuery[date | None] = None,
     ) -> list[policies.PolicySummary]:
-        """Every policy code, with the version in force ``on`` a date (default: today, UTC)."""
-        day = on or datetime.now(UTC).date()
-        return await policies.list_policies(request.app.state.pool, day)
+        """Every policy code, with the version in force ``on`` a date (default: today in
+        Asia/Shanghai)."""
+        return await policies.list_policies(deps, principal, policies.PolicyListing(on=on))
 
     @get("/{code:str}", guards=[EVERYONE])
     async def get_policy(
         self,
-        request: Request[Any, Any, Any],
+        deps: NamedDependency[Deps],
+        principal: NamedDependency[Principal],
         code: PolicyCodeParam,
         on: FromQuery[date | None] = None,
         version: Annotated[int | None, QueryParameter(ge=1, le=2**31 - 1)] = None,
     ) -> policies.PolicyVersions:
         """Every version of a policy (or only ``version``), newest first, and which one is in
-        force ``on`` a date (default: today, UTC)."""
-        day = on or datetime.now(UTC).date()
-        return await policies.get_policy(request.app.state.pool, code, day, version)
+        force ``on`` a date (default: today in Asia/Shanghai)."""
+        lookup = policies.PolicyLookup(code=code, on=on, version=version)
+        return await policies.get_policy(deps, principal, lookup)
 
     @post(
         "/{code:str}/versions",
@@ -104,7 +111,8 @@ class PolicyController(Controller):
     )
     async def publish(
         self,
-        request: Request[Any, Any, Any],
+        deps: NamedDependency[Deps],
+        principal: NamedDependency[Principal],
         code: PolicyCodeParam,
         data: JSONBody[PolicyPublication],
     ) -> policies.PolicyVersion:
@@ -112,12 +120,8 @@ class PolicyController(Controller):
 
         A malformed document is refused with the path of the wrong field. Versions already
         published never change, so decisions recorded under them stay explained."""
-        return await policies.publish_policy(
-            request.app.state.pool, principal_of(request), code, data, datetime.now(UTC)
-        )
+        new = policies.NewPolicyVersion(code=code, publication=data)
+        return await policies.publish_policy(deps, principal, new)
 
 
-eligibility_router = Router(
-    path="/v1",
-    route_handlers=[CareRecipientController, EligibilityController, PolicyController],
-)
+eligibility_router = Router(path="/v1", route_handlers=[EligibilityController, PolicyController])

@@ -4,7 +4,7 @@ Only the standard library and msgspec: this is the pure core other domains impor
 """
 
 from collections.abc import Iterable, Iterator
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Literal, get_args
 
 from msgspec import Meta, Struct
@@ -60,6 +60,21 @@ RiskEvents = Annotated[int, Meta(ge=0, le=999)]
 # A float annotation takes ints too (they stay ints in JSON). Not ``int | float | str``: that is
 # documented as oneOf integer/number, which every integer matches twice, breaking the schema.
 Figure = float | str
+
+
+# The timezone of a facility that names none, and of decisions made without a facility (the
+# programmes' default policies, the policy listing): the one place that default is kept.
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+
+
+def earliest_date_on_earth(now: datetime) -> date:
+    """Today in the last timezone to reach it (UTC−12): an earlier date is past everywhere."""
+    return (now.astimezone(UTC) - timedelta(hours=12)).date()
+
+
+def latest_date_on_earth(now: datetime) -> date:
+    """Today in the first timezone to reach it (UTC+14): no later date is 'today' anywhere."""
+    return (now.astimezone(UTC) + timedelta(hours=14)).date()
 
 
 MAX_STAY_NIGHTS = 366

@@ -8,28 +8,53 @@ published (which would bury that version) nor in the past, and it keeps its prog
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 import asyncpg
 import msgspec
 
 from respite import audit
 from respite.auth.model import Principal
-from respite.db import Pool
+from respite.clock import local_today
 from respite.eligibility import queries as q
-from respite.eligibility.model import Programme
+from respite.eligibility.model import DEFAULT_TIMEZONE, Programme, earliest_date_on_earth
 from respite.eligibility.policy import Policy, PolicyPublication
 from respite.errors import InvalidInputError, NotFoundError
 
+if TYPE_CHECKING:
+    from respite.deps import Deps
+
 __all__ = [
+    "NewPolicyVersion",
+    "PolicyListing",
+    "PolicyLookup",
     "PolicySummary",
     "PolicyVersion",
     "PolicyVersions",
-    "earliest_date_on_earth",
     "get_policy",
     "list_policies",
     "publish_policy",
 ]
+
+
+class PolicyListing(msgspec.Struct, frozen=True, kw_only=True):
+    on: date | None = None
+    """Which version is in force on this date; default today in ``DEFAULT_TIMEZONE``."""
+
+
+class PolicyLookup(msgspec.Struct, frozen=True, kw_only=True):
+    code: str
+    on: date | None = None
+    """As in ``PolicyListing``."""
+    version: int | None = None
+    """Only this version, if given."""
+
+
+class NewPolicyVersion(msgspec.Struct, frozen=True, kw_only=True):
+    code: str
+    """The code in the path; the publication must name the same."""
+    publication: PolicyPublication
 
 
 class PolicySummary(msgspec.Struct, frozen=True, kw_only=True):
@@ -58,9 +83,9 @@ class PolicyVersions(msgspec.Struct, frozen=True, kw_only=True):
     """Newest first."""
 
 
-def earliest_date_on_earth(now: datetime) -> date:
-    """Today in the last timezone to reach it (UTC−12): an earlier date is past everywhere."""
-    return (now.astimezone(UTC) - timedelta(hours=12)).date()
+def _on(deps: Deps, on: date | None) -> date:
+    # Policies serve facilities in every timezone: without a date, the default zone's today.
+    return on or local_today(DEFAULT_TIMEZONE, deps.clock.now())
 
 
 def _version(code: str, row: asyncpg.Record) -> PolicyVersion:
@@ -81,8 +106,11 @@ def _in_force(versions: list[PolicyVersion], on: date) -> int | None:
     return max(candidates, key=lambda v: (v.effective_from, v.version)).version
 
 
-async def list_policies(pool: Pool, on: date) -> list[PolicySummary]:
-    rows = await pool.fetch(q.SELECT_POLICY_SUMMARIES, on)
+async def list_policies(
+    deps: Deps, principal: Principal, listing: PolicyListing
+) -> list[PolicySummary]:
+    """Every policy code, with the version in force on ``listing.on``."""
+    rows = await deps.pool.fetch(q.SELECT_POLICY_SUMMARIES, _on(deps, listing.on))
     return [
         PolicySummary(
             code=row["code"],
@@ -96,13 +124,14 @@ async def list_policies(pool: Pool, on: date) -> list[PolicySummary]:
     ]
 
 
-async def get_policy(pool: Pool, code: str, on: date, version: int | None) -> PolicyVersions:
-    """Every version of a policy, or only ``version``; 404 if there is none such."""
-    rows = await pool.fetch(q.SELECT_POLICY_VERSIONS, code)
+async def get_policy(deps: Deps, principal: Principal, lookup: PolicyLookup) -> PolicyVersions:
+    """Every version of a policy, or only ``lookup.version``; 404 if there is none such."""
+    code, version = lookup.code, lookup.version
+    rows = await deps.pool.fetch(q.SELECT_POLICY_VERSIONS, code)
     if not rows:
         raise NotFoundError("policy", code)
     versions = [_version(code, row) for row in rows]
-    current = _in_force(versions, on)
+    current = _in_force(versions, _on(deps, lookup.on))
     if version is not None:
         versions = [v for v in versions if v.version == version]
         if not versions:
@@ -110,16 +139,19 @@ async def get_policy(pool: Pool, code: str, on: date, version: int | None) -> Po
     return PolicyVersions(code=code, current_version=current, versions=versions)
 
 
-async def publish_policy(
-    pool: Pool, principal: Principal, code: str, publication: PolicyPublication, now: datetime
-) -> PolicyVersion:
-    """Store ``publication`` as the next version of ``code`` (version 1 for a new code)."""
+async def publish_policy(deps: Deps, principal: Principal, new: NewPolicyVersion) -> PolicyVersion:
+    """Store the publication as the next version of its code (version 1 for a new code).
+
+    "In the past" is judged against the earliest date on Earth: a policy serves facilities in
+    every timezone, and a version effective today somewhere is not in the past.
+    """
+    code, publication = new.code, new.publication
     if publication.code != code:
         raise InvalidInputError.one("code", f"must be {code!r}, the code in the path")
-    if publication.effective_from < earliest_date_on_earth(now):
+    if publication.effective_from < earliest_date_on_earth(deps.clock.now()):
         raise InvalidInputError.one("effective_from", "must not be in the past")
     document = publication.document()
-    async with pool.acquire() as conn, conn.transaction():
+    async with deps.pool.acquire() as conn, conn.transaction():
         await conn.execute(q.LOCK_POLICY_CODE, code)
         latest = await conn.fetchrow(q.SELECT_LATEST_POLICY_VERSION, code)
         if latest is not None:

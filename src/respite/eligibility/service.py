@@ -3,32 +3,43 @@
 Every check loads with a fixed number of queries (the bed with its facility's policy, the elder
 as the principal sees them, the nights they have used) and then calls the pure engine. The
 policy applied is the version of the facility's policy in force on check-in; a booking records
-that version, so publishing a new one never rewrites an old decision.
+that version, so publishing a new one never rewrites an old decision. "Today" is the
+facility's local date; without a facility, the date in ``DEFAULT_TIMEZONE``.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
-from typing import Annotated, Any
-from zoneinfo import ZoneInfo
+from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 import asyncpg
 import msgspec
-from msgspec import Meta
 
 from respite.auth.model import Principal
-from respite.db import Conn, Pool
+from respite.clock import local_today
+from respite.db import Conn
 from respite.eligibility import queries as q
 from respite.eligibility.decision import decide, programme_decision
-from respite.eligibility.model import BedProfile, Decision, Programme, Stay, check_stay_dates
+from respite.eligibility.errors import NoPolicyInForceError
+from respite.eligibility.model import (
+    DEFAULT_TIMEZONE,
+    BedProfile,
+    Decision,
+    Programme,
+    Stay,
+    check_stay_dates,
+)
 from respite.eligibility.policy import Policy
 from respite.eligibility.store import StoredPolicy
 from respite.eligibility.subject import Subject, load_subject, used_stays
-from respite.errors import ConflictError, NotFoundError
+from respite.errors import NotFoundError
+from respite.params import Id
+
+if TYPE_CHECKING:
+    from respite.deps import Deps
 
 __all__ = [
     "DEFAULT_POLICY_CODES",
-    "DEFAULT_TIMEZONE",
     "BedFacts",
     "Checked",
     "EligibilityAnswer",
@@ -37,13 +48,10 @@ __all__ = [
     "ProgrammeResult",
     "check_bed",
     "check_eligibility",
-    "local_today",
 ]
 
-# Without a facility, programmes are judged by the default policies of DESIGN §5, in the
-# timezone of the schema's default facility.
+# Without a facility, programmes are judged by the default policies of the design (§5).
 DEFAULT_POLICY_CODES: dict[Programme, str] = {"respite": "cn-respite", "home": "cn-home-bed"}
-DEFAULT_TIMEZONE = "Asia/Shanghai"
 
 
 class BedFacts(msgspec.Struct, frozen=True, kw_only=True):
@@ -70,23 +78,10 @@ class _LoadedBed(msgspec.Struct, frozen=True, kw_only=True):
     policy: StoredPolicy
 
 
-def local_today(timezone: str, now: datetime) -> date:
-    """The calendar date at ``now`` in a facility's timezone (an unknown zone counts as UTC)."""
-    try:
-        zone: Any = ZoneInfo(timezone)
-    except (KeyError, ValueError):
-        zone = UTC
-    return now.astimezone(zone).date()
-
-
 def _stored_policy(row: asyncpg.Record, code: str, on: date) -> StoredPolicy:
     if row["policy_id"] is None:
-        # A facility linked to a code nobody published, or published only for later dates:
-        # the operator's data is incomplete, not the request.
-        raise ConflictError(
-            f"no version of policy {code!r} is in force on {on.isoformat()}",
-            policy_code=code,
-        )
+        # A facility linked to a code nobody published, or published only for later dates.
+        raise NoPolicyInForceError(policy_code=code, on=on)
     return StoredPolicy(
         id=row["policy_id"],
         version=row["version"],
@@ -158,18 +153,15 @@ async def check_bed(
     """The decision for one bed under its facility's policy in force on check-in.
 
     Three queries. Raises NotFoundError for a care recipient the principal may not see, or for
-    an unknown, retired or inactive bed; ConflictError when the facility's policy has no
-    version in force on check-in. ``excluding_booking`` leaves a booking's own nights out of
-    the nights used (when re-checking a booking being changed).
+    an unknown, retired or inactive bed; NoPolicyInForceError when the facility's policy has no
+    version in force on check-in. Booking calls it inside its own transaction, with the
+    facility's today. ``excluding_booking`` leaves a booking's own nights out of the nights
+    used (when re-checking a booking being changed).
     """
     loaded = await _load_bed(conn, bed_id, stay.check_in)
     return await _decide_bed(
         conn, principal, care_recipient_id, loaded, stay, today, excluding_booking
     )
-
-
-MAX_ID = 2**63 - 1
-Id = Annotated[int, Meta(ge=1, le=MAX_ID)]
 
 
 class EligibilityQuery(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -226,39 +218,56 @@ class EligibilityAnswer(msgspec.Struct, frozen=True, kw_only=True):
 
 
 async def check_eligibility(
-    pool: Pool, principal: Principal, query: EligibilityQuery, now: datetime
+    deps: Deps, principal: Principal, query: EligibilityQuery
 ) -> EligibilityAnswer:
     """Answer POST /v1/eligibility from one consistent snapshot of the database."""
-    stay = query.stay
-    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+    now = deps.clock.now()
+    async with (
+        deps.pool.acquire() as conn,
+        conn.transaction(isolation="repeatable_read", readonly=True),
+    ):
         if query.bed_id is not None:
-            loaded = await _load_bed(conn, query.bed_id, stay.check_in)
-            today = local_today(loaded.facts.timezone, now)
-            checked = await _decide_bed(
-                conn, principal, query.care_recipient_id, loaded, stay, today, None
-            )
-            result = ProgrammeResult(
-                programme=checked.bed.kind,
-                policy=PolicyRef.of(checked.policy),
-                decision=checked.decision,
-            )
-            return _answer(query, today, checked.bed, [result])
-        rows = await conn.fetch(
-            q.SELECT_FACILITY_POLICIES,
-            query.facility_id,
-            stay.check_in,
-            DEFAULT_POLICY_CODES["respite"],
-            DEFAULT_POLICY_CODES["home"],
-        )
-        if not rows:
-            raise NotFoundError("facility", query.facility_id)
-        today = local_today(rows[0]["timezone"] or DEFAULT_TIMEZONE, now)
-        subject = await load_subject(conn, principal, query.care_recipient_id)
-        results = [
-            await _programme_result(conn, subject, row, stay, today)
-            for row in sorted(rows, key=lambda r: r["programme"] != "respite")
-        ]
-        return _answer(query, today, None, results)
+            return await _for_bed(conn, principal, query, query.bed_id, now)
+        return await _for_programmes(conn, principal, query, now)
+
+
+async def _for_bed(
+    conn: Conn, principal: Principal, query: EligibilityQuery, bed_id: int, now: datetime
+) -> EligibilityAnswer:
+    loaded = await _load_bed(conn, bed_id, query.check_in)
+    today = local_today(loaded.facts.timezone, now)
+    checked = await _decide_bed(
+        conn, principal, query.care_recipient_id, loaded, query.stay, today, None
+    )
+    result = ProgrammeResult(
+        programme=checked.bed.kind,
+        policy=PolicyRef.of(checked.policy),
+        decision=checked.decision,
+    )
+    return _answer(query, today, checked.bed, [result])
+
+
+async def _for_programmes(
+    conn: Conn, principal: Principal, query: EligibilityQuery, now: datetime
+) -> EligibilityAnswer:
+    """Under the policies of ``query.facility_id`` in its timezone, or without a facility
+    under the default policies in the default timezone."""
+    rows = await conn.fetch(
+        q.SELECT_FACILITY_POLICIES,
+        query.facility_id,
+        query.check_in,
+        DEFAULT_POLICY_CODES["respite"],
+        DEFAULT_POLICY_CODES["home"],
+    )
+    if not rows:
+        raise NotFoundError("facility", query.facility_id)
+    today = local_today(rows[0]["timezone"] or DEFAULT_TIMEZONE, now)
+    subject = await load_subject(conn, principal, query.care_recipient_id)
+    results = [
+        await _programme_result(conn, subject, row, query.stay, today)
+        for row in sorted(rows, key=lambda r: r["programme"] != "respite")
+    ]
+    return _answer(query, today, None, results)
 
 
 async def _programme_result(

@@ -6,11 +6,11 @@ another facility answers 404, like an id that does not exist.
 
 from __future__ import annotations
 
-import time
 from datetime import date
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Router, delete, get, patch, post
+from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException
 from litestar.params import FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import (
@@ -20,19 +20,32 @@ from litestar.status_codes import (
     HTTP_415_UNSUPPORTED_MEDIA_TYPE,
 )
 
-from respite.auth import principal_of, requires
+from respite.auth import Principal, requires
+from respite.deps import Deps
 from respite.dto import Strict
 from respite.eligibility import Capability, Programme
 from respite.inventory import blocks, board, importing, service
+from respite.inventory.access import own_facility
+from respite.inventory.commands import (
+    BedCreation,
+    BedFilter,
+    BedImport,
+    BedRetirement,
+    BedUpdate,
+    BlockCreation,
+    BlockFilter,
+    BlockLift,
+    BlockUpdate,
+    FacilityFilter,
+    FacilityUpdate,
+)
 from respite.inventory.model import (
     MAX_PAGE,
     Bed,
     BedChanges,
-    BedFilter,
     BedPage,
     Block,
     BlockChanges,
-    BlockFilter,
     BlockPage,
     Facility,
     FacilityChanges,
@@ -73,54 +86,67 @@ class FacilityController(Controller):
         guards=[requires("admin")],
     )
     async def create_facility(
-        self, request: Request[Any, Any, Any], data: JSONBody[NewFacility]
+        self,
+        deps: NamedDependency[Deps],
+        principal: NamedDependency[Principal],
+        data: JSONBody[NewFacility],
     ) -> Facility:
         """Create a facility (admin). Policy codes must name stored policies."""
-        return await service.create_facility(request.app.state.pool, principal_of(request), data)
+        return await service.create_facility(deps, principal, data)
 
     @get("/")
     async def list_facilities(
         self,
-        request: Request[Any, Any, Any],
+        deps: NamedDependency[Deps],
+        principal: NamedDependency[Principal],
         active: FromQuery[bool | None] = None,
         after: After = 0,
         limit: Limit = 100,
     ) -> FacilityPage:
         """Every facility (admin), or the caller's own (staff)."""
-        return await service.list_facilities(
-            request.app.state.pool, principal_of(request), active=active, after=after, limit=limit
-        )
+        facilities = FacilityFilter(active=active, after=after, limit=limit)
+        return await service.list_facilities(deps, principal, facilities)
 
     @get("/{facility_id:int}")
-    async def get_facility(self, request: Request[Any, Any, Any], facility_id: PathId) -> Facility:
-        return await service.get_facility(
-            request.app.state.pool, principal_of(request), facility_id
-        )
+    async def get_facility(
+        self,
+        deps: NamedDependency[Deps],
+        principal: NamedDependency[Principal],
+        facility_id: PathId,
+    ) -> Facility:
+        return await service.get_facility(deps, principal, facility_id)
 
     @patch("/{facility_id:int}", dto=Strict[FacilityChanges], return_dto=None)
     async def update_facility(
-        self, request: Request[Any, Any, Any], facility_id: PathId, data: JSONBody[FacilityChanges]
+        self,
+        deps: NamedDependency[Deps],
+        principal: NamedDependency[Principal],
+        facility_id: PathId,
+        data: JSONBody[FacilityChanges],
     ) -> Facility:
         """Change the fields given. Staff may change only ``phone`` and ``service_radius_m``."""
-        return await service.update_facility(
-            request.app.state.pool, principal_of(request), facility_id, data
-        )
+        update = FacilityUpdate(facility_id=facility_id, changes=data)
+        return await service.update_facility(deps, principal, update)
 
     @post(
         "/{facility_id:int}/beds", dto=Strict[NewBed], return_dto=None, status_code=HTTP_201_CREATED
     )
     async def create_bed(
-        self, request: Request[Any, Any, Any], facility_id: PathId, data: JSONBody[NewBed]
+        self,
+        deps: NamedDependency[Deps],
+        principal: NamedDependency[Principal],
+        facility_id: PathId,
+        data: JSONBody[NewBed],
     ) -> Bed:
         """Create a bed; its label must be new in the facility (409 otherwise)."""
-        return await service.create_bed(
-            request.app.state.pool, principal_of(request), facility_id, data
-        )
+        creation = BedCreation(facility_id=facility_id, bed=data)
+        return await service.create_bed(deps, principal, creation)
 
     @get("/{facility_id:int}/beds")
     async def list_beds(
         self,
-        request: Request[Any, Any, Any],
+        deps: NamedDependency[Deps],
+        principal: NamedDependency[Principal],
         facility_id: PathId,
         kind: FromQuery[Programme | None] = None,
         capability: FromQuery[list[Capability] | None] = None,
@@ -131,6 +157,7 @@ class FacilityController(Controller):
     ) -> BedPage:
         """Beds by id; ``capability`` may repeat: beds having every one of them."""
         beds = BedFilter(
+            facility_id=facility_id,
             kind=kind,
             capabilities=capability or [],
             active=active,
@@ -138,9 +165,7 @@ class FacilityController(Controller):
             after=after,
             limit=limit,
         )
-        return await service.list_beds(
-            request.app.state.pool, principal_of(request), facility_id, beds
-        )
+        return await service.list_beds(deps, principal, beds)
 
     @post(
         "/{facility_id:int}/beds/import",
@@ -148,7 +173,11 @@ class FacilityController(Controller):
         request_max_body_size=importing.MAX_IMPORT_BYTES,
     )
     async def import_beds(
-        self, request: Request[Any, Any, Any], facility_id: PathId
+        self,
+        request: Request[Any, Any, Any],
+        deps: NamedDependency[Deps],
+        principal: NamedDependency[Principal],
+        facility_id: PathId,
     ) -> importing.ImportResult:
         """Create or update beds from a CSV body (``text/csv``, UTF-8, at most 2 MiB): a header
         line ``label,kind,sex_rule,nightly_price`` and optionally ``capabilities`` (codes
@@ -156,16 +185,17 @@ class FacilityController(Controller):
 
         All rows or none: a bad file answers 422 with ``errors: [{line, column, message}]``.
         """
-        principal = principal_of(request)
-        service.own_facility(principal, facility_id)
+        # Another facility's id is unknown before the body is even looked at.
+        own_facility(principal, facility_id)
         _csv_body_check(request)
-        data = await request.body()
-        return await importing.import_beds(request.app.state.pool, principal, facility_id, data)
+        file = BedImport(facility_id=facility_id, data=await request.body())
+        return await importing.import_beds(deps, principal, file)
 
     @get("/{facility_id:int}/blocks")
     async def list_blocks(
         self,
-        request: Request[Any, Any, Any],
+        deps: NamedDependency[Deps],
+        principal: NamedDependency[Principal],
         facility_id: PathId,
         bed_id: Annotated[int | None, QueryParameter(ge=1, le=MAX_ID)] = None,
         start: FromQuery[date | None] = None,
@@ -176,6 +206,7 @@ class FacilityController(Controller):
     ) -> BlockPage:
         """Blocks by id; ``start``/``end`` keep those covering a night of ``[start, end)``."""
         filters = BlockFilter(
+            facility_id=facility_id,
             bed_id=bed_id,
             start=start,
             end=end,
@@ -183,14 +214,13 @@ class FacilityController(Controller):
             after=after,
             limit=limit,
         )
-        return await blocks.list_blocks(
-            request.app.state.pool, principal_of(request), facility_id, filters
-        )
+        return await blocks.list_blocks(deps, principal, filters)
 
     @get("/{facility_id:int}/board")
     async def occupancy_board(
         self,
-        request: Request[Any, Any, Any],
+        deps: NamedDependency[Deps],
+        principal: NamedDependency[Principal],
         facility_id: PathId,
         start: FromQuery[date],
         end: FromQuery[date],
@@ -201,11 +231,8 @@ class FacilityController(Controller):
         ``holds_unknown`` is true when the live holds could not be read from Redis: the board
         then shows what PostgreSQL knows, and held nights show as free.
         """
-        state = request.app.state
         query = board.BoardQuery(facility_id=facility_id, start=start, end=end, kind=kind)
-        return await board.occupancy_board(
-            state.pool, state.redis, principal_of(request), query, time.time()
-        )
+        return await board.occupancy_board(deps, principal, query)
 
 
 class BedController(Controller):
@@ -214,32 +241,43 @@ class BedController(Controller):
     guards = [requires("staff", "admin")]
 
     @get("/{bed_id:int}")
-    async def get_bed(self, request: Request[Any, Any, Any], bed_id: PathId) -> Bed:
-        return await service.get_bed(request.app.state.pool, principal_of(request), bed_id)
+    async def get_bed(
+        self, deps: NamedDependency[Deps], principal: NamedDependency[Principal], bed_id: PathId
+    ) -> Bed:
+        return await service.get_bed(deps, principal, bed_id)
 
     @patch("/{bed_id:int}", dto=Strict[BedChanges], return_dto=None)
     async def update_bed(
-        self, request: Request[Any, Any, Any], bed_id: PathId, data: JSONBody[BedChanges]
+        self,
+        deps: NamedDependency[Deps],
+        principal: NamedDependency[Principal],
+        bed_id: PathId,
+        data: JSONBody[BedChanges],
     ) -> Bed:
         """Change the fields given; a retired bed no longer changes (409)."""
-        return await service.update_bed(request.app.state.pool, principal_of(request), bed_id, data)
+        return await service.update_bed(deps, principal, BedUpdate(bed_id=bed_id, changes=data))
 
     @post("/{bed_id:int}/retire", status_code=HTTP_200_OK)
-    async def retire_bed(self, request: Request[Any, Any, Any], bed_id: PathId) -> Bed:
-        """Take the bed out of use for good (409 while a booking still claims a night of it)."""
-        return await service.retire_bed(request.app.state.pool, principal_of(request), bed_id)
+    async def retire_bed(
+        self, deps: NamedDependency[Deps], principal: NamedDependency[Principal], bed_id: PathId
+    ) -> Bed:
+        """Take the bed out of use for good (409 while a booking still claims a night of it
+        from the facility's today on)."""
+        return await service.retire_bed(deps, principal, BedRetirement(bed_id=bed_id))
 
     @post(
         "/{bed_id:int}/blocks", dto=Strict[NewBlock], return_dto=None, status_code=HTTP_201_CREATED
     )
     async def create_block(
-        self, request: Request[Any, Any, Any], bed_id: PathId, data: JSONBody[NewBlock]
+        self,
+        deps: NamedDependency[Deps],
+        principal: NamedDependency[Principal],
+        bed_id: PathId,
+        data: JSONBody[NewBlock],
     ) -> Block:
         """Block the nights ``[check_in, check_out)``; 409 naming the booking or block that
         already claims one of them."""
-        return await blocks.create_block(
-            request.app.state.pool, principal_of(request), bed_id, data
-        )
+        return await blocks.create_block(deps, principal, BlockCreation(bed_id=bed_id, block=data))
 
 
 class BlockController(Controller):
@@ -249,17 +287,22 @@ class BlockController(Controller):
 
     @patch("/{block_id:int}", dto=Strict[BlockChanges], return_dto=None)
     async def update_block(
-        self, request: Request[Any, Any, Any], block_id: PathId, data: JSONBody[BlockChanges]
+        self,
+        deps: NamedDependency[Deps],
+        principal: NamedDependency[Principal],
+        block_id: PathId,
+        data: JSONBody[BlockChanges],
     ) -> Block:
         """Shorten, lengthen, or change the reason or note of a block."""
-        return await blocks.update_block(
-            request.app.state.pool, principal_of(request), block_id, data
-        )
+        update = BlockUpdate(block_id=block_id, changes=data)
+        return await blocks.update_block(deps, principal, update)
 
     @delete("/{block_id:int}", status_code=HTTP_204_NO_CONTENT)
-    async def lift_block(self, request: Request[Any, Any, Any], block_id: PathId) -> None:
+    async def lift_block(
+        self, deps: NamedDependency[Deps], principal: NamedDependency[Principal], block_id: PathId
+    ) -> None:
         """Lift the block: its nights are free again. Lifting it again changes nothing."""
-        await blocks.lift_block(request.app.state.pool, principal_of(request), block_id)
+        await blocks.lift_block(deps, principal, BlockLift(block_id=block_id))
 
 
 inventory_router = Router(

@@ -3,39 +3,49 @@
 A block claims its nights in the per-night ledger (``respite.nights``) exactly like a booking,
 so the ledger's primary key refuses a block and a booking on the same night whoever commits
 first; no lock on the bed is needed for that. A refused night becomes a 409 naming the booking
-or block that holds it.
+or block that holds it. The block's row references the bed (a key-share lock on it), so a
+block waits for a retirement of the same bed under way, up to the lock timeout (then 503).
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import asyncpg
 
 from respite import audit
 from respite.auth.model import Principal
-from respite.db import Conn, Pool
-from respite.errors import ConflictError, InvalidInputError, NotFoundError
+from respite.db import Conn
+from respite.errors import InvalidInputError, NotFoundError
 from respite.inventory import queries as q
+from respite.inventory.access import (
+    check_facility_exists,
+    facility_scope,
+    own_facility,
+    scoped_bed,
+)
+from respite.inventory.commands import BlockCreation, BlockFilter, BlockLift, BlockUpdate
+from respite.inventory.errors import (
+    BedRetiredError,
+    BlockLiftedError,
+    NightAlreadyBlockedError,
+    NightBookedError,
+)
 from respite.inventory.model import (
     Block,
-    BlockChanges,
-    BlockFilter,
     BlockPage,
-    NewBlock,
     NightRange,
     block_terms_problem,
     changed_terms,
     next_after,
     nights_outside,
 )
-from respite.inventory.service import (
-    bed_from_row,
-    check_facility_exists,
-    facility_scope,
-    own_facility,
-)
 from respite.nights import Claim, NightTaken, claim_nights, free_nights
 
-__all__ = ["create_block", "lift_block", "list_blocks", "night_taken", "update_block"]
+if TYPE_CHECKING:
+    from respite.deps import Deps
+
+__all__ = ["create_block", "lift_block", "list_blocks", "update_block"]
 
 
 def _block(row: asyncpg.Record | None) -> Block:
@@ -43,20 +53,12 @@ def _block(row: asyncpg.Record | None) -> Block:
     return Block(**dict(row))
 
 
-def night_taken(bed_id: int, claim: Claim) -> ConflictError:
+def _night_taken(bed_id: int, claim: Claim) -> NightBookedError | NightAlreadyBlockedError:
     """The 409 for a night that a booking or another block already claims."""
-    night = claim.night.isoformat()
     if claim.booking_id is not None:
-        return ConflictError(
-            f"bed {bed_id} is booked on the night of {night} (booking {claim.booking_id})",
-            conflicting_booking=claim.booking_id,
-            night=night,
-        )
-    return ConflictError(
-        f"bed {bed_id} is already blocked on the night of {night} (block {claim.block_id})",
-        conflicting_block=claim.block_id,
-        night=night,
-    )
+        return NightBookedError(bed=bed_id, night=claim.night, conflicting_booking=claim.booking_id)
+    assert claim.block_id is not None, "a claim is a booking's or a block's"
+    return NightAlreadyBlockedError(bed=bed_id, night=claim.night, conflicting_block=claim.block_id)
 
 
 async def _claim(conn: Conn, bed_id: int, nights: NightRange, block_id: int) -> None:
@@ -64,17 +66,15 @@ async def _claim(conn: Conn, bed_id: int, nights: NightRange, block_id: int) -> 
         await claim_nights(conn, bed_id, nights.start, nights.end, block_id=block_id)
     except NightTaken as taken:
         # Raising out of the transaction rolls back the nights claimed before the refusal.
-        raise night_taken(bed_id, taken.claim) from None
+        raise _night_taken(bed_id, taken.claim) from None
 
 
-async def create_block(pool: Pool, principal: Principal, bed_id: int, new: NewBlock) -> Block:
-    async with pool.acquire() as conn, conn.transaction():
-        row = await conn.fetchrow(q.SELECT_BED, bed_id, facility_scope(principal))
-        if row is None:
-            raise NotFoundError("bed", bed_id)
-        bed = bed_from_row(row)
+async def create_block(deps: Deps, principal: Principal, creation: BlockCreation) -> Block:
+    bed_id, new = creation.bed_id, creation.block
+    async with deps.pool.acquire() as conn, conn.transaction():
+        bed = await scoped_bed(conn, q.SELECT_BED, bed_id, principal)
         if bed.retired_at is not None:
-            raise ConflictError(f"bed {bed_id} is retired", bed=bed_id)
+            raise BedRetiredError(bed=bed_id, doing="be blocked")
         block = _block(
             await conn.fetchrow(
                 q.INSERT_BLOCK,
@@ -101,16 +101,15 @@ async def _locked_block(conn: Conn, principal: Principal, block_id: int) -> Bloc
     return _block(row)
 
 
-async def update_block(
-    pool: Pool, principal: Principal, block_id: int, changes: BlockChanges
-) -> Block:
+async def update_block(deps: Deps, principal: Principal, update: BlockUpdate) -> Block:
     """Shorten (frees the nights no longer covered), lengthen (claims the added nights), or
     change the reason or note of a block that has not been lifted."""
-    async with pool.acquire() as conn, conn.transaction():
+    block_id = update.block_id
+    async with deps.pool.acquire() as conn, conn.transaction():
         block = await _locked_block(conn, principal, block_id)
         if block.lifted_at is not None:
-            raise ConflictError(f"block {block_id} was lifted and can no longer change")
-        terms = changed_terms(block, changes)
+            raise BlockLiftedError(block=block_id)
+        terms = changed_terms(block, update.changes)
         problem = block_terms_problem(terms)
         if problem is not None:
             raise InvalidInputError.one(problem.field, problem.message)
@@ -140,9 +139,10 @@ async def update_block(
         return updated
 
 
-async def lift_block(pool: Pool, principal: Principal, block_id: int) -> Block:
+async def lift_block(deps: Deps, principal: Principal, lift: BlockLift) -> Block:
     """Free every night of the block; lifting a lifted block changes nothing."""
-    async with pool.acquire() as conn, conn.transaction():
+    block_id = lift.block_id
+    async with deps.pool.acquire() as conn, conn.transaction():
         block = await _locked_block(conn, principal, block_id)
         if block.lifted_at is not None:
             return block
@@ -161,15 +161,13 @@ async def lift_block(pool: Pool, principal: Principal, block_id: int) -> Block:
         return lifted
 
 
-async def list_blocks(
-    pool: Pool, principal: Principal, facility_id: int, blocks: BlockFilter
-) -> BlockPage:
-    own_facility(principal, facility_id)
-    async with pool.acquire() as conn:
-        await check_facility_exists(conn, facility_id)
+async def list_blocks(deps: Deps, principal: Principal, blocks: BlockFilter) -> BlockPage:
+    own_facility(principal, blocks.facility_id)
+    async with deps.pool.acquire() as conn:
+        await check_facility_exists(conn, blocks.facility_id)
         rows = await conn.fetch(
             q.SELECT_BLOCKS,
-            facility_id,
+            blocks.facility_id,
             blocks.bed_id,
             blocks.start,
             blocks.end,

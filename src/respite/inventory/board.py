@@ -29,18 +29,21 @@ import logging
 import re
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
 
-import redis.asyncio as redis
 from msgspec import Struct
 
 from respite.auth.model import Principal
-from respite.db import Pool
+from respite.cache import RedisClient
 from respite.eligibility import Programme
 from respite.errors import InvalidInputError, NotFoundError
 from respite.holds.store import HoldsUnavailable, LiveHold, read_live_holds
 from respite.inventory import queries as q
+from respite.inventory.access import own_facility
 from respite.inventory.model import FieldProblem
-from respite.inventory.service import own_facility
+
+if TYPE_CHECKING:
+    from respite.deps import Deps
 
 __all__ = [
     "BOARD_MAX_NIGHTS",
@@ -284,7 +287,7 @@ def build_board(
     )
 
 
-async def _live_holds(client: redis.Redis, facility_id: int, now: float) -> list[LiveHold] | None:
+async def _live_holds(client: RedisClient, facility_id: int, now: float) -> list[LiveHold] | None:
     try:
         live = await read_live_holds(client, [facility_id], now)
     except HoldsUnavailable:
@@ -300,17 +303,16 @@ class BoardQuery(Struct, frozen=True, kw_only=True):
     kind: Programme | None = None
 
 
-async def occupancy_board(
-    pool: Pool, client: redis.Redis, principal: Principal, query: BoardQuery, now: float
-) -> Board:
-    """The board of the nights ``[start, end)``: one PostgreSQL query, one Redis pipeline."""
+async def occupancy_board(deps: Deps, principal: Principal, query: BoardQuery) -> Board:
+    """The board of the nights ``[start, end)``: one PostgreSQL query, one Redis pipeline.
+    Holds are live or not by the clock's now; the window is the caller's, not "today"."""
     own_facility(principal, query.facility_id)
     problem = window_problem(query.start, query.end)
     if problem is not None:
         raise InvalidInputError.one(problem.field, problem.message)
     records, holds = await asyncio.gather(
-        pool.fetch(q.SELECT_BOARD, query.facility_id, query.start, query.end, query.kind),
-        _live_holds(client, query.facility_id, now),
+        deps.pool.fetch(q.SELECT_BOARD, query.facility_id, query.start, query.end, query.kind),
+        _live_holds(deps.redis, query.facility_id, deps.clock.now().timestamp()),
     )
     if not records:
         raise NotFoundError("facility", query.facility_id)

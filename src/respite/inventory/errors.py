@@ -1,15 +1,97 @@
-"""Errors of inventory that the shared tree in ``respite.errors`` does not already name."""
+"""Errors of inventory that the shared tree in ``respite.errors`` does not already name.
+
+ConflictError
+├── LabelTakenError              another bed of the facility has the label
+├── BedRetiredError              a retired bed no longer changes nor takes blocks
+├── BedStillBookedError          a booking still claims a night of the bed to retire
+├── NightBookedError             a night the block would cover is booked
+├── NightAlreadyBlockedError     a night the block would cover is blocked already
+├── BlockLiftedError             a lifted block no longer changes
+└── BedsChangedDuringImportError a bed with a label of the file appeared meanwhile
+ImportRejectedError              a bed file with bad rows (422)
+"""
 
 from __future__ import annotations
 
+from datetime import date
+
 import msgspec
 
-from respite.errors import RespiteError
+from respite.errors import ConflictError, RespiteError
 
-__all__ = ["MAX_REPORTED_ERRORS", "ImportRejectedError", "RowError"]
+__all__ = [
+    "MAX_REPORTED_ERRORS",
+    "BedRetiredError",
+    "BedStillBookedError",
+    "BedsChangedDuringImportError",
+    "BlockLiftedError",
+    "ImportRejectedError",
+    "LabelTakenError",
+    "NightAlreadyBlockedError",
+    "NightBookedError",
+    "RowError",
+]
 
 # A file of junk can hold an error on every line: the answer lists this many and the count.
 MAX_REPORTED_ERRORS = 1000
+
+
+class LabelTakenError(ConflictError):
+    def __init__(self, *, label: str, conflicting_bed: int | None) -> None:
+        super().__init__(
+            f"the label {label!r} is already used by another bed of this facility",
+            label=label,
+            conflicting_bed=conflicting_bed,
+        )
+
+
+class BedRetiredError(ConflictError):
+    def __init__(self, *, bed: int, doing: str) -> None:
+        super().__init__(f"bed {bed} is retired and can no longer {doing}", bed=bed)
+
+
+class BedStillBookedError(ConflictError):
+    def __init__(self, *, bed: int, conflicting_booking: int, night: date) -> None:
+        super().__init__(
+            f"bed {bed} is booked on {night.isoformat()} (booking {conflicting_booking}); "
+            "cancel or move its bookings before retiring it",
+            conflicting_booking=conflicting_booking,
+            night=night.isoformat(),
+        )
+
+
+class NightBookedError(ConflictError):
+    def __init__(self, *, bed: int, night: date, conflicting_booking: int) -> None:
+        super().__init__(
+            f"bed {bed} is booked on the night of {night.isoformat()} "
+            f"(booking {conflicting_booking})",
+            conflicting_booking=conflicting_booking,
+            night=night.isoformat(),
+        )
+
+
+class NightAlreadyBlockedError(ConflictError):
+    def __init__(self, *, bed: int, night: date, conflicting_block: int) -> None:
+        super().__init__(
+            f"bed {bed} is already blocked on the night of {night.isoformat()} "
+            f"(block {conflicting_block})",
+            conflicting_block=conflicting_block,
+            night=night.isoformat(),
+        )
+
+
+class BlockLiftedError(ConflictError):
+    def __init__(self, *, block: int) -> None:
+        super().__init__(f"block {block} was lifted and can no longer change", block=block)
+
+
+class BedsChangedDuringImportError(ConflictError):
+    def __init__(self, *, facility_id: int) -> None:
+        super().__init__(
+            "another bed with a label of this file was created meanwhile; nothing was "
+            "imported: import the file again",
+            facility_id=facility_id,
+        )
 
 
 class RowError(msgspec.Struct, frozen=True, kw_only=True):

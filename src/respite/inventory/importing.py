@@ -19,20 +19,23 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Iterator
-from typing import Any, get_args
+from typing import TYPE_CHECKING, Any, get_args
 
 import asyncpg
 import msgspec
 
 from respite import audit
 from respite.auth.model import Principal
-from respite.db import Conn, Pool
+from respite.db import Conn
 from respite.eligibility import CAPABILITIES, Programme, SexRule
-from respite.errors import ConflictError
 from respite.inventory import queries as q
-from respite.inventory.errors import ImportRejectedError, RowError
+from respite.inventory.access import bed_from_row, check_facility_exists, own_facility
+from respite.inventory.commands import BedImport
+from respite.inventory.errors import BedsChangedDuringImportError, ImportRejectedError, RowError
 from respite.inventory.model import MAX_PRICE, Bed, Label, NewBed, ordered_capabilities
-from respite.inventory.service import bed_from_row, check_facility_exists, own_facility
+
+if TYPE_CHECKING:
+    from respite.deps import Deps
 
 __all__ = [
     "COLUMNS",
@@ -300,10 +303,7 @@ async def _write(
             rows = await _insert(conn, facility_id, create)
         except asyncpg.UniqueViolationError:
             # A bed with one of the new labels was created since they were looked up.
-            raise ConflictError(
-                "another bed with a label of this file was created meanwhile; nothing was "
-                "imported: import the file again"
-            ) from None
+            raise BedsChangedDuringImportError(facility_id=facility_id) from None
         created = sorted(r["id"] for r in rows)
     if update:
         await conn.execute(
@@ -333,18 +333,17 @@ async def _insert(conn: Conn, facility_id: int, create: list[NewBed]) -> list[as
     )
 
 
-async def import_beds(
-    pool: Pool, principal: Principal | None, facility_id: int, data: bytes
-) -> ImportResult:
+async def import_beds(deps: Deps, principal: Principal | None, file: BedImport) -> ImportResult:
     """Create or update the file's beds in one transaction, or raise ImportRejectedError.
 
     ``principal`` None is the operator on the command line (``respite import-beds``).
     """
+    facility_id = file.facility_id
     own_facility(principal, facility_id)
-    rows, errors = parse_beds_csv(data)
+    rows, errors = parse_beds_csv(file.data)
     if errors:
         raise ImportRejectedError(errors)
-    async with pool.acquire() as conn, conn.transaction():
+    async with deps.pool.acquire() as conn, conn.transaction():
         await check_facility_exists(conn, facility_id)
         await conn.execute(q.LOCK_BEDS_IMPORT, str(facility_id))
         found = await conn.fetch(q.SELECT_BEDS_BY_LABEL, facility_id, [r.bed.label for r in rows])

@@ -29,6 +29,7 @@ from respite.eligibility import (
     Programme,
     SexRule,
 )
+from respite.eligibility.model import DEFAULT_TIMEZONE
 from respite.eligibility.policy import PolicyCode
 
 __all__ = [
@@ -38,11 +39,9 @@ __all__ = [
     "STAFF_FACILITY_FIELDS",
     "Bed",
     "BedChanges",
-    "BedFilter",
     "BedPage",
     "Block",
     "BlockChanges",
-    "BlockFilter",
     "BlockPage",
     "BlockReason",
     "BlockTerms",
@@ -140,7 +139,7 @@ def patched(current: S, changes: Struct) -> S:
 
 
 def ordered_capabilities(capabilities: frozenset[Capability] | list[Capability]) -> list[str]:
-    """Capabilities in the canonical order of DESIGN §5, each once."""
+    """Capabilities in the canonical order of ``eligibility.CAPABILITIES``, each once."""
     present = set(capabilities)
     return [c for c in CAPABILITIES if c in present]
 
@@ -181,7 +180,7 @@ class NewFacility(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True)
     district: AreaName = ""
     community: AreaName = ""
     phone: FacilityPhone = ""
-    timezone: Timezone = "Asia/Shanghai"
+    timezone: Timezone = DEFAULT_TIMEZONE
     currency: Currency = "CNY"
     service_radius_m: ServiceRadius = 0
     respite_policy_code: PolicyCode = "cn-respite"
@@ -268,16 +267,6 @@ class BedChanges(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     def __post_init__(self) -> None:
         _require_some(self)
         _text_problem("label", self.label, trimmed=True)
-
-
-class BedFilter(Struct, frozen=True, kw_only=True):
-    kind: Programme | None = None
-    capabilities: list[Capability] = []
-    """Beds that have every one of these."""
-    active: bool | None = None
-    include_retired: bool = False
-    after: int = 0
-    limit: int = 200
 
 
 class BedPage(Struct, frozen=True, kw_only=True):
@@ -382,17 +371,6 @@ def nights_outside(nights: NightRange, other: NightRange) -> list[NightRange]:
         return [nights] if nights.start < nights.end else []
     runs = [NightRange(nights.start, other.start), NightRange(other.end, nights.end)]
     return [r for r in runs if r.start < r.end]
-
-
-class BlockFilter(Struct, frozen=True, kw_only=True):
-    bed_id: int | None = None
-    start: date | None = None
-    """Blocks that cover a night on or after this date."""
-    end: date | None = None
-    """Blocks that cover a night before this date."""
-    include_lifted: bool = False
-    after: int = 0
-    limit: int = 200
 
 
 class BlockPage(Struct, frozen=True, kw_only=True):

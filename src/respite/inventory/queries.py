@@ -133,14 +133,15 @@ WHERE id = $1
 RETURNING {BED_COLUMNS}
 """
 
-# The first night from the facility's today on that a booking still claims.
+# The first night from the facility's today on that a booking still claims: $2 is the clock's
+# now, read in the facility's timezone (the row the query joins anyway).
 FIRST_LIVE_BOOKING = """
 SELECT n.booking_id, n.night
 FROM bed_nights n
 JOIN beds b ON b.id = n.bed_id
 JOIN facilities f ON f.id = b.facility_id
 WHERE n.bed_id = $1 AND n.booking_id IS NOT NULL
-  AND n.night >= (now() AT TIME ZONE f.timezone)::date
+  AND n.night >= ($2::timestamptz AT TIME ZONE f.timezone)::date
 ORDER BY n.night
 LIMIT 1
 """

@@ -1,37 +1,42 @@
 """Use cases of facilities and beds (blocks are in ``blocks.py``, imports in ``importing.py``).
 
-Staff act on their own facility only: another facility's object is "not found", exactly like
-an id that does not exist, so ids cannot be probed. Admins act on every facility. Every write
-records an audit entry in its own transaction.
+Staff act on their own facility only (``access.py``); admins act on every facility. Every
+write records an audit entry in its own transaction.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import asyncpg
 
 from respite import audit
 from respite.auth.model import Principal
-from respite.db import Conn, Pool
-from respite.errors import (
-    ConflictError,
-    FieldError,
-    InvalidInputError,
-    NotFoundError,
-    PermissionDeniedError,
-)
+from respite.db import Conn
+from respite.errors import FieldError, InvalidInputError, NotFoundError, PermissionDeniedError
 from respite.inventory import queries as q
+from respite.inventory.access import (
+    bed_from_row,
+    check_facility_exists,
+    facility_scope,
+    own_facility,
+    scoped_bed,
+)
+from respite.inventory.commands import (
+    BedCreation,
+    BedFilter,
+    BedRetirement,
+    BedUpdate,
+    FacilityFilter,
+    FacilityUpdate,
+)
+from respite.inventory.errors import BedRetiredError, BedStillBookedError, LabelTakenError
 from respite.inventory.model import (
     STAFF_FACILITY_FIELDS,
     Bed,
-    BedChanges,
-    BedFilter,
     BedPage,
     Facility,
-    FacilityChanges,
     FacilityPage,
-    NewBed,
     NewFacility,
     given_fields,
     next_after,
@@ -39,61 +44,25 @@ from respite.inventory.model import (
     patched,
 )
 
+if TYPE_CHECKING:
+    from respite.deps import Deps
+
 __all__ = [
-    "bed_from_row",
-    "check_facility_exists",
     "create_bed",
     "create_facility",
-    "facility_scope",
     "get_bed",
     "get_facility",
-    "label_taken",
     "list_beds",
     "list_facilities",
-    "own_facility",
     "retire_bed",
     "update_bed",
     "update_facility",
 ]
 
 
-def facility_scope(principal: Principal) -> int | None:
-    """The one facility a principal may touch, or None for an admin (every facility)."""
-    if principal.role == "admin":
-        return None
-    if principal.role == "staff" and principal.facility_id is not None:
-        return principal.facility_id
-    raise PermissionDeniedError(f"a {principal.role} may not manage beds")
-
-
-def own_facility(principal: Principal | None, facility_id: int) -> None:
-    """Refuse another facility's id as unknown; ``None`` is the operator on the command line."""
-    scope = None if principal is None else facility_scope(principal)
-    if scope is not None and scope != facility_id:
-        raise NotFoundError("facility", facility_id)
-
-
-async def check_facility_exists(conn: Conn | Pool, facility_id: int) -> None:
-    if not await conn.fetchval(q.FACILITY_EXISTS, facility_id):
-        raise NotFoundError("facility", facility_id)
-
-
 def _facility(row: asyncpg.Record | None) -> Facility:
     assert row is not None, "the statement returns the row it wrote"
     return Facility(**dict(row))
-
-
-def bed_from_row(row: asyncpg.Record | None) -> Bed:
-    assert row is not None, "the statement returns the row it wrote"
-    return Bed(**dict(row))
-
-
-def label_taken(label: str, bed_id: int | None) -> ConflictError:
-    return ConflictError(
-        f"the label {label!r} is already used by another bed of this facility",
-        label=label,
-        conflicting_bed=bed_id,
-    )
 
 
 # Facilities ------------------------------------------------------------------------------------
@@ -120,7 +89,7 @@ async def _check_policies(conn: Conn, facility: Facility | NewFacility) -> None:
         raise InvalidInputError(errors)
 
 
-def _facility_values(f: Facility | NewFacility) -> tuple[Any, ...]:
+def _facility_values(f: Facility | NewFacility) -> tuple[object, ...]:
     return (
         f.name,
         f.operator,
@@ -139,10 +108,10 @@ def _facility_values(f: Facility | NewFacility) -> tuple[Any, ...]:
     )
 
 
-async def create_facility(pool: Pool, principal: Principal, new: NewFacility) -> Facility:
+async def create_facility(deps: Deps, principal: Principal, new: NewFacility) -> Facility:
     if principal.role != "admin":
         raise PermissionDeniedError("only an admin may create facilities")
-    async with pool.acquire() as conn, conn.transaction():
+    async with deps.pool.acquire() as conn, conn.transaction():
         await _check_policies(conn, new)
         facility = _facility(await conn.fetchrow(q.INSERT_FACILITY, *_facility_values(new)))
         await audit.record(
@@ -157,27 +126,29 @@ async def create_facility(pool: Pool, principal: Principal, new: NewFacility) ->
         return facility
 
 
-async def get_facility(pool: Pool, principal: Principal, facility_id: int) -> Facility:
+async def get_facility(deps: Deps, principal: Principal, facility_id: int) -> Facility:
     own_facility(principal, facility_id)
-    row = await pool.fetchrow(q.SELECT_FACILITY, facility_id)
+    row = await deps.pool.fetchrow(q.SELECT_FACILITY, facility_id)
     if row is None:
         raise NotFoundError("facility", facility_id)
     return _facility(row)
 
 
 async def list_facilities(
-    pool: Pool, principal: Principal, *, active: bool | None, after: int, limit: int
+    deps: Deps, principal: Principal, facilities: FacilityFilter
 ) -> FacilityPage:
     """Every facility for an admin; a staff member's own one for staff."""
-    rows = await pool.fetch(q.SELECT_FACILITIES, facility_scope(principal), active, after, limit)
+    limit = facilities.limit
+    rows = await deps.pool.fetch(
+        q.SELECT_FACILITIES, facility_scope(principal), facilities.active, facilities.after, limit
+    )
     items = [_facility(r) for r in rows]
     return FacilityPage(items=items, next_after=next_after([f.id for f in items], limit))
 
 
-async def update_facility(
-    pool: Pool, principal: Principal, facility_id: int, changes: FacilityChanges
-) -> Facility:
+async def update_facility(deps: Deps, principal: Principal, update: FacilityUpdate) -> Facility:
     """Admins change any field; staff only ``STAFF_FACILITY_FIELDS`` of their own facility."""
+    facility_id, changes = update.facility_id, update.changes
     own_facility(principal, facility_id)
     admin_only = [f for f in given_fields(changes) if f not in STAFF_FACILITY_FIELDS]
     if principal.role != "admin" and admin_only:
@@ -186,7 +157,7 @@ async def update_facility(
             "facility; ask an admin to change " + ", ".join(admin_only),
             fields=admin_only,
         )
-    async with pool.acquire() as conn, conn.transaction():
+    async with deps.pool.acquire() as conn, conn.transaction():
         row = await conn.fetchrow(q.SELECT_FACILITY_FOR_UPDATE, facility_id)
         if row is None:
             raise NotFoundError("facility", facility_id)
@@ -214,9 +185,10 @@ async def update_facility(
 # Beds ------------------------------------------------------------------------------------------
 
 
-async def create_bed(pool: Pool, principal: Principal, facility_id: int, new: NewBed) -> Bed:
+async def create_bed(deps: Deps, principal: Principal, creation: BedCreation) -> Bed:
+    facility_id, new = creation.facility_id, creation.bed
     own_facility(principal, facility_id)
-    async with pool.acquire() as conn, conn.transaction():
+    async with deps.pool.acquire() as conn, conn.transaction():
         await check_facility_exists(conn, facility_id)
         row = await conn.fetchrow(
             q.INSERT_BED,
@@ -231,7 +203,7 @@ async def create_bed(pool: Pool, principal: Principal, facility_id: int, new: Ne
         )
         if row is None:
             existing = await conn.fetchval(q.SELECT_BED_ID_BY_LABEL, facility_id, new.label, None)
-            raise label_taken(new.label, existing)
+            raise LabelTakenError(label=new.label, conflicting_bed=existing)
         bed = bed_from_row(row)
         await audit.record(
             conn, principal, "create", "bed", bed.id, facility_id=facility_id, after=bed
@@ -239,20 +211,17 @@ async def create_bed(pool: Pool, principal: Principal, facility_id: int, new: Ne
         return bed
 
 
-async def get_bed(pool: Pool, principal: Principal, bed_id: int) -> Bed:
-    row = await pool.fetchrow(q.SELECT_BED, bed_id, facility_scope(principal))
-    if row is None:
-        raise NotFoundError("bed", bed_id)
-    return bed_from_row(row)
+async def get_bed(deps: Deps, principal: Principal, bed_id: int) -> Bed:
+    return await scoped_bed(deps.pool, q.SELECT_BED, bed_id, principal)
 
 
-async def list_beds(pool: Pool, principal: Principal, facility_id: int, beds: BedFilter) -> BedPage:
-    own_facility(principal, facility_id)
-    async with pool.acquire() as conn:
-        await check_facility_exists(conn, facility_id)
+async def list_beds(deps: Deps, principal: Principal, beds: BedFilter) -> BedPage:
+    own_facility(principal, beds.facility_id)
+    async with deps.pool.acquire() as conn:
+        await check_facility_exists(conn, beds.facility_id)
         rows = await conn.fetch(
             q.SELECT_BEDS,
-            facility_id,
+            beds.facility_id,
             beds.kind,
             list(beds.capabilities),
             beds.active,
@@ -264,16 +233,14 @@ async def list_beds(pool: Pool, principal: Principal, facility_id: int, beds: Be
     return BedPage(items=items, next_after=next_after([b.id for b in items], beds.limit))
 
 
-async def update_bed(pool: Pool, principal: Principal, bed_id: int, changes: BedChanges) -> Bed:
-    async with pool.acquire() as conn, conn.transaction():
+async def update_bed(deps: Deps, principal: Principal, update: BedUpdate) -> Bed:
+    bed_id = update.bed_id
+    async with deps.pool.acquire() as conn, conn.transaction():
         # NO KEY UPDATE: serialises patches of this bed without waiting for bookings of it.
-        row = await conn.fetchrow(q.SELECT_BED_FOR_PATCH, bed_id, facility_scope(principal))
-        if row is None:
-            raise NotFoundError("bed", bed_id)
-        before = bed_from_row(row)
+        before = await scoped_bed(conn, q.SELECT_BED_FOR_PATCH, bed_id, principal)
         if before.retired_at is not None:
-            raise ConflictError(f"bed {bed_id} is retired and can no longer change", bed=bed_id)
-        after = patched(before, changes)
+            raise BedRetiredError(bed=bed_id, doing="change")
+        after = patched(before, update.changes)
         if after == before:
             return before
         row = await _write_bed(conn, before, after)
@@ -297,7 +264,7 @@ async def _write_bed(conn: Conn, before: Bed, after: Bed) -> asyncpg.Record | No
             q.SELECT_BED_ID_BY_LABEL, before.facility_id, after.label, before.id
         )
         if other is not None:
-            raise label_taken(after.label, other)
+            raise LabelTakenError(label=after.label, conflicting_bed=other)
     try:
         return await conn.fetchrow(
             q.UPDATE_BED,
@@ -311,28 +278,24 @@ async def _write_bed(conn: Conn, before: Bed, after: Bed) -> asyncpg.Record | No
         )
     except asyncpg.UniqueViolationError:
         # Another bed took the label between the check and the update.
-        raise label_taken(after.label, None) from None
+        raise LabelTakenError(label=after.label, conflicting_bed=None) from None
 
 
-async def retire_bed(pool: Pool, principal: Principal, bed_id: int) -> Bed:
-    """Take a bed out of use for good; refused while a booking still claims a night of it.
+async def retire_bed(deps: Deps, principal: Principal, retirement: BedRetirement) -> Bed:
+    """Take a bed out of use for good; refused while a booking still claims a night of it
+    from the facility's today on (nights before it are history).
 
     Beds are never deleted: their bookings, blocks and audit entries keep pointing at them.
     """
-    async with pool.acquire() as conn, conn.transaction():
-        row = await conn.fetchrow(q.SELECT_BED_FOR_UPDATE, bed_id, facility_scope(principal))
-        if row is None:
-            raise NotFoundError("bed", bed_id)
-        before = bed_from_row(row)
+    bed_id = retirement.bed_id
+    async with deps.pool.acquire() as conn, conn.transaction():
+        before = await scoped_bed(conn, q.SELECT_BED_FOR_UPDATE, bed_id, principal)
         if before.retired_at is not None:
             return before
-        live = await conn.fetchrow(q.FIRST_LIVE_BOOKING, bed_id)
+        live = await conn.fetchrow(q.FIRST_LIVE_BOOKING, bed_id, deps.clock.now())
         if live is not None:
-            raise ConflictError(
-                f"bed {bed_id} is booked on {live['night']} (booking {live['booking_id']}); "
-                "cancel or move its bookings before retiring it",
-                conflicting_booking=live["booking_id"],
-                night=live["night"].isoformat(),
+            raise BedStillBookedError(
+                bed=bed_id, conflicting_booking=live["booking_id"], night=live["night"]
             )
         retired = bed_from_row(await conn.fetchrow(q.RETIRE_BED, bed_id))
         await audit.record(

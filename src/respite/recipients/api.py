@@ -1,31 +1,35 @@
-"""HTTP routes of care recipients and their assessments."""
+"""HTTP routes of care recipients and their assessments: ``recipients_router`` (``/v1``)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
-from litestar import Controller, Request, get, patch, post
-from litestar.params import JSONBody, PathParameter, QueryParameter
+from litestar import Controller, Router, get, patch, post
+from litestar.di import NamedDependency
+from litestar.params import JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
 
-from respite.auth import principal_of, requires
+from respite.auth import Principal, requires
+from respite.deps import Deps
 from respite.dto import Strict
+from respite.params import PathId
 from respite.recipients import assessments, service
 from respite.recipients.model import (
     MAX_ID,
+    MAX_PAGE,
+    AssessmentRecord,
     AssessmentView,
     CareRecipientPage,
     CareRecipientPatch,
+    CareRecipientUpdate,
     CareRecipientView,
     NewAssessment,
     NewCareRecipient,
+    RecipientListing,
 )
 
-__all__ = ["CareRecipientController"]
+__all__ = ["CareRecipientController", "recipients_router"]
 
-MAX_PAGE = 200
-RecipientId = Annotated[int, PathParameter(ge=1, le=MAX_ID)]
 EVERYONE = requires("family", "staff", "hospital", "admin")
 
 
@@ -41,36 +45,37 @@ class CareRecipientController(Controller):
         guards=[requires("family", "hospital", "staff")],
     )
     async def create(
-        self, request: Request[Any, Any, Any], data: JSONBody[NewCareRecipient]
+        self,
+        deps: NamedDependency[Deps],
+        principal: NamedDependency[Principal],
+        data: JSONBody[NewCareRecipient],
     ) -> CareRecipientView:
         """Register an elder, owned by the caller's family, hospital or facility.
 
         A national ID the same owner already registered is refused (409, naming that care
         recipient). Admins cannot own care recipients."""
-        state = request.app.state
-        return await service.create_recipient(
-            state.pool, state.settings, principal_of(request), data, datetime.now(UTC)
-        )
+        return await service.create_recipient(deps, principal, data)
 
     @get("/", guards=[EVERYONE])
     async def list_recipients(
         self,
-        request: Request[Any, Any, Any],
+        deps: NamedDependency[Deps],
+        principal: NamedDependency[Principal],
         after: Annotated[int, QueryParameter(ge=0, le=MAX_ID)] = 0,
         limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)] = 50,
     ) -> CareRecipientPage:
         """The care recipients the caller may see, by id; pass ``next_after`` as ``after``."""
-        return await service.list_recipients(
-            request.app.state.pool, principal_of(request), after=after, limit=limit
-        )
+        listing = RecipientListing(after=after, limit=limit)
+        return await service.list_recipients(deps, principal, listing)
 
     @get("/{care_recipient_id:int}", guards=[EVERYONE])
     async def get_recipient(
-        self, request: Request[Any, Any, Any], care_recipient_id: RecipientId
+        self,
+        deps: NamedDependency[Deps],
+        principal: NamedDependency[Principal],
+        care_recipient_id: PathId,
     ) -> CareRecipientView:
-        return await service.get_recipient(
-            request.app.state.pool, principal_of(request), care_recipient_id
-        )
+        return await service.get_recipient(deps, principal, care_recipient_id)
 
     @patch(
         "/{care_recipient_id:int}",
@@ -80,20 +85,14 @@ class CareRecipientController(Controller):
     )
     async def update(
         self,
-        request: Request[Any, Any, Any],
-        care_recipient_id: RecipientId,
+        deps: NamedDependency[Deps],
+        principal: NamedDependency[Principal],
+        care_recipient_id: PathId,
         data: JSONBody[CareRecipientPatch],
     ) -> CareRecipientView:
         """Change the given fields; ``null`` clears an optional one."""
-        state = request.app.state
-        return await service.update_recipient(
-            state.pool,
-            state.settings,
-            principal_of(request),
-            care_recipient_id,
-            data,
-            datetime.now(UTC),
-        )
+        update = CareRecipientUpdate(care_recipient_id=care_recipient_id, changes=data)
+        return await service.update_recipient(deps, principal, update)
 
     @post(
         "/{care_recipient_id:int}/assessments",
@@ -104,27 +103,27 @@ class CareRecipientController(Controller):
     )
     async def assess(
         self,
-        request: Request[Any, Any, Any],
-        care_recipient_id: RecipientId,
+        deps: NamedDependency[Deps],
+        principal: NamedDependency[Principal],
+        care_recipient_id: PathId,
         data: JSONBody[NewAssessment],
     ) -> AssessmentView:
         """Record a GB/T 42195-2022 assessment: the four domain scores, or only the total.
 
         The answer carries the computed level and every adjustment considered (coma, dementia
         or mental disorder, care-risk events), with whether each changed the level."""
-        return await assessments.record_assessment(
-            request.app.state.pool,
-            principal_of(request),
-            care_recipient_id,
-            data,
-            datetime.now(UTC),
-        )
+        record = AssessmentRecord(care_recipient_id=care_recipient_id, assessment=data)
+        return await assessments.record_assessment(deps, principal, record)
 
     @get("/{care_recipient_id:int}/assessments", guards=[EVERYONE])
     async def list_assessments(
-        self, request: Request[Any, Any, Any], care_recipient_id: RecipientId
+        self,
+        deps: NamedDependency[Deps],
+        principal: NamedDependency[Principal],
+        care_recipient_id: PathId,
     ) -> list[AssessmentView]:
         """Every assessment, the latest (the one eligibility uses) first."""
-        return await assessments.list_assessments(
-            request.app.state.pool, principal_of(request), care_recipient_id
-        )
+        return await assessments.list_assessments(deps, principal, care_recipient_id)
+
+
+recipients_router = Router(path="/v1", route_handlers=[CareRecipientController])

@@ -8,42 +8,49 @@ assessment so the level can be explained later even after the policy changes.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 import asyncpg
 import msgspec
 
 from respite import audit
 from respite.auth.model import Principal
-from respite.db import Conn, Pool
+from respite.db import Conn
 from respite.eligibility.assessment import Adjustment, LevelResult, assess
+from respite.eligibility.model import latest_date_on_earth
 from respite.eligibility.store import StoredPolicy, current_policy
 from respite.eligibility.subject import principal_params
 from respite.errors import InvalidInputError, NotFoundError
 from respite.recipients import queries as q
 from respite.recipients.model import (
+    AssessmentRecord,
     AssessmentView,
     NewAssessment,
     PolicyUsed,
     date_problem,
-    latest_date_on_earth,
 )
+
+if TYPE_CHECKING:
+    from respite.deps import Deps
 
 __all__ = ["insert_assessment", "list_assessments", "record_assessment"]
 
 
 async def record_assessment(
-    pool: Pool, principal: Principal, care_recipient_id: int, form: NewAssessment, now: datetime
+    deps: Deps, principal: Principal, record: AssessmentRecord
 ) -> AssessmentView:
     """Store an assessment with its computed level and every adjustment considered."""
-    async with pool.acquire() as conn, conn.transaction():
-        return await insert_assessment(conn, principal, care_recipient_id, form, now)
+    async with deps.pool.acquire() as conn, conn.transaction():
+        return await insert_assessment(
+            conn, principal, record.care_recipient_id, record.assessment, deps.clock.now()
+        )
 
 
 async def insert_assessment(
     conn: Conn, principal: Principal, care_recipient_id: int, form: NewAssessment, now: datetime
 ) -> AssessmentView:
     """``record_assessment`` inside the CALLER's transaction; on an error the caller rolls
-    back."""
+    back. An assessment date is refused only if it is in the future everywhere on Earth."""
     problem = date_problem(form.assessed_on, latest_date_on_earth(now))
     if problem is not None:
         raise InvalidInputError.one("assessed_on", problem)
@@ -171,10 +178,12 @@ def _assessment(row: asyncpg.Record) -> AssessmentView:
 
 
 async def list_assessments(
-    pool: Pool, principal: Principal, care_recipient_id: int
+    deps: Deps, principal: Principal, care_recipient_id: int
 ) -> list[AssessmentView]:
     """Every assessment of a care recipient, the latest (the one that counts) first."""
-    rows = await pool.fetch(q.SELECT_ASSESSMENTS, care_recipient_id, *principal_params(principal))
+    rows = await deps.pool.fetch(
+        q.SELECT_ASSESSMENTS, care_recipient_id, *principal_params(principal)
+    )
     if not rows:
         raise NotFoundError("care recipient", care_recipient_id)
     return [_assessment(row) for row in rows if row["id"] is not None]

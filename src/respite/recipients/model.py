@@ -8,7 +8,7 @@ their last four characters.
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 from typing import Annotated, Final, Literal
 
 import msgspec
@@ -27,15 +27,19 @@ from respite.eligibility.model import (
     Sex,
 )
 from respite.eligibility.policy import PolicyCode
+from respite.params import MAX_ID, Id
 
 __all__ = [
     "EARLIEST_BIRTH_DATE",
     "MAX_ID",
+    "MAX_PAGE",
     "MAX_VALID_DAYS",
+    "AssessmentRecord",
     "AssessmentSummary",
     "AssessmentView",
     "CareRecipientPage",
     "CareRecipientPatch",
+    "CareRecipientUpdate",
     "CareRecipientView",
     "Id",
     "NationalId",
@@ -45,15 +49,14 @@ __all__ = [
     "OwnerKind",
     "PolicyUsed",
     "RecipientDetails",
+    "RecipientListing",
     "apply_patch",
     "date_problem",
     "last4",
-    "latest_date_on_earth",
     "normalise_national_id",
 ]
 
-MAX_ID: Final = 2**63 - 1
-Id = Annotated[int, Meta(ge=1, le=MAX_ID)]
+MAX_PAGE: Final = 200
 PersonName = Annotated[str, Meta(min_length=1, max_length=100)]
 ContactName = Annotated[str, Meta(max_length=100)]
 Address = Annotated[str, Meta(max_length=300)]
@@ -81,11 +84,6 @@ def normalise_national_id(value: str) -> str:
 
 def last4(value: str) -> str:
     return value[-4:]
-
-
-def latest_date_on_earth(now: datetime) -> date:
-    """Today in the first timezone to reach it (UTC+14): no later date is 'today' anywhere."""
-    return (now.astimezone(UTC) + timedelta(hours=14)).date()
 
 
 def date_problem(day: date, today: date, *, not_before: date | None = None) -> str | None:
@@ -157,6 +155,17 @@ class CareRecipientPatch(Struct, frozen=True, kw_only=True, forbid_unknown_field
         _check_location(self.home_lat, self.home_lon)
         if all(getattr(self, name) is UNSET for name in self.__struct_fields__):
             raise ValueError("give at least one field to change")
+
+
+class CareRecipientUpdate(Struct, frozen=True, kw_only=True):
+    care_recipient_id: int
+    changes: CareRecipientPatch
+
+
+class RecipientListing(Struct, frozen=True, kw_only=True):
+    after: int = 0
+    """The ``next_after`` of the previous page."""
+    limit: int = 50
 
 
 class RecipientDetails(Struct, frozen=True, kw_only=True):
@@ -246,6 +255,11 @@ class NewAssessment(AssessmentScores, frozen=True, kw_only=True, forbid_unknown_
             raise ValueError("valid_until: must not be before assessed_on")
         if (self.valid_until - self.assessed_on).days >= MAX_VALID_DAYS:
             raise ValueError(f"valid_until: must be within {MAX_VALID_DAYS} days of assessed_on")
+
+
+class AssessmentRecord(Struct, frozen=True, kw_only=True):
+    care_recipient_id: int
+    assessment: NewAssessment
 
 
 class PolicyUsed(Struct, frozen=True, kw_only=True):

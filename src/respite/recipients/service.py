@@ -13,7 +13,7 @@ owning tenant, and answered only as their last four characters.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import asyncpg
 import msgspec
@@ -22,26 +22,32 @@ from msgspec import UNSET, UnsetType
 from respite import audit
 from respite.auth.model import Principal, identifier_hash, normalise_phone
 from respite.crypto import IdentifierCipher, cipher_for
-from respite.db import Conn, Pool
+from respite.db import Conn
+from respite.eligibility.model import latest_date_on_earth
 from respite.eligibility.subject import principal_params
-from respite.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
+from respite.errors import InvalidInputError, NotFoundError, PermissionDeniedError
 from respite.recipients import queries as q
+from respite.recipients.errors import DuplicateNationalIdError
 from respite.recipients.model import (
     EARLIEST_BIRTH_DATE,
     AssessmentSummary,
     CareRecipientPage,
     CareRecipientPatch,
+    CareRecipientUpdate,
     CareRecipientView,
     NewCareRecipient,
     Owner,
     RecipientDetails,
+    RecipientListing,
     apply_patch,
     date_problem,
     last4,
-    latest_date_on_earth,
     normalise_national_id,
 )
 from respite.settings import Settings
+
+if TYPE_CHECKING:
+    from respite.deps import Deps
 
 __all__ = [
     "create_recipient",
@@ -112,6 +118,8 @@ def _facility_of(owner: Owner) -> int | None:
 
 
 def _check_birth_date(birth_date: date, now: datetime) -> None:
+    # No facility decides an elder's dates: a birth date is refused only if it is in the
+    # future everywhere on Earth.
     problem = date_problem(birth_date, latest_date_on_earth(now), not_before=EARLIEST_BIRTH_DATE)
     if problem is not None:
         raise InvalidInputError.one("birth_date", problem)
@@ -120,10 +128,7 @@ def _check_birth_date(birth_date: date, now: datetime) -> None:
 async def _raise_duplicate(conn: Conn, national_id_hash: bytes | None, owner: Owner) -> NoReturn:
     existing = await conn.fetchval(q.SELECT_DUPLICATE, national_id_hash, *_owner_columns(owner))
     assert existing is not None, "a unique index refused the row but no duplicate is found"
-    raise ConflictError(
-        f"care recipient {existing} already has this national ID",
-        care_recipient_id=existing,
-    )
+    raise DuplicateNationalIdError(care_recipient_id=existing)
 
 
 def _details(row: asyncpg.Record) -> RecipientDetails:
@@ -163,11 +168,11 @@ def _view(row: asyncpg.Record) -> CareRecipientView:
 
 
 async def create_recipient(
-    pool: Pool, settings: Settings, principal: Principal, form: NewCareRecipient, now: datetime
+    deps: Deps, principal: Principal, form: NewCareRecipient
 ) -> CareRecipientView:
     """Register an elder owned by the principal's tenant; 409 on a national ID it already has."""
-    async with pool.acquire() as conn, conn.transaction():
-        return await insert_recipient(conn, settings, principal, form, now)
+    async with deps.pool.acquire() as conn, conn.transaction():
+        return await insert_recipient(conn, deps.settings, principal, form, deps.clock.now())
 
 
 async def insert_recipient(
@@ -216,21 +221,24 @@ async def insert_recipient(
 
 
 async def get_recipient(
-    pool: Pool, principal: Principal, care_recipient_id: int
+    deps: Deps, principal: Principal, care_recipient_id: int
 ) -> CareRecipientView:
-    row = await pool.fetchrow(q.SELECT_RECIPIENT, care_recipient_id, *principal_params(principal))
+    row = await deps.pool.fetchrow(
+        q.SELECT_RECIPIENT, care_recipient_id, *principal_params(principal)
+    )
     if row is None:
         raise NotFoundError("care recipient", care_recipient_id)
     return _view(row)
 
 
 async def list_recipients(
-    pool: Pool, principal: Principal, *, after: int, limit: int
+    deps: Deps, principal: Principal, listing: RecipientListing
 ) -> CareRecipientPage:
     """The care recipients the principal may see, in id order, ``limit`` at a time."""
-    rows = await pool.fetch(q.SELECT_RECIPIENTS, after, *principal_params(principal), limit)
+    params = principal_params(principal)
+    rows = await deps.pool.fetch(q.SELECT_RECIPIENTS, listing.after, *params, listing.limit)
     items = [_view(row) for row in rows]
-    next_after = items[-1].id if len(items) == limit else None
+    next_after = items[-1].id if len(items) == listing.limit else None
     return CareRecipientPage(items=items, next_after=next_after)
 
 
@@ -283,19 +291,15 @@ async def _write_update(
 
 
 async def update_recipient(
-    pool: Pool,
-    settings: Settings,
-    principal: Principal,
-    care_recipient_id: int,
-    patch: CareRecipientPatch,
-    now: datetime,
+    deps: Deps, principal: Principal, update: CareRecipientUpdate
 ) -> CareRecipientView:
     """Change the given fields; the audit log keeps the state before (identifiers as last 4)."""
+    care_recipient_id, patch = update.care_recipient_id, update.changes
     if isinstance(patch.birth_date, date):
-        _check_birth_date(patch.birth_date, now)
-    change = _identifier_change(settings, patch)
+        _check_birth_date(patch.birth_date, deps.clock.now())
+    change = _identifier_change(deps.settings, patch)
     params = principal_params(principal)
-    async with pool.acquire() as conn, conn.transaction():
+    async with deps.pool.acquire() as conn, conn.transaction():
         row = await conn.fetchrow(q.SELECT_RECIPIENT_FOR_UPDATE, care_recipient_id, *params)
         if row is None:
             raise NotFoundError("care recipient", care_recipient_id)

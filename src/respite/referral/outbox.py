@@ -24,7 +24,7 @@ from respite.auth.model import Principal
 from respite.booking.events import BookingChange, HeldStay
 from respite.clock import local_today
 from respite.db import Conn
-from respite.eligibility.service import DEFAULT_TIMEZONE
+from respite.eligibility.model import DEFAULT_TIMEZONE
 from respite.errors import InvalidInputError, NotFoundError
 from respite.referral import queries as q
 from respite.referral.errors import ReferralStepNotAllowedError

@@ -18,13 +18,8 @@ import msgspec
 
 from respite import audit, idempotency
 from respite.auth.model import Principal, normalise_phone
-from respite.availability.model import (
-    MAX_DAYS_AHEAD,
-    AvailabilityQuery,
-    SearchParams,
-    validate_query,
-)
-from respite.availability.service import Clock, search_availability
+from respite.availability.model import MAX_DAYS_AHEAD, SearchParams, validate_query
+from respite.availability.service import search_availability
 from respite.crypto import cipher_for
 from respite.db import Conn
 from respite.eligibility.subject import load_subject
@@ -115,9 +110,10 @@ def _check_discharge(discharge_date: date, today: date) -> None:
         raise InvalidInputError.one("discharge_date", f"is more than {MAX_DAYS_AHEAD} days ahead")
 
 
-def _search_query(
-    referral: Referral | NewReferral, today: date, recipient_id: int
-) -> AvailabilityQuery:
+def _search_params(
+    referral: Referral | NewReferral, now: datetime, today: date, recipient_id: int
+) -> SearchParams:
+    """The search for a referral's candidates; ``today`` is the referral's (``referral_today``)."""
     nights = referral.nights
     check_in, check_out = search_window(referral.discharge_date, nights, today)
     area = referral.preferred_area
@@ -131,7 +127,8 @@ def _search_query(
         limit=CANDIDATES_SHOWN,
     )
     # Validated before anything is written: a search that cannot run is the request's fault.
-    return validate_query(params, today)
+    validate_query(params, now)
+    return params
 
 
 async def create_referral(
@@ -142,7 +139,7 @@ async def create_referral(
     form, key, now = command.referral, command.idempotency_key, deps.clock.now()
     today = referral_today(None, now)  # placed nowhere yet
     _check_discharge(form.discharge_date, today)
-    _search_query(form, today, 1)
+    _search_params(form, now, today, 1)
     request_hash = idempotency.body_hash("referral.create", form)
     async with deps.pool.acquire() as conn, conn.transaction():
         replay = await idempotency.claim(conn, principal, key, "referral.create", request_hash)
@@ -237,12 +234,10 @@ async def referral_candidates(deps: Deps, principal: Principal, referral_id: int
     async with deps.pool.acquire() as conn:
         referral, timezone = await _load(conn, principal, referral_id)
     now = deps.clock.now()
-    today = referral_today(timezone, now)
-    query = _search_query(referral, today, referral.care_recipient_id)
-    result = await search_availability(
-        deps.pool, deps.redis, principal, query, Clock(today, now.timestamp())
+    params = _search_params(
+        referral, now, referral_today(timezone, now), referral.care_recipient_id
     )
-    page = result.page
+    page = await search_availability(deps, principal, params)
     return ReferralAnswer(
         referral=referral,
         search=SearchWindow(check_in=page.check_in, check_out=page.check_out),

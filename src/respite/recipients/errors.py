@@ -1,0 +1,18 @@
+"""Errors of care recipients that the shared tree in ``respite.errors`` does not already name."""
+
+from __future__ import annotations
+
+from respite.errors import ConflictError
+
+__all__ = ["DuplicateNationalIdError"]
+
+
+class DuplicateNationalIdError(ConflictError):
+    """The owner already registered an elder with this national ID (409
+    ``duplicate-national-id``): use that care recipient instead of a second one."""
+
+    def __init__(self, *, care_recipient_id: int) -> None:
+        super().__init__(
+            f"care recipient {care_recipient_id} already has this national ID",
+            care_recipient_id=care_recipient_id,
+        )
