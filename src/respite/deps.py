@@ -8,12 +8,16 @@ Nothing reads ``app.state``.
 
 from __future__ import annotations
 
-from respite.booking.events import StayListener
+from typing import TYPE_CHECKING
+
 from respite.cache import RedisClient
 from respite.clock import Clock
 from respite.db import Pool
 from respite.holds.store import HoldStore
 from respite.settings import Settings
+
+if TYPE_CHECKING:
+    from respite.booking.events import StayListener
 
 __all__ = ["Deps", "Runtime"]
 

@@ -6,8 +6,9 @@ names below are loaded from their modules on first use.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from respite.exports import on_first_use
 
 if TYPE_CHECKING:
     from respite.auth.guards import optional_principal as optional_principal
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
         sign_out,
     )
 
-# The use cases (``service``).
+
 __all__ = [
     "authenticate",
     "create_principal",
@@ -36,16 +37,27 @@ __all__ = [
     "sign_in",
     "sign_out",
 ]
-
-_HOME = {
-    **dict.fromkeys(__all__, "respite.auth.service"),
-    **dict.fromkeys(("optional_principal", "principal_of", "requires"), "respite.auth.guards"),
-    **dict.fromkeys(("ROLES", "Principal", "Role"), "respite.auth.model"),
-}
-
-
-def __getattr__(name: str) -> object:
-    home = _HOME.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(home), name)
+__getattr__ = on_first_use(
+    __name__,
+    {
+        "respite.auth.guards": (
+            "optional_principal",
+            "principal_of",
+            "requires",
+        ),
+        "respite.auth.model": (
+            "Principal",
+            "ROLES",
+            "Role",
+        ),
+        "respite.auth.service": (
+            "authenticate",
+            "create_principal",
+            "issue_token",
+            "register_family",
+            "revoke_token_id",
+            "sign_in",
+            "sign_out",
+        ),
+    },
+)

@@ -4,19 +4,22 @@ The use case is imported on first use, like every domain package's, so that impo
 package never pulls in the database layer.
 """
 
-import importlib
+from __future__ import annotations
+
 from typing import TYPE_CHECKING
+
+from respite.exports import on_first_use
 
 if TYPE_CHECKING:
     from respite.availability.service import search_availability
 
-_USE_CASES = {"search_availability": "respite.availability.service"}
 
-__all__ = ["search_availability"]
-
-
-def __getattr__(name: str) -> object:
-    module = _USE_CASES.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+__all__ = [
+    "search_availability",
+]
+__getattr__ = on_first_use(
+    __name__,
+    {
+        "respite.availability.service": ("search_availability",),
+    },
+)

@@ -6,7 +6,22 @@ can import ``booking.errors`` (and ``respite.deps`` the events) without pulling 
 
 from __future__ import annotations
 
-import importlib
+from typing import TYPE_CHECKING
+
+from respite.exports import on_first_use
+
+if TYPE_CHECKING:
+    from respite.booking.service import (
+        cancel,
+        change_status,
+        check_in,
+        check_out,
+        get_booking,
+        list_bookings,
+        mark_no_show,
+        walk_in,
+    )
+
 
 __all__ = [
     "cancel",
@@ -18,9 +33,18 @@ __all__ = [
     "mark_no_show",
     "walk_in",
 ]
-
-
-def __getattr__(name: str) -> object:
-    if name in __all__:
-        return getattr(importlib.import_module("respite.booking.service"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = on_first_use(
+    __name__,
+    {
+        "respite.booking.service": (
+            "cancel",
+            "change_status",
+            "check_in",
+            "check_out",
+            "get_booking",
+            "list_bookings",
+            "mark_no_show",
+            "walk_in",
+        ),
+    },
+)

@@ -7,12 +7,28 @@ can import ``holds.errors`` (and ``respite.deps`` the store) without pulling in 
 
 from __future__ import annotations
 
-import importlib
+from typing import TYPE_CHECKING
 
-__all__ = ["confirm_hold", "extend_hold", "place_hold", "release_hold"]
+from respite.exports import on_first_use
+
+if TYPE_CHECKING:
+    from respite.holds.service import confirm_hold, extend_hold, place_hold, release_hold
 
 
-def __getattr__(name: str) -> object:
-    if name in __all__:
-        return getattr(importlib.import_module("respite.holds.service"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__all__ = [
+    "confirm_hold",
+    "extend_hold",
+    "place_hold",
+    "release_hold",
+]
+__getattr__ = on_first_use(
+    __name__,
+    {
+        "respite.holds.service": (
+            "confirm_hold",
+            "extend_hold",
+            "place_hold",
+            "release_hold",
+        ),
+    },
+)

@@ -6,8 +6,11 @@ The use cases are imported on first use, so that ``respite.problems`` importing
 (``inventory_router``).
 """
 
-import importlib
+from __future__ import annotations
+
 from typing import TYPE_CHECKING
+
+from respite.exports import on_first_use
 
 if TYPE_CHECKING:
     from respite.inventory.blocks import create_block, lift_block, list_blocks, update_block
@@ -25,23 +28,6 @@ if TYPE_CHECKING:
         update_facility,
     )
 
-_USE_CASES = {
-    "create_bed": "respite.inventory.service",
-    "create_facility": "respite.inventory.service",
-    "get_bed": "respite.inventory.service",
-    "get_facility": "respite.inventory.service",
-    "list_beds": "respite.inventory.service",
-    "list_facilities": "respite.inventory.service",
-    "retire_bed": "respite.inventory.service",
-    "update_bed": "respite.inventory.service",
-    "update_facility": "respite.inventory.service",
-    "create_block": "respite.inventory.blocks",
-    "lift_block": "respite.inventory.blocks",
-    "list_blocks": "respite.inventory.blocks",
-    "update_block": "respite.inventory.blocks",
-    "import_beds": "respite.inventory.importing",
-    "occupancy_board": "respite.inventory.board",
-}
 
 __all__ = [
     "create_bed",
@@ -60,10 +46,27 @@ __all__ = [
     "update_block",
     "update_facility",
 ]
-
-
-def __getattr__(name: str) -> object:
-    module = _USE_CASES.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+__getattr__ = on_first_use(
+    __name__,
+    {
+        "respite.inventory.blocks": (
+            "create_block",
+            "lift_block",
+            "list_blocks",
+            "update_block",
+        ),
+        "respite.inventory.board": ("occupancy_board",),
+        "respite.inventory.importing": ("import_beds",),
+        "respite.inventory.service": (
+            "create_bed",
+            "create_facility",
+            "get_bed",
+            "get_facility",
+            "list_beds",
+            "list_facilities",
+            "retire_bed",
+            "update_bed",
+            "update_facility",
+        ),
+    },
+)

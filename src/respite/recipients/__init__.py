@@ -6,8 +6,11 @@ errors never pulls in its services. ``insert_recipient`` and ``insert_assessment
 caller's transaction (a referral registers its patient with the referral).
 """
 
-import importlib
+from __future__ import annotations
+
 from typing import TYPE_CHECKING
+
+from respite.exports import on_first_use
 
 if TYPE_CHECKING:
     from respite.recipients.assessments import (
@@ -23,16 +26,6 @@ if TYPE_CHECKING:
         update_recipient,
     )
 
-_USE_CASES = {
-    "create_recipient": "respite.recipients.service",
-    "get_recipient": "respite.recipients.service",
-    "insert_recipient": "respite.recipients.service",
-    "list_recipients": "respite.recipients.service",
-    "update_recipient": "respite.recipients.service",
-    "insert_assessment": "respite.recipients.assessments",
-    "list_assessments": "respite.recipients.assessments",
-    "record_assessment": "respite.recipients.assessments",
-}
 
 __all__ = [
     "create_recipient",
@@ -44,10 +37,20 @@ __all__ = [
     "record_assessment",
     "update_recipient",
 ]
-
-
-def __getattr__(name: str) -> object:
-    module = _USE_CASES.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+__getattr__ = on_first_use(
+    __name__,
+    {
+        "respite.recipients.assessments": (
+            "insert_assessment",
+            "list_assessments",
+            "record_assessment",
+        ),
+        "respite.recipients.service": (
+            "create_recipient",
+            "get_recipient",
+            "insert_recipient",
+            "list_recipients",
+            "update_recipient",
+        ),
+    },
+)

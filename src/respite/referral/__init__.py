@@ -15,8 +15,9 @@ use cases below are loaded from their modules on first use.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from respite.exports import on_first_use
 
 if TYPE_CHECKING:
     from respite.referral.hospital_service import (
@@ -44,33 +45,6 @@ if TYPE_CHECKING:
         rotate_secret,
     )
 
-_USE_CASES = {
-    "respite.referral.service": (
-        "cancel_referral",
-        "create_referral",
-        "get_referral",
-        "list_referrals",
-        "referral_candidates",
-    ),
-    "respite.referral.hospital_service": (
-        "create_hospital",
-        "issue_credential",
-        "list_credentials",
-        "list_hospitals",
-        "revoke_credential",
-    ),
-    "respite.referral.webhook_service": (
-        "disable_endpoint",
-        "get_delivery",
-        "list_deliveries",
-        "list_endpoints",
-        "redeliver",
-        "referral_events",
-        "register_endpoint",
-        "rotate_secret",
-    ),
-}
-_HOME = {name: module for module, names in _USE_CASES.items() for name in names}
 
 __all__ = [
     "cancel_referral",
@@ -92,10 +66,32 @@ __all__ = [
     "revoke_credential",
     "rotate_secret",
 ]
-
-
-def __getattr__(name: str) -> object:
-    home = _HOME.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(home), name)
+__getattr__ = on_first_use(
+    __name__,
+    {
+        "respite.referral.hospital_service": (
+            "create_hospital",
+            "issue_credential",
+            "list_credentials",
+            "list_hospitals",
+            "revoke_credential",
+        ),
+        "respite.referral.service": (
+            "cancel_referral",
+            "create_referral",
+            "get_referral",
+            "list_referrals",
+            "referral_candidates",
+        ),
+        "respite.referral.webhook_service": (
+            "disable_endpoint",
+            "get_delivery",
+            "list_deliveries",
+            "list_endpoints",
+            "redeliver",
+            "referral_events",
+            "register_endpoint",
+            "rotate_secret",
+        ),
+    },
+)

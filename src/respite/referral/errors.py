@@ -5,8 +5,12 @@ Kept light (no services imported): ``respite.problems`` imports this module.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from respite.errors import ConflictError
-from respite.referral.model import ReferralStatus, Trigger
+
+if TYPE_CHECKING:
+    from respite.referral.model import ReferralStatus, Trigger
 
 __all__ = ["DeliveryInFlightError", "EndpointLimitReachedError", "ReferralStepNotAllowedError"]
 
