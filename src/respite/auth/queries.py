@@ -57,5 +57,12 @@ WHERE id = $1 AND revoked_at IS NULL
 RETURNING id, principal_id
 """
 
+LIST_TOKENS = """
+SELECT t.id, p.role, p.name, t.label, p.facility_id, p.hospital_id, t.created_at, t.expires_at,
+       t.revoked_at
+FROM tokens t JOIN principals p ON p.id = t.principal_id
+ORDER BY t.id
+"""
+
 FACILITY_EXISTS = "SELECT 1 FROM facilities WHERE id = $1"
 HOSPITAL_EXISTS = "SELECT 1 FROM hospitals WHERE id = $1"

@@ -25,6 +25,7 @@ from respite.auth.model import (
     Principal,
     Role,
     SignIn,
+    TokenInfo,
     TokenIssued,
     hash_password,
     hash_token,
@@ -44,6 +45,7 @@ __all__ = [
     "authenticate",
     "create_principal",
     "issue_token",
+    "list_tokens",
     "register_family",
     "revoke_token_id",
     "sign_in",
@@ -212,3 +214,8 @@ async def revoke_token_id(conn: Conn, token_id: int) -> bool:
     if row is not None:
         await audit.record(conn, None, "revoke", "token", row["id"])
     return row is not None
+
+
+async def list_tokens(conn: Conn) -> list[TokenInfo]:
+    """Every token, oldest first (an operator's command), without the tokens themselves."""
+    return [TokenInfo(**dict(row)) for row in await conn.fetch(q.LIST_TOKENS)]
