@@ -1,8 +1,11 @@
-"""``respite`` on the command line: serve, dev, migrate, seed, token.
+"""``respite`` on the command line: serve, dev, migrate, seed, token, import-beds.
 
 Every command that needs PostgreSQL and Redis uses ``RESPITE_DATABASE_URL`` and
-``RESPITE_REDIS_URL`` when they are set, and otherwise starts private servers under
-``RESPITE_DATA_DIR`` for as long as the command runs (DESIGN §7).
+``RESPITE_REDIS_URL`` when they are set; otherwise the servers of the ``respite dev`` running
+on ``RESPITE_DATA_DIR`` (``dev.attach``), never started or stopped a second time; otherwise
+private servers under that folder for as long as the command runs (DESIGN §7). Only ``serve``,
+``dev``, ``migrate`` and ``seed`` make a database where the folder has none: a token or an
+import into a new, empty database that no server uses would be lost.
 """
 
 from __future__ import annotations
@@ -12,17 +15,18 @@ import asyncio
 import contextlib
 import sys
 from collections.abc import Iterator, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import msgspec
 import uvicorn
 
 from respite.app import create_app
-from respite.auth.model import ROLES
-from respite.auth.service import create_principal, issue_token, revoke_token_id
+from respite.auth.model import ROLES, TokenInfo
+from respite.auth.service import create_principal, issue_token, list_tokens, revoke_token_id
 from respite.clock import SystemClock, local_today
 from respite.db import MigrationError, connect, migrate
+from respite.dev.attach import NoDatabaseError, has_database, recorded, running
 from respite.dev.servers import MissingBinaryError, ServerStartError, local_servers
 from respite.eligibility.model import DEFAULT_TIMEZONE
 from respite.eligibility.store import ensure_presets
@@ -32,18 +36,41 @@ from respite.settings import Settings, SettingsError, load_settings
 __all__ = ["main"]
 
 
+def _pointed(settings: Settings, database_url: str, redis_url: str) -> Settings:
+    return msgspec.structs.replace(
+        settings,
+        database_url=settings.database_url or database_url,
+        redis_url=settings.redis_url or redis_url,
+    )
+
+
 @contextlib.contextmanager
-def backends(settings: Settings) -> Iterator[Settings]:
-    """Settings whose URLs point at live servers: the configured ones, or private ones."""
+def backends(
+    settings: Settings, *, create: bool = False, record: bool = False
+) -> Iterator[Settings]:
+    """Settings whose URLs point at live servers: the configured ones, those of the running
+    ``respite dev``, or private ones. ``create``: a new database may be made where the data
+    folder has none; ``record``: the servers started are recorded for other commands."""
     if settings.database_url and settings.redis_url:
         yield settings
         return
-    with local_servers(Path(settings.data_dir).resolve()) as (postgres, redis):
-        yield msgspec.structs.replace(
-            settings,
-            database_url=settings.database_url or postgres.url,
-            redis_url=settings.redis_url or redis.url,
-        )
+    data_dir = Path(settings.data_dir).resolve()
+    if (found := running(data_dir)) is not None:
+        yield _pointed(settings, found.database_url, found.redis_url)
+        return
+    if settings.database_url is None and not has_database(data_dir):
+        if not create:
+            raise NoDatabaseError(
+                f"no respite database under {data_dir}: run this where `respite dev` (ops/run)"
+                " keeps its data, or set RESPITE_DATA_DIR to that folder (or"
+                " RESPITE_DATABASE_URL and RESPITE_REDIS_URL)"
+            )
+        print(f"respite: no database under {data_dir} yet: making one", file=sys.stderr)
+    with (
+        local_servers(data_dir) as (postgres, redis),
+        recorded(data_dir, postgres, redis) if record else contextlib.nullcontext(),
+    ):
+        yield _pointed(settings, postgres.url, redis.url)
 
 
 async def _migrate(settings: Settings) -> list[int]:
@@ -71,7 +98,7 @@ def _serve(settings: Settings) -> None:
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
-    with backends(settings) as live:
+    with backends(settings, create=True, record=True) as live:
         asyncio.run(_migrate(live))
         _serve(live)
 
@@ -85,20 +112,20 @@ def _seed(settings: Settings) -> None:
 
 
 def cmd_dev(settings: Settings, args: argparse.Namespace) -> None:
-    with backends(settings) as live:
+    with backends(settings, create=True, record=True) as live:
         asyncio.run(_migrate(live))
         _seed(live)
         _serve(live)
 
 
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> None:
-    with backends(settings) as live:
+    with backends(settings, create=True) as live:
         applied = asyncio.run(_migrate(live))
     print(f"applied {len(applied)} migration(s)" if applied else "the schema is up to date")
 
 
 def cmd_seed(settings: Settings, args: argparse.Namespace) -> None:
-    with backends(settings) as live:
+    with backends(settings, create=True) as live:
         asyncio.run(_migrate(live))
         _seed(live)
 
@@ -130,7 +157,9 @@ def cmd_token_create(settings: Settings, args: argparse.Namespace) -> None:
     print(token)
 
 
-def cmd_token_revoke(settings: Settings, args: argparse.Namespace) -> None:
+def cmd_token_revoke(settings: Settings, args: argparse.Namespace) -> int:
+    """Exits 1 when nothing was revoked: a script must not take a typo for a revocation."""
+
     async def run(dsn: str) -> bool:
         conn = await connect(dsn)
         try:
@@ -142,7 +171,52 @@ def cmd_token_revoke(settings: Settings, args: argparse.Namespace) -> None:
     with backends(settings) as live:
         assert live.database_url is not None
         revoked = asyncio.run(run(live.database_url))
-    print("revoked" if revoked else f"no live token with id {args.id}")
+    if not revoked:
+        print(f"respite: no live token with id {args.id}", file=sys.stderr)
+        return 1
+    print("revoked")
+    return 0
+
+
+def _token_line(token: TokenInfo, now: datetime) -> str:
+    if token.revoked_at is not None:
+        state = "revoked"
+    elif token.expires_at is not None and token.expires_at <= now:
+        state = "expired"
+    else:
+        state = "live"
+    tenant = "-"
+    if token.facility_id is not None:
+        tenant = f"facility {token.facility_id}"
+    elif token.hospital_id is not None:
+        tenant = f"hospital {token.hospital_id}"
+    expires = token.expires_at.strftime("%Y-%m-%d %H:%M") if token.expires_at else "never"
+    columns = (token.id, token.role, tenant, expires, state, token.name, token.label or "-")
+    return "{:>6}  {:<8}  {:<13}  {:<16}  {:<7}  {}  ({})".format(*columns)
+
+
+def cmd_token_list(settings: Settings, args: argparse.Namespace) -> None:
+    """Every token by id, with whom and what it is for and whether it still works; never the
+    token itself (only its hash is kept)."""
+
+    async def run(dsn: str) -> list[TokenInfo]:
+        conn = await connect(dsn)
+        try:
+            return await list_tokens(conn)
+        finally:
+            await conn.close()
+
+    with backends(settings) as live:
+        assert live.database_url is not None
+        tokens = asyncio.run(run(live.database_url))
+    # The CLI's own clock: what an operator asks about is expiry in real time.
+    now = SystemClock().now()
+    print("{:>6}  {:<8}  {:<13}  {:<16}  {:<7}  {}".format(*_TOKEN_COLUMNS))
+    for token in tokens:
+        print(_token_line(token, now))
+
+
+_TOKEN_COLUMNS = ("id", "role", "for", "expires (UTC)", "state", "name (label)")
 
 
 def cmd_import_beds(settings: Settings, args: argparse.Namespace) -> None:
@@ -210,9 +284,12 @@ def _parser() -> argparse.ArgumentParser:
         "--days", type=int, default=0, help="expire after this many days (0: never)"
     )
     create.set_defaults(run=cmd_token_create)
-    revoke = token.add_parser("revoke", help="revoke a token by its id")
+    revoke = token.add_parser("revoke", help="revoke a token by its id (exits 1 if none was)")
     revoke.add_argument("id", type=int)
     revoke.set_defaults(run=cmd_token_revoke)
+    token.add_parser(
+        "list", help="list tokens: id, role, expiry, revoked or not (never the token)"
+    ).set_defaults(run=cmd_token_list)
     beds = commands.add_parser("import-beds", help="create or update a facility's beds from CSV")
     beds.add_argument("file", help="UTF-8 CSV: label,kind,sex_rule,nightly_price[,...]")
     beds.add_argument("--facility", type=int, required=True, help="facility id")
@@ -224,16 +301,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = load_settings()
-        args.run(settings, args)
-    except (SettingsError, MissingBinaryError, ServerStartError, MigrationError) as exc:
+        code: int | None = args.run(settings, args)
+    except (
+        SettingsError,
+        MissingBinaryError,
+        ServerStartError,
+        MigrationError,
+        NoDatabaseError,
+    ) as exc:
         print(f"respite: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # the servers went away under us, or refused us
+        print(f"respite: cannot reach the servers: {exc}", file=sys.stderr)
         return 2
     except InvalidInputError as exc:
         print(f"respite: {exc.detail}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
-    return 0
+    return code or 0
 
 
 if __name__ == "__main__":

@@ -6,12 +6,15 @@ start-up with a message naming the variable, never a traceback from deep inside 
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
+import typing
 from collections.abc import Mapping
 from typing import Annotated, Literal
 
 import msgspec
+import phonenumbers
 from msgspec import Meta, Struct
 
 __all__ = ["ENV_PREFIX", "Settings", "SettingsError", "load_settings"]
@@ -47,8 +50,18 @@ class Settings(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     max_body_bytes: Annotated[int, Meta(ge=1024, le=64 * 1024 * 1024)] = 1024 * 1024
     family_token_days: Annotated[int, Meta(ge=1, le=365)] = 30
     signin_limit_per_account: PositiveInt = 10
+    """Wrong passwords for one login from one client address per window."""
+    signin_limit_account_wide: PositiveInt = 100
+    """Wrong passwords for one login from all addresses together per window; past it, only
+    addresses without a wrong password for that login in the window may still try."""
     signin_limit_per_address: PositiveInt = 30
     signin_window_seconds: PositiveInt = 60
+    trusted_proxies: tuple[str, ...] = ()
+    """Addresses or networks (CIDR) of the reverse proxies in front of respite: only a request
+    from one of them is believed about its client's address (``X-Forwarded-For``). In the
+    environment: separated by commas."""
+    phone_region: Annotated[str, Meta(pattern=r"^[A-Z]{2}$")] = "CN"
+    """Where a phone number written without its country code is from (ISO 3166 code)."""
     secret_key: str = "dev-only-secret-change-me"
     """Keys identifier hashes (phone numbers) and signs cursors. Set it in production."""
     id_key: Base64Key32 | None = None
@@ -83,6 +96,15 @@ class Settings(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     def __post_init__(self) -> None:
         if self.db_pool_min > self.db_pool_max:
             raise ValueError("db_pool_min must not exceed db_pool_max")
+        for entry in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"{ENV_PREFIX}TRUSTED_PROXIES: {entry!r} is not an address or a network"
+                ) from None
+        if self.phone_region not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError(f"{ENV_PREFIX}PHONE_REGION: {self.phone_region!r} is not a region")
 
 
 class SettingsError(Exception):
@@ -92,15 +114,23 @@ class SettingsError(Exception):
 _AT_PATH = re.compile(r" - at `\$\.(\w+)`")
 
 
+# Fields holding several values, written in one variable separated by commas.
+_LISTS = frozenset(
+    f.name for f in msgspec.structs.fields(Settings) if typing.get_origin(f.type) is tuple
+)
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if environ is None else environ
     fields = set(Settings.__struct_fields__)
-    raw: dict[str, str] = {}
+    raw: dict[str, str | list[str]] = {}
     for name, value in env.items():
         if not name.startswith(ENV_PREFIX):
             continue
         field = name[len(ENV_PREFIX) :].lower()
-        if field in fields:
+        if field in _LISTS:
+            raw[field] = [part.strip() for part in value.split(",") if part.strip()]
+        elif field in fields:
             raw[field] = value
     try:
         # strict=False: environment variables are strings, "8000" must become 8000.
@@ -112,6 +142,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
 def _explain(message: str) -> str:
     match = _AT_PATH.search(message)
     if match is None:
-        return f"invalid settings: {message}"
+        # A cross-field rule may name its variable itself.
+        return message if message.startswith(ENV_PREFIX) else f"invalid settings: {message}"
     variable = ENV_PREFIX + match.group(1).upper()
     return f"{variable}: {message[: match.start()]}"

@@ -310,6 +310,8 @@ BAD_URLS = [
     ("https://93.184.215.14:99999/hook", "port"),
     ("https://93.184.215.14:0/hook", "port"),
     ("https://name.invalid/hook", "resolve"),
+    ("https://93.184.215.14/hooks/re\x01spite", "control character"),
+    ("https://93.184.215.14/hooks/re\x7fspite", "control character"),
 ]
 
 

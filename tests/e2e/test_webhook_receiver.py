@@ -14,6 +14,7 @@ import contextlib
 import hashlib
 import hmac
 import json
+import ssl
 import time
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
@@ -82,9 +83,13 @@ class Received(msgspec.Struct):
 
 
 class Receiver:
-    """``async with Receiver() as rx``: listens on 127.0.0.1 at ``rx.url``."""
+    """``async with Receiver() as rx``: listens on 127.0.0.1 at ``rx.url``; over HTTPS with
+    ``tls`` (whose certificate a test may change between two connections)."""
 
-    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, clock: Callable[[], float] = time.time, *, tls: ssl.SSLContext | None = None
+    ) -> None:
+        self.tls = tls
         self.secrets: list[str] = []
         self.script: list[Reply] = []
         self.received: list[Received] = []
@@ -96,10 +101,11 @@ class Receiver:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/hooks/respite"
+        scheme = "https" if self.tls else "http"
+        return f"{scheme}://127.0.0.1:{self.port}/hooks/respite"
 
     async def __aenter__(self) -> Receiver:
-        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0, ssl=self.tls)
         self.port = self._server.sockets[0].getsockname()[1]
         return self
 

@@ -1,17 +1,30 @@
-"""The command line and the demo city: tokens minted and revoked by an operator, and a demo
-city whose stays stand around the day it is loaded on."""
+"""The command line and the demo city: tokens minted, listed and revoked by an operator; every
+command on the data folder of a running ``respite dev`` uses its servers and never stops them,
+and none makes an empty database where there is none; a demo city whose stays stand around
+the day it is loaded on."""
 
 from __future__ import annotations
 
 import asyncio
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
+import httpx
+import msgspec
 import pytest
 
 from respite.auth.model import hash_token
 from respite.cli import main
-from respite.dev import seed
+from respite.dev import processes, seed
+from respite.dev.attach import RECORD
 from respite.dev.demo import City
 from tests import builders
 
@@ -37,8 +50,8 @@ async def test_an_operator_mints_a_token_once_and_revokes_it_by_id(
     assert await asyncio.to_thread(main, ["token", "revoke", str(row["id"])]) == 0
     assert capsys.readouterr().out.strip() == "revoked"
     assert await db.fetchval("SELECT revoked_at FROM tokens WHERE id = $1", row["id"])
-    assert await asyncio.to_thread(main, ["token", "revoke", str(row["id"])]) == 0
-    assert capsys.readouterr().out.strip() == f"no live token with id {row['id']}"
+    assert await asyncio.to_thread(main, ["token", "revoke", str(row["id"])]) == 1
+    assert capsys.readouterr().err.strip() == f"respite: no live token with id {row['id']}"
     audit = await db.fetchval("SELECT count(*) FROM audit_log WHERE action = 'revoke'")
     assert audit == 1
 
@@ -66,3 +79,156 @@ async def test_the_demo_city_stands_around_the_day_it_is_loaded_and_loads_once(
     await seed(database_url, today, city)
     assert "already present" in capsys.readouterr().out
     assert await db.fetchval("SELECT count(*) FROM beds") == 30
+
+
+# The real command line against a real `respite dev` --------------------------------------------
+
+
+def _respite(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``respite ARGS`` as an operator types it, on the data folder ``folder``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RESPITE_")}
+    return subprocess.run(
+        [sys.executable, "-m", "respite.cli", *args],
+        env={**env, "RESPITE_DATA_DIR": str(folder)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+class Dev(msgspec.Struct):
+    folder: Path
+    process: subprocess.Popen[bytes]
+    url: str
+
+    def postmaster(self) -> int:
+        pid = processes.lock_pid(self.folder / "postgres" / "postmaster.pid")
+        assert pid is not None
+        return pid
+
+    def get(self, path: str, token: str | None = None) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return httpx.get(self.url + path, headers=headers, timeout=10)
+
+
+@pytest.fixture
+def folder() -> Iterator[Path]:
+    # Reachable by the unprivileged user PostgreSQL runs as when the tests run as root.
+    path = Path(tempfile.mkdtemp(prefix="respite-cli-"))
+    path.chmod(0o711)
+    yield path / "data"
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def dev(folder: Path, tmp_path: Path) -> Iterator[Dev]:
+    """``respite dev`` (what ``ops/run`` runs) serving on a free port, with the demo city."""
+    port = processes.free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RESPITE_")}
+    env |= {"RESPITE_DATA_DIR": str(folder), "RESPITE_PORT": str(port)}
+    with (tmp_path / "dev.log").open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "respite.cli", "dev"], env=env, stdout=log, stderr=log
+        )
+    running = Dev(folder, process, f"http://127.0.0.1:{port}")
+
+    def ready() -> bool:
+        assert process.poll() is None, (tmp_path / "dev.log").read_text()
+        try:
+            return running.get("/health/ready").status_code == 200
+        except httpx.TransportError:
+            return False
+
+    try:
+        assert processes.wait_for(ready, 120), (tmp_path / "dev.log").read_text()
+        yield running
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)  # Ctrl-C, as ops/run is stopped
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def test_every_command_uses_the_servers_of_a_running_dev_and_never_stops_them(dev: Dev) -> None:
+    postmaster = dev.postmaster()
+    created = _respite(dev.folder, "token", "create", "--role", "admin", "--name", "ops on call")
+    assert created.returncode == 0, created.stderr
+    token = created.stdout.strip()
+    me = dev.get("/v1/auth/me", token)
+    assert me.status_code == 200 and me.json()["name"] == "ops on call"
+    for command in (["migrate"], ["seed"]):
+        ran = _respite(dev.folder, *command)
+        assert ran.returncode == 0, (command, ran.stderr)
+        assert "making one" not in ran.stderr
+    beds = dev.folder.parent / "beds.csv"
+    beds.write_text("label,kind,sex_rule,nightly_price\nCLI-1,respite,any,18000\n")
+    imported = _respite(dev.folder, "import-beds", str(beds), "--facility", "1")
+    assert imported.returncode == 0, imported.stderr
+    assert dev.postmaster() == postmaster and processes.alive(postmaster)
+    assert dev.get("/health/ready").status_code == 200
+    assert dev.get("/v1/auth/me", token).status_code == 200
+
+    listed = _respite(dev.folder, "token", "list")
+    assert listed.returncode == 0, listed.stderr
+    assert "rsp_" not in listed.stdout and token not in listed.stdout
+    (line,) = [line for line in listed.stdout.splitlines() if "ops on call" in line]
+    token_id = line.split()[0]
+    assert line.split()[1:5] == ["admin", "-", "never", "live"]
+    assert _respite(dev.folder, "token", "revoke", token_id).returncode == 0
+    assert dev.get("/v1/auth/me", token).status_code == 401
+    again = _respite(dev.folder, "token", "revoke", token_id)
+    assert again.returncode == 1 and f"no live token with id {token_id}" in again.stderr
+    (line,) = [
+        line
+        for line in _respite(dev.folder, "token", "list").stdout.splitlines()
+        if "ops on call" in line
+    ]
+    assert line.split()[4] == "revoked"
+    assert dev.postmaster() == postmaster and dev.get("/health/ready").status_code == 200
+
+
+def test_a_stopped_dev_leaves_no_record_and_its_folder_serves_the_cli_alone(dev: Dev) -> None:
+    assert (dev.folder / RECORD).exists()
+    postmaster = dev.postmaster()
+    dev.process.send_signal(signal.SIGINT)
+    dev.process.wait(30)
+    assert not (dev.folder / RECORD).exists()
+    assert processes.wait_for(lambda: not processes.alive(postmaster), 10)
+    created = _respite(dev.folder, "token", "create", "--role", "admin", "--name", "later")
+    assert created.returncode == 0, created.stderr
+    assert "later" in _respite(dev.folder, "token", "list").stdout
+    assert not processes.postgres_processes_in((dev.folder / "postgres").resolve())
+
+
+def test_a_record_left_by_a_killed_dev_is_not_believed(dev: Dev) -> None:
+    postmaster = dev.postmaster()
+    dev.process.kill()
+    dev.process.wait()
+    assert (dev.folder / RECORD).exists()  # no chance to remove it
+    # Its servers stop by themselves; none is stopped by the command, which starts its own.
+    listed = _respite(dev.folder, "token", "list")
+    assert listed.returncode == 0, listed.stderr
+    assert "demo admin" in listed.stdout
+    assert not processes.alive(postmaster)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["token", "create", "--role", "admin"],
+        ["token", "list"],
+        ["token", "revoke", "1"],
+        ["import-beds", "/dev/null", "--facility", "1"],
+    ],
+)
+def test_a_command_on_a_folder_without_a_database_makes_none(
+    folder: Path, command: list[str]
+) -> None:
+    ran = _respite(folder, *command)
+    assert ran.returncode == 2
+    assert f"no respite database under {folder}" in ran.stderr
+    assert not folder.exists()

@@ -231,18 +231,19 @@ def test_stale_lock_file_is_cleared(data_dir: Path, lock_owner: str) -> None:
             unrelated.kill()
 
 
-def test_postmaster_left_by_an_earlier_run_is_stopped(data_dir: Path) -> None:
+def test_a_live_postmaster_is_never_taken_for_a_stale_one(data_dir: Path) -> None:
     earlier = LocalPostgres(data_dir / "pg", durable=False)
     earlier.start()
-    old_pid = earlier.pid
-    assert old_pid is not None
-    later = LocalPostgres(data_dir / "pg", durable=False)
     try:
-        later.start()
-        assert not _alive(old_pid)
-        assert _query(later.url, "select 1") == 1
+        old_pid = earlier.pid
+        assert old_pid is not None
+        later = LocalPostgres(data_dir / "pg", durable=False)
+        with pytest.raises(ServerStartError, match=rf"PostgreSQL \(pid {old_pid}, started by"):
+            later.start()
+        assert later.pid is None
+        assert _alive(old_pid)
+        assert _query(earlier.url, "select 1") == 1
     finally:
-        later.stop()
         earlier.stop()
 
 
@@ -265,6 +266,23 @@ _CHILD = textwrap.dedent(
         time.sleep(60)
     """
 )
+
+
+def test_a_postmaster_whose_starter_was_killed_is_waited_for_not_stopped(data_dir: Path) -> None:
+    with subprocess.Popen(
+        [sys.executable, "-c", _CHILD, str(data_dir)], stdout=subprocess.PIPE, text=True
+    ) as parent:
+        assert parent.stdout is not None
+        postmaster = int(parent.stdout.readline().split()[0])
+        parent.send_signal(signal.SIGKILL)
+    # At once, while the orphan may still be shutting down by itself.
+    later = LocalPostgres(data_dir / "postgres", durable=False)
+    try:
+        later.start()
+        assert not _alive(postmaster)
+        assert _query(later.url, "select 1") == 1
+    finally:
+        later.stop()
 
 
 def test_servers_die_when_their_parent_is_killed(data_dir: Path) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -23,6 +24,7 @@ from respite.referral.webhook_model import RETRY_STEPS, EventData, actor_of
 from respite.referral.webhook_security import new_secret
 from respite.settings import Settings
 from tests import builders
+from tests.certificates import Authority, server_context
 from tests.e2e.test_webhook_receiver import Receiver, Reply, verify_signature
 
 
@@ -369,3 +371,81 @@ async def test_the_sweep_pages_through_more_referrals_than_one_batch(
     assert await worker(pool, worker_settings, clock).expire_due() == 3
     expired = await db.fetch("SELECT facility_id FROM referrals WHERE status = 'expired'")
     assert [r["facility_id"] for r in expired] == [tokyo] * 3
+
+
+async def _statuses(db: Any) -> list[tuple[str, int, str | None]]:
+    rows = await db.fetch(
+        "SELECT status, attempts, last_error FROM webhook_deliveries ORDER BY event_id"
+    )
+    return [(r["status"], r["attempts"], r["last_error"]) for r in rows]
+
+
+@pytest.mark.parametrize(
+    ("path", "error"),
+    [
+        ("/hooks/re\x01spite", "control character"),  # accepted at registration before
+        ("/hooks/re\x7fspite", "control character"),
+        ("/hooks/re spite", "spaces"),
+    ],
+)
+async def test_a_stored_url_that_can_never_be_sent_to_is_dead_at_once(
+    db: Any,
+    pool: Pool,
+    worker_settings: Settings,
+    clock: ManualClock,
+    rx: Receiver,
+    path: str,
+    error: str,
+) -> None:
+    box = await outbox(db, f"http://127.0.0.1:{rx.port}{path}", new_secret())
+    await emit(db, await referral(db, box), clock, 2)
+    w = worker(pool, worker_settings, clock)
+    assert await w.deliver_due() == 1
+    assert await w.deliver_due() == 1  # the referral's next event is not held back
+    assert await w.deliver_due() == 0
+    clock.advance(timedelta(days=2))
+    assert await w.deliver_due() == 0  # never retried
+    statuses = await _statuses(db)
+    assert [(s, n) for s, n, _ in statuses] == [("dead", 1), ("dead", 1)]
+    assert all(why is not None and error in why for _, _, why in statuses)
+    attempt = await db.fetchrow("SELECT error, finished_at FROM webhook_attempts LIMIT 1")
+    assert error in attempt["error"] and attempt["finished_at"] is not None
+    assert rx.received == []
+
+
+@pytest.fixture
+def authority() -> Authority:
+    return Authority()
+
+
+@pytest.mark.parametrize("bad", ["self-signed", "expired", "another address"])
+async def test_a_certificate_that_fails_verification_is_dead_at_once_and_holds_nothing_back(
+    db: Any,
+    pool: Pool,
+    worker_settings: Settings,
+    clock: ManualClock,
+    authority: Authority,
+    tmp_path: Path,
+    bad: str,
+) -> None:
+    issuer = Authority() if bad == "self-signed" else authority
+    ip = "127.0.0.2" if bad == "another address" else "127.0.0.1"
+    tls = server_context(*issuer.issue(tmp_path, "bad", ip=ip, expired=bad == "expired"))
+    async with Receiver(lambda: clock.now().timestamp(), tls=tls) as rx:
+        secret = new_secret()
+        rx.secrets.append(secret)
+        box = await outbox(db, rx.url, secret)
+        _, second = await emit(db, await referral(db, box), clock, 2)
+        w = DeliveryWorker(
+            pool, worker_settings, name="w1", clock=clock, tls=authority.client_context()
+        )
+        assert await w.deliver_due() == 1
+        (dead, pending) = await _statuses(db)
+        assert dead[:2] == ("dead", 1) and pending[:2] == ("pending", 0)
+        assert dead[2] is not None and dead[2].startswith("TLS certificate verification failed")
+        # The receiver fixes its certificate: the next event goes through at once.
+        tls.load_cert_chain(*authority.issue(tmp_path, "good"))
+        assert await w.deliver_due() == 1
+        assert [r.event["id"] for r in rx.received] == [second]
+        assert rx.received[0].valid
+        assert [s for s, _, _ in await _statuses(db)] == ["dead", "delivered"]

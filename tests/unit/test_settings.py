@@ -40,3 +40,18 @@ def test_an_invalid_value_names_its_variable(environ: dict[str, str], variable: 
 def test_cross_field_rule() -> None:
     with pytest.raises(SettingsError, match="db_pool_min must not exceed db_pool_max"):
         load_settings({"RESPITE_DB_POOL_MIN": "9", "RESPITE_DB_POOL_MAX": "3"})
+
+
+def test_trusted_proxies_are_a_comma_separated_list_of_addresses_or_networks() -> None:
+    settings = load_settings({"RESPITE_TRUSTED_PROXIES": " 10.0.0.0/8, 127.0.0.1 ,::1,"})
+    assert settings.trusted_proxies == ("10.0.0.0/8", "127.0.0.1", "::1")
+    assert load_settings({}).trusted_proxies == ()
+    with pytest.raises(SettingsError, match=r"^RESPITE_TRUSTED_PROXIES: 'proxy' is not"):
+        load_settings({"RESPITE_TRUSTED_PROXIES": "10.0.0.1, proxy"})
+
+
+@pytest.mark.parametrize("region", ["XX", "cn", "CHN"])
+def test_the_phone_region_is_a_known_region(region: str) -> None:
+    assert load_settings({"RESPITE_PHONE_REGION": "JP"}).phone_region == "JP"
+    with pytest.raises(SettingsError, match=r"^RESPITE_PHONE_REGION: "):
+        load_settings({"RESPITE_PHONE_REGION": region})

@@ -8,6 +8,7 @@ import ipaddress
 import pytest
 
 from respite.referral.webhook_security import (
+    MalformedUrlError,
     UnsafeUrlError,
     forbidden_reason,
     parse_callback_url,
@@ -66,10 +67,14 @@ def test_loopback_is_allowed_only_when_asked_and_nothing_else_is() -> None:
         ("https://example.com/a b", False, "spaces"),
         (" https://example.com/h", False, "spaces"),
         ("https://[::1/h", False, "valid"),
+        ("https://example.com/a\x01b", False, "control character"),
+        ("https://exa\x1fmple.com/h", False, "control character"),
+        ("https://example.com/\x7f", False, "control character"),
     ],
 )
 def test_urls_of_the_wrong_form(url: str, dev: bool, message: str) -> None:
-    with pytest.raises(UnsafeUrlError, match=message):
+    """Each is refused for good: no later delivery could send to it."""
+    with pytest.raises(MalformedUrlError, match=message):
         parse_callback_url(url, allow_loopback_http=dev)
 
 

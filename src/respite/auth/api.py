@@ -11,6 +11,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CON
 
 from respite.auth import service
 from respite.auth.guards import requires
+from respite.auth.limits import client_address
 from respite.auth.model import FamilyRegistration, Principal, SignIn, TokenIssued
 from respite.deps import Deps
 from respite.dto import Strict
@@ -19,8 +20,10 @@ from respite.errors import AuthenticationError
 __all__ = ["AuthController"]
 
 
-def _address(request: Request[Any, Any, Any]) -> str:
-    return request.client.host if request.client else "unknown"
+def _address(request: Request[Any, Any, Any], deps: Deps) -> str:
+    peer = request.client.host if request.client else None
+    forwarded = request.headers.getall("x-forwarded-for", [])
+    return client_address(peer, forwarded, deps.settings.trusted_proxies)
 
 
 class AuthController(Controller):
@@ -37,14 +40,14 @@ class AuthController(Controller):
         data: JSONBody[FamilyRegistration],
     ) -> TokenIssued:
         """Create a family account; the answer carries its first token (shown once)."""
-        return await service.register_family(deps, data, address=_address(request))
+        return await service.register_family(deps, data, address=_address(request, deps))
 
     @post("/signin", dto=Strict[SignIn], return_dto=None, status_code=HTTP_200_OK)
     async def sign_in(
         self, request: Request[Any, Any, Any], deps: NamedDependency[Deps], data: JSONBody[SignIn]
     ) -> TokenIssued:
         """Sign in with an email address or phone number and a password."""
-        return await service.sign_in(deps, data, address=_address(request))
+        return await service.sign_in(deps, data, address=_address(request, deps))
 
     @post(
         "/signout",

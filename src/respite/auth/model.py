@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import re
 import secrets
+from datetime import datetime
 from typing import Annotated, Literal
 
 from msgspec import Meta, Struct
@@ -17,6 +18,7 @@ __all__ = [
     "Principal",
     "Role",
     "SignIn",
+    "TokenInfo",
     "TokenIssued",
     "hash_password",
     "hash_token",
@@ -68,6 +70,20 @@ class TokenIssued(Struct, frozen=True, kw_only=True):
     """Shown once: only its hash is stored."""
     expires_at: str | None
     principal: Principal
+
+
+class TokenInfo(Struct, frozen=True, kw_only=True):
+    """A token as an operator lists it: never the token itself (only its hash is kept)."""
+
+    id: int
+    role: Role
+    name: str
+    label: str
+    facility_id: int | None
+    hospital_id: int | None
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
 
 
 def new_token() -> str:

@@ -13,9 +13,21 @@ SELECT id, role, name, facility_id, hospital_id, password_hash
 FROM principals WHERE email = $1 AND disabled_at IS NULL
 """
 
+# $1 the canonical number's hash, $2 every hash the number may be kept under: the canonical
+# one wins over one kept by an earlier spelling.
 SELECT_PRINCIPAL_BY_PHONE = """
-SELECT id, role, name, facility_id, hospital_id, password_hash
-FROM principals WHERE phone_hash = $1 AND disabled_at IS NULL
+SELECT id, role, name, facility_id, hospital_id, password_hash, phone_hash
+FROM principals WHERE phone_hash = any($2::bytea[]) AND disabled_at IS NULL
+ORDER BY phone_hash = $1 DESC
+LIMIT 1
+"""
+
+PHONE_TAKEN = "SELECT 1 FROM principals WHERE phone_hash = any($1::bytea[])"
+
+# An account kept under an earlier spelling of its number moves to the canonical one.
+CANONICAL_PHONE = """
+UPDATE principals SET phone_hash = $2
+WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM principals WHERE phone_hash = $2)
 """
 
 INSERT_TOKEN = """
@@ -43,6 +55,13 @@ REVOKE_TOKEN_BY_ID = """
 UPDATE tokens SET revoked_at = now()
 WHERE id = $1 AND revoked_at IS NULL
 RETURNING id, principal_id
+"""
+
+LIST_TOKENS = """
+SELECT t.id, p.role, p.name, t.label, p.facility_id, p.hospital_id, t.created_at, t.expires_at,
+       t.revoked_at
+FROM tokens t JOIN principals p ON p.id = t.principal_id
+ORDER BY t.id
 """
 
 FACILITY_EXISTS = "SELECT 1 FROM facilities WHERE id = $1"

@@ -13,21 +13,24 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import asyncpg
+import msgspec
 
 from respite import audit
 from respite.auth import queries as q
 from respite.auth.errors import AccountExistsError
+from respite.auth.limits import admit_sign_in, signed_in
+from respite.auth.logins import Login, canonical_login, canonical_phone, earlier_phone_spelling
 from respite.auth.model import (
     FamilyRegistration,
     Principal,
     Role,
     SignIn,
+    TokenInfo,
     TokenIssued,
     hash_password,
     hash_token,
     identifier_hash,
     new_token,
-    normalise_phone,
     verify_password,
 )
 from respite.db import Conn
@@ -36,11 +39,13 @@ from respite.ratelimit import enforce
 
 if TYPE_CHECKING:
     from respite.deps import Deps
+    from respite.settings import Settings
 
 __all__ = [
     "authenticate",
     "create_principal",
     "issue_token",
+    "list_tokens",
     "register_family",
     "revoke_token_id",
     "sign_in",
@@ -101,24 +106,38 @@ async def create_principal(
     )
 
 
+def _phone_hashes(settings: Settings, e164: str) -> list[bytes]:
+    """The keyed hashes a number's account may be kept under: the canonical one first."""
+    spellings = [e164]
+    if (earlier := earlier_phone_spelling(e164)) is not None:
+        spellings.append(earlier)
+    return [identifier_hash(settings.secret_key, spelling) for spelling in spellings]
+
+
 async def register_family(deps: Deps, form: FamilyRegistration, *, address: str) -> TokenIssued:
-    """A family account and its first token; ``address`` is the client's, for the rate limit."""
+    """A family account and its first token; ``address`` is the client's, for the rate limit.
+    A phone number is kept in its canonical form, so any spelling of it signs in."""
     settings = deps.settings
     await enforce(
         deps.redis,
         [(f"rl:register:addr:{address}", settings.signin_limit_per_address)],
         settings.signin_window_seconds,
     )
-    phone = normalise_phone(form.phone) if form.phone else None
+    phone = canonical_phone(form.phone, settings.phone_region) if form.phone else None
+    if form.phone and phone is None:
+        raise InvalidInputError.one("phone", "not a valid phone number")
+    hashes = _phone_hashes(settings, phone) if phone else []
     password_hash = await asyncio.to_thread(hash_password, form.password)
     async with deps.pool.acquire() as conn, conn.transaction():
+        if hashes and await conn.fetchval(q.PHONE_TAKEN, hashes):
+            raise AccountExistsError
         try:
             principal_id = await conn.fetchval(
                 q.INSERT_PRINCIPAL,
                 "family",
                 form.name,
                 form.email.lower() if form.email else None,
-                identifier_hash(settings.secret_key, phone) if phone else None,
+                hashes[0] if hashes else None,
                 phone[-4:] if phone else None,
                 password_hash,
                 None,
@@ -132,33 +151,43 @@ async def register_family(deps: Deps, form: FamilyRegistration, *, address: str)
         return await issue_token(conn, principal, expires, "sign-up")
 
 
+class _Account(msgspec.Struct, frozen=True):
+    row: asyncpg.Record
+    moved_to: bytes | None
+    """The canonical hash of its number, when it is still kept under an earlier spelling."""
+
+
+async def _account(deps: Deps, login: Login) -> _Account | None:
+    if login.kind == "email":
+        row = await deps.pool.fetchrow(q.SELECT_PRINCIPAL_BY_EMAIL, login.value)
+        return None if row is None else _Account(row, None)
+    if login.kind == "other":
+        return None
+    hashes = _phone_hashes(deps.settings, login.value)
+    row = await deps.pool.fetchrow(q.SELECT_PRINCIPAL_BY_PHONE, hashes[0], hashes)
+    if row is None:
+        return None
+    return _Account(row, None if row["phone_hash"] == hashes[0] else hashes[0])
+
+
 async def sign_in(deps: Deps, form: SignIn, *, address: str) -> TokenIssued:
-    """A new token for a family signing in with an email address or phone number."""
+    """A new token for a family signing in with an email address or phone number (any
+    spelling of it); limited as ``auth.limits`` explains."""
     settings = deps.settings
-    login = form.login.strip().lower()
-    await enforce(
-        deps.redis,
-        [
-            (
-                f"rl:signin:login:{identifier_hash(settings.secret_key, login).hex()}",
-                settings.signin_limit_per_account,
-            ),
-            (f"rl:signin:addr:{address}", settings.signin_limit_per_address),
-        ],
-        settings.signin_window_seconds,
-    )
-    async with deps.pool.acquire() as conn:
-        if "@" in login:
-            row = await conn.fetchrow(q.SELECT_PRINCIPAL_BY_EMAIL, login)
-        else:
-            phone_hash = identifier_hash(settings.secret_key, normalise_phone(login))
-            row = await conn.fetchrow(q.SELECT_PRINCIPAL_BY_PHONE, phone_hash)
-    stored = row["password_hash"] if row is not None and row["password_hash"] else _DUMMY_HASH
+    login = canonical_login(form.login, settings.phone_region)
+    key = identifier_hash(settings.secret_key, login.value).hex()
+    attempt = await admit_sign_in(deps, key, address)
+    account = await _account(deps, login)
+    kept = account.row["password_hash"] if account is not None else None
+    stored = kept or _DUMMY_HASH
     matches = await asyncio.to_thread(verify_password, form.password, stored)
-    if row is None or not matches or stored is _DUMMY_HASH:
+    if account is None or not matches or stored is _DUMMY_HASH:
         raise AuthenticationError("wrong login or password")
-    principal = _principal(row)
+    await signed_in(deps, attempt)
+    principal = _principal(account.row)
     async with deps.pool.acquire() as conn, conn.transaction():
+        if account.moved_to is not None:
+            await conn.execute(q.CANONICAL_PHONE, principal.id, account.moved_to)
         await audit.record(conn, principal, "sign_in", "principal", principal.id)
         expires = deps.clock.now() + timedelta(days=settings.family_token_days)
         return await issue_token(conn, principal, expires, "sign-in")
@@ -185,3 +214,8 @@ async def revoke_token_id(conn: Conn, token_id: int) -> bool:
     if row is not None:
         await audit.record(conn, None, "revoke", "token", row["id"])
     return row is not None
+
+
+async def list_tokens(conn: Conn) -> list[TokenInfo]:
+    """Every token, oldest first (an operator's command), without the tokens themselves."""
+    return [TokenInfo(**dict(row)) for row in await conn.fetch(q.LIST_TOKENS)]

@@ -1,6 +1,8 @@
-"""For development and tests only: private PostgreSQL and Redis servers (``servers``) and the
+"""For development and tests only: private PostgreSQL and Redis servers (``servers``), the
+record that lets other commands use those of a running ``respite dev`` (``attach``), and the
 demo city (``demo``). Nothing in the service itself imports this package."""
 
+from respite.dev.attach import NoDatabaseError, RunningServers, has_database, recorded, running
 from respite.dev.demo import seed
 from respite.dev.servers import (
     LocalPostgres,
@@ -16,9 +18,14 @@ __all__ = [
     "LocalPostgres",
     "LocalRedis",
     "MissingBinaryError",
+    "NoDatabaseError",
+    "RunningServers",
     "ServerStartError",
     "find_postgres_bindir",
     "find_redis_server",
+    "has_database",
     "local_servers",
+    "recorded",
+    "running",
     "seed",
 ]

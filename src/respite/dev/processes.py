@@ -27,11 +27,12 @@ __all__ = [
     "free_port",
     "last_lines",
     "lock_pid",
+    "lock_status",
+    "parent_pid",
     "popen",
     "postgres_processes_in",
     "tail",
     "terminate",
-    "terminate_pid",
     "wait_for",
 ]
 
@@ -86,6 +87,22 @@ def lock_pid(lock: Path) -> int | None:
         return None
 
 
+def lock_status(lock: Path) -> str:
+    """What a postmaster says of itself on line 8 of its lock file: ``starting``, ``ready``,
+    ``stopping`` (or ``standby``); empty when it says nothing."""
+    try:
+        return lock.read_text().splitlines()[7].strip()
+    except (OSError, IndexError):
+        return ""
+
+
+def parent_pid(pid: int) -> int | None:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 def postgres_processes_in(data_dir: Path) -> set[int]:
     """Pids of postgres processes working in data_dir: the postmaster and every backend
     chdir there, so this finds them whoever their parent is now."""
@@ -118,15 +135,6 @@ def terminate(proc: subprocess.Popen[bytes], sig: signal.Signals) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
-
-
-def terminate_pid(pid: int, sig: signal.Signals) -> None:
-    """Like terminate, for a process that is not our child, so cannot be waited for."""
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, sig)
-        if not wait_for(lambda: not alive(pid), STOP_TIMEOUT):
-            os.kill(pid, signal.SIGKILL)
-            wait_for(lambda: not alive(pid), STOP_TIMEOUT)
 
 
 def wait_for(condition: Callable[[], bool], timeout: float) -> bool:

@@ -255,20 +255,31 @@ class LocalPostgres(_Server):
             )
 
     def _clear_stale_lock(self) -> None:
-        """Let a run killed earlier not block this one: stop its postmaster if it still serves
-        this data dir, wait for its orphaned backends, then drop its lock file."""
+        """Let a run killed earlier not block this one, and never stop one that still runs.
+
+        A postmaster that still serves this data dir is never signalled: one whose starter
+        lives (a running ``respite dev``) is refused at once; one whose starter was killed
+        stops by itself (it asked for a signal on its parent's death) and is waited for.
+        Then the lock file goes, once no backend of the old one is left: it is what stops
+        two postmasters sharing a data dir."""
         lock = self.data_dir / "postmaster.pid"
         if not lock.exists():
             return
-        if (pid := processes.lock_pid(lock)) in processes.postgres_processes_in(self.data_dir):
-            processes.terminate_pid(pid, self._stop_signal)
-        # The lock file is what stops two postmasters sharing a data dir; it may only go once
-        # no backend of the old one is left (they exit on noticing their postmaster is gone).
+        pid = processes.lock_pid(lock)
+        if pid is not None and pid in processes.postgres_processes_in(self.data_dir):
+            starter = processes.parent_pid(pid)
+            if processes.lock_status(lock) != "stopping" and starter not in (None, 1):
+                raise ServerStartError(
+                    f"PostgreSQL (pid {pid}, started by process {starter}) already serves "
+                    f"{self.data_dir}: use its servers, or stop that process first"
+                )
         if not processes.wait_for(
             lambda: not processes.postgres_processes_in(self.data_dir), processes.STOP_TIMEOUT
         ):
             left = sorted(processes.postgres_processes_in(self.data_dir))
-            raise ServerStartError(f"PostgreSQL processes {left} still use {self.data_dir}")
+            raise ServerStartError(
+                f"PostgreSQL processes {left} still use {self.data_dir}; stop them first"
+            )
         lock.unlink(missing_ok=True)
 
     def _command(self, port: int) -> list[str]:

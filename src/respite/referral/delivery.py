@@ -7,8 +7,10 @@ work safely: a delivery is leased with ``FOR UPDATE SKIP LOCKED`` before it is a
 no two attempt it at once, and only the first pending event of each (endpoint, referral) is
 ever due, so a referral's events arrive in order. Every attempt is written when it starts and
 completed when it ends. A failure (no 2xx within the timeout; redirects are not followed) is
-retried after an exponential delay with full jitter until the retry window is over. Time is
-the app's one clock, so tests move it instead of sleeping.
+retried after an exponential delay with full jitter until the retry window is over. A failure
+no retry can cure — a URL that cannot be sent to, a certificate that fails verification — is
+given up (dead) at once, with its error, so it never holds back the referral's next event. Time
+is the app's one clock, so tests move it instead of sleeping.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import secrets
 import socket
 import ssl
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Final
@@ -39,6 +41,7 @@ from respite.referral import queries as q
 from respite.referral.expiry import expire_due
 from respite.referral.webhook_model import gives_up, retry_delay
 from respite.referral.webhook_security import (
+    MalformedUrlError,
     UnsafeUrlError,
     parse_callback_url,
     resolve_target,
@@ -71,6 +74,8 @@ class Claimed(msgspec.Struct, frozen=True, kw_only=True):
 class Outcome(msgspec.Struct, frozen=True, kw_only=True):
     status_code: int | None
     error: str | None
+    permanent: bool = False
+    """No later attempt can succeed: give the delivery up now."""
 
     @property
     def delivered(self) -> bool:
@@ -95,7 +100,8 @@ def _claimed(row: asyncpg.Record, now: datetime) -> Claimed:
 
 class DeliveryWorker:
     """One process's share of the deliveries, by ``clock``; ``rand`` (the jitter) is
-    injectable so that tests can check the retry schedule exactly."""
+    injectable so that tests can check the retry schedule exactly, and ``tls`` (the
+    certificate authorities trusted) so that they can run receivers of their own over HTTPS."""
 
     def __init__(
         self,
@@ -105,12 +111,14 @@ class DeliveryWorker:
         clock: Clock,
         name: str | None = None,
         rand: Callable[[], float] = random.random,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.pool = pool
         self.settings = settings
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self.clock = clock
         self.rand = rand
+        self.tls = tls or _tls_context()
         self._last_sweep: datetime | None = None
 
     def now(self) -> datetime:
@@ -186,7 +194,7 @@ class DeliveryWorker:
         return httpx.AsyncClient(
             follow_redirects=False,
             trust_env=False,
-            verify=_tls_context(),
+            verify=self.tls,
             timeout=self.settings.webhook_timeout,
             limits=httpx.Limits(max_keepalive_connections=0),
             headers={"user-agent": USER_AGENT},
@@ -210,9 +218,16 @@ class DeliveryWorker:
                 # huge one must not fill memory.
                 response = await client.send(request, stream=True)
                 await response.aclose()
+        except MalformedUrlError as exc:
+            return Outcome(status_code=None, error=f"refused: {exc}", permanent=True)
         except UnsafeUrlError as exc:
             return Outcome(status_code=None, error=f"refused: {exc}")
-        except (httpx.HTTPError, OSError, TimeoutError) as exc:
+        except (httpx.HTTPError, httpx.InvalidURL, OSError, TimeoutError) as exc:
+            return _failure(exc)
+        except Exception as exc:
+            # A bug must cost this delivery its attempt, not leave it leased and retried
+            # forever: recorded, it is retried within the window like any failure.
+            log.exception("delivery %s: attempt failed unexpectedly", claimed.id)
             return Outcome(status_code=None, error=_describe(exc))
         error = None if 200 <= response.status_code < 300 else f"HTTP {response.status_code}"
         return Outcome(status_code=response.status_code, error=error)
@@ -249,7 +264,7 @@ class DeliveryWorker:
                 delay = retry_delay(
                     claimed.failures + 1, self.settings.webhook_backoff_scale, self.rand()
                 )
-                dead = gives_up(
+                dead = outcome.permanent or gives_up(
                     claimed.first_attempt_at, now, self.settings.webhook_retry_window_seconds
                 )
                 await conn.execute(
@@ -263,7 +278,10 @@ class DeliveryWorker:
                 )
                 if dead:
                     log.warning(
-                        "delivery %s given up after %d attempts", claimed.id, claimed.attempt
+                        "delivery %s given up after %d attempts: %s",
+                        claimed.id,
+                        claimed.attempt,
+                        outcome.error,
                     )
 
     async def expire_due(self) -> int:
@@ -281,6 +299,30 @@ def _describe(exc: BaseException) -> str:
     if isinstance(exc, httpx.TimeoutException | TimeoutError):
         return "timeout"
     return f"{type(exc).__name__}: {exc}"[:MAX_ERROR_TEXT]
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """The exception and those it was raised from (httpx wraps httpcore wraps ssl)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+
+
+def _failure(exc: BaseException) -> Outcome:
+    """A failed attempt; permanent when the same request can never get through: a URL httpx
+    will not send to, or a certificate that fails verification (expired, self-signed, for
+    another name), which only the receiver can fix (and then ask for a redelivery)."""
+    if isinstance(exc, httpx.InvalidURL | httpx.UnsupportedProtocol):
+        return Outcome(status_code=None, error=f"invalid URL: {exc}", permanent=True)
+    for cause in _causes(exc):
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            why = cause.verify_message or str(cause)
+            error = f"TLS certificate verification failed: {why}"
+            return Outcome(status_code=None, error=error, permanent=True)
+    return Outcome(status_code=None, error=_describe(exc))
 
 
 @asynccontextmanager

@@ -10,7 +10,9 @@ link-local, multicast, reserved and unspecified addresses are refused, also when
 through IPv4-mapped, 6to4 or NAT64 IPv6 forms. The check runs when the URL is registered and
 again before each delivery, whose connection then goes to the address just checked, so a DNS
 answer that changes in between (rebinding) cannot redirect it. ``allow_loopback_http``
-(development only) admits ``http://`` and ``https://`` to loopback hosts.
+(development only) admits ``http://`` and ``https://`` to loopback hosts. A URL of the wrong
+form (``MalformedUrlError``: a control character, anything httpx refuses...) can never be
+delivered to, whereas an address refused today may be allowed tomorrow.
 """
 
 from __future__ import annotations
@@ -26,11 +28,13 @@ from collections.abc import Mapping, Sequence
 from typing import Final
 from urllib.parse import SplitResult, urlsplit
 
+import httpx
 import msgspec
 
 __all__ = [
     "SECRET_PREFIX",
     "CallbackTarget",
+    "MalformedUrlError",
     "UnsafeUrlError",
     "forbidden_reason",
     "new_secret",
@@ -54,6 +58,11 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 class UnsafeUrlError(Exception):
     """A callback URL that respite will not call; the message says why."""
+
+
+class MalformedUrlError(UnsafeUrlError):
+    """A callback URL refused for its form, which no later attempt can change (unlike its
+    addresses, which DNS may change): a delivery to it is given up at once."""
 
 
 class CallbackTarget(msgspec.Struct, frozen=True, kw_only=True):
@@ -150,30 +159,39 @@ def _split(url: str) -> SplitResult:
     try:
         parts = urlsplit(url)
         _ = parts.port  # raises ValueError for a port out of range or not a number
-    except ValueError as exc:
-        raise UnsafeUrlError(f"not a valid URL: {exc}") from None
+        # What the delivery will send to: a URL httpx refuses could never be delivered.
+        httpx.URL(url)
+    except (ValueError, httpx.InvalidURL) as exc:
+        raise MalformedUrlError(f"not a valid URL: {exc}") from None
     return parts
 
 
+def _control_character(url: str) -> str | None:
+    return next((ch for ch in url if ord(ch) < 0x20 or ord(ch) == 0x7F), None)
+
+
 def parse_callback_url(url: str, *, allow_loopback_http: bool) -> CallbackTarget:
-    """The URL's parts if its form is acceptable (the addresses are checked by resolving)."""
+    """The URL's parts if its form is acceptable (the addresses are checked by resolving);
+    MalformedUrlError if it is not."""
     if url != url.strip() or any(ch in url for ch in "\r\n\t "):
-        raise UnsafeUrlError("must not contain spaces or line breaks")
+        raise MalformedUrlError("must not contain spaces or line breaks")
+    if (control := _control_character(url)) is not None:
+        raise MalformedUrlError(f"must not contain a control character ({control!r})")
     parts = _split(url)
     scheme, host = parts.scheme.lower(), (parts.hostname or "").lower().rstrip(".")
     if scheme not in ("https", "http"):
-        raise UnsafeUrlError("must be an https:// URL")
+        raise MalformedUrlError("must be an https:// URL")
     if not host:
-        raise UnsafeUrlError("must name a host")
+        raise MalformedUrlError("must name a host")
     if parts.username is not None or parts.password is not None:
-        raise UnsafeUrlError("must not carry credentials; the signature authenticates respite")
+        raise MalformedUrlError("must not carry credentials; the signature authenticates respite")
     if parts.fragment:
-        raise UnsafeUrlError("must not have a #fragment")
+        raise MalformedUrlError("must not have a #fragment")
     loopback = allow_loopback_http and _is_loopback_host(host)
     if scheme == "http" and not loopback:
-        raise UnsafeUrlError("must be an https:// URL (http only to loopback in development)")
+        raise MalformedUrlError("must be an https:// URL (http only to loopback in development)")
     if parts.port == 0:
-        raise UnsafeUrlError("port 0 is not a port to connect to")
+        raise MalformedUrlError("port 0 is not a port to connect to")
     default_port = 443 if scheme == "https" else 80
     return CallbackTarget(
         url=url,
