@@ -56,6 +56,7 @@ __getattr__ = on_first_use(
             "authenticate",
             "create_principal",
             "issue_token",
+            "list_tokens",
             "register_family",
             "revoke_token_id",
             "sign_in",

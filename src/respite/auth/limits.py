@@ -33,7 +33,7 @@ from respite.errors import RateLimitedError
 from respite.ratelimit import Count, count, give_back
 
 if TYPE_CHECKING:
-    from respite.deps import Deps
+    from respite.cache import RedisClient
     from respite.settings import Settings
 
 __all__ = ["SignInAttempt", "admit_sign_in", "client_address", "refusal", "signed_in"]
@@ -105,31 +105,33 @@ def refusal(
     return refused
 
 
-async def admit_sign_in(deps: Deps, account: str, address: str) -> SignInAttempt:
+async def admit_sign_in(
+    redis: RedisClient, settings: Settings, account: str, address: str
+) -> SignInAttempt:
     """Count a sign-in for the login keyed ``account`` from ``address``, as a failure until
     ``signed_in`` says otherwise; RateLimitedError if it may not go ahead."""
-    settings, window = deps.settings, deps.settings.signin_window_seconds
+    window = settings.signin_window_seconds
     attempt = SignInAttempt(
         from_address=f"rl:signin:fail:{account}:{address}",
         account_wide=f"rl:signin:fail:{account}",
     )
     keys = [f"rl:signin:addr:{address}", attempt.from_address, attempt.account_wide]
-    counts = await count(deps.redis, keys, window)
+    counts = await count(redis, keys, window)
     if counts is None:
         return attempt
     refused = refusal(settings, address=counts[0], from_address=counts[1], account_wide=counts[2])
     if refused is not None:
         # Not checked, so not a wrong password: it must not bring the account-wide cap nearer.
-        await give_back(deps.redis, [attempt.from_address, attempt.account_wide], window)
+        await give_back(redis, [attempt.from_address, attempt.account_wide], window)
         raise refused
     return attempt
 
 
-async def signed_in(deps: Deps, attempt: SignInAttempt) -> None:
+async def signed_in(redis: RedisClient, settings: Settings, attempt: SignInAttempt) -> None:
     """The password was right: not a failure, and this address's failures are forgiven."""
     await give_back(
-        deps.redis,
+        redis,
         [attempt.account_wide],
-        deps.settings.signin_window_seconds,
+        settings.signin_window_seconds,
         forget=[attempt.from_address],
     )

@@ -176,14 +176,14 @@ async def sign_in(deps: Deps, form: SignIn, *, address: str) -> TokenIssued:
     settings = deps.settings
     login = canonical_login(form.login, settings.phone_region)
     key = identifier_hash(settings.secret_key, login.value).hex()
-    attempt = await admit_sign_in(deps, key, address)
+    attempt = await admit_sign_in(deps.redis, deps.settings, key, address)
     account = await _account(deps, login)
     kept = account.row["password_hash"] if account is not None else None
     stored = kept or _DUMMY_HASH
     matches = await asyncio.to_thread(verify_password, form.password, stored)
     if account is None or not matches or stored is _DUMMY_HASH:
         raise AuthenticationError("wrong login or password")
-    await signed_in(deps, attempt)
+    await signed_in(deps.redis, deps.settings, attempt)
     principal = _principal(account.row)
     async with deps.pool.acquire() as conn, conn.transaction():
         if account.moved_to is not None:
