@@ -91,7 +91,7 @@ def plan_stays(rng: random.Random, facility: int, booker: int, beds: int, nights
                 claim = (len(stays.bookings), None)
             stays.ledger += [(bed, check_in + timedelta(i), *claim) for i in range(length)]
             night += length + rng.randint(0, 5)
-    stays.ledger.sort()  # nights go in sorted by (bed, night), as DESIGN §6 advises
+    stays.ledger.sort()  # nights go in sorted by (bed, night), as DESIGN.md §6 advises
     return stays
 
 

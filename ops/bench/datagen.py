@@ -10,7 +10,7 @@ back-to-back stays separated by gaps sized so that, on average, ``--occupancy`` 
 from ``--start`` on are claimed; about one stay in twenty is a block, the rest confirmed
 bookings. Everything is written with COPY (asyncpg ``copy_records_to_table``) in chunks of
 beds, ids are reserved from the tables' own sequences, and bed nights go in sorted by
-(bed, night) as DESIGN §6 advises. The same seed gives the same data.
+(bed, night) as DESIGN.md §6 advises. The same seed gives the same data.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Every command that needs PostgreSQL and Redis uses ``RESPITE_DATABASE_URL`` and
 ``RESPITE_REDIS_URL`` when they are set; otherwise the servers of the ``respite dev`` running
 on ``RESPITE_DATA_DIR`` (``dev.attach``), never started or stopped a second time; otherwise
-private servers under that folder for as long as the command runs (DESIGN §7). Only ``serve``,
+private servers under that folder for as long as the command runs (DESIGN.md §7). Only ``serve``,
 ``dev``, ``migrate`` and ``seed`` make a database where the folder has none: a token or an
 import into a new, empty database that no server uses would be lost.
 """

@@ -3,7 +3,7 @@
 Bookings and blocks both claim their nights here; the primary key ``(bed_id, night)`` refuses a
 second claim whoever makes it. Nights are inserted in ascending order, so two transactions
 racing for overlapping stays on one bed wait on each other in the same order and never deadlock
-(DESIGN §6). Callers run these inside their own transaction.
+(DESIGN.md §6). Callers run these inside their own transaction.
 """
 
 from __future__ import annotations

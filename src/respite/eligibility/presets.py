@@ -1,4 +1,4 @@
-"""The policy presets of DESIGN §5: public rules written down as data to review, not law.
+"""The policy presets of DESIGN.md §5: public rules written down as data to review, not law.
 
 Each preset's ``level_scale`` states how that jurisdiction's grades map onto levels 0–4 and its
 ``notes`` state the choices made where the sources differ. A mapping may merge two grades into
@@ -16,7 +16,7 @@ from respite.eligibility.policy import (
     Policy,
 )
 
-# DESIGN §5: the bed capability each care need requires (pressure injuries compare stages).
+# DESIGN.md §5: the bed capability each care need requires (pressure injuries compare stages).
 DEFAULT_NEEDS_CAPABILITIES: Final[dict[Need, tuple[Capability, ...]]] = {
     "dementia": ("dementia_secure",),
     "wandering": ("dementia_secure",),
