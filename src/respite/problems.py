@@ -27,7 +27,6 @@ from respite.booking.errors import (
     BedTakenError,
     ElderAlreadyStayingError,
     IneligibleError,
-    PolicyNotInForceError,
     StepNotAllowedError,
 )
 from respite.eligibility.errors import NoPolicyInForceError
@@ -396,16 +395,6 @@ PROBLEMS: dict[type[RespiteError], ProblemKind] = {
             "current_status": "its status now",
             "action": "the step asked for: `check_in`, `check_out`, `no_show` or `cancel`",
         },
-    ),
-    PolicyNotInForceError: ProblemKind(
-        status=409,
-        slug="policy-not-in-force",
-        title="No policy is in force for this bed",
-        about=(
-            "The bed's facility names a policy with no version in force on the check-in date: "
-            "the operator's data is incomplete. Ask an admin to publish one."
-        ),
-        members={"policy_code": "the policy the facility names", "on": "the check-in date"},
     ),
     IneligibleError: ProblemKind(
         status=422,

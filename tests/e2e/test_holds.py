@@ -507,5 +507,5 @@ async def test_a_bed_whose_facility_has_no_policy_in_force_is_409(
     response = await place(client, scene)
     assert response.status_code == 409, response.text
     problem = response.json()
-    assert problem["type"] == "/problems/policy-not-in-force"
+    assert problem["type"] == "/problems/no-policy-in-force"
     assert (problem["policy_code"], problem["on"]) == ("nowhere", scene["ci"].isoformat())

@@ -12,7 +12,6 @@ from respite.booking.errors import (
     BedTakenError,
     ElderAlreadyStayingError,
     IneligibleError,
-    PolicyNotInForceError,
 )
 from respite.booking.events import BookingChange
 from respite.booking.model import Booking
@@ -20,6 +19,7 @@ from respite.booking.model import NewBooking as Request
 from respite.clock import ManualClock
 from respite.db import Conn
 from respite.eligibility import Stay
+from respite.eligibility.errors import NoPolicyInForceError
 from respite.eligibility.service import check_bed
 from respite.errors import InvalidInputError, NotFoundError, PermissionDeniedError
 from tests import builders
@@ -293,7 +293,7 @@ async def test_a_facility_without_a_policy_in_force_is_named(
     caller = await principal(db, "admin")
     elder = await builders.recipient(db, facility_id=facility)
     before = await written(db)
-    with pytest.raises(PolicyNotInForceError) as missing:
+    with pytest.raises(NoPolicyInForceError) as missing:
         await book_in_transaction(db, clock, stays, caller, elder, bed)
     assert missing.value.extensions == {
         "policy_code": "nowhere-respite",

@@ -12,39 +12,26 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-import asyncpg
 import msgspec
 
 from respite.auth.model import Principal
 from respite.booking import queries as q
-from respite.booking.errors import PolicyNotInForceError
 from respite.clock import local_today
 from respite.db import Conn
 from respite.eligibility.decision import decide
-from respite.eligibility.model import BedProfile, Programme, Stay
-from respite.eligibility.policy import Policy
-from respite.eligibility.service import BedFacts, Checked
-from respite.eligibility.store import StoredPolicy
+from respite.eligibility.model import Programme, Stay
+from respite.eligibility.service import Checked, JudgedBed, judged_bed
 from respite.eligibility.subject import Subject, load_subject, used_stays
 from respite.errors import NotFoundError
 
 __all__ = [
     "Elder",
     "FreeBed",
-    "JudgedBed",
     "free_beds",
     "judge",
     "load_bed",
     "load_elder",
 ]
-
-
-class JudgedBed(msgspec.Struct, frozen=True, kw_only=True):
-    """A bed with everything its decision rests on."""
-
-    facts: BedFacts
-    profile: BedProfile
-    policy: StoredPolicy
 
 
 class FreeBed(msgspec.Struct, frozen=True, kw_only=True):
@@ -62,38 +49,6 @@ class Elder(msgspec.Struct, frozen=True, kw_only=True):
     used: list[Stay]
 
 
-def _policy(row: asyncpg.Record, check_in: date) -> StoredPolicy:
-    if row["policy_id"] is None:
-        raise PolicyNotInForceError(policy_code=row["policy_code"], on=check_in)
-    return StoredPolicy(
-        id=row["policy_id"],
-        version=row["version"],
-        effective_from=row["effective_from"],
-        policy=msgspec.json.decode(row["document"], type=Policy),
-    )
-
-
-def _bed(row: asyncpg.Record, policy: StoredPolicy) -> JudgedBed:
-    facts = BedFacts(
-        bed_id=row["id"],
-        facility_id=row["facility_id"],
-        kind=row["kind"],
-        nightly_price=row["nightly_price"],
-        label=row["label"],
-        timezone=row["timezone"],
-    )
-    profile = BedProfile(
-        kind=row["kind"],
-        sex_rule=row["sex_rule"],
-        capabilities=frozenset(row["capabilities"]),
-        pressure_care_stage=row["pressure_care_stage"],
-        facility_lat=row["lat"],
-        facility_lon=row["lon"],
-        service_radius_m=float(row["service_radius_m"]),
-    )
-    return JudgedBed(facts=facts, profile=profile, policy=policy)
-
-
 async def load_bed(conn: Conn, bed_id: int, check_in: date, *, lock: bool) -> JudgedBed:
     """The bed with its policy in force on ``check_in``; with ``lock``, share-locked until
     the transaction ends. NotFoundError for an unknown, retired or inactive bed."""
@@ -101,7 +56,7 @@ async def load_bed(conn: Conn, bed_id: int, check_in: date, *, lock: bool) -> Ju
     row = await conn.fetchrow(query, bed_id, check_in)
     if row is None:
         raise NotFoundError("bed", bed_id)
-    return _bed(row, _policy(row, check_in))
+    return judged_bed(row, check_in)
 
 
 async def free_beds(
@@ -116,9 +71,12 @@ async def free_beds(
         raise NotFoundError("facility", facility_id)
     if rows[0]["id"] is None:
         return []
-    policy = _policy(rows[0], check_in)
     return [
-        FreeBed(bed=_bed(r, policy), previous_claim=r["previous_claim"], next_claim=r["next_claim"])
+        FreeBed(
+            bed=judged_bed(r, check_in),
+            previous_claim=r["previous_claim"],
+            next_claim=r["next_claim"],
+        )
         for r in rows
     ]
 

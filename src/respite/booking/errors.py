@@ -5,7 +5,6 @@
     ├── BedTakenError          409  a night of the stay is booked or blocked
     ├── ElderAlreadyStayingError 409  the elder has another live stay on some of the nights
     ├── StepNotAllowedError    409  the life-cycle step is not allowed in the booking's status
-    └── PolicyNotInForceError  409  the bed's facility has no policy version in force
 
 Kept free of imports beyond ``respite.errors`` so that ``respite.problems`` can import it.
 """
@@ -26,7 +25,6 @@ __all__ = [
     "BedTakenError",
     "ElderAlreadyStayingError",
     "IneligibleError",
-    "PolicyNotInForceError",
     "StepNotAllowedError",
 ]
 
@@ -91,15 +89,3 @@ class StepNotAllowedError(ConflictError):
 
     def __init__(self, *, booking_id: int, current_status: str, action: str, why: str) -> None:
         super().__init__(why, booking_id=booking_id, current_status=current_status, action=action)
-
-
-class PolicyNotInForceError(ConflictError):
-    """The bed's facility names a policy with no version in force on check-in: the
-    operator's data is incomplete, not the request."""
-
-    def __init__(self, *, policy_code: str, on: date) -> None:
-        super().__init__(
-            f"no version of policy {policy_code!r} is in force on {on.isoformat()}",
-            policy_code=policy_code,
-            on=on.isoformat(),
-        )

@@ -44,10 +44,12 @@ __all__ = [
     "Checked",
     "EligibilityAnswer",
     "EligibilityQuery",
+    "JudgedBed",
     "PolicyRef",
     "ProgrammeResult",
     "check_bed",
     "check_eligibility",
+    "judged_bed",
 ]
 
 # Without a facility, programmes are judged by the default policies of the design (§5).
@@ -72,7 +74,9 @@ class Checked(msgspec.Struct, frozen=True, kw_only=True):
     bed: BedFacts
 
 
-class _LoadedBed(msgspec.Struct, frozen=True, kw_only=True):
+class JudgedBed(msgspec.Struct, frozen=True, kw_only=True):
+    """A bed with everything its decision rests on."""
+
     facts: BedFacts
     profile: BedProfile
     policy: StoredPolicy
@@ -90,10 +94,10 @@ def _stored_policy(row: asyncpg.Record, code: str, on: date) -> StoredPolicy:
     )
 
 
-async def _load_bed(conn: Conn, bed_id: int, check_in: date) -> _LoadedBed:
-    row = await conn.fetchrow(q.SELECT_BED_WITH_POLICY, bed_id, check_in)
-    if row is None:
-        raise NotFoundError("bed", bed_id)
+def judged_bed(row: asyncpg.Record, check_in: date) -> JudgedBed:
+    """A bed row with its facility (``lat``, ``lon``, ``service_radius_m``, ``timezone``) and
+    its policy in force on ``check_in`` (``policy_id``, ``version``, ``effective_from``,
+    ``document``, ``policy_code``); NoPolicyInForceError when there is none."""
     facts = BedFacts(
         bed_id=row["id"],
         facility_id=row["facility_id"],
@@ -112,14 +116,21 @@ async def _load_bed(conn: Conn, bed_id: int, check_in: date) -> _LoadedBed:
         service_radius_m=float(row["service_radius_m"]),
     )
     policy = _stored_policy(row, row["policy_code"], check_in)
-    return _LoadedBed(facts=facts, profile=profile, policy=policy)
+    return JudgedBed(facts=facts, profile=profile, policy=policy)
+
+
+async def _load_bed(conn: Conn, bed_id: int, check_in: date) -> JudgedBed:
+    row = await conn.fetchrow(q.SELECT_BED_WITH_POLICY, bed_id, check_in)
+    if row is None:
+        raise NotFoundError("bed", bed_id)
+    return judged_bed(row, check_in)
 
 
 async def _decide_bed(
     conn: Conn,
     principal: Principal,
     care_recipient_id: int,
-    loaded: _LoadedBed,
+    loaded: JudgedBed,
     stay: Stay,
     today: date,
     excluding_booking: int | None,
