@@ -37,6 +37,7 @@ from respite.eligibility.store import ensure_presets
 
 __all__ = [
     "App",
+    "Call",
     "HttpClient",
     "Run",
     "app_server",
