@@ -36,14 +36,24 @@ class World(msgspec.Struct):
     other: dict[str, str]
 
 
-@pytest.fixture
-async def world(db: Any, make_token: MakeToken) -> World:
+async def _world(db: Any, make_token: MakeToken) -> World:
     await ensure_presets(db)
     mine, theirs = await builders.facility(db), await builders.facility(db)
     _, admin = await make_token("admin")
     _, staff = await make_token("staff", facility_id=mine)
     _, other = await make_token("staff", facility_id=theirs)
     return World(mine, theirs, admin, staff, other)
+
+
+@pytest.fixture
+async def world(db: Any, make_token: MakeToken) -> World:
+    return await _world(db, make_token)
+
+
+@pytest.fixture(scope="module")
+async def shared_world(shared_db: Any, shared_make_token: MakeToken) -> World:
+    """For the tests that only refuse: they share one database (see conftest)."""
+    return await _world(shared_db, shared_make_token)
 
 
 async def _snapshot(db: Any) -> list[Any]:
@@ -184,14 +194,16 @@ async def test_unknown_facility_is_404(client: Client, world: World) -> None:
     ],
 )
 async def test_bad_facility_fields_are_named_and_change_nothing(
-    client: Client, db: Any, world: World, body: dict[str, Any], field: str
+    shared_client: Client, shared_db: Any, shared_world: World, body: dict[str, Any], field: str
 ) -> None:
-    before = await _snapshot(db)
+    before = await _snapshot(shared_db)
     problem = assert_problem(
-        await client.post("/v1/facilities", json=body, headers=world.admin), 422, "invalid-input"
+        await shared_client.post("/v1/facilities", json=body, headers=shared_world.admin),
+        422,
+        "invalid-input",
     )
     assert [e["field"] for e in problem["errors"]] == [field], problem
-    assert await _snapshot(db) == before
+    assert await _snapshot(shared_db) == before
 
 
 @pytest.mark.parametrize(
@@ -206,13 +218,15 @@ async def test_bad_facility_fields_are_named_and_change_nothing(
     ],
 )
 async def test_bad_facility_patches_change_nothing(
-    client: Client, db: Any, world: World, body: dict[str, Any], field: str
+    shared_client: Client, shared_db: Any, shared_world: World, body: dict[str, Any], field: str
 ) -> None:
-    before = await _snapshot(db)
-    response = await client.patch(f"/v1/facilities/{world.mine}", json=body, headers=world.admin)
+    before = await _snapshot(shared_db)
+    response = await shared_client.patch(
+        f"/v1/facilities/{shared_world.mine}", json=body, headers=shared_world.admin
+    )
     problem = assert_problem(response, 422, "invalid-input")
     assert [e["field"] for e in problem["errors"]] == [field], problem
-    assert await _snapshot(db) == before
+    assert await _snapshot(shared_db) == before
 
 
 @pytest.mark.parametrize("path", ["/v1/facilities/0", "/v1/facilities/99999999999999999999"])
