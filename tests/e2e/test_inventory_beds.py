@@ -106,7 +106,7 @@ async def test_list_filters_and_pages(client: Client, db: Any, ward: Ward) -> No
     assert await labels(active=False, include_retired=True) == ["H1", "H2"]
     page = (await client.get(url, params={"limit": 2}, headers=ward.staff)).json()
     assert [b["label"] for b in page["items"]] == ["R1", "R2"]
-    assert await labels(after=page["next_after"], limit=2) == ["H2"]
+    assert await labels(cursor=page["next_cursor"], limit=2) == ["H2"]
 
 
 async def test_a_label_that_collides_is_409_and_changes_nothing(
@@ -227,7 +227,7 @@ async def test_query_parameters_are_validated(client: Client, ward: Ward) -> Non
         ({"capability": "sauna"}, "capability"),
         ({"limit": 0}, "limit"),
         ({"limit": 501}, "limit"),
-        ({"after": -1}, "after"),
+        ({"cursor": "not-a-cursor"}, "cursor"),
         ({"active": "perhaps"}, "active"),
     ):
         problem = assert_problem(

@@ -76,8 +76,9 @@ async def test_admin_creates_reads_lists_and_edits_a_facility(
 
     listed = await client.get("/v1/facilities", params={"limit": 2}, headers=world.admin)
     assert [f["id"] for f in listed.json()["items"]] == [world.mine, world.theirs]
-    assert listed.json()["next_after"] == world.theirs
-    rest = await client.get("/v1/facilities", params={"after": world.theirs}, headers=world.admin)
+    cursor = listed.json()["next_cursor"]
+    rest = await client.get("/v1/facilities", params={"cursor": cursor}, headers=world.admin)
+    assert rest.json()["next_cursor"] is None
     assert [f["id"] for f in rest.json()["items"]] == [fid]
 
     changes = {"name": "枫林照护之家", "lat": 31.2, "active": False, "timezone": "Asia/Urumqi"}

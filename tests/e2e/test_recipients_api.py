@@ -120,7 +120,7 @@ async def test_another_tenants_elder_is_not_found_for_every_route(
             "detail"
         ].replace(str(elder), "N")
         listed = await client.get(URL, headers=headers)
-        assert listed.json() == {"items": [], "next_after": None}
+        assert listed.json() == {"items": [], "next_cursor": None}
     assert await _count(db, "assessments") == 0
     assert await db.fetchval("SELECT name FROM care_recipients") == "王秀英"
 
@@ -156,10 +156,10 @@ async def test_list_pages_through_what_the_caller_sees(
 
     first = (await client.get(URL, params={"limit": 2}, headers=headers)).json()
     assert [item["id"] for item in first["items"]] == ids[:2]
-    assert first["next_after"] == ids[1]
-    second = (await client.get(URL, params={"after": ids[1], "limit": 2}, headers=headers)).json()
+    params = {"cursor": first["next_cursor"], "limit": 2}
+    second = (await client.get(URL, params=params, headers=headers)).json()
     assert [item["id"] for item in second["items"]] == ids[2:]
-    assert second["next_after"] is None
+    assert second["next_cursor"] is None
 
 
 async def test_a_duplicate_national_id_is_409_within_the_tenant_only(
@@ -313,8 +313,8 @@ async def test_an_empty_patch_and_out_of_range_parameters_are_refused(
         (await client.get(f"{URL}/0/assessments", headers=headers), "care_recipient_id"),
         (await client.get(URL, params={"limit": 0}, headers=headers), "limit"),
         (await client.get(URL, params={"limit": 201}, headers=headers), "limit"),
-        (await client.get(URL, params={"after": huge}, headers=headers), "after"),
-        (await client.get(URL, params={"after": "x"}, headers=headers), "after"),
+        (await client.get(URL, params={"cursor": str(huge)}, headers=headers), "cursor"),
+        (await client.get(URL, params={"cursor": "x" * 600}, headers=headers), "cursor"),
     ):
         problem = assert_problem(answer, 422, "invalid-input")
         assert [e["field"] for e in problem["errors"]] == [field]

@@ -19,7 +19,7 @@ async def test_an_admin_issues_and_revokes_a_hospitals_credentials(
     assert created.status_code == 201, created.text
     hospital = created.json()["id"]
     listed = await client.get("/v1/hospitals", headers=admin)
-    assert [h["name"] for h in listed.json()] == ["瑞金医院"]
+    assert [h["name"] for h in listed.json()["items"]] == ["瑞金医院"]
 
     tokens = {}
     for label in ("HIS production", "HIS staging"):

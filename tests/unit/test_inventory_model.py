@@ -19,7 +19,6 @@ from respite.inventory.model import (
     NightRange,
     block_terms_problem,
     given_fields,
-    next_after,
     nights_outside,
     ordered_capabilities,
     patched,
@@ -177,9 +176,3 @@ def test_patched_replaces_only_the_named_fields_and_orders_capabilities() -> Non
 def test_new_block_refusals(body: dict[str, Any], field: str) -> None:
     error = _decode(body, NewBlock)
     assert error is not None and field in error
-
-
-def test_next_after_only_on_a_full_page() -> None:
-    assert next_after([3, 5], 2) == 5
-    assert next_after([3], 2) is None
-    assert next_after([], 2) is None

@@ -1,12 +1,12 @@
 """The pure rules of referrals: the life cycle, what a request must carry, the stay searched,
-the ranking of candidates with the closer facilities not offered, and list cursors."""
+the ranking of candidates with the closer facilities not offered, and hold tokens."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import hmac
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 import msgspec
@@ -24,11 +24,8 @@ from respite.holds.token import HoldToken, read_token, sign_token
 from respite.referral.model import (
     STATUSES,
     IllegalReferralTransition,
-    ListCursor,
     NewReferral,
     advance,
-    decode_cursor,
-    encode_cursor,
     rank_candidates,
     search_window,
 )
@@ -245,14 +242,6 @@ def test_without_a_distance_every_facility_not_offered_is_listed() -> None:
     (candidate,) = rank_candidates(page([offered(10, None)], [excluded(1, 4.0, "sex_rule")]))
     assert [f.facility_id for f in candidate.closer_not_offered] == [1]
     assert rank_candidates(page([], [excluded(1, 4.0, "sex_rule")])) == []
-
-
-def test_a_cursor_round_trips_and_garbage_is_refused() -> None:
-    cursor = ListCursor(datetime(2030, 3, 1, 8, 30, 0, 123456, tzinfo=UTC), 42)
-    assert decode_cursor(encode_cursor(cursor)) == cursor
-    naive = encode_cursor(ListCursor(datetime(2030, 3, 1), 1))
-    for text in ("", "x", "W10", "WyIyMDMwIiwxXQ", naive, encode_cursor(cursor) + "!"):
-        assert decode_cursor(text) is None, text
 
 
 def test_hold_tokens_carry_the_referral_and_older_tokens_still_read() -> None:

@@ -10,7 +10,6 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import QueryParameter
 
 from respite.auth import Principal, optional_principal
-from respite.availability.cursor import MAX_CURSOR_LENGTH
 from respite.availability.model import (
     DEFAULT_PAGE_SIZE,
     MAX_BIGINT,
@@ -23,6 +22,7 @@ from respite.availability.model import (
 from respite.availability.service import search_availability
 from respite.deps import Deps
 from respite.eligibility.model import Programme, Sex
+from respite.paging import Cursor, limit_parameter
 
 __all__ = ["AvailabilityController"]
 
@@ -82,8 +82,8 @@ class AvailabilityController(Controller):
         sort: Annotated[SortOrder, QueryParameter(description="Nearest or cheapest first.")] = (
             "distance"
         ),
-        limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
-        cursor: Annotated[str | None, QueryParameter(max_length=MAX_CURSOR_LENGTH)] = None,
+        limit: Annotated[int, limit_parameter(MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
+        cursor: Cursor = None,
     ) -> AvailabilityPage:
         """Free beds for a stay, grouped by facility, nearest or cheapest first.
 

@@ -1,9 +1,9 @@
-"""Page cursors: opaque to clients, signed, and bound to the search that issued them.
+"""The search's page cursors: ``respite.paging`` cursors bound to the search that issued them.
 
 A cursor carries where the last page ended (the sort key and facility id) and the search's
-fingerprint, signed by ``respite.signing`` under the service's secret key. A cursor that was
-edited, forged, truncated, or issued for a different search is refused with a 422 naming
-``cursor``: it can neither probe other searches nor push the database off the keyset path.
+fingerprint. A cursor that was edited, forged, truncated, or issued for a different search (or
+another list) is refused with a 422 naming ``cursor``: it can neither probe other searches nor
+push the database off the keyset path.
 """
 
 from __future__ import annotations
@@ -12,43 +12,30 @@ import math
 
 import msgspec
 
+from respite import paging
 from respite.availability.model import PageKey
-from respite.errors import InvalidInputError
-from respite.signing import Signer
+from respite.settings import Settings
 
-__all__ = ["MAX_CURSOR_LENGTH", "decode_cursor", "encode_cursor"]
+__all__ = ["AVAILABILITY_PAGES", "decode_cursor", "encode_cursor"]
 
-MAX_CURSOR_LENGTH = 512
-_VERSION = 1
-PURPOSE = "cursor"
+AVAILABILITY_PAGES = "page:availability"
+"""The purpose of the search's cursors: another list's never works here."""
 
 
-class _Payload(msgspec.Struct, frozen=True, array_like=True, forbid_unknown_fields=True):
-    version: int
+class _Position(msgspec.Struct, frozen=True, array_like=True, forbid_unknown_fields=True):
     fingerprint: str
     key: float
     facility_id: int
 
 
-def encode_cursor(secret_key: str, fingerprint: str, after: PageKey) -> str:
-    payload = msgspec.json.encode(_Payload(_VERSION, fingerprint, after.key, after.facility_id))
-    return Signer(secret_key, PURPOSE).sign(payload)
+def encode_cursor(settings: Settings, fingerprint: str, after: PageKey) -> str:
+    position = _Position(fingerprint, after.key, after.facility_id)
+    return paging.encode(settings, AVAILABILITY_PAGES, position)
 
 
-def decode_cursor(secret_key: str, token: str, fingerprint: str) -> PageKey:
-    """The page key in ``token``, or InvalidInputError if it is not a cursor of this search."""
-    refused = InvalidInputError.one("cursor", "not a cursor issued for this search")
-    payload = None
-    if len(token) <= MAX_CURSOR_LENGTH:
-        payload = Signer(secret_key, PURPOSE).verify(token)
-    if payload is None:
-        raise refused
-    try:
-        decoded = msgspec.json.decode(payload, type=_Payload)
-    except msgspec.MsgspecError:
-        raise refused from None
-    if decoded.version != _VERSION or decoded.fingerprint != fingerprint:
-        raise refused
-    if not math.isfinite(decoded.key):
-        raise refused
-    return PageKey(decoded.key, decoded.facility_id)
+def decode_cursor(settings: Settings, token: str, fingerprint: str) -> PageKey:
+    """The page key in ``token``, or the refusal if it is not a cursor of this search."""
+    position = paging.decode(settings, AVAILABILITY_PAGES, token, _Position)
+    if position.fingerprint != fingerprint or not math.isfinite(position.key):
+        raise paging.refusal()
+    return PageKey(position.key, position.facility_id)

@@ -113,17 +113,16 @@ async def search_availability(
     this search, a check-in past at every facility found, or no place to look around;
     NotFoundError for a care recipient the principal may not see; AuthenticationError for a
     care recipient without a principal."""
-    secret = deps.settings.secret_key
     query = validate_query(params, deps.clock.now())
     fingerprint = query.fingerprint()
     if params.cursor is not None:
-        after = decode_cursor(secret, params.cursor, fingerprint)
+        after = decode_cursor(deps.settings, params.cursor, fingerprint)
         query = msgspec.structs.replace(query, after=after)
     policies = cache_for(deps.settings.database_url or "")
     result = await _search(deps.pool, deps.redis, principal, query, policies)
     if result.next_key is None:
         return result.page
-    next_cursor = encode_cursor(secret, fingerprint, result.next_key)
+    next_cursor = encode_cursor(deps.settings, fingerprint, result.next_key)
     return msgspec.structs.replace(result.page, next_cursor=next_cursor)
 
 

@@ -19,7 +19,6 @@ from respite.booking.model import (
     MAX_PAGE,
     Booking,
     BookingFilter,
-    BookingPage,
     CancelBooking,
     Cancellation,
     Status,
@@ -29,6 +28,7 @@ from respite.booking.model import (
 from respite.deps import Deps
 from respite.dto import Strict
 from respite.errors import InvalidInputError
+from respite.paging import Cursor, Page, limit_parameter
 from respite.params import MAX_ID, IdempotencyHeader, PathId
 
 __all__ = ["BookingController", "WalkInController", "booking_router"]
@@ -51,16 +51,21 @@ class BookingController(Controller):
         facility_id: Annotated[int | None, QueryParameter(ge=1, le=MAX_ID)] = None,
         start: Annotated[str | None, QueryParameter(name="from", schema_extra=DATE)] = None,
         end: Annotated[str | None, QueryParameter(name="to", schema_extra=DATE)] = None,
-        after: Annotated[int, QueryParameter(ge=0, le=MAX_ID)] = 0,
-        limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)] = 50,
-    ) -> BookingPage:
+        limit: Annotated[int, limit_parameter(MAX_PAGE)] = 50,
+        cursor: Cursor = None,
+    ) -> Page[Booking]:
         """Bookings the caller may see, oldest id first; ``from``/``to`` keep stays that
-        overlap ``[from, to)``. Pass ``next_after`` as ``after`` for the next page."""
+        overlap ``[from, to)``."""
         since, until = _date("from", start), _date("to", end)
         if since is not None and until is not None and until <= since:
             raise InvalidInputError.one("to", "must be after from")
         filters = BookingFilter(
-            status=status, facility_id=facility_id, start=since, end=until, after=after, limit=limit
+            status=status,
+            facility_id=facility_id,
+            start=since,
+            end=until,
+            cursor=cursor,
+            limit=limit,
         )
         return await service.list_bookings(deps, principal, filters)
 

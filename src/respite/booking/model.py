@@ -33,7 +33,6 @@ __all__ = [
     "Action",
     "Booking",
     "BookingFilter",
-    "BookingPage",
     "CancelBooking",
     "CancelReason",
     "Cancellation",
@@ -162,7 +161,8 @@ class BookingFilter(Struct, frozen=True, kw_only=True):
     facility_id: int | None = None
     start: date | None = None
     end: date | None = None
-    after: int = 0
+    cursor: str | None = None
+    """The ``next_cursor`` of the previous page."""
     limit: int = 50
 
 
@@ -194,12 +194,6 @@ class Booking(Struct, frozen=True, kw_only=True):
     checked_out_at: datetime | None
     cancelled_at: datetime | None
     cancel_reason: str | None
-
-
-class BookingPage(Struct, frozen=True, kw_only=True):
-    items: list[Booking]
-    next_after: int | None
-    """Pass as ``after`` for the next page; null on the last page."""
 
 
 class Outcome(Struct, frozen=True, kw_only=True):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from respite import audit, idempotency
+from respite import audit, idempotency, paging
 from respite.auth.model import Principal
 from respite.booking import queries as q
 from respite.booking import store
@@ -23,7 +23,6 @@ from respite.booking.model import (
     Action,
     Booking,
     BookingFilter,
-    BookingPage,
     CancelBooking,
     ChangeStatus,
     IllegalTransition,
@@ -37,6 +36,7 @@ from respite.db import Conn
 from respite.deps import Deps
 from respite.errors import InvalidInputError, NotFoundError
 from respite.nights import free_nights
+from respite.paging import Page
 
 __all__ = [
     "cancel",
@@ -48,6 +48,9 @@ __all__ = [
     "mark_no_show",
     "walk_in",
 ]
+
+BOOKING_PAGES = "page:bookings"
+"""The purpose of the list's cursors (``respite.paging``): another list's never works here."""
 
 # The callback a referral's hospital receives for each action on its booking.
 _EVENTS: dict[Action, BookingEventType] = {
@@ -114,10 +117,14 @@ async def get_booking(deps: Deps, principal: Principal, booking_id: int) -> Book
     return booking
 
 
-async def list_bookings(deps: Deps, principal: Principal, filters: BookingFilter) -> BookingPage:
-    """One page of the bookings the principal may see, by ascending id after ``filters.after``."""
+async def list_bookings(deps: Deps, principal: Principal, filters: BookingFilter) -> Page[Booking]:
+    """One page of the bookings the principal may see, by ascending id."""
+    after = paging.decode(deps.settings, BOOKING_PAGES, filters.cursor, int) or 0
     async with deps.pool.acquire() as conn:
-        return await store.list_visible(conn, principal, filters)
+        fetched = await store.list_visible(conn, principal, filters, after)
+    return paging.page(
+        deps.settings, BOOKING_PAGES, fetched, filters.limit, lambda booking: booking.id
+    )
 
 
 async def change_status(deps: Deps, principal: Principal, command: ChangeStatus) -> Booking:

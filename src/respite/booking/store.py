@@ -12,9 +12,10 @@ from typing import Any
 import asyncpg
 import msgspec
 
+from respite import paging
 from respite.auth.model import Principal
 from respite.booking import queries as q
-from respite.booking.model import Booking, BookingFilter, BookingPage, Outcome, stay_price
+from respite.booking.model import Booking, BookingFilter, Outcome, stay_price
 from respite.db import Conn
 from respite.eligibility.model import Stay
 from respite.eligibility.service import Checked
@@ -61,8 +62,11 @@ async def visible_booking(conn: Conn, principal: Principal, booking_id: int) -> 
     return None if row is None else _booking(row)
 
 
-async def list_visible(conn: Conn, principal: Principal, filters: BookingFilter) -> BookingPage:
-    """One page of the bookings the principal may see, by ascending id after ``filters.after``."""
+async def list_visible(
+    conn: Conn, principal: Principal, filters: BookingFilter, after: int
+) -> list[Booking]:
+    """The bookings the principal may see by ascending id after ``after``, one page's worth
+    (``paging.fetch_size``)."""
     rows = await conn.fetch(
         q.LIST_VISIBLE_BOOKINGS,
         *principal_params(principal),
@@ -70,12 +74,10 @@ async def list_visible(conn: Conn, principal: Principal, filters: BookingFilter)
         filters.facility_id,
         filters.start,
         filters.end,
-        filters.after,
-        filters.limit + 1,  # one more than asked says whether another page follows
+        after,
+        paging.fetch_size(filters.limit),
     )
-    items = [_booking(row) for row in rows[: filters.limit]]
-    more = len(rows) > filters.limit
-    return BookingPage(items=items, next_after=items[-1].id if more else None)
+    return [_booking(row) for row in rows]
 
 
 async def lock_visible(conn: Conn, principal: Principal, booking_id: int) -> LockedBooking | None:

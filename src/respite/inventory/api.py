@@ -43,23 +43,20 @@ from respite.inventory.model import (
     MAX_PAGE,
     Bed,
     BedChanges,
-    BedPage,
     Block,
     BlockChanges,
-    BlockPage,
     Facility,
     FacilityChanges,
-    FacilityPage,
     NewBed,
     NewBlock,
     NewFacility,
 )
+from respite.paging import Cursor, Page, limit_parameter
 from respite.params import MAX_ID, PathId
 
 __all__ = ["BedController", "BlockController", "FacilityController", "inventory_router"]
 
-After = Annotated[int, QueryParameter(ge=0, le=MAX_ID, description="next_after of the last page")]
-Limit = Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)]
+Limit = Annotated[int, limit_parameter(MAX_PAGE)]
 CSV_MEDIA_TYPE = "text/csv"
 
 
@@ -100,11 +97,11 @@ class FacilityController(Controller):
         deps: NamedDependency[Deps],
         principal: NamedDependency[Principal],
         active: FromQuery[bool | None] = None,
-        after: After = 0,
         limit: Limit = 100,
-    ) -> FacilityPage:
+        cursor: Cursor = None,
+    ) -> Page[Facility]:
         """Every facility (admin), or the caller's own (staff)."""
-        facilities = FacilityFilter(active=active, after=after, limit=limit)
+        facilities = FacilityFilter(active=active, cursor=cursor, limit=limit)
         return await service.list_facilities(deps, principal, facilities)
 
     @get("/{facility_id:int}")
@@ -152,9 +149,9 @@ class FacilityController(Controller):
         capability: FromQuery[list[Capability] | None] = None,
         active: FromQuery[bool | None] = None,
         include_retired: FromQuery[bool] = False,
-        after: After = 0,
         limit: Limit = 200,
-    ) -> BedPage:
+        cursor: Cursor = None,
+    ) -> Page[Bed]:
         """Beds by id; ``capability`` may repeat: beds having every one of them."""
         beds = BedFilter(
             facility_id=facility_id,
@@ -162,7 +159,7 @@ class FacilityController(Controller):
             capabilities=capability or [],
             active=active,
             include_retired=include_retired,
-            after=after,
+            cursor=cursor,
             limit=limit,
         )
         return await service.list_beds(deps, principal, beds)
@@ -201,9 +198,9 @@ class FacilityController(Controller):
         start: FromQuery[date | None] = None,
         end: FromQuery[date | None] = None,
         include_lifted: FromQuery[bool] = False,
-        after: After = 0,
         limit: Limit = 200,
-    ) -> BlockPage:
+        cursor: Cursor = None,
+    ) -> Page[Block]:
         """Blocks by id; ``start``/``end`` keep those covering a night of ``[start, end)``."""
         filters = BlockFilter(
             facility_id=facility_id,
@@ -211,7 +208,7 @@ class FacilityController(Controller):
             start=start,
             end=end,
             include_lifted=include_lifted,
-            after=after,
+            cursor=cursor,
             limit=limit,
         )
         return await blocks.list_blocks(deps, principal, filters)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import asyncpg
 
-from respite import audit
+from respite import audit, paging
 from respite.auth.model import Principal
 from respite.db import Conn
 from respite.errors import InvalidInputError, NotFoundError
@@ -33,19 +33,21 @@ from respite.inventory.errors import (
 )
 from respite.inventory.model import (
     Block,
-    BlockPage,
     NightRange,
     block_terms_problem,
     changed_terms,
-    next_after,
     nights_outside,
 )
 from respite.nights import Claim, NightTaken, claim_nights, free_nights
+from respite.paging import Page
 
 if TYPE_CHECKING:
     from respite.deps import Deps
 
 __all__ = ["create_block", "lift_block", "list_blocks", "update_block"]
+
+BLOCK_PAGES = "page:blocks"
+"""The purpose of the list's cursors (``respite.paging``): another list's never works here."""
 
 
 def _block(row: asyncpg.Record | None) -> Block:
@@ -161,8 +163,10 @@ async def lift_block(deps: Deps, principal: Principal, lift: BlockLift) -> Block
         return lifted
 
 
-async def list_blocks(deps: Deps, principal: Principal, blocks: BlockFilter) -> BlockPage:
+async def list_blocks(deps: Deps, principal: Principal, blocks: BlockFilter) -> Page[Block]:
+    """The facility's blocks by id."""
     own_facility(principal, blocks.facility_id)
+    after = paging.decode(deps.settings, BLOCK_PAGES, blocks.cursor, int) or 0
     async with deps.pool.acquire() as conn:
         await check_facility_exists(conn, blocks.facility_id)
         rows = await conn.fetch(
@@ -172,8 +176,8 @@ async def list_blocks(deps: Deps, principal: Principal, blocks: BlockFilter) -> 
             blocks.start,
             blocks.end,
             blocks.include_lifted,
-            blocks.after,
-            blocks.limit,
+            after,
+            paging.fetch_size(blocks.limit),
         )
-    items = [_block(r) for r in rows]
-    return BlockPage(items=items, next_after=next_after([b.id for b in items], blocks.limit))
+    fetched = [_block(r) for r in rows]
+    return paging.page(deps.settings, BLOCK_PAGES, fetched, blocks.limit, lambda b: b.id)

@@ -34,7 +34,7 @@ class FacilityUpdate(Struct, frozen=True, kw_only=True):
 
 class FacilityFilter(Struct, frozen=True, kw_only=True):
     active: bool | None = None
-    after: int = 0
+    cursor: str | None = None
     limit: int = 100
 
 
@@ -66,7 +66,7 @@ class BedFilter(Struct, frozen=True, kw_only=True):
     """Beds that have every one of these."""
     active: bool | None = None
     include_retired: bool = False
-    after: int = 0
+    cursor: str | None = None
     limit: int = 200
 
 
@@ -92,5 +92,5 @@ class BlockFilter(Struct, frozen=True, kw_only=True):
     end: date | None = None
     """Blocks that cover a night before this date."""
     include_lifted: bool = False
-    after: int = 0
+    cursor: str | None = None
     limit: int = 200

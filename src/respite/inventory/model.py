@@ -39,15 +39,12 @@ __all__ = [
     "STAFF_FACILITY_FIELDS",
     "Bed",
     "BedChanges",
-    "BedPage",
     "Block",
     "BlockChanges",
-    "BlockPage",
     "BlockReason",
     "BlockTerms",
     "Facility",
     "FacilityChanges",
-    "FacilityPage",
     "FieldProblem",
     "Label",
     "NewBed",
@@ -58,7 +55,6 @@ __all__ = [
     "block_terms_problem",
     "changed_terms",
     "given_fields",
-    "next_after",
     "nights_outside",
     "ordered_capabilities",
     "patched",
@@ -216,12 +212,6 @@ class FacilityChanges(Struct, frozen=True, kw_only=True, forbid_unknown_fields=T
         _check_timezone(self.timezone)
 
 
-class FacilityPage(Struct, frozen=True, kw_only=True):
-    items: list[Facility]
-    next_after: int | None
-    """Pass as ``after`` to get the next page; null on the last page."""
-
-
 # Beds ------------------------------------------------------------------------------------------
 
 
@@ -267,11 +257,6 @@ class BedChanges(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     def __post_init__(self) -> None:
         _require_some(self)
         _text_problem("label", self.label, trimmed=True)
-
-
-class BedPage(Struct, frozen=True, kw_only=True):
-    items: list[Bed]
-    next_after: int | None
 
 
 # Blocks ----------------------------------------------------------------------------------------
@@ -371,13 +356,3 @@ def nights_outside(nights: NightRange, other: NightRange) -> list[NightRange]:
         return [nights] if nights.start < nights.end else []
     runs = [NightRange(nights.start, other.start), NightRange(other.end, nights.end)]
     return [r for r in runs if r.start < r.end]
-
-
-class BlockPage(Struct, frozen=True, kw_only=True):
-    items: list[Block]
-    next_after: int | None
-
-
-def next_after(ids: list[int], limit: int) -> int | None:
-    """The cursor of the next page: a full page may have more behind it."""
-    return ids[-1] if ids and len(ids) >= limit else None

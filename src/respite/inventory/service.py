@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import asyncpg
 
-from respite import audit
+from respite import audit, paging
 from respite.auth.model import Principal
 from respite.db import Conn
 from respite.errors import FieldError, InvalidInputError, NotFoundError, PermissionDeniedError
@@ -34,15 +34,13 @@ from respite.inventory.errors import BedRetiredError, BedStillBookedError, Label
 from respite.inventory.model import (
     STAFF_FACILITY_FIELDS,
     Bed,
-    BedPage,
     Facility,
-    FacilityPage,
     NewFacility,
     given_fields,
-    next_after,
     ordered_capabilities,
     patched,
 )
+from respite.paging import Page
 
 if TYPE_CHECKING:
     from respite.deps import Deps
@@ -58,6 +56,10 @@ __all__ = [
     "update_bed",
     "update_facility",
 ]
+
+# The purposes of the lists' cursors (``respite.paging``): one list's never works on another.
+FACILITY_PAGES = "page:facilities"
+BED_PAGES = "page:beds"
 
 
 def _facility(row: asyncpg.Record | None) -> Facility:
@@ -136,14 +138,18 @@ async def get_facility(deps: Deps, principal: Principal, facility_id: int) -> Fa
 
 async def list_facilities(
     deps: Deps, principal: Principal, facilities: FacilityFilter
-) -> FacilityPage:
-    """Every facility for an admin; a staff member's own one for staff."""
-    limit = facilities.limit
+) -> Page[Facility]:
+    """Every facility for an admin; a staff member's own one for staff; by id."""
+    after = paging.decode(deps.settings, FACILITY_PAGES, facilities.cursor, int) or 0
     rows = await deps.pool.fetch(
-        q.SELECT_FACILITIES, facility_scope(principal), facilities.active, facilities.after, limit
+        q.SELECT_FACILITIES,
+        facility_scope(principal),
+        facilities.active,
+        after,
+        paging.fetch_size(facilities.limit),
     )
-    items = [_facility(r) for r in rows]
-    return FacilityPage(items=items, next_after=next_after([f.id for f in items], limit))
+    fetched = [_facility(r) for r in rows]
+    return paging.page(deps.settings, FACILITY_PAGES, fetched, facilities.limit, lambda f: f.id)
 
 
 async def update_facility(deps: Deps, principal: Principal, update: FacilityUpdate) -> Facility:
@@ -215,8 +221,10 @@ async def get_bed(deps: Deps, principal: Principal, bed_id: int) -> Bed:
     return await scoped_bed(deps.pool, q.SELECT_BED, bed_id, principal)
 
 
-async def list_beds(deps: Deps, principal: Principal, beds: BedFilter) -> BedPage:
+async def list_beds(deps: Deps, principal: Principal, beds: BedFilter) -> Page[Bed]:
+    """The facility's beds by id."""
     own_facility(principal, beds.facility_id)
+    after = paging.decode(deps.settings, BED_PAGES, beds.cursor, int) or 0
     async with deps.pool.acquire() as conn:
         await check_facility_exists(conn, beds.facility_id)
         rows = await conn.fetch(
@@ -226,11 +234,11 @@ async def list_beds(deps: Deps, principal: Principal, beds: BedFilter) -> BedPag
             list(beds.capabilities),
             beds.active,
             beds.include_retired,
-            beds.after,
-            beds.limit,
+            after,
+            paging.fetch_size(beds.limit),
         )
-    items = [bed_from_row(r) for r in rows]
-    return BedPage(items=items, next_after=next_after([b.id for b in items], beds.limit))
+    fetched = [bed_from_row(r) for r in rows]
+    return paging.page(deps.settings, BED_PAGES, fetched, beds.limit, lambda b: b.id)
 
 
 async def update_bed(deps: Deps, principal: Principal, update: BedUpdate) -> Bed:

@@ -6,20 +6,19 @@ from typing import Annotated
 
 from litestar import Controller, Router, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import JSONBody, QueryParameter
+from litestar.params import JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
 from respite.auth import Principal, requires
 from respite.deps import Deps
 from respite.dto import Strict
+from respite.paging import Cursor, Page, limit_parameter
 from respite.params import PathId
 from respite.recipients import assessments, service
 from respite.recipients.model import (
-    MAX_ID,
     MAX_PAGE,
     AssessmentRecord,
     AssessmentView,
-    CareRecipientPage,
     CareRecipientPatch,
     CareRecipientUpdate,
     CareRecipientView,
@@ -61,11 +60,11 @@ class CareRecipientController(Controller):
         self,
         deps: NamedDependency[Deps],
         principal: NamedDependency[Principal],
-        after: Annotated[int, QueryParameter(ge=0, le=MAX_ID)] = 0,
-        limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)] = 50,
-    ) -> CareRecipientPage:
-        """The care recipients the caller may see, by id; pass ``next_after`` as ``after``."""
-        listing = RecipientListing(after=after, limit=limit)
+        limit: Annotated[int, limit_parameter(MAX_PAGE)] = 50,
+        cursor: Cursor = None,
+    ) -> Page[CareRecipientView]:
+        """The care recipients the caller may see, by id."""
+        listing = RecipientListing(cursor=cursor, limit=limit)
         return await service.list_recipients(deps, principal, listing)
 
     @get("/{care_recipient_id:int}", guards=[EVERYONE])

@@ -37,7 +37,6 @@ __all__ = [
     "AssessmentRecord",
     "AssessmentSummary",
     "AssessmentView",
-    "CareRecipientPage",
     "CareRecipientPatch",
     "CareRecipientUpdate",
     "CareRecipientView",
@@ -163,8 +162,8 @@ class CareRecipientUpdate(Struct, frozen=True, kw_only=True):
 
 
 class RecipientListing(Struct, frozen=True, kw_only=True):
-    after: int = 0
-    """The ``next_after`` of the previous page."""
+    cursor: str | None = None
+    """The ``next_cursor`` of the previous page."""
     limit: int = 50
 
 
@@ -226,12 +225,6 @@ class CareRecipientView(Struct, frozen=True, kw_only=True):
     latest_assessment: AssessmentSummary | None
     created_at: datetime
     updated_at: datetime
-
-
-class CareRecipientPage(Struct, frozen=True, kw_only=True):
-    items: list[CareRecipientView]
-    next_after: int | None
-    """Pass as ``after`` to read the next page; null on the last page."""
 
 
 class NewAssessment(AssessmentScores, frozen=True, kw_only=True, forbid_unknown_fields=True):

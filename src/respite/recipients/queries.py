@@ -66,7 +66,7 @@ FROM care_recipients c
 WHERE c.id = $1 AND {_VISIBLE}
 """
 
-# Keyset pages in id order: $1 the last id of the previous page, $6 the page size.
+# Keyset pages in id order: $1 the last id of the previous page, $6 how many rows to fetch.
 SELECT_RECIPIENTS = f"""
 SELECT {_VIEW_COLUMNS}
 FROM care_recipients c

@@ -19,19 +19,19 @@ import asyncpg
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from respite import audit
+from respite import audit, paging
 from respite.auth.model import Principal, identifier_hash, normalise_phone
 from respite.crypto import IdentifierCipher, cipher_for
 from respite.db import Conn
 from respite.eligibility.model import latest_date_on_earth
 from respite.eligibility.subject import principal_params
 from respite.errors import InvalidInputError, NotFoundError, PermissionDeniedError
+from respite.paging import Page
 from respite.recipients import queries as q
 from respite.recipients.errors import DuplicateNationalIdError
 from respite.recipients.model import (
     EARLIEST_BIRTH_DATE,
     AssessmentSummary,
-    CareRecipientPage,
     CareRecipientPatch,
     CareRecipientUpdate,
     CareRecipientView,
@@ -56,6 +56,9 @@ __all__ = [
     "list_recipients",
     "update_recipient",
 ]
+
+RECIPIENT_PAGES = "page:care-recipients"
+"""The purpose of the list's cursors (``respite.paging``): another list's never works here."""
 
 
 class _Sealed(msgspec.Struct, frozen=True):
@@ -233,13 +236,15 @@ async def get_recipient(
 
 async def list_recipients(
     deps: Deps, principal: Principal, listing: RecipientListing
-) -> CareRecipientPage:
+) -> Page[CareRecipientView]:
     """The care recipients the principal may see, in id order, ``limit`` at a time."""
+    after = paging.decode(deps.settings, RECIPIENT_PAGES, listing.cursor, int) or 0
     params = principal_params(principal)
-    rows = await deps.pool.fetch(q.SELECT_RECIPIENTS, listing.after, *params, listing.limit)
-    items = [_view(row) for row in rows]
-    next_after = items[-1].id if len(items) == listing.limit else None
-    return CareRecipientPage(items=items, next_after=next_after)
+    rows = await deps.pool.fetch(
+        q.SELECT_RECIPIENTS, after, *params, paging.fetch_size(listing.limit)
+    )
+    fetched = [_view(row) for row in rows]
+    return paging.page(deps.settings, RECIPIENT_PAGES, fetched, listing.limit, lambda v: v.id)
 
 
 class _IdentifierChange(msgspec.Struct, frozen=True):

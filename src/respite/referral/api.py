@@ -24,6 +24,7 @@ from respite.auth.model import Principal
 from respite.deps import Deps
 from respite.dto import Strict
 from respite.errors import InvalidInputError
+from respite.paging import Cursor, Page, limit_parameter
 from respite.params import MAX_ID, IdempotencyHeader, PathId, RequiredIdempotencyHeader
 from respite.referral import hospital_service, service, webhook_service
 from respite.referral.hospital_model import (
@@ -45,15 +46,12 @@ from respite.referral.model import (
     ReferralAnswer,
     ReferralCancellation,
     ReferralFilter,
-    ReferralPage,
     ReferralStatus,
-    decode_cursor,
 )
 from respite.referral.webhook_model import (
     Delivery,
     DeliveryDetail,
     DeliveryFilter,
-    DeliveryPage,
     DeliveryStatus,
     Endpoint,
     EndpointWithSecret,
@@ -66,8 +64,7 @@ __all__ = ["HospitalController", "ReferralController", "WebhookController", "ref
 HOSPITAL = requires("hospital")
 ADMIN = requires("admin")
 AwareDatetime = Annotated[datetime, Meta(tz=True)]
-After = Annotated[int, QueryParameter(ge=0, le=MAX_ID)]
-Limit = Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)]
+Limit = Annotated[int, limit_parameter(MAX_PAGE)]
 
 
 class HospitalController(Controller):
@@ -90,10 +87,11 @@ class HospitalController(Controller):
         self,
         deps: NamedDependency[Deps],
         principal: NamedDependency[Principal],
-        after: After = 0,
         limit: Limit = 50,
-    ) -> list[Hospital]:
-        filters = HospitalFilter(after=after, limit=limit)
+        cursor: Cursor = None,
+    ) -> Page[Hospital]:
+        """Every referral hospital, by id."""
+        filters = HospitalFilter(cursor=cursor, limit=limit)
         return await hospital_service.list_hospitals(deps, principal, filters)
 
     @post(
@@ -177,18 +175,13 @@ class ReferralController(Controller):
         updated_since: Annotated[
             str | None, QueryParameter(description="RFC 3339 time with an offset", max_length=64)
         ] = None,
-        cursor: Annotated[str | None, QueryParameter(max_length=200)] = None,
         limit: Limit = 50,
-    ) -> ReferralPage:
+        cursor: Cursor = None,
+    ) -> Page[Referral]:
         """The hospital's referrals by last change (oldest first), for reconciliation: keep
         the latest ``updated_at`` seen and ask again with ``updated_since`` set to it."""
         since = _since(updated_since)
-        after = None
-        if cursor is not None:
-            after = decode_cursor(cursor)
-            if after is None:
-                raise InvalidInputError.one("cursor", "not a cursor this service gave")
-        filters = ReferralFilter(status=status, updated_since=since, after=after, limit=limit)
+        filters = ReferralFilter(status=status, updated_since=since, cursor=cursor, limit=limit)
         return await service.list_referrals(deps, principal, filters)
 
     @get("/{referral_id:int}")
@@ -291,10 +284,11 @@ class WebhookController(Controller):
         principal: NamedDependency[Principal],
         status: Annotated[DeliveryStatus | None, QueryParameter()] = None,
         referral_id: Annotated[int | None, QueryParameter(ge=1, le=MAX_ID)] = None,
-        after: After = 0,
         limit: Limit = 50,
-    ) -> DeliveryPage:
-        filters = DeliveryFilter(status=status, referral_id=referral_id, after=after, limit=limit)
+        cursor: Cursor = None,
+    ) -> Page[Delivery]:
+        """The hospital's deliveries of callbacks, by id."""
+        filters = DeliveryFilter(status=status, referral_id=referral_id, cursor=cursor, limit=limit)
         return await webhook_service.list_deliveries(deps, principal, filters)
 
     @get("/deliveries/{delivery_id:int}")

@@ -63,9 +63,10 @@ class CredentialIssued(Credential, frozen=True, kw_only=True):
 
 
 class HospitalFilter(Struct, frozen=True, kw_only=True):
-    """A page of hospitals: those with an id above ``after``."""
+    """A page of hospitals, by id."""
 
-    after: int = 0
+    cursor: str | None = None
+    """The ``next_cursor`` of the previous page."""
     limit: int = 50
 
 

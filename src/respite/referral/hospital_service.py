@@ -12,10 +12,11 @@ from typing import TYPE_CHECKING
 import asyncpg
 import msgspec
 
-from respite import audit
+from respite import audit, paging
 from respite.auth.model import Principal
 from respite.auth.service import create_principal, issue_token
 from respite.errors import NotFoundError
+from respite.paging import Page
 from respite.referral import queries as q
 from respite.referral.hospital_model import (
     Credential,
@@ -37,6 +38,9 @@ __all__ = [
     "list_hospitals",
     "revoke_credential",
 ]
+
+HOSPITAL_PAGES = "page:hospitals"
+"""The purpose of the list's cursors (``respite.paging``): another list's never works here."""
 
 
 def _hospital(row: asyncpg.Record) -> Hospital:
@@ -63,9 +67,11 @@ async def create_hospital(deps: Deps, admin: Principal, form: NewHospital) -> Ho
     return hospital
 
 
-async def list_hospitals(deps: Deps, admin: Principal, filters: HospitalFilter) -> list[Hospital]:
-    rows = await deps.pool.fetch(q.LIST_HOSPITALS, filters.after, filters.limit)
-    return [_hospital(row) for row in rows]
+async def list_hospitals(deps: Deps, admin: Principal, filters: HospitalFilter) -> Page[Hospital]:
+    after = paging.decode(deps.settings, HOSPITAL_PAGES, filters.cursor, int) or 0
+    rows = await deps.pool.fetch(q.LIST_HOSPITALS, after, paging.fetch_size(filters.limit))
+    fetched = [_hospital(row) for row in rows]
+    return paging.page(deps.settings, HOSPITAL_PAGES, fetched, filters.limit, lambda h: h.id)
 
 
 async def issue_credential(

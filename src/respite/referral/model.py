@@ -12,12 +12,9 @@ The life cycle of a referral::
 
 from __future__ import annotations
 
-import base64
-import binascii
 from datetime import date, datetime, timedelta
 from typing import Annotated, Final, Literal, get_args
 
-import msgspec
 from msgspec import Meta, Struct
 
 from respite.auth.model import Email, Phone, Principal
@@ -48,7 +45,6 @@ __all__ = [
     "EventType",
     "HospitalContact",
     "IllegalReferralTransition",
-    "ListCursor",
     "NewReferral",
     "PreferredArea",
     "Referral",
@@ -56,13 +52,10 @@ __all__ = [
     "ReferralCancellation",
     "ReferralEventType",
     "ReferralFilter",
-    "ReferralPage",
     "ReferralStatus",
     "SearchWindow",
     "Trigger",
     "advance",
-    "decode_cursor",
-    "encode_cursor",
     "hospital_of",
     "rank_candidates",
     "search_window",
@@ -286,24 +279,12 @@ class ReferralAnswer(Struct, frozen=True, kw_only=True):
     """Holds could not be read: a listed bed may be held by someone else right now."""
 
 
-class ListCursor(Struct, frozen=True, array_like=True):
-    """Where a page of referrals (ordered by last change, then id) ended."""
-
-    updated_at: datetime
-    id: Annotated[int, Meta(ge=0, le=2**63 - 1)]
-
-
 class ReferralFilter(Struct, frozen=True, kw_only=True):
     status: ReferralStatus | None = None
     updated_since: datetime | None = None
-    after: ListCursor | None = None
+    cursor: str | None = None
+    """The ``next_cursor`` of the previous page."""
     limit: int = 50
-
-
-class ReferralPage(Struct, frozen=True, kw_only=True):
-    items: list[Referral]
-    next_cursor: str | None
-    """Pass as ``cursor`` for the next page; null on the last page."""
 
 
 def hospital_of(principal: Principal) -> int:
@@ -312,19 +293,6 @@ def hospital_of(principal: Principal) -> int:
     if principal.role != "hospital" or principal.hospital_id is None:
         raise NotFoundError("hospital", principal.hospital_id)
     return principal.hospital_id
-
-
-def encode_cursor(cursor: ListCursor) -> str:
-    return base64.urlsafe_b64encode(msgspec.json.encode(cursor)).decode().rstrip("=")
-
-
-def decode_cursor(text: str) -> ListCursor | None:
-    try:
-        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-        cursor = msgspec.json.decode(raw, type=ListCursor)
-    except (binascii.Error, ValueError, msgspec.DecodeError):
-        return None
-    return cursor if cursor.updated_at.tzinfo is not None else None
 
 
 def search_window(discharge_date: date, nights: int | None, today: date) -> tuple[date, date]:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import asyncpg
 import msgspec
 
-from respite import audit, idempotency
+from respite import audit, idempotency, paging
 from respite.auth.model import Principal, normalise_phone
 from respite.availability.model import MAX_DAYS_AHEAD, SearchParams, validate_query
 from respite.availability.service import search_availability
@@ -24,6 +24,7 @@ from respite.crypto import cipher_for
 from respite.db import Conn
 from respite.eligibility.subject import load_subject
 from respite.errors import InvalidInputError, NotFoundError
+from respite.paging import Page
 from respite.recipients.assessments import insert_assessment
 from respite.recipients.service import insert_recipient
 from respite.referral import queries as q
@@ -32,14 +33,11 @@ from respite.referral.model import (
     CancelReferral,
     Contact,
     CreateReferral,
-    ListCursor,
     NewReferral,
     Referral,
     ReferralAnswer,
     ReferralFilter,
-    ReferralPage,
     SearchWindow,
-    encode_cursor,
     hospital_of,
     rank_candidates,
     search_window,
@@ -59,7 +57,18 @@ __all__ = [
 ]
 
 CANDIDATES_SHOWN = 10
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+REFERRAL_PAGES = "page:referrals"
+"""The purpose of the list's cursors (``respite.paging``): another list's never works here."""
+
+
+class _Position(msgspec.Struct, frozen=True, array_like=True):
+    """Where a page of referrals (ordered by last change, then id) ended."""
+
+    updated_at: datetime
+    id: int
+
+
+_BEFORE_ALL = _Position(datetime(1970, 1, 1, tzinfo=UTC), 0)
 
 
 class _Created(msgspec.Struct, frozen=True):
@@ -248,9 +257,12 @@ async def referral_candidates(deps: Deps, principal: Principal, referral_id: int
     )
 
 
-async def list_referrals(deps: Deps, principal: Principal, filters: ReferralFilter) -> ReferralPage:
+async def list_referrals(
+    deps: Deps, principal: Principal, filters: ReferralFilter
+) -> Page[Referral]:
     """The hospital's referrals by last change then id, for reconciliation."""
-    after = filters.after or ListCursor(_EPOCH, 0)
+    settings = deps.settings
+    after = paging.decode(settings, REFERRAL_PAGES, filters.cursor, _Position) or _BEFORE_ALL
     rows = await deps.pool.fetch(
         q.LIST_REFERRALS,
         hospital_of(principal),
@@ -258,14 +270,12 @@ async def list_referrals(deps: Deps, principal: Principal, filters: ReferralFilt
         filters.updated_since,
         after.updated_at,
         after.id,
-        filters.limit + 1,  # one more than asked says whether another page follows
+        paging.fetch_size(filters.limit),
     )
-    items = [_referral(row) for row in rows[: filters.limit]]
-    next_cursor = None
-    if len(rows) > filters.limit:
-        last = items[-1]
-        next_cursor = encode_cursor(ListCursor(last.updated_at, last.id))
-    return ReferralPage(items=items, next_cursor=next_cursor)
+    fetched = [_referral(row) for row in rows]
+    return paging.page(
+        settings, REFERRAL_PAGES, fetched, filters.limit, lambda r: _Position(r.updated_at, r.id)
+    )
 
 
 async def cancel_referral(deps: Deps, principal: Principal, command: CancelReferral) -> Referral:

@@ -18,7 +18,6 @@ __all__ = [
     "Delivery",
     "DeliveryDetail",
     "DeliveryFilter",
-    "DeliveryPage",
     "DeliveryStatus",
     "Endpoint",
     "EndpointWithSecret",
@@ -176,15 +175,11 @@ class DeliveryDetail(Delivery, frozen=True, kw_only=True):
     attempts_made: list[Attempt]
 
 
-class DeliveryPage(Struct, frozen=True, kw_only=True):
-    items: list[Delivery]
-    next_after: int | None
-
-
 class DeliveryFilter(Struct, frozen=True, kw_only=True):
-    """A page of a hospital's deliveries, by id: those above ``after``."""
+    """A page of a hospital's deliveries, by id."""
 
     status: DeliveryStatus | None = None
     referral_id: int | None = None
-    after: int = 0
+    cursor: str | None = None
+    """The ``next_cursor`` of the previous page."""
     limit: int = 50

@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING, Final
 import asyncpg
 import msgspec
 
-from respite import audit
+from respite import audit, paging
 from respite.auth.model import Principal
 from respite.errors import InvalidInputError, NotFoundError
+from respite.paging import Page
 from respite.referral import queries as q
 from respite.referral.errors import DeliveryInFlightError, EndpointLimitReachedError
 from respite.referral.model import hospital_of
@@ -25,7 +26,6 @@ from respite.referral.webhook_model import (
     Delivery,
     DeliveryDetail,
     DeliveryFilter,
-    DeliveryPage,
     Endpoint,
     EndpointWithSecret,
     Event,
@@ -57,6 +57,8 @@ __all__ = [
 MAX_ENDPOINTS: Final = 10
 # After a rotation the old secret keeps signing this long, so receivers can switch over.
 ROTATION_OVERLAP: Final = timedelta(hours=24)
+DELIVERY_PAGES: Final = "page:webhook-deliveries"
+"""The purpose of the list's cursors (``respite.paging``): another list's never works here."""
 
 
 def _endpoint(row: asyncpg.Record) -> Endpoint:
@@ -153,19 +155,19 @@ def _delivery(row: asyncpg.Record, now: datetime) -> Delivery:
 
 async def list_deliveries(
     deps: Deps, principal: Principal, filters: DeliveryFilter
-) -> DeliveryPage:
-    limit = filters.limit
+) -> Page[Delivery]:
+    after = paging.decode(deps.settings, DELIVERY_PAGES, filters.cursor, int) or 0
     rows = await deps.pool.fetch(
         q.LIST_DELIVERIES,
         hospital_of(principal),
         filters.status,
         filters.referral_id,
-        filters.after,
-        limit + 1,  # one more than asked says whether another page follows
+        after,
+        paging.fetch_size(filters.limit),
     )
     now = deps.clock.now()
-    items = [_delivery(row, now) for row in rows[:limit]]
-    return DeliveryPage(items=items, next_after=items[-1].id if len(rows) > limit else None)
+    fetched = [_delivery(row, now) for row in rows]
+    return paging.page(deps.settings, DELIVERY_PAGES, fetched, filters.limit, lambda d: d.id)
 
 
 async def get_delivery(deps: Deps, principal: Principal, delivery_id: int) -> DeliveryDetail:
