@@ -4,16 +4,25 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar.params import HeaderParameter, PathParameter
+from litestar.params import HeaderParameter, PathParameter, QueryParameter
 from msgspec import Meta
 
-__all__ = ["MAX_ID", "Id", "IdempotencyHeader", "PathId", "RequiredIdempotencyHeader"]
+__all__ = [
+    "MAX_ID",
+    "Id",
+    "IdempotencyHeader",
+    "PathId",
+    "QueryId",
+    "RequiredIdempotencyHeader",
+]
 
 # Ids are PostgreSQL bigints: a larger number is refused as input rather than overflowing.
 MAX_ID = 2**63 - 1
 Id = Annotated[int, Meta(ge=1, le=MAX_ID)]
 """The one id type of every body field that names an object (``bed_id``, ``facility_id``...)."""
 PathId = Annotated[int, PathParameter(ge=1, le=MAX_ID)]
+QueryId = Annotated[int | None, QueryParameter(ge=1, le=MAX_ID)]
+"""An optional filter by an object's id (``?facility_id=``)."""
 IdempotencyHeader = Annotated[
     str | None,
     HeaderParameter(

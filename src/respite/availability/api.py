@@ -12,7 +12,6 @@ from litestar.params import QueryParameter
 from respite.auth import Principal, optional_principal
 from respite.availability.model import (
     DEFAULT_PAGE_SIZE,
-    MAX_BIGINT,
     MAX_PAGE_SIZE,
     MAX_RADIUS_KM,
     AvailabilityPage,
@@ -23,6 +22,7 @@ from respite.availability.service import search_availability
 from respite.deps import Deps
 from respite.eligibility.model import Programme, Sex
 from respite.paging import Cursor, limit_parameter
+from respite.params import MAX_ID
 
 __all__ = ["AvailabilityController"]
 
@@ -63,9 +63,7 @@ class AvailabilityController(Controller):
         ] = None,
         care_recipient: Annotated[
             int | None,
-            QueryParameter(
-                ge=1, le=MAX_BIGINT, description="Search for this elder (needs a token)."
-            ),
+            QueryParameter(ge=1, le=MAX_ID, description="Search for this elder (needs a token)."),
         ] = None,
         sex: Annotated[Sex | None, QueryParameter(description="Anonymous searches.")] = None,
         needs: Annotated[

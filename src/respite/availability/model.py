@@ -37,11 +37,11 @@ from respite.eligibility.model import (
     latest_date_on_earth,
 )
 from respite.errors import FieldError, InvalidInputError
+from respite.params import MAX_ID
 
 __all__ = [
     "DEFAULT_PAGE_SIZE",
     "DEFAULT_RADIUS_KM",
-    "MAX_BIGINT",
     "MAX_DAYS_AHEAD",
     "MAX_FACILITY_IDS",
     "MAX_NIGHTS",
@@ -83,7 +83,6 @@ DEFAULT_PAGE_SIZE: Final = 20
 # A facility's answer lists its cheapest free beds up to this many; free_beds counts them all.
 SHOWN_BEDS: Final = 20
 SHIFT_DAYS: Final = 7
-MAX_BIGINT: Final = 2**63 - 1
 
 
 class Point(Struct, frozen=True):
@@ -330,7 +329,7 @@ def _check_where(params: SearchParams, errors: list[FieldError]) -> Point | None
         errors.append(FieldError("radius_km", "applies to near, not to facility_id"))
     if len(params.facility_ids) > MAX_FACILITY_IDS:
         errors.append(FieldError("facility_id", f"at most {MAX_FACILITY_IDS} ids"))
-    if any(not 1 <= fid <= MAX_BIGINT for fid in params.facility_ids):
+    if any(not 1 <= fid <= MAX_ID for fid in params.facility_ids):
         errors.append(FieldError("facility_id", "ids are positive integers"))
     if params.near is None and not params.facility_ids and params.care_recipient is None:
         errors.append(FieldError("near", "give near=lat,lon or facility_id"))
@@ -339,7 +338,7 @@ def _check_where(params: SearchParams, errors: list[FieldError]) -> Point | None
 
 def _check_person(params: SearchParams, errors: list[FieldError]) -> Point | None:
     if params.care_recipient is not None:
-        if not 1 <= params.care_recipient <= MAX_BIGINT:
+        if not 1 <= params.care_recipient <= MAX_ID:
             errors.append(FieldError("care_recipient", "ids are positive integers"))
         for name in ("sex", "needs", "pressure_stage", "home"):
             if getattr(params, name) not in (None, ()):

@@ -29,7 +29,7 @@ from respite.deps import Deps
 from respite.dto import Strict
 from respite.errors import InvalidInputError
 from respite.paging import Cursor, Page, limit_parameter
-from respite.params import MAX_ID, IdempotencyHeader, PathId
+from respite.params import IdempotencyHeader, PathId, QueryId
 
 __all__ = ["BookingController", "WalkInController", "booking_router"]
 
@@ -48,7 +48,7 @@ class BookingController(Controller):
         deps: NamedDependency[Deps],
         principal: NamedDependency[Principal],
         status: Annotated[Status | None, QueryParameter()] = None,
-        facility_id: Annotated[int | None, QueryParameter(ge=1, le=MAX_ID)] = None,
+        facility_id: QueryId = None,
         start: Annotated[str | None, QueryParameter(name="from", schema_extra=DATE)] = None,
         end: Annotated[str | None, QueryParameter(name="to", schema_extra=DATE)] = None,
         limit: Annotated[int, limit_parameter(MAX_PAGE)] = 50,

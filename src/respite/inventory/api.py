@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from litestar import Controller, Request, Router, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException
-from litestar.params import FromQuery, JSONBody, QueryParameter
+from litestar.params import FromQuery, JSONBody
 from litestar.status_codes import (
     HTTP_200_OK,
     HTTP_201_CREATED,
@@ -52,7 +52,7 @@ from respite.inventory.model import (
     NewFacility,
 )
 from respite.paging import Cursor, Page, limit_parameter
-from respite.params import MAX_ID, PathId
+from respite.params import PathId, QueryId
 
 __all__ = ["BedController", "BlockController", "FacilityController", "inventory_router"]
 
@@ -194,7 +194,7 @@ class FacilityController(Controller):
         deps: NamedDependency[Deps],
         principal: NamedDependency[Principal],
         facility_id: PathId,
-        bed_id: Annotated[int | None, QueryParameter(ge=1, le=MAX_ID)] = None,
+        bed_id: QueryId = None,
         start: FromQuery[date | None] = None,
         end: FromQuery[date | None] = None,
         include_lifted: FromQuery[bool] = False,

@@ -25,7 +25,7 @@ from respite.deps import Deps
 from respite.dto import Strict
 from respite.errors import InvalidInputError
 from respite.paging import Cursor, Page, limit_parameter
-from respite.params import MAX_ID, IdempotencyHeader, PathId, RequiredIdempotencyHeader
+from respite.params import IdempotencyHeader, PathId, QueryId, RequiredIdempotencyHeader
 from respite.referral import hospital_service, service, webhook_service
 from respite.referral.hospital_model import (
     Credential,
@@ -283,7 +283,7 @@ class WebhookController(Controller):
         deps: NamedDependency[Deps],
         principal: NamedDependency[Principal],
         status: Annotated[DeliveryStatus | None, QueryParameter()] = None,
-        referral_id: Annotated[int | None, QueryParameter(ge=1, le=MAX_ID)] = None,
+        referral_id: QueryId = None,
         limit: Limit = 50,
         cursor: Cursor = None,
     ) -> Page[Delivery]:
