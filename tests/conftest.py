@@ -116,6 +116,9 @@ def settings_for(database_url: str, redis_url: str) -> Settings:
         log_format="text",
         db_pool_min=1,
         db_pool_max=20,
+        # Races send hundreds of requests at once through 20 connections: on a loaded
+        # two-core machine a wait of the default 3 s would answer some of them 503.
+        db_acquire_timeout=15.0,
         secret_key="test-secret",
     )
 

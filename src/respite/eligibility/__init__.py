@@ -60,8 +60,10 @@ from respite.eligibility.policy import decode_publication as decode_publication
 from respite.eligibility.presets import DEFAULT_NEEDS_CAPABILITIES as DEFAULT_NEEDS_CAPABILITIES
 from respite.eligibility.presets import PRESETS as PRESETS
 from respite.eligibility.quota import nights_used_by_period as nights_used_by_period
-from respite.eligibility.reasons import CODES as REASON_CODES  # noqa: F401 (re-exported)
+from respite.eligibility.reasons import CODES
 from respite.exports import on_first_use
+
+REASON_CODES = CODES
 
 if TYPE_CHECKING:
     from respite.eligibility.policies import get_policy, list_policies, publish_policy
