@@ -167,7 +167,7 @@ async def serve_in_loop(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
     if task.done():
         waiter.cancel()
         task.result()  # start-up failed: raise its error here
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)  # type: ignore[arg-type]
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
             yield http

@@ -55,9 +55,11 @@ def _form(nodes: list[ClusterNode]) -> None:
         share = SLOTS // len(nodes)
         for i, client in enumerate(clients):
             last = SLOTS - 1 if i == len(nodes) - 1 else (i + 1) * share - 1
-            client.execute_command("CLUSTER ADDSLOTSRANGE", i * share, last)
+            client.execute_command("CLUSTER ADDSLOTSRANGE", i * share, last)  # type: ignore[no-untyped-call]
         for node in nodes[1:]:
-            clients[0].execute_command("CLUSTER MEET", "127.0.0.1", node.port, node.bus_port)
+            clients[0].execute_command(  # type: ignore[no-untyped-call]
+                "CLUSTER MEET", "127.0.0.1", node.port, node.bus_port
+            )
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             states = [c.cluster("INFO") for c in clients]

@@ -149,7 +149,11 @@ async def test_bad_input_is_a_422_naming_the_field_and_changes_nothing(
 ) -> None:
     await city(db, 2)
     before = await _counts(db)
-    query = {**stay(when), "near": NEAR, **{k: _dated(v, when) for k, v in params.items()}}
+    query: dict[str, Any] = {
+        **stay(when),
+        "near": NEAR,
+        **{k: _dated(v, when) for k, v in params.items()},
+    }
     response = await client.get(URL, params={k: v for k, v in query.items() if v is not None})
     assert_problem(response, 422, fields)
     assert await _counts(db) == before
@@ -258,7 +262,7 @@ async def test_pages_raced_by_bookings_over_http_never_repeat_a_facility(
         seen: list[int] = []
         cursor = None
         while True:
-            extra = {"cursor": cursor} if cursor else {}
+            extra: dict[str, str] = {"cursor": cursor} if cursor else {}
             response = await client.get(
                 URL, params={**stay(when), "near": NEAR, "limit": 2, **extra}
             )

@@ -2,6 +2,7 @@ import logging
 from pathlib import Path
 
 import httpx
+import msgspec
 import pytest
 
 from respite.app import create_app
@@ -27,7 +28,7 @@ async def test_ready_is_503_naming_redis_when_redis_is_down(
     own_redis.start()
     try:
         app = create_app(
-            Settings(**{**_fields(settings), "redis_url": own_redis.url}), configure_logs=False
+            msgspec.structs.replace(settings, redis_url=own_redis.url), configure_logs=False
         )
         async with serve_in_loop(app) as client:
             assert (await client.get("/health/ready")).status_code == 200
@@ -75,7 +76,3 @@ async def test_openapi_document_and_ui(client: httpx.AsyncClient) -> None:
     assert document["openapi"].startswith("3.1")
     assert "/v1/auth/register" in document["paths"]
     assert (await client.get("/schema/swagger")).status_code == 200
-
-
-def _fields(settings: Settings) -> dict[str, object]:
-    return {f: getattr(settings, f) for f in settings.__struct_fields__}

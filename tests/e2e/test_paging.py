@@ -222,7 +222,7 @@ async def test_a_cursor_of_the_search_is_no_cursor_of_a_list_nor_the_other_way(
     shared_client: httpx.AsyncClient, lists: dict[str, PagedList]
 ) -> None:
     soon = builders.today() + timedelta(days=5)
-    search = {
+    search: dict[str, Any] = {
         "check_in": soon.isoformat(),
         "check_out": (soon + timedelta(days=2)).isoformat(),
         "near": "31.23,121.47",

@@ -36,7 +36,8 @@ def _owner(nodes: list[ClusterNode], key: str) -> int:
     """The port of the master serving ``key``'s slot."""
     client = redis.Redis(port=nodes[0].port)
     try:
-        for start, end, master, *_ in client.execute_command("CLUSTER SLOTS"):
+        slots = client.execute_command("CLUSTER SLOTS")  # type: ignore[no-untyped-call]
+        for start, end, master, *_ in slots:
             if start <= key_slot(key.encode()) <= end:
                 return int(master[1])
     finally:

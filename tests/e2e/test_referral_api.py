@@ -394,13 +394,14 @@ async def test_the_list_pages_by_last_change_for_reconciliation(
         "/v1/referrals", params={"updated_since": since}, headers=ward.headers
     )
     assert [r["id"] for r in recent.json()["items"]] == [ids[0]]
-    for params, name in [
+    bad: list[tuple[dict[str, Any], str]] = [
         ({"cursor": "not-a-cursor"}, "cursor"),
         ({"updated_since": "2025-01-01T08:00:00"}, "updated_since"),
         ({"updated_since": "yesterday"}, "updated_since"),
         ({"status": "lost"}, "status"),
         ({"limit": 0}, "limit"),
-    ]:
+    ]
+    for params, name in bad:
         response = await client.get("/v1/referrals", params=params, headers=ward.headers)
         problem = assert_problem(response, 422, "invalid-input")
         assert problem["errors"][0]["field"] == name

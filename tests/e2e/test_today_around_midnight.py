@@ -134,20 +134,20 @@ async def test_eligibility_judges_check_in_by_the_facilitys_date(
     )
     today = TODAY[instant][name]
 
-    answers = {}
+    answers: dict[tuple[date, str], list[str]] = {}
     for check_in in (today - timedelta(days=1), today):
-        for where in ({"bed_id": city.beds[name]}, {"facility_id": city.facilities[name]}):
-            body = {"care_recipient_id": elder, **where, **_stay(check_in)}
+        for field, ident in (("bed_id", city.beds[name]), ("facility_id", city.facilities[name])):
+            body = {"care_recipient_id": elder, field: ident, **_stay(check_in)}
             answer = await client.post("/v1/eligibility", json=body, headers=headers)
             assert answer.status_code == 200, answer.text
             assert answer.json()["today"] == today.isoformat()
             (result, *_) = answer.json()["results"]
             refused = [r["code"] for r in result["decision"]["reasons"] if not r["ok"]]
-            answers[(check_in, next(iter(where)))] = refused
+            answers[(check_in, field)] = refused
 
-    for where in ("bed_id", "facility_id"):
-        assert answers[(today - timedelta(days=1), where)] == ["check_in_in_past"]
-        assert answers[(today, where)] == []
+    for field in ("bed_id", "facility_id"):
+        assert answers[(today - timedelta(days=1), field)] == ["check_in_in_past"]
+        assert answers[(today, field)] == []
 
 
 @pytest.mark.parametrize(

@@ -94,6 +94,7 @@ async def test_keys_live_by_the_apps_clock_however_far_it_is_from_redis(
     placed = await store.place(9, "5-a", stored(1, now + 600, now, principal_id=5), now)
     assert placed.placed
     kept = await client.hget(facility_key(9), "5-a")
+    assert kept is not None
     assert msgspec.json.decode(kept, type=StoredHold) == stored(1, now + 600, now, principal_id=5)
     for key in (facility_key(9), principal_key(5)):
         assert 655_000 < await client.pttl(key) <= 660_000  # the TTL and a minute to clean up

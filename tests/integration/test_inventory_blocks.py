@@ -133,6 +133,7 @@ async def test_a_block_and_a_booking_racing_for_a_night_never_both_win(
         if block is None:
             assert refusals == [{"conflicting_booking": booking, "night": d(base + 1).isoformat()}]
         ledger = await _ledger(db, ward.bed)
+        expected: dict[date, tuple[int | None, int | None]]
         if booking is not None:
             expected = {d(base): (booking, None), d(base + 1): (booking, None)}
         else:

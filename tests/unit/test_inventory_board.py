@@ -68,7 +68,7 @@ def hold(bed_id: int, first: int, last: int, hold_id: str = "h1", expires: float
 
 
 def states(cells: list[Any]) -> str:
-    marks = {FreeCell: ".", HeldCell: "h", BookedCell: "B", BlockedCell: "X"}
+    marks: dict[type, str] = {FreeCell: ".", HeldCell: "h", BookedCell: "B", BlockedCell: "X"}
     return "".join(marks[type(c)] for c in cells)
 
 
