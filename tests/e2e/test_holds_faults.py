@@ -215,6 +215,9 @@ async def test_postgres_briefly_down_fails_fast_and_the_pool_recovers(
                 "/v1/auth/signin", json={"login": "a@b.cn", "password": "whatever"}
             )
             assert registered.status_code == 503
+            problem = registered.json()
+            assert (problem["type"], problem["service"]) == ("/problems/unavailable", "database")
+            assert registered.headers["Retry-After"] == str(problem["retry_after"])
             assert asyncio.get_running_loop().time() - started < 10
             own.start(port=own.port)
             for _ in range(20):
