@@ -35,6 +35,7 @@ from respite.recipients.api import recipients_router
 from respite.referral.api import referral_router
 from respite.referral.delivery import delivery_lifespan
 from respite.referral.listener import ReferralListener
+from respite.retention import retention_lifespan
 from respite.settings import Settings
 
 __all__ = ["create_app"]
@@ -69,6 +70,7 @@ def create_app(
             pool_lifespan(settings, database_url) as pool,
             redis_lifespan(settings, redis_url) as redis,
             delivery_lifespan(settings, database_url, clock),
+            retention_lifespan(settings, pool, clock),
         ):
             runtime.start(
                 Deps(

@@ -16,7 +16,7 @@ from typing import Any, Generic, TypeVar
 
 import msgspec
 from litestar.dto import MsgspecDTO
-from litestar.openapi.spec import Reference
+from litestar.openapi.spec import Reference, Schema
 from litestar.typing import FieldDefinition
 
 __all__ = ["Strict"]
@@ -55,8 +55,25 @@ class Strict(MsgspecDTO[T], Generic[T]):
                 FieldDefinition.from_annotation(struct)
             )
             if isinstance(ref, Reference):
-                registry.from_reference(ref).schema.additional_properties = False
+                registered = registry.from_reference(ref).schema
+                registered.additional_properties = False
+                _bound_map_values(struct, registered)
         return schema
+
+
+def _bound_map_values(struct: type[msgspec.Struct], schema: Schema) -> None:
+    """Give back the maximum length of a map's list values, which Litestar leaves out of
+    ``additionalProperties`` (``needs_capabilities``: at most one of each capability)."""
+    info = msgspec.inspect.type_info(struct)
+    assert isinstance(info, msgspec.inspect.StructType)
+    for field in info.fields:
+        if not isinstance(field.type, msgspec.inspect.DictType):
+            continue
+        bound = getattr(field.type.value_type, "max_length", None)
+        prop = (schema.properties or {}).get(field.encode_name)
+        values = prop.additional_properties if isinstance(prop, Schema) else None
+        if bound is not None and isinstance(values, Schema):
+            values.max_items = bound
 
 
 def _closed_structs(

@@ -24,6 +24,8 @@ ENV_PREFIX = "RESPITE_"
 Port = Annotated[int, Meta(ge=1, le=65535)]
 PositiveInt = Annotated[int, Meta(ge=1)]
 Seconds = Annotated[float, Meta(gt=0, le=3600)]
+# A hundred years is as good as forever.
+RetentionDays = Annotated[int, Meta(ge=1, le=36_600)]
 # Standard base64 of exactly 32 bytes: 43 characters, the last one carrying 2 bits, then "=".
 Base64Key32 = Annotated[str, Meta(pattern=r"^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$")]
 
@@ -92,6 +94,22 @@ class Settings(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     webhook_batch: Annotated[int, Meta(ge=1, le=500)] = 20
     referral_sweep_seconds: Annotated[float, Meta(gt=0, le=3600)] = 60.0
     """How often referrals past their discharge date without a booking are expired."""
+
+    retention_idempotency_days: Annotated[int, Meta(ge=1, le=365)] = 2
+    """Days an idempotency key and the answer it replays are kept: longer than any client
+    retries a request. At least a day, far longer than a request can be in flight."""
+    retention_audit_days: RetentionDays = 400
+    """Days audit records are kept: a year and a month, so that a year's figures for the civil
+    affairs bureau can still be traced to the records behind them once the year has closed."""
+    retention_webhook_attempts_days: RetentionDays = 30
+    """Days callback attempts are kept; those of a delivery still pending are kept until it
+    ends."""
+    retention_tokens_days: RetentionDays = 30
+    """Days an expired or revoked token is kept (from its expiry or revocation, the earlier)."""
+    purge_seconds: Annotated[float, Meta(gt=0, le=86_400)] = 3600.0
+    """How often each process purges what is past its retention (``respite.retention``)."""
+    purge_batch: Annotated[int, Meta(ge=1, le=10_000)] = 1000
+    """Rows deleted per statement: each batch is its own short transaction."""
 
     def __post_init__(self) -> None:
         if self.db_pool_min > self.db_pool_max:

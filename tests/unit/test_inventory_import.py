@@ -26,15 +26,16 @@ def test_a_good_file_parses_every_row_with_defaults() -> None:
     assert errors == []
     assert [(r.line, r.bed.label) for r in rows] == [(2, "3F-01"), (4, "HB-1"), (5, "3F,02")]
     first, home, quoted = (r.bed for r in rows)
-    assert first.capabilities == {"oxygen", "low_bed"} and first.pressure_care_stage == 2
+    # Each capability once, in the canonical order (eligibility.CAPABILITIES).
+    assert first.capabilities == ["oxygen", "low_bed"] and first.pressure_care_stage == 2
     assert (home.kind, home.nightly_price, home.pressure_care_stage, home.active) == (
         "home",
         0,
         0,
         True,
     )
-    assert home.capabilities == frozenset()
-    assert quoted.capabilities == {"wheelchair", "oxygen"} and quoted.active is False
+    assert home.capabilities == []
+    assert quoted.capabilities == ["oxygen", "wheelchair"] and quoted.active is False
 
 
 def test_columns_may_come_in_any_order_and_optional_ones_may_be_left_out() -> None:

@@ -55,3 +55,38 @@ def test_the_phone_region_is_a_known_region(region: str) -> None:
     assert load_settings({"RESPITE_PHONE_REGION": "JP"}).phone_region == "JP"
     with pytest.raises(SettingsError, match=r"^RESPITE_PHONE_REGION: "):
         load_settings({"RESPITE_PHONE_REGION": region})
+
+
+def test_retention_defaults_and_variables() -> None:
+    settings = load_settings({})
+    assert (
+        settings.retention_idempotency_days,
+        settings.retention_audit_days,
+        settings.retention_webhook_attempts_days,
+        settings.retention_tokens_days,
+        settings.purge_seconds,
+        settings.purge_batch,
+    ) == (2, 400, 30, 30, 3600.0, 1000)
+    chosen = load_settings({"RESPITE_RETENTION_AUDIT_DAYS": "800", "RESPITE_PURGE_SECONDS": "600"})
+    assert (chosen.retention_audit_days, chosen.purge_seconds) == (800, 600.0)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("RESPITE_RETENTION_IDEMPOTENCY_DAYS", "0"),
+        ("RESPITE_RETENTION_IDEMPOTENCY_DAYS", "366"),
+        ("RESPITE_RETENTION_AUDIT_DAYS", "-1"),
+        ("RESPITE_RETENTION_AUDIT_DAYS", "a year"),
+        ("RESPITE_RETENTION_AUDIT_DAYS", "1.5"),
+        ("RESPITE_RETENTION_WEBHOOK_ATTEMPTS_DAYS", "0"),
+        ("RESPITE_RETENTION_TOKENS_DAYS", "36601"),
+        ("RESPITE_PURGE_SECONDS", "0"),
+        ("RESPITE_PURGE_SECONDS", "86401"),
+        ("RESPITE_PURGE_BATCH", "0"),
+        ("RESPITE_PURGE_BATCH", "10001"),
+    ],
+)
+def test_invalid_retention_settings_name_their_variable(variable: str, value: str) -> None:
+    with pytest.raises(SettingsError, match=f"^{variable}: "):
+        load_settings({variable: value})

@@ -12,6 +12,7 @@ from litestar.params import QueryParameter
 from respite.auth import Principal, optional_principal
 from respite.availability.model import (
     DEFAULT_PAGE_SIZE,
+    MAX_FACILITY_IDS,
     MAX_PAGE_SIZE,
     MAX_RADIUS_KM,
     AvailabilityPage,
@@ -20,7 +21,7 @@ from respite.availability.model import (
 )
 from respite.availability.service import search_availability
 from respite.deps import Deps
-from respite.eligibility.model import Programme, Sex
+from respite.eligibility.model import NEEDS, Programme, Sex
 from respite.paging import Cursor, limit_parameter
 from respite.params import MAX_ID
 
@@ -59,7 +60,10 @@ class AvailabilityController(Controller):
             float | None, QueryParameter(gt=0, le=MAX_RADIUS_KM, description="Around near; 10 km.")
         ] = None,
         facility_id: Annotated[
-            list[int] | None, QueryParameter(description="Search these facilities instead of near.")
+            list[int] | None,
+            QueryParameter(
+                description="Search these facilities instead of near.", max_items=MAX_FACILITY_IDS
+            ),
         ] = None,
         care_recipient: Annotated[
             int | None,
@@ -67,7 +71,10 @@ class AvailabilityController(Controller):
         ] = None,
         sex: Annotated[Sex | None, QueryParameter(description="Anonymous searches.")] = None,
         needs: Annotated[
-            list[str] | None, QueryParameter(description="Care needs, repeated or comma-separated.")
+            list[str] | None,
+            QueryParameter(
+                description="Care needs, repeated or comma-separated.", max_items=len(NEEDS)
+            ),
         ] = None,
         pressure_stage: Annotated[int | None, QueryParameter(ge=0, le=4)] = None,
         home: Annotated[

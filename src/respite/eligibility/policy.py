@@ -8,6 +8,7 @@ import msgspec
 from msgspec import Meta, Struct
 
 from respite.eligibility.model import (
+    CAPABILITIES,
     Age,
     Capability,
     Level,
@@ -21,9 +22,12 @@ from respite.eligibility.model import (
 PolicyCode = Annotated[str, Meta(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")]
 Jurisdiction = Annotated[str, Meta(pattern=r"^[A-Z]{2}$")]
 PolicyName = Annotated[str, Meta(min_length=1, max_length=200)]
-# Not Annotated with Meta(min_length=1): Litestar documents such a tuple's items as "integer or
-# anything" (oneOf with an empty schema), which every integer matches twice. Checked below.
-EligibleLevels = tuple[Level, ...]
+# Levels 0-4, each at most once (checked below, with "at least one"). A list, not a tuple:
+# Litestar documents an Annotated tuple's items as "integer or anything" (oneOf with an empty
+# schema), which every integer matches twice.
+EligibleLevels = Annotated[list[Level], Meta(max_length=5)]
+# Each known capability at most once.
+NeededCapabilities = Annotated[tuple[Capability, ...], Meta(max_length=len(CAPABILITIES))]
 
 
 class _Quota(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, tag_field="period"):
@@ -84,7 +88,7 @@ class Policy(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     assessment_valid_days: ValidDays
     max_consecutive_nights: NightCount | None
     quota: Quota | None
-    needs_capabilities: dict[Need, tuple[Capability, ...]]
+    needs_capabilities: dict[Need, NeededCapabilities]
     stack_raises: bool = False
     home: HomeRules | None = None
     extra_nights_with_approval: NightCount | None = None

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from litestar import Controller, Request, Router, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException
-from litestar.params import FromQuery, JSONBody
+from litestar.params import FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import (
     HTTP_200_OK,
     HTTP_201_CREATED,
@@ -23,7 +23,7 @@ from litestar.status_codes import (
 from respite.auth import Principal, requires
 from respite.deps import Deps
 from respite.dto import Strict
-from respite.eligibility import Capability, Programme
+from respite.eligibility import CAPABILITIES, Capability, Programme
 from respite.inventory import blocks, board, importing, service
 from respite.inventory.access import own_facility
 from respite.inventory.commands import (
@@ -146,7 +146,9 @@ class FacilityController(Controller):
         principal: NamedDependency[Principal],
         facility_id: PathId,
         kind: FromQuery[Programme | None] = None,
-        capability: FromQuery[list[Capability] | None] = None,
+        capability: Annotated[
+            list[Capability] | None, QueryParameter(max_items=len(CAPABILITIES))
+        ] = None,
         active: FromQuery[bool | None] = None,
         include_retired: FromQuery[bool] = False,
         limit: Limit = 200,

@@ -113,7 +113,7 @@ def _whole(low: int, high: int, what: str) -> Callable[[str], int]:
     return parse
 
 
-def _capabilities(cell: str) -> frozenset[str]:
+def _capabilities(cell: str) -> list[str]:
     codes = [c.strip() for c in cell.split(";") if c.strip()]
     unknown = [c for c in codes if c not in CAPABILITIES]
     if unknown:
@@ -123,7 +123,7 @@ def _capabilities(cell: str) -> frozenset[str]:
             + "; known: "
             + ", ".join(CAPABILITIES)
         )
-    return frozenset(codes)
+    return ordered_capabilities(codes)
 
 
 def _flag(cell: str) -> bool:
@@ -144,7 +144,7 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "pressure_care_stage": _whole(0, 4, "a pressure-injury stage from 0 to 4"),
     "active": _flag,
 }
-_DEFAULTS: dict[str, Any] = {"capabilities": frozenset(), "pressure_care_stage": 0, "active": True}
+_DEFAULTS: dict[str, Any] = {"capabilities": [], "pressure_care_stage": 0, "active": True}
 
 
 def _decode(data: bytes) -> tuple[str | None, list[RowError]]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import zoneinfo
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -43,6 +44,7 @@ __all__ = [
     "BlockChanges",
     "BlockReason",
     "BlockTerms",
+    "Capabilities",
     "Facility",
     "FacilityChanges",
     "FieldProblem",
@@ -76,6 +78,8 @@ Label = Annotated[str, Meta(min_length=1, max_length=40)]
 # Minor units per night; the bound keeps a year's total far inside a bigint.
 MAX_PRICE = 100_000_000
 Price = Annotated[int, Meta(ge=0, le=MAX_PRICE)]
+# Each known capability at most once: a longer list can only repeat one.
+Capabilities = Annotated[list[Capability], Meta(max_length=len(CAPABILITIES))]
 BlockReason = Literal["maintenance", "cleaning", "isolation", "other"]
 Note = Annotated[str, Meta(max_length=500)]
 
@@ -134,7 +138,7 @@ def patched(current: S, changes: Struct) -> S:
     return msgspec.structs.replace(current, **values)
 
 
-def ordered_capabilities(capabilities: frozenset[Capability] | list[Capability]) -> list[str]:
+def ordered_capabilities(capabilities: Iterable[str]) -> list[str]:
     """Capabilities in the canonical order of ``eligibility.CAPABILITIES``, each once."""
     present = set(capabilities)
     return [c for c in CAPABILITIES if c in present]
@@ -236,7 +240,7 @@ class NewBed(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     label: Label
     sex_rule: SexRule
     nightly_price: Price
-    capabilities: frozenset[Capability] = frozenset()
+    capabilities: Capabilities = []
     pressure_care_stage: PressureStage = 0
     active: bool = True
 
@@ -249,7 +253,7 @@ class BedChanges(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
 
     label: Label | UnsetType = UNSET
     sex_rule: SexRule | UnsetType = UNSET
-    capabilities: frozenset[Capability] | UnsetType = UNSET
+    capabilities: Capabilities | UnsetType = UNSET
     pressure_care_stage: PressureStage | UnsetType = UNSET
     nightly_price: Price | UnsetType = UNSET
     active: bool | UnsetType = UNSET

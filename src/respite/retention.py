@@ -1,0 +1,181 @@
+"""Bounded growth: how long respite keeps what only accumulates, and the purge of the rest.
+
+- idempotency keys: ``retention_idempotency_days`` (2) after the key's first use;
+- audit records: ``retention_audit_days`` (400) after the change they record;
+- callback attempts: ``retention_webhook_attempts_days`` (30) after the attempt began, and
+  never while their delivery is still pending;
+- dead tokens: ``retention_tokens_days`` (30) after the token expired or was revoked, the
+  earlier of the two.
+
+An idempotency key is claimed in the transaction of the write it protects, and its answer is
+stored in that same transaction: a request still in flight holds a row nobody else can see yet,
+so the purge never takes a key from under it, and a committed key always has its answer. A
+retry after the retention is a new request.
+
+Every process purges every ``purge_seconds`` (``retention_lifespan``, beside the delivery
+worker), borrowing the app's pool one statement at a time. Each statement deletes at most
+``purge_batch`` rows, oldest first along an index of the age column (migration 0011), as its
+own short transaction, so no purge holds locks for long or grows one transaction without end.
+The rows of a batch are picked ``FOR UPDATE SKIP LOCKED``: several processes purging at once
+delete different rows, none waits for another, and no row is counted twice. "Now" is the app's
+one clock, so tests move it instead of sleeping.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
+from typing import Final
+
+import asyncpg
+import msgspec
+
+from respite.clock import Clock
+from respite.db import Pool
+from respite.settings import Settings
+
+__all__ = ["KINDS", "Kind", "Purged", "Purger", "retention_lifespan"]
+
+log = logging.getLogger("respite.retention")
+
+# $1: the cutoff (rows older than it go), $2: the batch size. By ctid, the row itself, so that
+# a statement needs no knowledge of its table's key.
+PURGE_IDEMPOTENCY_KEYS: Final = """
+DELETE FROM idempotency_keys WHERE ctid = ANY (ARRAY(
+    SELECT ctid FROM idempotency_keys WHERE created_at < $1
+    ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED
+))
+"""
+
+PURGE_AUDIT_RECORDS: Final = """
+DELETE FROM audit_log WHERE ctid = ANY (ARRAY(
+    SELECT ctid FROM audit_log WHERE at < $1
+    ORDER BY at LIMIT $2 FOR UPDATE SKIP LOCKED
+))
+"""
+
+# A pending delivery's attempts say why it is still being retried (and one of them may be
+# under way): they stay until the delivery is delivered or dead.
+PURGE_WEBHOOK_ATTEMPTS: Final = """
+DELETE FROM webhook_attempts WHERE ctid = ANY (ARRAY(
+    SELECT a.ctid FROM webhook_attempts a
+    WHERE a.started_at < $1
+      AND NOT EXISTS (
+          SELECT 1 FROM webhook_deliveries d WHERE d.id = a.delivery_id AND d.status = 'pending'
+      )
+    ORDER BY a.started_at LIMIT $2 FOR UPDATE OF a SKIP LOCKED
+))
+"""
+
+# least() ignores a null: a token is dead from its expiry or its revocation, whichever came
+# first; one that neither expires nor was revoked is never purged.
+PURGE_DEAD_TOKENS: Final = """
+DELETE FROM tokens WHERE ctid = ANY (ARRAY(
+    SELECT ctid FROM tokens WHERE least(expires_at, revoked_at) < $1
+    ORDER BY least(expires_at, revoked_at) LIMIT $2 FOR UPDATE SKIP LOCKED
+))
+"""
+
+
+class Kind(msgspec.Struct, frozen=True):
+    """One kind of row with a retention."""
+
+    name: str
+    """Its field in ``Purged``."""
+    purge: str
+    """Deletes one batch of rows older than ``$1``, at most ``$2``."""
+    days: Callable[[Settings], int]
+
+
+KINDS: Final = (
+    Kind("idempotency_keys", PURGE_IDEMPOTENCY_KEYS, lambda s: s.retention_idempotency_days),
+    Kind("audit_records", PURGE_AUDIT_RECORDS, lambda s: s.retention_audit_days),
+    Kind("webhook_attempts", PURGE_WEBHOOK_ATTEMPTS, lambda s: s.retention_webhook_attempts_days),
+    Kind("dead_tokens", PURGE_DEAD_TOKENS, lambda s: s.retention_tokens_days),
+)
+
+
+class Purged(msgspec.Struct, frozen=True, kw_only=True):
+    """How many rows of each kind one round deleted."""
+
+    idempotency_keys: int = 0
+    audit_records: int = 0
+    webhook_attempts: int = 0
+    dead_tokens: int = 0
+
+    @property
+    def total(self) -> int:
+        return sum(msgspec.structs.astuple(self))
+
+
+class Purger:
+    """One process's purge, by ``clock``."""
+
+    def __init__(self, pool: Pool, settings: Settings, *, clock: Clock) -> None:
+        self.pool = pool
+        self.settings = settings
+        self.clock = clock
+
+    def cutoff(self, kind: Kind) -> datetime:
+        """Rows of ``kind`` older than this are past their retention."""
+        return self.clock.now() - timedelta(days=kind.days(self.settings))
+
+    async def purge_batch(self, kind: Kind) -> int:
+        """Delete one batch of ``kind`` past its retention; how many rows."""
+        status = await self.pool.execute(kind.purge, self.cutoff(kind), self.settings.purge_batch)
+        return int(status.split()[-1])  # "DELETE <count>"
+
+    async def purge(self) -> Purged:
+        """One round: every kind, batch after batch, until a batch comes back short."""
+        counts: dict[str, int] = {}
+        for kind in KINDS:
+            counts[kind.name] = 0
+            while True:
+                deleted = await self.purge_batch(kind)
+                counts[kind.name] += deleted
+                if deleted < self.settings.purge_batch:
+                    break
+        purged = Purged(**counts)
+        if purged.total:
+            log.info("purged past their retention: %s", msgspec.structs.asdict(purged))
+        return purged
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Purge every ``purge_seconds`` until ``stop`` is set; a failed round is only logged.
+
+        The first round waits one interval: an app that starts and stops at once (a command,
+        a test) costs the database nothing."""
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.settings.purge_seconds)
+            if stop.is_set():
+                break
+            try:
+                await self.purge()
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
+                log.warning("purge: %s; trying again next round", type(exc).__name__)
+            except Exception:
+                # A bug must not end the purge for the life of the process.
+                log.exception("purge round failed")
+
+
+@asynccontextmanager
+async def retention_lifespan(settings: Settings, pool: Pool, clock: Clock) -> AsyncIterator[Purger]:
+    """Purge in the background for the life of the app."""
+    purger = Purger(pool, settings, clock=clock)
+    stop = asyncio.Event()
+    task = asyncio.create_task(purger.run(stop), name="respite-retention")
+    try:
+        yield purger
+    finally:
+        stop.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(task), 1.0)
+        except TimeoutError:
+            task.cancel()  # a batch under way rolls back; the next round deletes it
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
