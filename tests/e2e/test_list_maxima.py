@@ -138,6 +138,7 @@ async def test_a_bed_with_a_10000_capabilities_list_is_refused_and_nothing_chang
 async def test_too_many_query_values_are_refused_naming_the_parameter(
     client: httpx.AsyncClient, ward: Ward
 ) -> None:
+    capability: list[tuple[str, str | int | float | bool | None]]
     capability = [("capability", "oxygen")] * (len(CAPABILITIES) + 1)
     listed = await client.get(
         f"/v1/facilities/{ward.facility}/beds", params=capability, headers=ward.staff
@@ -145,7 +146,7 @@ async def test_too_many_query_values_are_refused_naming_the_parameter(
     assert _names(assert_problem(listed, 422, "invalid-input")) == ["capability"]
 
     soon = builders.today() + timedelta(days=5)
-    search = [
+    search: list[tuple[str, str | int | float | bool | None]] = [
         ("check_in", soon.isoformat()),
         ("check_out", (soon + timedelta(days=2)).isoformat()),
         ("near", "31.23,121.47"),
