@@ -94,6 +94,9 @@ class Settings(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     id_key_previous: Base64Key32 | None = None
     """During a rotation: the key replaced by ``id_key`` (its id is ``id_key_id - 1``),
     still decrypting what it sealed until every identifier is re-encrypted."""
+    metrics_token: Annotated[str, Meta(min_length=32)] | None = None
+    """The bearer token a Prometheus scraper sends to read ``/metrics`` (an admin's token
+    works too). Unset: only admins' tokens read the metrics."""
 
     hold_ttl_seconds: Annotated[int, Meta(ge=30, le=3600)] = 600
     hold_max_extensions: Annotated[int, Meta(ge=0, le=10)] = 2
