@@ -204,6 +204,8 @@ def app_server(database_url: str, redis_url: str, **env: str) -> Iterator[App]:
         "RESPITE_PORT": str(port),
         "RESPITE_LOG_LEVEL": "WARNING",
         "RESPITE_SECRET_KEY": "bench-secret",
+        # Servers of its own, but a test instance: the development secrets will do.
+        "RESPITE_ENVIRONMENT": "development",
         "RESPITE_WEBHOOK_WORKER": "false",
         **{f"RESPITE_{k.upper()}": v for k, v in env.items()},
     }

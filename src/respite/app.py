@@ -5,16 +5,16 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from litestar import Litestar
+from litestar import Litestar, Router
 from litestar.config.compression import CompressionConfig
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import RedocRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.prometheus import PrometheusController
 
 from respite import __version__
+from respite.api_docs import assets_router, swagger_ui
 from respite.auth.api import AuthController
 from respite.auth.guards import BearerAuthMiddleware, provide_principal
 from respite.availability.api import AvailabilityController
@@ -24,7 +24,7 @@ from respite.clock import Clock, SystemClock
 from respite.db import pool_lifespan
 from respite.deps import Deps, Runtime
 from respite.eligibility.api import eligibility_router
-from respite.health import HealthController, PoolCollector
+from respite.health import HealthController, PoolCollector, metrics_guard
 from respite.holds.api import HoldController
 from respite.holds.store import HoldStore
 from respite.inventory.api import inventory_router
@@ -93,8 +93,10 @@ def create_app(
     return Litestar(
         route_handlers=[
             HealthController,
-            MetricsController,
+            # Outside the API's bearer authentication: the guard knows the metrics token.
+            Router("/", route_handlers=[MetricsController], guards=[metrics_guard(runtime)]),
             ProblemTypesController,
+            assets_router(),
             AuthController,
             AvailabilityController,
             eligibility_router,
@@ -127,7 +129,7 @@ def create_app(
             version=__version__,
             description="Booking service for respite beds and home-care beds.",
             path="/schema",
-            render_plugins=[SwaggerRenderPlugin(), RedocRenderPlugin()],
+            render_plugins=[swagger_ui()],
             components=Components(
                 security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer")}
             ),

@@ -1,11 +1,12 @@
-"""``respite`` on the command line: serve, dev, migrate, seed, token, import-beds.
+"""``respite`` on the command line: serve, dev, migrate, seed, token, import-beds, rotate-id-key.
 
 Every command that needs PostgreSQL and Redis uses ``RESPITE_DATABASE_URL`` and
 ``RESPITE_REDIS_URL`` when they are set; otherwise the servers of the ``respite dev`` running
 on ``RESPITE_DATA_DIR`` (``dev.attach``), never started or stopped a second time; otherwise
 private servers under that folder for as long as the command runs (DESIGN.md §7). Only ``serve``,
 ``dev``, ``migrate`` and ``seed`` make a database where the folder has none: a token or an
-import into a new, empty database that no server uses would be lost.
+import into a new, empty database that no server uses would be lost. ``serve`` in production
+refuses to start on the public development secrets (``settings.production_refusal``).
 """
 
 from __future__ import annotations
@@ -25,13 +26,15 @@ from respite.app import create_app
 from respite.auth.model import ROLES, TokenInfo
 from respite.auth.service import create_principal, issue_token, list_tokens, revoke_token_id
 from respite.clock import SystemClock, local_today
+from respite.crypto import cipher_for
 from respite.db import MigrationError, connect, migrate
 from respite.dev.attach import NoDatabaseError, has_database, recorded, running
 from respite.dev.servers import MissingBinaryError, ServerStartError, local_servers
 from respite.eligibility.model import DEFAULT_TIMEZONE
 from respite.eligibility.store import ensure_presets
 from respite.errors import InvalidInputError
-from respite.settings import Settings, SettingsError, load_settings
+from respite.id_keys import DEFAULT_BATCH, IdentifierKeyError, Rotated, check_keys, rotate
+from respite.settings import Settings, SettingsError, load_settings, production_refusal
 
 __all__ = ["main"]
 
@@ -84,6 +87,20 @@ async def _migrate(settings: Settings) -> list[int]:
         await conn.close()
 
 
+async def _check_keys(settings: Settings) -> None:
+    """Before serving: the identifier keys are the ones the database knows (``id_keys``).
+    Not the development key: derived from a public default, it protects nothing, and a
+    development database may hold values an earlier derivation sealed (nothing shows them)."""
+    if settings.id_key is None:
+        return
+    assert settings.database_url is not None
+    conn = await connect(settings.database_url)
+    try:
+        await check_keys(conn, cipher_for(settings))
+    finally:
+        await conn.close()
+
+
 def _serve(settings: Settings) -> None:
     app = create_app(settings)
     print(f"respite serving on http://{settings.host}:{settings.port}  (API docs: /schema)")
@@ -98,8 +115,12 @@ def _serve(settings: Settings) -> None:
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
+    # Judged on the settings as given: the private servers below are development.
+    if (refusal := production_refusal(settings)) is not None:
+        raise SettingsError(refusal)
     with backends(settings, create=True, record=True) as live:
         asyncio.run(_migrate(live))
+        asyncio.run(_check_keys(live))
         _serve(live)
 
 
@@ -114,6 +135,7 @@ def _seed(settings: Settings) -> None:
 def cmd_dev(settings: Settings, args: argparse.Namespace) -> None:
     with backends(settings, create=True, record=True) as live:
         asyncio.run(_migrate(live))
+        asyncio.run(_check_keys(live))
         _seed(live)
         _serve(live)
 
@@ -262,6 +284,40 @@ def cmd_import_beds(settings: Settings, args: argparse.Namespace) -> None:
     )
 
 
+def cmd_rotate_id_key(settings: Settings, args: argparse.Namespace) -> None:
+    """Re-encrypt every stored identifier under RESPITE_ID_KEY (id RESPITE_ID_KEY_ID), reading
+    what the replaced key sealed with RESPITE_ID_KEY_PREVIOUS. Restart the services with both
+    keys first: they then read old and new values alike while this runs. Safe to run again."""
+    if settings.id_key is None:
+        raise SettingsError(
+            "RESPITE_ID_KEY is not set: rotate-id-key re-encrypts under it (id RESPITE_ID_KEY_ID),"
+            " reading the key it replaces from RESPITE_ID_KEY_PREVIOUS"
+        )
+
+    async def run(dsn: str) -> list[Rotated]:
+        conn = await connect(dsn)
+        try:
+            return await rotate(conn, cipher_for(settings), batch=args.batch)
+        finally:
+            await conn.close()
+
+    with backends(settings) as live:
+        assert live.database_url is not None
+        asyncio.run(_migrate(live))
+        done = asyncio.run(run(live.database_url))
+    for rotated in done:
+        column = rotated.column
+        print(f"{column.table}.{column.name}: {rotated.rows} re-encrypted")
+    print(f"every stored identifier is under key {settings.id_key_id}")
+
+
+def _batch(text: str) -> int:
+    value = int(text)
+    if not 1 <= value <= 10_000:
+        raise argparse.ArgumentTypeError("between 1 and 10000")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="respite", description=__doc__.splitlines()[0] if __doc__ else ""
@@ -294,6 +350,15 @@ def _parser() -> argparse.ArgumentParser:
     beds.add_argument("file", help="UTF-8 CSV: label,kind,sex_rule,nightly_price[,...]")
     beds.add_argument("--facility", type=int, required=True, help="facility id")
     beds.set_defaults(run=cmd_import_beds)
+    rotation = commands.add_parser(
+        "rotate-id-key",
+        help="re-encrypt stored identifiers under RESPITE_ID_KEY (idempotent)",
+        description=cmd_rotate_id_key.__doc__,
+    )
+    rotation.add_argument(
+        "--batch", type=_batch, default=DEFAULT_BATCH, help="rows per transaction"
+    )
+    rotation.set_defaults(run=cmd_rotate_id_key)
     return parser
 
 
@@ -308,6 +373,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ServerStartError,
         MigrationError,
         NoDatabaseError,
+        IdentifierKeyError,
     ) as exc:
         print(f"respite: {exc}", file=sys.stderr)
         return 2

@@ -1,22 +1,35 @@
-"""Liveness, readiness and the pool figures for metrics."""
+"""Liveness, readiness, the pool figures for metrics, and who may read the metrics.
+
+``/metrics`` answers only a bearer token: the scraper's ``RESPITE_METRICS_TOKEN``, or an
+admin's API token; without one 401, with another principal's token 403.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import hmac
 from collections.abc import Awaitable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from litestar import Controller, Request, Response, get
+from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency
+from litestar.handlers.base import BaseRouteHandler
 from prometheus_client import REGISTRY
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from respite.auth.guards import Guard, bearer_token
+from respite.auth.service import authenticate
 from respite.db import Pool
 from respite.deps import Deps
+from respite.errors import AuthenticationError, PermissionDeniedError
 from respite.problems import PROBLEM_MEDIA_TYPE
 
-__all__ = ["HealthController", "PoolCollector"]
+if TYPE_CHECKING:
+    from respite.deps import Runtime
+
+__all__ = ["HealthController", "PoolCollector", "metrics_guard"]
 
 CHECK_TIMEOUT = 1.0
 
@@ -89,3 +102,28 @@ class PoolCollector(Collector):
             idle.add_metric([name], pool.get_idle_size())
             limit.add_metric([name], pool.get_max_size())
         yield from (size, idle, limit)
+
+
+def metrics_guard(runtime: Runtime) -> Guard:
+    """Lets through the metrics token or an admin's token (``/metrics`` is outside the bearer
+    authentication of the API, which would refuse the metrics token as unknown)."""
+
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        token = bearer_token(connection)
+        if token is None:
+            raise AuthenticationError(
+                "the metrics need a bearer token: RESPITE_METRICS_TOKEN or an admin's"
+            )
+        deps = runtime.deps
+        expected = deps.settings.metrics_token
+        if expected is not None and hmac.compare_digest(token.encode(), expected.encode()):
+            return
+        principal = await authenticate(deps, token)
+        if principal is None:
+            raise AuthenticationError("the token is unknown, expired or revoked")
+        if principal.role != "admin":
+            raise PermissionDeniedError(
+                f"a {principal.role} may not read the metrics", allowed_roles=["admin"]
+            )
+
+    return guard

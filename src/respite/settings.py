@@ -1,7 +1,9 @@
 """Settings: one msgspec Struct read from ``RESPITE_*`` environment variables.
 
 Every field has a safe default, so a bare checkout runs. A value that does not decode stops
-start-up with a message naming the variable, never a traceback from deep inside the app.
+start-up with a message naming the variable, never a traceback from deep inside the app. The
+development defaults of the secrets are public: ``respite serve`` in production refuses to
+start without the real ones (``production_refusal``).
 """
 
 from __future__ import annotations
@@ -17,9 +19,19 @@ import msgspec
 import phonenumbers
 from msgspec import Meta, Struct
 
-__all__ = ["ENV_PREFIX", "Settings", "SettingsError", "load_settings"]
+__all__ = [
+    "DEV_SECRET_KEY",
+    "ENV_PREFIX",
+    "MIN_SECRET_KEY_LENGTH",
+    "Settings",
+    "SettingsError",
+    "load_settings",
+    "production_refusal",
+]
 
 ENV_PREFIX = "RESPITE_"
+DEV_SECRET_KEY = "dev-only-secret-change-me"
+MIN_SECRET_KEY_LENGTH = 32
 
 Port = Annotated[int, Meta(ge=1, le=65535)]
 PositiveInt = Annotated[int, Meta(ge=1)]
@@ -64,13 +76,29 @@ class Settings(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     environment: separated by commas."""
     phone_region: Annotated[str, Meta(pattern=r"^[A-Z]{2}$")] = "CN"
     """Where a phone number written without its country code is from (ISO 3166 code)."""
-    secret_key: str = "dev-only-secret-change-me"
-    """Keys identifier hashes (phone numbers) and signs cursors. Set it in production."""
+    environment: Literal["production", "development"] | None = None
+    """``production``: ``respite serve`` refuses to start without ``secret_key`` and
+    ``id_key``. Unset: production when ``database_url`` or ``redis_url`` is set (servers of
+    one's own hold real data), development on the private servers. ``respite dev`` is always
+    development."""
+    secret_key: str = DEV_SECRET_KEY
+    """The one secret every key of respite is derived from (``respite.keys``): identifier
+    hashes (phone logins, national IDs), hold tokens, cursors. Production: at least 32
+    characters. Changing it voids hold tokens and cursors and the hashes of phone logins."""
     id_key: Base64Key32 | None = None
     """AES-256-GCM key of stored personal identifiers (national ID numbers, emergency phones):
     32 random bytes in standard base64, e.g. ``python -c "import base64, os;
     print(base64.b64encode(os.urandom(32)).decode())"``. Unset: a key derived from
-    ``secret_key``, for development only. Changing it makes stored identifiers unreadable."""
+    ``secret_key``, for development only. Replace it only by rotation (``id_key_id``)."""
+    id_key_id: Annotated[int, Meta(ge=1, le=65535)] = 1
+    """The id of ``id_key``, stored with every identifier it seals. A new key takes the next
+    id, the key it replaces moves to ``id_key_previous``; then ``respite rotate-id-key``."""
+    id_key_previous: Base64Key32 | None = None
+    """During a rotation: the key replaced by ``id_key`` (its id is ``id_key_id - 1``),
+    still decrypting what it sealed until every identifier is re-encrypted."""
+    metrics_token: Annotated[str, Meta(min_length=32)] | None = None
+    """The bearer token a Prometheus scraper sends to read ``/metrics`` (an admin's token
+    works too). Unset: only admins' tokens read the metrics."""
 
     hold_ttl_seconds: Annotated[int, Meta(ge=30, le=3600)] = 600
     hold_max_extensions: Annotated[int, Meta(ge=0, le=10)] = 2
@@ -123,6 +151,20 @@ class Settings(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
                 ) from None
         if self.phone_region not in phonenumbers.SUPPORTED_REGIONS:
             raise ValueError(f"{ENV_PREFIX}PHONE_REGION: {self.phone_region!r} is not a region")
+        self._check_id_keys()
+
+    def _check_id_keys(self) -> None:
+        if self.id_key_previous is None:
+            return
+        if self.id_key is None:
+            raise ValueError(f"{ENV_PREFIX}ID_KEY_PREVIOUS needs {ENV_PREFIX}ID_KEY, the new key")
+        if self.id_key_previous == self.id_key:
+            raise ValueError(f"{ENV_PREFIX}ID_KEY_PREVIOUS is the same key as {ENV_PREFIX}ID_KEY")
+        if self.id_key_id < 2:
+            raise ValueError(
+                f"{ENV_PREFIX}ID_KEY_ID: a new key takes the id after its previous key's (2 or"
+                " more)"
+            )
 
 
 class SettingsError(Exception):
@@ -155,6 +197,30 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         return msgspec.convert(raw, Settings, strict=False)
     except msgspec.ValidationError as exc:
         raise SettingsError(_explain(str(exc))) from None
+
+
+def production_refusal(settings: Settings) -> str | None:
+    """Why ``settings`` (as configured, before any private server is pointed at) may not serve
+    production, in one line naming the variables to set; None when they may."""
+    if settings.environment is not None:
+        production = settings.environment == "production"
+        why = f"{ENV_PREFIX}ENVIRONMENT is production"
+    else:
+        production = settings.database_url is not None or settings.redis_url is not None
+        why = f"{ENV_PREFIX}DATABASE_URL or {ENV_PREFIX}REDIS_URL is set"
+    if not production:
+        return None
+    missing = []
+    if settings.secret_key == DEV_SECRET_KEY or len(settings.secret_key) < MIN_SECRET_KEY_LENGTH:
+        missing.append(f"{ENV_PREFIX}SECRET_KEY (at least {MIN_SECRET_KEY_LENGTH} characters)")
+    if settings.id_key is None:
+        missing.append(f"{ENV_PREFIX}ID_KEY (32 random bytes, standard base64)")
+    if not missing:
+        return None
+    return (
+        f"production ({why}) needs {' and '.join(missing)}: the defaults are public; a test"
+        f" instance on servers of its own may set {ENV_PREFIX}ENVIRONMENT=development"
+    )
 
 
 def _explain(message: str) -> str:

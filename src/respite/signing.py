@@ -1,9 +1,10 @@
 """Signed tokens: a payload a client carries and hands back, that it can read but not forge.
 
 The one HMAC signer of respite (hold tokens, page cursors). A token is
-``<payload>.<mac>``, both URL-safe base64 without padding; the MAC is HMAC-SHA256 under the
-service's secret key over ``purpose:`` and the payload, cut to 18 bytes. The purpose keeps the
-uses apart: a cursor never verifies as a hold token, nor the other way round.
+``<payload>.<mac>``, both URL-safe base64 without padding; the MAC is HMAC-SHA256 over the
+payload, cut to 18 bytes, under a key of the purpose's own derived from the service's secret
+key (``respite.keys``). The purpose keeps the uses apart: a cursor never verifies as a hold
+token, nor one list's cursor as another's.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import base64
 import binascii
 import hashlib
 import hmac
+
+from respite.keys import derive_key, signing_purpose
 
 __all__ = ["Signer"]
 
@@ -29,14 +32,13 @@ def _unb64(text: str) -> bytes:
 class Signer:
     """Signs and verifies the tokens of one purpose under one secret key."""
 
-    __slots__ = ("_key", "_purpose")
+    __slots__ = ("_key",)
 
     def __init__(self, secret_key: str, purpose: str) -> None:
-        self._key = secret_key.encode()
-        self._purpose = purpose.encode() + b":"
+        self._key = derive_key(secret_key, signing_purpose(purpose))
 
     def _mac(self, payload: bytes) -> bytes:
-        return hmac.new(self._key, self._purpose + payload, hashlib.sha256).digest()[:MAC_BYTES]
+        return hmac.new(self._key, payload, hashlib.sha256).digest()[:MAC_BYTES]
 
     def sign(self, payload: bytes) -> str:
         return f"{_b64(payload)}.{_b64(self._mac(payload))}"

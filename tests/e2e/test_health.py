@@ -8,7 +8,7 @@ import pytest
 from respite.app import create_app
 from respite.dev.servers import LocalRedis
 from respite.settings import Settings
-from tests.conftest import serve_in_loop
+from tests.conftest import MakeToken, serve_in_loop
 
 
 async def test_live_and_ready(client: httpx.AsyncClient) -> None:
@@ -44,9 +44,12 @@ async def test_ready_is_503_naming_redis_when_redis_is_down(
         own_redis.stop()
 
 
-async def test_metrics_are_prometheus_text(client: httpx.AsyncClient) -> None:
+async def test_metrics_are_prometheus_text(
+    client: httpx.AsyncClient, make_token: MakeToken
+) -> None:
+    _, admin = await make_token("admin")
     await client.get("/health/live")
-    response = await client.get("/metrics")
+    response = await client.get("/metrics", headers=admin)
     assert response.status_code == 200
     text = response.text
     assert "respite_requests_total" in text
@@ -54,17 +57,18 @@ async def test_metrics_are_prometheus_text(client: httpx.AsyncClient) -> None:
 
 
 async def test_access_log_and_metrics_carry_the_status_sent(
-    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture, make_token: MakeToken
 ) -> None:
     """Even for an answer made outside the route's own stack, as the 401 of authentication."""
+    _, admin = await make_token("admin")
     with caplog.at_level(logging.INFO, logger="respite.access"):
         refused = await client.get("/v1/bookings", headers={"Authorization": "Bearer nope"})
     assert refused.status_code == 401
     [line] = [r for r in caplog.records if r.name == "respite.access"]
     assert (line.getMessage(), line.__dict__["status"]) == ("GET /v1/bookings 401", 401)
     assert line.__dict__["ms"] >= 0
-    await client.get("/metrics")
-    text = (await client.get("/metrics")).text
+    await client.get("/metrics", headers=admin)
+    text = (await client.get("/metrics", headers=admin)).text
     counted = 'respite_requests_total{method="GET",path="/v1/bookings",status_code="401"}'
     assert counted in text
     assert 'respite_request_duration_seconds_count{method="GET",path="/v1/bookings"' in text

@@ -41,6 +41,8 @@ def _start(database_url: str, redis_url: str) -> tuple[subprocess.Popen[bytes], 
         "RESPITE_PORT": str(port),
         "RESPITE_LOG_LEVEL": "ERROR",
         "RESPITE_SECRET_KEY": "test-secret",
+        # Servers of its own, but a test instance: the development secrets will do.
+        "RESPITE_ENVIRONMENT": "development",
         "RESPITE_DB_POOL_MIN": "1",
         "RESPITE_DB_POOL_MAX": "20",
         # 200 racers on two cores: waiting for a connection is expected, failing is not.

@@ -12,6 +12,8 @@ from typing import Annotated, Literal
 
 from msgspec import Meta, Struct
 
+from respite.keys import IDENTIFIER_HASH, derive_key
+
 __all__ = [
     "ROLES",
     "FamilyRegistration",
@@ -96,8 +98,10 @@ def hash_token(token: str) -> bytes:
 
 
 def identifier_hash(secret_key: str, value: str) -> bytes:
-    """Keyed hash of a personal identifier, to find it again without storing it."""
-    return hmac.new(secret_key.encode(), value.encode(), hashlib.sha256).digest()
+    """Keyed hash of a personal identifier, to find it again without storing it; keyed by
+    the identifier-hash key derived from ``secret_key``, never by the secret key itself."""
+    key = derive_key(secret_key, IDENTIFIER_HASH)
+    return hmac.new(key, value.encode(), hashlib.sha256).digest()
 
 
 _PHONE_NOISE = re.compile(r"[ -]")

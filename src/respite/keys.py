@@ -1,0 +1,41 @@
+"""Every key respite makes from its one secret key: a separate key for each purpose.
+
+HKDF-SHA256 (RFC 5869) over ``RESPITE_SECRET_KEY``, the purpose as its ``info``: the MAC key
+of hold tokens is not the one of a list's cursors, nor the key of identifier hashes, and
+learning one of them tells nothing of the others or of the secret key. The secret key itself
+keys nothing directly.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Final
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+__all__ = ["IDENTIFIER_ENCRYPTION", "IDENTIFIER_HASH", "derive_key", "signing_purpose"]
+
+IDENTIFIER_HASH: Final = "identifier-hash"
+"""Keyed hashes of personal identifiers (phone logins, national ID numbers)."""
+IDENTIFIER_ENCRYPTION: Final = "identifier-encryption"
+"""The development key of stored identifiers, when ``RESPITE_ID_KEY`` is not set."""
+KEY_BYTES: Final = 32
+
+
+def signing_purpose(purpose: str) -> str:
+    """The key purpose of the signed tokens of ``purpose`` (``hold``, ``page:bookings`` ...)."""
+    return f"signing:{purpose}"
+
+
+# Signers are made on every request: derive each key once per process.
+@functools.lru_cache(maxsize=128)
+def derive_key(secret_key: str, purpose: str) -> bytes:
+    """The 32-byte key of ``purpose``, the same for the same secret key every time."""
+    hkdf = HKDF(
+        algorithm=hashes.SHA256(),
+        length=KEY_BYTES,
+        salt=None,
+        info=b"respite/" + purpose.encode(),
+    )
+    return hkdf.derive(secret_key.encode())
