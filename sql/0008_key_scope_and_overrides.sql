@@ -1,4 +1,5 @@
--- An idempotency key belongs to the principal's organisation, not to one credential.
+-- An idempotency key belongs to the principal's organisation, not to one credential, and a
+-- walk-in override names every rule it overrides (respite.eligibility.overrides).
 
 -- The organisation a key belongs to, as respite.idempotency.scope writes it: 'hospital:<id>'
 -- for any credential of a hospital, 'facility:<id>' for staff, and the principal itself for a
@@ -27,3 +28,17 @@ ALTER TABLE idempotency_keys
         CHECK (scope ~ '^(hospital|facility|family|admin):[0-9]+$'),
     DROP CONSTRAINT idempotency_keys_pkey,
     ADD PRIMARY KEY (scope, key);
+
+-- Every rule a booking's override reason overrode: [{"code": ..., "acknowledged": ...}].
+ALTER TABLE bookings ADD COLUMN overrides jsonb NOT NULL DEFAULT '[]'
+    CHECK (jsonb_typeof(overrides) = 'array');
+
+-- A booking overridden before the rules were named overrode, with its reason, every rule its
+-- stored decision refused, none of them acknowledged.
+UPDATE bookings SET overrides = (
+    SELECT coalesce(
+        jsonb_agg(jsonb_build_object('code', r ->> 'code', 'acknowledged', false) ORDER BY n),
+        '[]')
+    FROM jsonb_array_elements(decision -> 'reasons') WITH ORDINALITY AS e (r, n)
+    WHERE NOT (r ->> 'ok')::boolean)
+WHERE override_reason IS NOT NULL AND jsonb_typeof(decision -> 'reasons') = 'array';

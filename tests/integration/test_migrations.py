@@ -1,4 +1,5 @@
 import asyncio
+import json
 import secrets
 import shutil
 from pathlib import Path
@@ -125,6 +126,43 @@ async def _tenants(conn: Any) -> Tenants:
     )
 
 
+async def _overridden_booking(conn: Any, t: Tenants, reason: str | None) -> int:
+    """A booking of before 0008: its decision refused on two rules, its reason overrode both."""
+    bed = await conn.fetchval(
+        "INSERT INTO beds (facility_id, kind, label, sex_rule, nightly_price)"
+        " VALUES ($1, 'respite', $2, 'female', 100) RETURNING id",
+        t.facility,
+        f"B-{secrets.token_hex(3)}",
+    )
+    elder = await conn.fetchval(
+        "INSERT INTO care_recipients (facility_id, name, sex, birth_date)"
+        " VALUES ($1, 'E', 'male', DATE '1940-01-01') RETURNING id",
+        t.facility,
+    )
+    decision = {
+        "eligible": False,
+        "reasons": [
+            {"code": "no_assessment", "ok": False},
+            {"code": "within_quota", "ok": True},
+            {"code": "sex_rule", "ok": False},
+        ],
+    }
+    return int(
+        await conn.fetchval(
+            "INSERT INTO bookings (bed_id, facility_id, care_recipient_id, check_in, check_out,"
+            " status, nightly_price, total_price, booked_by, decision, override_reason)"
+            " VALUES ($1, $2, $3, DATE '2030-01-01', DATE '2030-01-03', 'cancelled', 100, 200,"
+            " $4, $5::jsonb, $6) RETURNING id",
+            bed,
+            t.facility,
+            elder,
+            t.admin,
+            json.dumps(decision),
+            reason,
+        )
+    )
+
+
 async def _before_and_after_0008(empty_db: str, tmp_path: Path, sql_dir: Path) -> Any:
     """A connection to a database migrated up to 0007; ``upgrade()`` applies 0008."""
     folder = tmp_path / "sql"
@@ -175,5 +213,24 @@ async def test_0008_scopes_existing_keys_by_organisation(
                 f"hospital:{t.hospital}",
                 t.standby,
             )
+    finally:
+        await conn.close()
+
+
+async def test_0008_names_the_rules_an_earlier_override_overrode(
+    empty_db: str, tmp_path: Path, sql_dir: Path
+) -> None:
+    conn, upgrade = await _before_and_after_0008(empty_db, tmp_path, sql_dir)
+    try:
+        t = await _tenants(conn)
+        overridden = await _overridden_booking(conn, t, "assessor visit booked for Monday")
+        eligible = await _overridden_booking(conn, t, None)
+        await upgrade()
+        stored = "SELECT overrides::text FROM bookings WHERE id = $1"
+        assert json.loads(await conn.fetchval(stored, overridden)) == [
+            {"code": "no_assessment", "acknowledged": False},
+            {"code": "sex_rule", "acknowledged": False},
+        ]
+        assert json.loads(await conn.fetchval(stored, eligible)) == []
     finally:
         await conn.close()
