@@ -1,5 +1,10 @@
 """Idempotency keys: a retried write gives the first attempt's answer, exactly once.
 
+A key belongs to the organisation the principal acts for (``scope``): every credential of a
+hospital, every staff member of a facility, shares one set of keys, so a retry through another
+credential of the same organisation is the same request. A family account and an admin each
+have their own.
+
 The key is claimed by inserting a row in the same transaction as the write it protects. A
 concurrent retry with the same key waits on that row's unique index until the first attempt
 commits (then it reads the stored answer) or rolls back (then it runs the write itself). The
@@ -28,6 +33,7 @@ __all__ = [
     "remember",
     "replay",
     "require_key",
+    "scope",
 ]
 
 T = TypeVar("T")
@@ -36,21 +42,30 @@ HEADER = "Idempotency-Key"
 IdempotencyKey = Annotated[str, Meta(min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$")]
 
 CLAIM_KEY = """
-INSERT INTO idempotency_keys (principal_id, key, operation, request_hash)
-VALUES ($1, $2, $3, $4)
-ON CONFLICT (principal_id, key) DO NOTHING
+INSERT INTO idempotency_keys (scope, key, principal_id, operation, request_hash)
+VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (scope, key) DO NOTHING
 RETURNING 1
 """
 
 SELECT_KEY = """
 SELECT operation, request_hash, status_code, response
-FROM idempotency_keys WHERE principal_id = $1 AND key = $2
+FROM idempotency_keys WHERE scope = $1 AND key = $2
 """
 
 REMEMBER_ANSWER = """
 UPDATE idempotency_keys SET status_code = $3, response = $4
-WHERE principal_id = $1 AND key = $2
+WHERE scope = $1 AND key = $2
 """
+
+
+def scope(principal: Principal) -> str:
+    """The organisation whose keys the principal uses (migration 0008 writes the same)."""
+    if principal.role == "hospital":
+        return f"hospital:{principal.hospital_id}"
+    if principal.role == "staff":
+        return f"facility:{principal.facility_id}"
+    return f"{principal.role}:{principal.id}"
 
 
 class Replay(msgspec.Struct, frozen=True):
@@ -81,10 +96,12 @@ def body_hash(operation: str, *parts: object) -> bytes:
 async def claim(
     conn: Conn, principal: Principal, key: str, operation: str, request_hash: bytes
 ) -> Replay | None:
-    """Claim ``key`` in the caller's transaction; the earlier answer if it was used already."""
-    if await conn.fetchval(CLAIM_KEY, principal.id, key, operation, request_hash):
+    """Claim ``key`` for the principal's organisation in the caller's transaction; the
+    earlier answer if the organisation used it already (through any of its credentials)."""
+    owner = scope(principal)
+    if await conn.fetchval(CLAIM_KEY, owner, key, principal.id, operation, request_hash):
         return None
-    row = await conn.fetchrow(SELECT_KEY, principal.id, key)
+    row = await conn.fetchrow(SELECT_KEY, owner, key)
     assert row is not None, "a conflicting key is committed, so it is visible"
     if row["operation"] != operation or row["request_hash"] != request_hash:
         raise InvalidInputError.one(
@@ -109,4 +126,4 @@ async def replay(
 async def remember(
     conn: Conn, principal: Principal, key: str, status_code: int, response: Any
 ) -> None:
-    await conn.execute(REMEMBER_ANSWER, principal.id, key, status_code, response)
+    await conn.execute(REMEMBER_ANSWER, scope(principal), key, status_code, response)

@@ -400,11 +400,26 @@ PROBLEMS: dict[type[RespiteError], ProblemKind] = {
         status=422,
         slug="not-eligible",
         title="Not eligible for this bed",
-        about="The eligibility decision refuses this elder for this bed and stay.",
+        about=(
+            "The eligibility decision refuses this elder for this bed and stay; nothing was "
+            "written. At a facility's desk its staff (or an admin) may still book a walk-in by "
+            "giving `override_reason` and naming in `overrides` every refused rule, each in "
+            "the form `override_options` gives; a rule allowed `never` cannot be overridden."
+        ),
         members={
             "policy_code": "the policy that decided",
             "refused": "the codes of the reasons that refused",
             "reasons": "every reason: `code`, `ok`, messages and `figures`",
+            "override_options": (
+                "for each refused code, in order: `code` and `allowed`, how the policy lets "
+                "staff override it: `with_reason` (name it in `overrides`), "
+                "`with_acknowledgement` (name it with `acknowledged: true`) or `never`; empty "
+                "for a refused hold, which nobody overrides"
+            ),
+            "not_overridden": (
+                "the refused codes that the request's overrides did not cover in an allowed "
+                "form (all of `refused` when it named none)"
+            ),
         },
     ),
     # -- referral ------------------------------------------------------------------------

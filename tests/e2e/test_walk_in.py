@@ -1,5 +1,5 @@
 """Walk-ins at a facility's desk: the same eligibility check as everyone else, an override that
-is staff's to write and is audited, and a bed that only one racer gets."""
+is staff's to write (test_walk_in_overrides), and a bed that only one racer gets."""
 
 import asyncio
 from collections.abc import Callable
@@ -10,6 +10,7 @@ import httpx
 import msgspec
 import pytest
 
+from respite.booking.model import MAX_OVERRIDES
 from tests import builders
 from tests.conftest import MakeToken
 
@@ -26,13 +27,18 @@ class Desk(msgspec.Struct):
     """The facility's date by the suite's clock (the builders' assessments are valid then)."""
 
 
-@pytest.fixture
-async def desk(db: Any, make_token: MakeToken) -> Desk:
+async def open_desk(db: Any, make_token: MakeToken) -> Desk:
+    """A facility, a bed at its price, an elder it registered, and its staff's headers."""
     facility = await builders.facility(db)
     bed = await builders.bed(db, facility, price=PRICE, label="3F-12")
     recipient = await builders.recipient(db, facility_id=facility, level=2)
     _, headers = await make_token("staff", facility_id=facility)
     return Desk(facility, bed, recipient, headers, builders.today())
+
+
+@pytest.fixture
+async def desk(db: Any, make_token: MakeToken) -> Desk:
+    return await open_desk(db, make_token)
 
 
 def body(desk: Desk, start: int = 0, nights: int = 3, **extra: Any) -> dict[str, Any]:
@@ -124,44 +130,12 @@ async def test_a_refused_walk_in_is_422_with_every_reason_and_writes_nothing(
     assert {r["code"] for r in refused} == set(problem["refused"])
     assert all(r["message_en"] and r["message_zh"] for r in problem["reasons"])
     assert "level_not_eligible" in problem["detail"]
+    assert problem["override_options"] == [
+        {"code": "level_not_eligible", "allowed": "never"},
+        {"code": "stay_exceeds_consecutive_limit", "allowed": "with_reason"},
+    ]
+    assert problem["not_overridden"] == problem["refused"]
     assert await counts(db) == before
-
-
-@pytest.mark.parametrize("role", ["staff", "admin"])
-async def test_staff_or_admin_override_a_refusal_with_a_stored_audited_reason(
-    client: httpx.AsyncClient, db: Any, make_token: MakeToken, desk: Desk, role: str
-) -> None:
-    intact = await builders.recipient(db, facility_id=desk.facility, level=0)
-    _, headers = await make_token(role, facility_id=desk.facility if role == "staff" else None)
-    response = await client.post(
-        url(desk.facility),
-        json={**body(desk), "care_recipient_id": intact, "override_reason": OVERRIDE},
-        headers=headers,
-    )
-    assert response.status_code == 201, response.text
-    booking = response.json()
-    assert booking["override_reason"] == OVERRIDE
-    stored = await db.fetchrow(
-        "SELECT override_reason, decision FROM bookings WHERE id = $1", booking["id"]
-    )
-    assert stored["override_reason"] == OVERRIDE
-    assert stored["decision"]["eligible"] is False
-    [entry] = await audits(db, booking["id"])
-    assert entry["role"] == role
-    assert entry["after"]["override_reason"] == OVERRIDE
-    assert entry["after"]["eligible"] is False
-    assert entry["after"]["refused"] == ["level_not_eligible"]
-
-
-async def test_an_override_reason_is_not_stored_when_nothing_was_refused(
-    client: httpx.AsyncClient, db: Any, desk: Desk
-) -> None:
-    response = await client.post(
-        url(desk.facility), json=body(desk, override_reason=OVERRIDE), headers=desk.headers
-    )
-    assert response.status_code == 201, response.text
-    assert response.json()["override_reason"] is None
-    assert await db.fetchval("SELECT override_reason FROM bookings") is None
 
 
 @pytest.mark.parametrize("role", ["family", "hospital"])
@@ -171,9 +145,8 @@ async def test_families_and_hospitals_cannot_take_walk_ins_or_override(
     hospital = await builders.hospital(db) if role == "hospital" else None
     _, headers = await make_token(role, hospital_id=hospital)
     before = await counts(db)
-    response = await client.post(
-        url(desk.facility), json=body(desk, override_reason=OVERRIDE), headers=headers
-    )
+    overriding = body(desk, override_reason=OVERRIDE, overrides=[{"code": "no_assessment"}])
+    response = await client.post(url(desk.facility), json=overriding, headers=headers)
     assert response.status_code == 403, response.text
     assert response.json()["type"] == "/problems/forbidden"
     assert await counts(db) == before
@@ -257,6 +230,46 @@ def days_from(today: date, offset: int) -> str:
         (lambda t: {"check_in": days_from(t, 367), "check_out": days_from(t, 368)}, "check_in"),
         (lambda t: {"override_reason": "because"}, "override_reason"),
         (lambda t: {"override_reason": 12345678901}, "override_reason"),
+        (lambda t: {"override_reason": OVERRIDE}, "overrides"),
+        (lambda t: {"overrides": [{"code": "no_assessment"}]}, "override_reason"),
+        (lambda t: {"override_reason": OVERRIDE, "overrides": "sex_rule"}, "overrides"),
+        (lambda t: {"override_reason": OVERRIDE, "overrides": ["sex_rule"]}, "overrides[0]"),
+        (
+            lambda t: {"override_reason": OVERRIDE, "overrides": [{"code": "sex_ruIe"}]},
+            "overrides[0].code",
+        ),
+        (
+            lambda t: {"override_reason": OVERRIDE, "overrides": [{"code": "within_quota"}]},
+            "overrides[0].code",
+        ),
+        (
+            lambda t: {
+                "override_reason": OVERRIDE,
+                "overrides": [{"code": "sex_rule"}, {"code": "no_assessment", "acknowledged": 1}],
+            },
+            "overrides[1].acknowledged",
+        ),
+        (
+            lambda t: {
+                "override_reason": OVERRIDE,
+                "overrides": [{"code": "sex_rule", "by": "me"}],
+            },
+            "overrides[0].by",
+        ),
+        (
+            lambda t: {
+                "override_reason": OVERRIDE,
+                "overrides": [{"code": "sex_rule"}, {"code": "sex_rule", "acknowledged": True}],
+            },
+            "overrides",
+        ),
+        (
+            lambda t: {
+                "override_reason": OVERRIDE,
+                "overrides": [{"code": "no_assessment"}] * (MAX_OVERRIDES + 1),
+            },
+            "overrides",
+        ),
         (lambda t: {"check_in_now": "yes"}, "check_in_now"),
         (lambda t: {"surprise": True}, "surprise"),
     ],

@@ -20,6 +20,7 @@ from respite.clock import ManualClock
 from respite.db import Conn
 from respite.eligibility import Stay
 from respite.eligibility.errors import NoPolicyInForceError
+from respite.eligibility.overrides import Override
 from respite.eligibility.service import check_bed
 from respite.errors import InvalidInputError, NotFoundError, PermissionDeniedError
 from tests import builders
@@ -182,8 +183,11 @@ async def test_only_the_beds_staff_or_an_admin_may_override(
     stay = Stay(check_in=stays.check_in, check_out=stays.check_out)
     checked = await check_bed(db, caller, elder, bed, stay, stays.today)
     assert not checked.decision.eligible
+    overriding = (Override(code="level_not_eligible"),)
     with pytest.raises(PermissionDeniedError):
-        await book_in_transaction(db, clock, stays, caller, elder, bed, override_reason=REASON)
+        await book_in_transaction(
+            db, clock, stays, caller, elder, bed, override_reason=REASON, overrides=overriding
+        )
     assert await written(db) == before
 
 
@@ -268,10 +272,45 @@ async def test_an_override_reason_of_blanks_is_refused(
     before = await written(db)
     with pytest.raises(InvalidInputError) as refused:
         await book_in_transaction(
-            db, clock, stays, caller, elder, bed, override_reason="    ok        "
+            db,
+            clock,
+            stays,
+            caller,
+            elder,
+            bed,
+            override_reason="    ok        ",
+            overrides=(Override(code="level_not_eligible"),),
         )
     assert refused.value.errors[0].field == "override_reason"
     assert await written(db) == before
+
+
+async def test_an_override_reason_names_the_rules_it_overrides(
+    db: Any, clock: ManualClock, stays: Stays
+) -> None:
+    facility = await builders.facility(db)
+    bed = await builders.bed(db, facility)
+    caller = await principal(db, "admin")
+    elder = await builders.recipient(db, facility_id=facility, level=None)
+    before = await written(db)
+    with pytest.raises(InvalidInputError) as refused:
+        await book_in_transaction(db, clock, stays, caller, elder, bed, override_reason=REASON)
+    assert refused.value.errors[0].field == "overrides"
+    assert await written(db) == before
+    booking = await book_in_transaction(
+        db,
+        clock,
+        stays,
+        caller,
+        elder,
+        bed,
+        override_reason=REASON,
+        overrides=(Override(code="no_assessment"),),
+    )
+    assert (booking.override_reason, booking.overrides) == (
+        REASON,
+        (Override(code="no_assessment"),),
+    )
 
 
 async def test_a_retired_bed_is_not_found(db: Any, clock: ManualClock, stays: Stays) -> None:

@@ -182,6 +182,7 @@ async def _booking(db: Any, booking_id: int) -> Booking:
         policy_code=None,
         policy_version=None,
         override_reason=None,
+        overrides=(),
         hold_id=None,
         hospital_id=row["hospital_id"],
         booked_by=row["booked_by"],

@@ -7,6 +7,7 @@ import pytest
 
 from respite.booking.model import (
     ACTIONS,
+    MAX_OVERRIDES,
     STATUSES,
     Action,
     Cancellation,
@@ -16,6 +17,8 @@ from respite.booking.model import (
     WalkIn,
     transition,
 )
+from respite.eligibility.overrides import Override
+from respite.eligibility.reasons import REFUSAL_CODES
 
 
 def day(offset: int) -> date:
@@ -157,6 +160,39 @@ def _walk_in(**fields: object) -> WalkIn:
         ({"check_out": "2030-05-11", "bed_id": 2**63}, "<= 9223372036854775807"),
         ({"check_out": "2030-05-11", "bed_id": "2"}, "Expected `int`"),
         ({"check_out": "2030-05-11", "surprise": 1}, "unknown field `surprise`"),
+        ({"check_out": "2030-05-11", "override_reason": "x" * 10}, "overrides: name each rule"),
+        (
+            {"check_out": "2030-05-11", "overrides": [{"code": "quota_exhausted"}]},
+            "override_reason: overriding a rule needs a written reason",
+        ),
+        (
+            {
+                "check_out": "2030-05-11",
+                "override_reason": "x" * 10,
+                "overrides": [{"code": "sex_rule"}, {"code": "sex_rule", "acknowledged": True}],
+            },
+            "overrides: 'sex_rule' is named more than once",
+        ),
+        (
+            {"check_out": "2030-05-11", "override_reason": "x" * 10, "overrides": [{"code": "x"}]},
+            r"code: 'x' is not a reason code that refuses - at `\$.overrides\[0\]`",
+        ),
+        (
+            {
+                "check_out": "2030-05-11",
+                "override_reason": "x" * 10,
+                "overrides": [{"code": "sex_rule", "acknowledged": "yes"}],
+            },
+            r"Expected `bool`, got `str` - at `\$.overrides\[0\].acknowledged`",
+        ),
+        (
+            {
+                "check_out": "2030-05-11",
+                "override_reason": "x" * 10,
+                "overrides": [{"code": c} for c in REFUSAL_CODES[: MAX_OVERRIDES + 1]],
+            },
+            f"length <= {MAX_OVERRIDES}",
+        ),
     ],
 )
 def test_walk_in_bodies_are_refused(fields: dict[str, object], message: str) -> None:
@@ -165,9 +201,12 @@ def test_walk_in_bodies_are_refused(fields: dict[str, object], message: str) -> 
 
 
 def test_walk_in_body_accepted_at_the_bounds() -> None:
-    longest = _walk_in(check_out="2031-05-11", override_reason="x" * 10)
+    most = [{"code": c} for c in REFUSAL_CODES[:MAX_OVERRIDES]]
+    longest = _walk_in(check_out="2031-05-11", override_reason="x" * 10, overrides=most)
     assert (longest.check_out - longest.check_in).days == 366
     assert longest.check_in_now is False
+    assert len(longest.overrides) == MAX_OVERRIDES
+    assert longest.overrides[0] == Override(code=REFUSAL_CODES[0], acknowledged=False)
 
 
 @pytest.mark.parametrize("reason", ["", "   "])

@@ -100,6 +100,26 @@ def cn_respite_document(**changes: Any) -> bytes:
             "extra_nights_with_approval",
         ),
         (cn_respite_document(eligible_levels=[2, 2]), "eligible_levels"),
+        (
+            cn_respite_document(overridable={"with_reason": ["snoring"]}),
+            "overridable.with_reason",
+        ),
+        (
+            cn_respite_document(overridable={"with_reason": ["within_quota"]}),
+            "overridable.with_reason",
+        ),
+        (
+            cn_respite_document(overridable={"with_acknowledgement": ["sex_rule", "sex_rule"]}),
+            "overridable.with_acknowledgement",
+        ),
+        (
+            cn_respite_document(
+                overridable={"with_reason": ["sex_rule"], "with_acknowledgement": ["sex_rule"]}
+            ),
+            "overridable.with_acknowledgement",
+        ),
+        (cn_respite_document(overridable={"with_reason": "sex_rule"}), "overridable.with_reason"),
+        (cn_respite_document(overridable={"anyone": []}), "overridable.anyone"),
         (b'{"code": "cn-respite",', "$"),
         (b"[]", "$"),
     ],

@@ -142,7 +142,11 @@ class WalkInController(Controller):
         """Book an elder at the desk, with the same eligibility check as everyone else.
 
         Staff of the facility (or an admin) may book despite a refusal by giving
-        ``override_reason``; it is stored and audited. ``check_in_now`` checks in at once.
+        ``override_reason`` and naming in ``overrides`` every rule that refused, each in the
+        form the policy allows: a not-eligible answer lists them in ``override_options``
+        (``with_reason``; ``with_acknowledgement``: also ``acknowledged: true``; ``never``).
+        Naming a rule that did not refuse is refused. The reason and the rules are stored and
+        audited. ``check_in_now`` checks in at once.
         """
         command = TakeWalkIn(
             facility_id=facility_id,

@@ -8,8 +8,9 @@ it once, inside their own transaction, and repeat none of its steps:
 2. load the bed with its policy in force on check-in, the elder as the principal sees them and
    the nights they have used: a fixed number of queries;
 3. decide with the pure engine on the facility's local date (``booking.beds.judge``);
-4. refuse a refused decision unless staff of the facility or an admin override it, and a
-   second live stay of the same elder on any of the nights;
+4. refuse a refused decision unless staff of the facility or an admin override every one of
+   its refusals in the form the policy allows (``eligibility.overrides``), and a second live
+   stay of the same elder on any of the nights;
 5. insert the booking, claim its nights (the per-night ledger refuses a taken one whatever
    anyone believed), record the audit entry, and tell every listener.
 """
@@ -30,9 +31,10 @@ from respite.booking.errors import BedTakenError, ElderAlreadyStayingError, Inel
 from respite.booking.events import BookingChange, StayListener
 from respite.booking.model import MIN_OVERRIDE_REASON, Booking, NewBooking, first_overlap
 from respite.db import Conn
-from respite.eligibility.model import Decision, Stay
-from respite.eligibility.service import BedFacts
-from respite.errors import BusyError, InvalidInputError, PermissionDeniedError
+from respite.eligibility.model import Stay
+from respite.eligibility.overrides import check_overrides, override_options
+from respite.eligibility.service import BedFacts, Checked
+from respite.errors import BusyError, FieldError, InvalidInputError, PermissionDeniedError
 from respite.nights import NightTaken, claim_nights
 
 __all__ = ["book", "busy"]
@@ -64,8 +66,9 @@ async def book(
     """Book ``request`` inside the CALLER's transaction, judged at ``now``.
 
     Raises NotFoundError (a bed or an elder that is not there for this principal),
-    IneligibleError (422, every reason), PermissionDeniedError (an override by someone who may
-    not), InvalidInputError (an override reason of blanks), ElderAlreadyStayingError and
+    IneligibleError (422, every reason, and how each may be overridden), PermissionDeniedError
+    (an override by someone who may not), InvalidInputError (an override reason of blanks, an
+    override of a rule that did not refuse), ElderAlreadyStayingError and
     BedTakenError (409), or whatever a listener refuses with. On any error the caller must
     roll its transaction back.
     """
@@ -76,10 +79,16 @@ async def book(
     bed = await load_bed(conn, request.bed_id, request.check_in, lock=True)
     elder = await load_elder(conn, principal, request.care_recipient_id, bed.facts.kind)
     checked = judge(bed, elder, stay, now)
-    override = _override_reason(principal, request, checked.decision, bed.facts.facility_id)
+    override = _override_reason(principal, request, checked, bed.facts.facility_id)
     await _refuse_a_second_stay(conn, request)
     booking_id = await store.insert_booking(
-        conn, principal, checked, stay, hold_id=request.hold_id, override_reason=override
+        conn,
+        principal,
+        checked,
+        stay,
+        hold_id=request.hold_id,
+        override_reason=override,
+        overrides=request.overrides,
     )
     await _claim(conn, bed.facts, stay, booking_id)
     booking = await store.load_booking(conn, booking_id)
@@ -92,6 +101,7 @@ async def book(
         "eligible": checked.decision.eligible,
         "refused": [r.code for r in checked.decision.reasons if not r.ok],
         "override_reason": override,
+        "overrides": booking.overrides,
     }
     await audit.record(
         conn,
@@ -140,12 +150,15 @@ async def _claim(conn: Conn, bed: BedFacts, stay: Stay, booking_id: int) -> None
 
 
 def _override_reason(
-    principal: Principal, request: NewBooking, decision: Decision, facility_id: int
+    principal: Principal, request: NewBooking, checked: Checked, facility_id: int
 ) -> str | None:
-    """The override reason to store: only for a refused decision, only from who may override."""
-    if request.override_reason is None:
+    """The override reason to store, once the request's overrides cover every refusal, each in
+    the form the policy allows, and name nothing that did not refuse; only from who may
+    override."""
+    decision, policy = checked.decision, checked.policy.policy
+    if request.override_reason is None and not request.overrides:
         if not decision.eligible:
-            raise IneligibleError.of(decision)
+            raise IneligibleError.of(decision, override_options(policy, decision))
         return None
     may_override = principal.role == "admin" or (
         principal.role == "staff" and principal.facility_id == facility_id
@@ -154,11 +167,22 @@ def _override_reason(
         raise PermissionDeniedError(
             "only staff of the bed's facility or an admin may override an eligibility refusal"
         )
-    if decision.eligible:
-        return None
-    reason = request.override_reason.strip()
+    reason = (request.override_reason or "").strip()
     if len(reason) < MIN_OVERRIDE_REASON:
         raise InvalidInputError.one(
             "override_reason", f"write at least {MIN_OVERRIDE_REASON} characters"
         )
+    if not request.overrides:
+        raise InvalidInputError.one("overrides", "name each rule the override reason overrides")
+    check = check_overrides(policy, decision, request.overrides)
+    if check.nothing_to_override:
+        raise InvalidInputError(
+            [
+                FieldError(f"overrides[{i}]", "nothing to override: this rule did not refuse")
+                for i in check.nothing_to_override
+            ]
+        )
+    if check.not_overridden:
+        options = override_options(policy, decision)
+        raise IneligibleError.of(decision, options, not_overridden=check.not_overridden)
     return reason

@@ -11,6 +11,7 @@ Kept free of imports beyond ``respite.errors`` so that ``respite.problems`` can 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +21,7 @@ from respite.errors import ConflictError, RespiteError
 
 if TYPE_CHECKING:
     from respite.eligibility.model import Decision
+    from respite.eligibility.overrides import OverrideOption
 
 __all__ = [
     "BedTakenError",
@@ -34,20 +36,45 @@ class IneligibleError(RespiteError):
 
     ``reasons`` carries every reason of the decision (``ok`` false for each ground of refusal),
     each with its stable code, messages and figures, so a client can show all of them at once.
+    ``override_options`` says how staff at the desk may override each ground of refusal, and
+    ``not_overridden`` which ones a request's overrides left uncovered.
     """
 
-    def __init__(self, policy_code: str, reasons: list[dict[str, Any]]) -> None:
+    def __init__(
+        self,
+        policy_code: str,
+        reasons: list[dict[str, Any]],
+        override_options: list[dict[str, Any]],
+        not_overridden: Sequence[str] | None = None,
+    ) -> None:
         refused = [r["code"] for r in reasons if not r.get("ok")]
+        left = refused if not_overridden is None else list(not_overridden)
+        detail = "not eligible for this bed: " + ", ".join(refused)
+        if left != refused:
+            detail += "; not overridden: " + ", ".join(left)
         super().__init__(
-            "not eligible for this bed: " + ", ".join(refused),
+            detail,
             policy_code=policy_code,
             refused=refused,
             reasons=reasons,
+            override_options=override_options,
+            not_overridden=left,
         )
 
     @classmethod
-    def of(cls, decision: Decision) -> IneligibleError:
-        return cls(decision.policy_code, msgspec.to_builtins(decision.reasons))
+    def of(
+        cls,
+        decision: Decision,
+        options: Sequence[OverrideOption] = (),
+        *,
+        not_overridden: Sequence[str] | None = None,
+    ) -> IneligibleError:
+        return cls(
+            decision.policy_code,
+            msgspec.to_builtins(decision.reasons),
+            msgspec.to_builtins(options),
+            not_overridden,
+        )
 
 
 class BedTakenError(ConflictError):

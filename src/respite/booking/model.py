@@ -20,6 +20,7 @@ from typing import Annotated, Literal, get_args
 from msgspec import Meta, Struct
 
 from respite.eligibility.model import MAX_STAY_NIGHTS, Stay, check_stay_dates
+from respite.eligibility.overrides import MAX_OVERRIDES, Override
 from respite.params import Id
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "LIVE_STATUSES",
     "MAX_DAYS_AHEAD",
     "MAX_NIGHTS",
+    "MAX_OVERRIDES",
     "MAX_PAGE",
     "MIN_OVERRIDE_REASON",
     "STATUSES",
@@ -41,6 +43,7 @@ __all__ = [
     "NewBooking",
     "Outcome",
     "OverrideReason",
+    "Overrides",
     "Status",
     "TakeWalkIn",
     "WalkIn",
@@ -65,6 +68,7 @@ MAX_DAYS_AHEAD = 366
 MIN_OVERRIDE_REASON = 10
 OverrideReason = Annotated[str, Meta(min_length=MIN_OVERRIDE_REASON, max_length=1000)]
 CancelReason = Annotated[str, Meta(min_length=1, max_length=500)]
+Overrides = Annotated[list[Override], Meta(max_length=MAX_OVERRIDES)]
 
 _ONE_NIGHT = timedelta(days=1)
 
@@ -100,6 +104,8 @@ class NewBooking(Struct, frozen=True, kw_only=True):
     hold_id: str | None = None
     override_reason: str | None = None
     """Staff's reason to book although the decision refuses (see ``book``)."""
+    overrides: tuple[Override, ...] = ()
+    """Each rule that ``override_reason`` overrides, in the form the policy asks for."""
     referral_id: int | None = None
     """The hospital's referral this booking is for; its listeners are told."""
 
@@ -113,7 +119,12 @@ class WalkIn(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     check_in: date
     check_out: date
     override_reason: OverrideReason | None = None
-    """Staff's written reason to book although the eligibility decision refuses."""
+    """Staff's written reason to book although the eligibility decision refuses; it goes with
+    ``overrides``."""
+    overrides: Overrides = []
+    """Every rule the reason overrides, each once (at most ``MAX_OVERRIDES``): its reason
+    ``code``, and ``acknowledged: true`` for a rule the policy lets staff override only with an
+    acknowledgement (a not-eligible answer lists each refusal's ``allowed`` form)."""
     check_in_now: bool = False
 
     def __post_init__(self) -> None:
@@ -121,6 +132,14 @@ class WalkIn(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
         reason = self.override_reason
         if reason is not None and len(reason.strip()) < MIN_OVERRIDE_REASON:
             raise ValueError(f"override_reason: write at least {MIN_OVERRIDE_REASON} characters")
+        if reason is not None and not self.overrides:
+            raise ValueError("overrides: name each rule the override reason overrides")
+        if self.overrides and reason is None:
+            raise ValueError("override_reason: overriding a rule needs a written reason")
+        codes = [override.code for override in self.overrides]
+        repeated = next((code for code in codes if codes.count(code) > 1), None)
+        if repeated is not None:
+            raise ValueError(f"overrides: {repeated!r} is named more than once")
 
 
 class TakeWalkIn(Struct, frozen=True, kw_only=True):
@@ -185,6 +204,8 @@ class Booking(Struct, frozen=True, kw_only=True):
     policy_code: str | None
     policy_version: int | None
     override_reason: str | None
+    overrides: tuple[Override, ...]
+    """Every rule the override reason overrode (none for an eligible booking)."""
     hold_id: str | None
     hospital_id: int | None
     booked_by: int

@@ -91,8 +91,8 @@ _VISIBLE = """
 _BOOKING_COLUMNS = """
 SELECT b.id, b.bed_id, d.label AS bed_label, b.facility_id, b.care_recipient_id,
        b.check_in, b.check_out, b.status, b.nightly_price, b.total_price, f.currency,
-       p.code AS policy_code, p.version AS policy_version, b.override_reason, b.hold_id,
-       b.hospital_id, b.booked_by, b.created_at, b.updated_at, b.checked_in_at,
+       p.code AS policy_code, p.version AS policy_version, b.override_reason, b.overrides,
+       b.hold_id, b.hospital_id, b.booked_by, b.created_at, b.updated_at, b.checked_in_at,
        b.checked_out_at, b.cancelled_at, b.cancel_reason
 """
 
@@ -172,7 +172,7 @@ ORDER BY check_in
 INSERT_BOOKING = """
 INSERT INTO bookings
     (bed_id, facility_id, care_recipient_id, check_in, check_out, nightly_price, total_price,
-     policy_id, decision, override_reason, booked_by, hospital_id, hold_id)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+     policy_id, decision, override_reason, booked_by, hospital_id, hold_id, overrides)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
 RETURNING id
 """

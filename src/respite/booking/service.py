@@ -62,7 +62,8 @@ _EVENTS: dict[Action, BookingEventType] = {
 
 
 async def walk_in(deps: Deps, principal: Principal, command: TakeWalkIn) -> Booking:
-    """Staff book (and, if asked, check in) an elder who is at the facility's desk."""
+    """Staff book (and, if asked, check in) an elder who is at the facility's desk, overriding
+    the refusals the request names in the forms the policy allows (see ``book``)."""
     facility_id, form = command.facility_id, command.walk_in
     if principal.role == "staff" and principal.facility_id != facility_id:
         raise NotFoundError("facility", facility_id)
@@ -89,6 +90,7 @@ async def walk_in(deps: Deps, principal: Principal, command: TakeWalkIn) -> Book
             check_in=form.check_in,
             check_out=form.check_out,
             override_reason=form.override_reason,
+            overrides=tuple(form.overrides),
         )
         booking = await book(conn, principal, request, now=now, listeners=deps.listeners)
         if form.check_in_now:

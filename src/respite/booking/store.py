@@ -6,6 +6,7 @@ answers Structs: no ``asyncpg.Record`` leaves this module.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -18,6 +19,7 @@ from respite.booking import queries as q
 from respite.booking.model import Booking, BookingFilter, Outcome, stay_price
 from respite.db import Conn
 from respite.eligibility.model import Stay
+from respite.eligibility.overrides import Override
 from respite.eligibility.service import Checked
 from respite.eligibility.subject import principal_params
 
@@ -34,7 +36,7 @@ __all__ = [
     "visible_booking",
 ]
 
-_VIEW_FIELDS = tuple(f for f in Booking.__struct_fields__ if f != "nights")
+_VIEW_FIELDS = tuple(f for f in Booking.__struct_fields__ if f not in ("nights", "overrides"))
 
 
 class LockedBooking(msgspec.Struct, frozen=True, kw_only=True):
@@ -46,7 +48,9 @@ class LockedBooking(msgspec.Struct, frozen=True, kw_only=True):
 
 def _booking(row: asyncpg.Record) -> Booking:
     return Booking(
-        nights=(row["check_out"] - row["check_in"]).days, **{f: row[f] for f in _VIEW_FIELDS}
+        nights=(row["check_out"] - row["check_in"]).days,
+        overrides=msgspec.convert(row["overrides"], tuple[Override, ...]),
+        **{f: row[f] for f in _VIEW_FIELDS},
     )
 
 
@@ -107,6 +111,7 @@ async def insert_booking(
     *,
     hold_id: str | None,
     override_reason: str | None,
+    overrides: Sequence[Override],
 ) -> int:
     bed = checked.bed
     booking_id: int = await conn.fetchval(
@@ -124,6 +129,7 @@ async def insert_booking(
         principal.id,
         principal.hospital_id,
         hold_id,
+        list(overrides),
     )
     return booking_id
 

@@ -18,6 +18,7 @@ from respite.eligibility.model import (
     Programme,
     ValidDays,
 )
+from respite.eligibility.reasons import CAPABILITY_MISSING, REFUSAL_CODES
 
 PolicyCode = Annotated[str, Meta(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")]
 Jurisdiction = Annotated[str, Meta(pattern=r"^[A-Z]{2}$")]
@@ -72,6 +73,49 @@ class HomeRules(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     alternative_min_age_living_alone: Age | None = None
 
 
+# The override rules of every policy that does not state its own (DESIGN.md §3):
+# a written reason may stand in for paperwork and for limits on how much care is funded, never
+# for what keeps the elder safe in this very bed, which staff must acknowledge rule by rule.
+DEFAULT_WITH_REASON: Final[tuple[str, ...]] = (
+    "no_assessment",
+    "assessment_expired_before_check_in",
+    "assessment_expires_during_stay",
+    "quota_exhausted",
+    "stay_exceeds_consecutive_limit",
+    "age_below_minimum",
+)
+DEFAULT_WITH_ACKNOWLEDGEMENT: Final[tuple[str, ...]] = ("sex_rule", CAPABILITY_MISSING)
+_RULE_CODES: Final = frozenset((*REFUSAL_CODES, CAPABILITY_MISSING))
+
+
+class OverrideRules(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Which grounds of refusal staff of a facility (or an admin) may override at the desk.
+
+    A code in ``with_reason`` is overridden by naming it with a written reason; one in
+    ``with_acknowledgement`` only by naming it with ``acknowledged: true`` as well. A code in
+    neither list is never overridable. A code ``prefix:detail`` follows its own entry if it has
+    one, else its prefix's: ``needs_capability_missing`` stands for every missing capability.
+    Each list names each code at most once, so neither is longer than the list of codes.
+    """
+
+    with_reason: tuple[str, ...] = DEFAULT_WITH_REASON
+    with_acknowledgement: tuple[str, ...] = DEFAULT_WITH_ACKNOWLEDGEMENT
+
+    def __post_init__(self) -> None:
+        for name, codes in (
+            ("with_reason", self.with_reason),
+            ("with_acknowledgement", self.with_acknowledgement),
+        ):
+            unknown = [code for code in codes if code not in _RULE_CODES]
+            if unknown:
+                raise ValueError(f"{name}: {unknown[0]!r} is not a reason code that refuses")
+            if len(set(codes)) != len(codes):
+                raise ValueError(f"{name}: must not repeat a code")
+        both = sorted(set(self.with_reason) & set(self.with_acknowledgement))
+        if both:
+            raise ValueError(f"with_acknowledgement: {both[0]!r} is also in with_reason")
+
+
 class Policy(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Eligibility rules of one programme in one jurisdiction.
 
@@ -94,6 +138,10 @@ class Policy(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     extra_nights_with_approval: NightCount | None = None
     level_scale: dict[str, Level] = {}
     notes: str = ""
+    overridable: OverrideRules = OverrideRules()
+    """Which refusals staff may override. Documents stored before this field existed (every
+    preset's version 1 among them) decode with the default rules, so they stay readable and
+    a booking judged under them follows the same rules as one under a new document."""
 
     def __post_init__(self) -> None:
         # Messages start with "<field>: " so that the field is named (see _locate).

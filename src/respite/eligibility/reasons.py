@@ -122,11 +122,25 @@ _ZH_TERMS: Final[dict[str, str]] = {
     "fall_risk": "跌倒风险",
 }
 
-_CAPABILITY_PREFIX: Final = "needs_capability_missing"
+CAPABILITY_MISSING: Final = "needs_capability_missing"
+"""The prefix of the codes ``needs_capability_missing:<capability>``; a policy's override rules
+may name it to mean every capability."""
 # Every code a decision can carry, one per missing capability included.
-CODES: Final = tuple(code for code in _MESSAGES if code != _CAPABILITY_PREFIX) + tuple(
-    f"{_CAPABILITY_PREFIX}:{capability}" for capability in CAPABILITIES
+CODES: Final = tuple(code for code in _MESSAGES if code != CAPABILITY_MISSING) + tuple(
+    f"{CAPABILITY_MISSING}:{capability}" for capability in CAPABILITIES
 )
+# Codes that only explain a rule that passed (``ok``): they never refuse.
+_PASSING: Final = frozenset(
+    {
+        "level_eligible",
+        "eligible_via_alternative_route",
+        "within_quota",
+        "quota_extended_by_approval",
+        "within_service_radius",
+    }
+)
+REFUSAL_CODES: Final = tuple(code for code in CODES if code not in _PASSING)
+"""Every code that refuses: the only ones an override may name."""
 
 
 def reason(code: str, figures: Mapping[str, Figure] | None = None, *, ok: bool = False) -> Reason:
