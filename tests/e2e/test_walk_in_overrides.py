@@ -196,7 +196,7 @@ async def test_a_reason_without_the_rules_it_overrides_is_refused(
 async def test_both_acknowledgements_and_the_reason_book_the_man_and_audit_every_rule(
     client: httpx.AsyncClient, db: Any, desk: Desk, mismatch: Mismatch
 ) -> None:
-    overrides = [
+    overrides: list[dict[str, Any]] = [
         {"code": "sex_rule", "acknowledged": True},
         {"code": "no_assessment"},
         {"code": WHEELCHAIR, "acknowledged": True},

@@ -58,8 +58,8 @@ async def add_keys(db: Any, at: datetime, count: int) -> None:
     principal = await builders.principal(db)
     await db.executemany(
         "INSERT INTO idempotency_keys"
-        " (principal_id, key, operation, request_hash, status_code, response, created_at)"
-        " VALUES ($1, $2, 'hold', '\\x00', 201, '{}', $3)",
+        " (principal_id, scope, key, operation, request_hash, status_code, response, created_at)"
+        " VALUES ($1, 'admin:' || $1::bigint::text, $2, 'hold', '\\x00', 201, '{}', $3)",
         [(principal, secrets.token_hex(8), at) for _ in range(count)],
     )
 
