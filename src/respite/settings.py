@@ -70,6 +70,11 @@ class Settings(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     print(base64.b64encode(os.urandom(32)).decode())"``. Unset: a key derived from
     ``secret_key``, for development only. Changing it makes stored identifiers unreadable."""
 
+    staff_recent_stay_days: Annotated[int, Meta(ge=0, le=3650)] = 30
+    """Days after a stay's check-out date during which staff of its facility still see the
+    elder (by the facility's local date; a checked-in stay shows them however late); 0:
+    through the check-out day only."""
+
     hold_ttl_seconds: Annotated[int, Meta(ge=30, le=3600)] = 600
     hold_max_extensions: Annotated[int, Meta(ge=0, le=10)] = 2
     hold_max_age_seconds: Annotated[int, Meta(ge=60, le=7200)] = 1800

@@ -32,8 +32,10 @@ from respite.booking.model import MIN_OVERRIDE_REASON, Booking, NewBooking, firs
 from respite.db import Conn
 from respite.eligibility.model import Decision, Stay
 from respite.eligibility.service import BedFacts
+from respite.eligibility.subject import Viewer
 from respite.errors import BusyError, InvalidInputError, PermissionDeniedError
 from respite.nights import NightTaken, claim_nights
+from respite.settings import Settings
 
 __all__ = ["book", "busy"]
 
@@ -59,6 +61,7 @@ async def book(
     request: NewBooking,
     *,
     now: datetime,
+    settings: Settings,
     listeners: Sequence[StayListener],
 ) -> Booking:
     """Book ``request`` inside the CALLER's transaction, judged at ``now``.
@@ -74,7 +77,10 @@ async def book(
     stay = Stay(check_in=request.check_in, check_out=request.check_out)
     await store.lock_recipient(conn, request.care_recipient_id)
     bed = await load_bed(conn, request.bed_id, request.check_in, lock=True)
-    elder = await load_elder(conn, principal, request.care_recipient_id, bed.facts.kind)
+    viewer = Viewer.of(principal, now, settings)
+    elder = await load_elder(
+        conn, viewer, request.care_recipient_id, bed.facts.kind, bed.facts.facility_id
+    )
     checked = judge(bed, elder, stay, now)
     override = _override_reason(principal, request, checked.decision, bed.facts.facility_id)
     await _refuse_a_second_stay(conn, request)
