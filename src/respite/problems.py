@@ -63,7 +63,7 @@ from respite.inventory.errors import (
     NightAlreadyBlockedError,
     NightBookedError,
 )
-from respite.recipients.errors import DuplicateNationalIdError
+from respite.recipients.errors import DuplicateNationalIdError, OwnerOnlyFieldsError
 from respite.referral.errors import (
     DeliveryInFlightError,
     EndpointLimitReachedError,
@@ -273,6 +273,22 @@ PROBLEMS: dict[type[RespiteError], ProblemKind] = {
         title="An elder with this national ID is registered already",
         about="The same owner registers an elder once: use that care recipient.",
         members={"care_recipient_id": "the care recipient who has the national ID"},
+    ),
+    OwnerOnlyFieldsError: ProblemKind(
+        status=403,
+        slug="owner-only-fields",
+        title="Only the elder's owner may change these fields",
+        about=(
+            "Staff see an elder a family, a hospital or another facility owns while a stay at "
+            "their facility is live or recent, and may change only the care fields (needs, "
+            "pressure_injury_stage) and record assessments; identity (name, sex, birth_date, "
+            "national_id), home and emergency-contact fields are the owner's. Nothing was "
+            "changed: send the care fields alone, or ask the owner."
+        ),
+        members={
+            "fields": "every field of the request only the owner may change",
+            "owner": "who owns the elder: `family`, `hospital` or `facility` (another one)",
+        },
     ),
     # -- holds ---------------------------------------------------------------------------
     BedHeldError: ProblemKind(

@@ -100,6 +100,11 @@ class Settings(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """The bearer token a Prometheus scraper sends to read ``/metrics`` (an admin's token
     works too). Unset: only admins' tokens read the metrics."""
 
+    staff_recent_stay_days: Annotated[int, Meta(ge=0, le=3650)] = 30
+    """Days after a stay's check-out date during which staff of its facility still see the
+    elder (by the facility's local date; a checked-in stay shows them however late); 0:
+    through the check-out day only."""
+
     hold_ttl_seconds: Annotated[int, Meta(ge=30, le=3600)] = 600
     hold_max_extensions: Annotated[int, Meta(ge=0, le=10)] = 2
     hold_max_age_seconds: Annotated[int, Meta(ge=60, le=7200)] = 1800

@@ -6,13 +6,18 @@ block, hospital A's referral and webhook endpoint. Each cell says what the calle
 but the object is another tenant's (ids cannot be probed), and OK when the call is allowed
 (any 2xx, or a 409/422 about the request itself: the authorization passed).
 
+Staff are of four facilities, by what family A's elder did there: ``staff`` of facility A,
+where the elder stays now; ``recent_staff`` of a facility the elder left within
+``staff_recent_stay_days``; ``former_staff`` of one the elder left longer ago; and
+``other_staff`` of a facility where the elder only ever had a cancelled booking.
+
 A route of the app that has no row here fails the test: a new route must say who may call it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
@@ -21,6 +26,7 @@ import pytest
 from litestar import Litestar
 
 from respite.app import create_app
+from respite.clock import ManualClock
 from respite.settings import Settings
 from tests import builders
 from tests.conftest import MakeToken, serve_in_loop
@@ -33,6 +39,8 @@ ROLES = (
     "other_family",
     "staff",
     "other_staff",
+    "recent_staff",
+    "former_staff",
     "hospital",
     "other_hospital",
     "admin",
@@ -46,16 +54,19 @@ def row(*cells: int | str) -> dict[str, int | str]:
     return dict(zip(ROLES, cells, strict=True))
 
 
-ANYONE = row(OK, OK, OK, OK, OK, OK, OK, OK)
-SIGNED_IN = row(401, OK, OK, OK, OK, OK, OK, OK)
-FAMILY_A_OBJECT = row(401, OK, 404, OK, 404, 404, 404, OK)  # staff A: the elder is booked there
-HOLDER_ONLY = row(401, OK, 404, 404, 404, 404, 404, 404)
-ON_SITE_A = row(401, 403, 403, OK, 404, 403, 403, OK)
-ON_SITE_A_BOOKING = row(401, 403, 403, OK, 404, 403, 403, OK)
-ADMIN_ONLY = row(401, 403, 403, 403, 403, 403, 403, OK)
-HOSPITALS = row(401, 403, 403, 403, 403, OK, OK, 403)
-HOSPITAL_A_OBJECT = row(401, 403, 403, 403, 403, OK, 404, 403)
-NO_SUCH_HOSPITAL_OBJECT = row(401, 403, 403, 403, 403, 404, 404, 403)
+ANYONE = row(OK, OK, OK, OK, OK, OK, OK, OK, OK, OK)
+SIGNED_IN = row(401, OK, OK, OK, OK, OK, OK, OK, OK, OK)
+# Staff see the elder where a stay is live or recent; a cancelled booking shows nothing.
+FAMILY_A_ELDER = row(401, OK, 404, OK, 404, OK, 404, 404, 404, OK)
+# Facility A's booking and beds: only its staff among staff, whoever else sees the elder.
+FAMILY_A_BOOKING = row(401, OK, 404, OK, 404, 404, 404, 404, 404, OK)
+HOLDER_ONLY = row(401, OK, 404, 404, 404, 404, 404, 404, 404, 404)
+ON_SITE_A = row(401, 403, 403, OK, 404, 404, 404, 403, 403, OK)
+ON_SITE_A_BOOKING = row(401, 403, 403, OK, 404, 404, 404, 403, 403, OK)
+ADMIN_ONLY = row(401, 403, 403, 403, 403, 403, 403, 403, 403, OK)
+HOSPITALS = row(401, 403, 403, 403, 403, 403, 403, OK, OK, 403)
+HOSPITAL_A_OBJECT = row(401, 403, 403, 403, 403, 403, 403, OK, 404, 403)
+NO_SUCH_HOSPITAL_OBJECT = row(401, 403, 403, 403, 403, 403, 403, 404, 404, 403)
 
 World = dict[str, Any]
 Request = tuple[str, str, Callable[[World], dict[str, Any]], dict[str, int | str]]
@@ -109,28 +120,28 @@ TABLE: list[
         "/v1/care-recipients",
         lambda w: "/v1/care-recipients",
         body(lambda w: {"name": "李", "sex": "male", "birth_date": "1941-02-03"}),
-        row(401, OK, OK, OK, OK, OK, OK, 403),
+        row(401, OK, OK, OK, OK, OK, OK, OK, OK, 403),
     ),
     (
         "GET",
         "/v1/care-recipients/{care_recipient_id}",
         lambda w: f"/v1/care-recipients/{w['recipient']}",
         none,
-        FAMILY_A_OBJECT,
+        FAMILY_A_ELDER,
     ),
     (
         "PATCH",
         "/v1/care-recipients/{care_recipient_id}",
         lambda w: f"/v1/care-recipients/{w['recipient']}",
-        body(lambda w: {"home_address": "上海"}),
-        FAMILY_A_OBJECT,
+        body(lambda w: {"pressure_injury_stage": 0}),
+        FAMILY_A_ELDER,
     ),
     (
         "GET",
         "/v1/care-recipients/{care_recipient_id}/assessments",
         lambda w: f"/v1/care-recipients/{w['recipient']}/assessments",
         none,
-        FAMILY_A_OBJECT,
+        FAMILY_A_ELDER,
     ),
     (
         "POST",
@@ -144,14 +155,14 @@ TABLE: list[
                 "assessed_on": (TODAY - timedelta(days=1)).isoformat(),
             }
         ),
-        FAMILY_A_OBJECT,
+        FAMILY_A_ELDER,
     ),
     (
         "POST",
         "/v1/eligibility",
         lambda w: "/v1/eligibility",
         body(lambda w: {"care_recipient_id": w["recipient"], **STAY}),
-        FAMILY_A_OBJECT,
+        FAMILY_A_ELDER,
     ),
     ("GET", "/v1/policies", lambda w: "/v1/policies", none, SIGNED_IN),
     ("GET", "/v1/policies/{code}", lambda w: "/v1/policies/cn-respite", none, SIGNED_IN),
@@ -168,7 +179,7 @@ TABLE: list[
         "/v1/bookings/{booking_id}",
         lambda w: f"/v1/bookings/{w['booking']}",
         none,
-        FAMILY_A_OBJECT,
+        FAMILY_A_BOOKING,
     ),
     (
         "POST",
@@ -196,7 +207,7 @@ TABLE: list[
         "/v1/bookings/{booking_id}/cancel",
         lambda w: f"/v1/bookings/{w['booking']}/cancel",
         body(lambda w: {"reason": "plans changed"}),
-        FAMILY_A_OBJECT,
+        FAMILY_A_BOOKING,
     ),
     (
         "POST",
@@ -217,7 +228,7 @@ TABLE: list[
                 "check_out": (CO + timedelta(days=6)).isoformat(),
             }
         ),
-        FAMILY_A_OBJECT,
+        FAMILY_A_BOOKING,
     ),
     (
         "POST",
@@ -245,7 +256,7 @@ TABLE: list[
         "/v1/facilities",
         lambda w: "/v1/facilities",
         none,
-        row(401, 403, 403, OK, OK, 403, 403, OK),
+        row(401, 403, 403, OK, OK, OK, OK, 403, 403, OK),
     ),
     (
         "POST",
@@ -461,18 +472,31 @@ def app_routes(app: Litestar) -> set[tuple[str, str]]:
 
 
 @pytest.fixture
-def matrix_app(settings: Settings) -> Litestar:
+def matrix_app(settings: Settings, clock: ManualClock) -> Litestar:
     return create_app(
         msgspec.structs.replace(
             settings, webhook_allow_loopback_http=True, webhook_worker=False, hold_cap_family=50
         ),
+        clock=clock,
         configure_logs=False,
     )
 
 
+async def _staff_after_a_stay(
+    db: Any, make_token: MakeToken, recipient: int, ended: date
+) -> dict[str, str]:
+    """Headers of staff of a new facility where the elder checked out on ``ended``."""
+    facility = await builders.facility(db)
+    bed = await builders.bed(db, facility)
+    start = ended - timedelta(days=4)
+    await builders.booking(db, bed, start, ended, recipient_id=recipient, status="checked_out")
+    return (await make_token("staff", facility_id=facility))[1]
+
+
 async def _world(
-    client: httpx.AsyncClient, db: Any, make_token: MakeToken
+    client: httpx.AsyncClient, db: Any, make_token: MakeToken, bound: int
 ) -> tuple[World, dict[str, dict[str, str]]]:
+    """The objects of A, and every caller's headers; ``bound``: staff_recent_stay_days."""
     _, admin = await make_token("admin")
     registered = await client.post(
         "/v1/auth/register",
@@ -493,6 +517,20 @@ async def _world(
     bed = await builders.bed(db, facility)
     recipient = await builders.recipient(db, family_id=family_a_id)
     booking = await builders.booking(db, bed, CI, CO, recipient_id=recipient)
+    # The elder stays at facility A now (rows below cancel `booking`), had only a cancelled
+    # booking at the other facility, and left two more: on the last day staff still see them
+    # (recent), and the day before it (former).
+    here = await builders.bed(db, facility)
+    until = TODAY + timedelta(days=3)
+    await builders.booking(db, here, TODAY, until, recipient_id=recipient, status="checked_in")
+    there = await builders.bed(db, other_facility)
+    await builders.booking(db, there, CI, CO, recipient_id=recipient, status="cancelled")
+    recent_staff = await _staff_after_a_stay(
+        db, make_token, recipient, TODAY - timedelta(days=bound)
+    )
+    former_staff = await _staff_after_a_stay(
+        db, make_token, recipient, TODAY - timedelta(days=bound + 1)
+    )
     block = await builders.block(db, bed, CO + timedelta(days=10), CO + timedelta(days=12))
     hold = await client.post(
         "/v1/holds",
@@ -540,6 +578,8 @@ async def _world(
         "other_family": family_b,
         "staff": staff_a,
         "other_staff": staff_b,
+        "recent_staff": recent_staff,
+        "former_staff": former_staff,
         "hospital": hospital_a.headers,
         "other_hospital": hospital_b.headers,
         "admin": admin,
@@ -552,14 +592,14 @@ def _allowed(status: int) -> bool:
 
 
 async def test_every_route_answers_each_caller_as_the_table_says(
-    matrix_app: Litestar, db: Any, make_token: MakeToken
+    matrix_app: Litestar, db: Any, make_token: MakeToken, settings: Settings
 ) -> None:
     table_routes = {(method, route) for method, route, *_ in TABLE}
     assert len(table_routes) == len(TABLE), "a route has two rows"
     assert app_routes(matrix_app) == table_routes, "every route needs exactly one row"
     wrong: list[str] = []
     async with serve_in_loop(matrix_app) as client:
-        world, headers = await _world(client, db, make_token)
+        world, headers = await _world(client, db, make_token, settings.staff_recent_stay_days)
         for method, route, path, extras, expected in TABLE:
             for role in ROLES:
                 request = extras(world)

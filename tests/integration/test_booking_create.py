@@ -22,10 +22,14 @@ from respite.eligibility import Stay
 from respite.eligibility.errors import NoPolicyInForceError
 from respite.eligibility.overrides import Override
 from respite.eligibility.service import check_bed
+from respite.eligibility.subject import Viewer
 from respite.errors import InvalidInputError, NotFoundError, PermissionDeniedError
+from respite.settings import Settings
 from tests import builders
 
 REASON = "assessor confirmed by phone; paperwork follows"
+# book() reads only staff_recent_stay_days of the settings: the default serves.
+DEFAULTS = Settings()
 
 
 class Stays(msgspec.Struct, frozen=True):
@@ -85,7 +89,9 @@ async def book_in_transaction(
     )
     async with db.transaction():
         listeners = [listener] if listener else []
-        return await book(db, caller, request, now=clock.now(), listeners=listeners)
+        return await book(
+            db, caller, request, now=clock.now(), settings=DEFAULTS, listeners=listeners
+        )
 
 
 async def written(db: Any) -> tuple[int, int, int]:
@@ -181,10 +187,13 @@ async def test_only_the_beds_staff_or_an_admin_may_override(
         elder = await builders.recipient(db, facility_id=elsewhere, level=0)
     before = await written(db)
     stay = Stay(check_in=stays.check_in, check_out=stays.check_out)
-    checked = await check_bed(db, caller, elder, bed, stay, stays.today)
+    viewer = Viewer.of(caller, clock.now(), DEFAULTS)
+    checked = await check_bed(db, viewer, elder, bed, stay, stays.today)
     assert not checked.decision.eligible
     overriding = (Override(code="level_not_eligible"),)
-    with pytest.raises(PermissionDeniedError):
+    # Staff place an elder only at their own facility: elsewhere the elder is not found.
+    refusal = NotFoundError if who == "staff of another facility" else PermissionDeniedError
+    with pytest.raises(refusal):
         await book_in_transaction(
             db, clock, stays, caller, elder, bed, override_reason=REASON, overrides=overriding
         )
@@ -258,7 +267,7 @@ async def test_it_refuses_to_run_outside_a_transaction(
         care_recipient_id=elder, bed_id=bed, check_in=stays.check_in, check_out=stays.check_out
     )
     with pytest.raises(RuntimeError, match="transaction"):
-        await book(db, caller, request, now=clock.now(), listeners=[])
+        await book(db, caller, request, now=clock.now(), settings=DEFAULTS, listeners=[])
     assert await db.fetchval("SELECT count(*) FROM bookings") == 0
 
 

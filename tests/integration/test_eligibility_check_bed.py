@@ -1,4 +1,4 @@
-"""check_bed: the decision for one bed, loaded as the principal sees the elder, in three queries."""
+"""check_bed: the decision for one bed, loaded as the viewer sees the elder, in three queries."""
 
 from datetime import date, timedelta
 from typing import Any
@@ -10,6 +10,7 @@ from respite.clock import ManualClock, local_today
 from respite.eligibility import Stay
 from respite.eligibility.errors import NoPolicyInForceError
 from respite.eligibility.service import check_bed
+from respite.eligibility.subject import Viewer
 from respite.errors import NotFoundError
 from tests import builders
 
@@ -25,8 +26,10 @@ def stay(today: date, offset: int, nights: int) -> Stay:
     return Stay(check_in=start, check_out=start + timedelta(days=nights))
 
 
-def family(principal_id: int) -> Principal:
-    return Principal(id=principal_id, role="family", name="Family")
+def family(principal_id: int) -> Viewer:
+    """A family looking at the suite's start (what a family sees does not depend on it)."""
+    principal = Principal(id=principal_id, role="family", name="Family")
+    return Viewer(principal=principal, now=builders.SUITE_START, staff_recent_stay_days=30)
 
 
 async def test_an_eligible_elder_and_bed(db: Any, today: date) -> None:

@@ -21,6 +21,7 @@ from respite.eligibility.policies import (
 )
 from respite.eligibility.service import Checked, check_bed
 from respite.eligibility.store import current_policy, ensure_presets
+from respite.eligibility.subject import Viewer
 from respite.nights import claim_nights
 from respite.settings import Settings
 from tests import builders
@@ -41,6 +42,11 @@ def today(clock: ManualClock) -> date:
 def stay(today: date, offset: int, nights: int) -> Stay:
     start = today + timedelta(days=offset)
     return Stay(check_in=start, check_out=start + timedelta(days=nights))
+
+
+def family_viewer(deps: Deps, family_id: int) -> Viewer:
+    principal = Principal(id=family_id, role="family", name="family")
+    return Viewer.of(principal, deps.clock.now(), deps.settings)
 
 
 async def admin(db: Any) -> Principal:
@@ -97,7 +103,7 @@ async def test_a_booking_keeps_its_version_and_decision_after_a_new_version(
     bed = await builders.bed(db, facility)
     family = await builders.principal(db, "family")
     elder = await builders.recipient(db, family_id=family, level=2)
-    owner = Principal(id=family, role="family", name="family")
+    owner = family_viewer(deps, family)
     booked = stay(today, 10, 10)
     checked = await check_bed(db, owner, elder, bed, booked, today)
     assert checked.decision.eligible and checked.policy.version == 1
@@ -135,7 +141,7 @@ async def test_the_version_in_force_on_check_in_applies(db: Any, deps: Deps, tod
     bed = await builders.bed(db, facility)
     family = await builders.principal(db, "family")
     elder = await builders.recipient(db, family_id=family, level=2)
-    owner = Principal(id=family, role="family", name="family")
+    owner = family_viewer(deps, family)
     switch = today + timedelta(days=20)
     new = NewPolicyVersion(code="cn-respite", publication=stricter(1, switch))
     await publish_policy(deps, await admin(db), new)

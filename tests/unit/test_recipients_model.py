@@ -8,6 +8,7 @@ import pytest
 
 from respite.eligibility.model import earliest_date_on_earth, latest_date_on_earth
 from respite.recipients.model import (
+    CARE_FIELDS,
     CareRecipientPatch,
     NewAssessment,
     NewCareRecipient,
@@ -16,6 +17,7 @@ from respite.recipients.model import (
     date_problem,
     last4,
     normalise_national_id,
+    owner_only_changes,
 )
 
 ELDER: dict[str, Any] = {"name": "王秀英", "sex": "female", "birth_date": "1941-03-08"}
@@ -138,6 +140,32 @@ DETAILS = RecipientDetails(
 def test_a_patch_changes_only_what_it_gives(patch: dict[str, Any], changed: dict[str, Any]) -> None:
     after = apply_patch(DETAILS, decode(patch, CareRecipientPatch))
     assert after == msgspec.structs.replace(DETAILS, **changed)
+
+
+@pytest.mark.parametrize(
+    ("patch", "owner_only"),
+    [
+        ({"needs": ["wheelchair"], "pressure_injury_stage": 2}, []),
+        ({"national_id": None}, ["national_id"]),
+        (
+            {"needs": [], "sex": "male", "name": "X", "birth_date": "1950-01-01"},
+            ["name", "sex", "birth_date"],
+        ),
+        ({"home_lat": 31.0, "home_lon": 121.0}, ["home_lat", "home_lon"]),
+        (
+            {"living_situation": "alone", "emergency_contact_phone": None},
+            ["living_situation", "emergency_contact_phone"],
+        ),
+    ],
+)
+def test_only_care_fields_are_not_the_owners(patch: dict[str, Any], owner_only: list[str]) -> None:
+    assert owner_only_changes(decode(patch, CareRecipientPatch)) == owner_only
+
+
+def test_every_field_of_a_patch_but_the_care_fields_is_the_owners() -> None:
+    fields = set(CareRecipientPatch.__struct_fields__)
+    assert fields >= CARE_FIELDS == frozenset({"needs", "pressure_injury_stage"})
+    assert {"name", "sex", "birth_date", "national_id"} <= fields - CARE_FIELDS
 
 
 ASSESSED = {"assessor": "A", "organisation": "O", "assessed_on": "2025-03-01"}

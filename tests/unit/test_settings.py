@@ -30,6 +30,8 @@ def test_variables_are_read_and_converted() -> None:
         ({"RESPITE_LOG_FORMAT": "xml"}, "RESPITE_LOG_FORMAT"),
         ({"RESPITE_REQUEST_TIMEOUT": "-1"}, "RESPITE_REQUEST_TIMEOUT"),
         ({"RESPITE_MAX_BODY_BYTES": "10"}, "RESPITE_MAX_BODY_BYTES"),
+        ({"RESPITE_STAFF_RECENT_STAY_DAYS": "-1"}, "RESPITE_STAFF_RECENT_STAY_DAYS"),
+        ({"RESPITE_STAFF_RECENT_STAY_DAYS": "3651"}, "RESPITE_STAFF_RECENT_STAY_DAYS"),
     ],
 )
 def test_an_invalid_value_names_its_variable(environ: dict[str, str], variable: str) -> None:
@@ -90,3 +92,9 @@ def test_retention_defaults_and_variables() -> None:
 def test_invalid_retention_settings_name_their_variable(variable: str, value: str) -> None:
     with pytest.raises(SettingsError, match=f"^{variable}: "):
         load_settings({variable: value})
+
+
+def test_staff_see_an_elder_30_days_after_a_stay_unless_told_otherwise() -> None:
+    assert Settings().staff_recent_stay_days == 30
+    given = load_settings({"RESPITE_STAFF_RECENT_STAY_DAYS": "0"})
+    assert given.staff_recent_stay_days == 0

@@ -67,7 +67,7 @@ from respite.availability.searcher import (
 from respite.cache import RedisClient
 from respite.db import Conn, Pool
 from respite.eligibility.store import StoredPolicy
-from respite.eligibility.subject import load_subject, used_stays
+from respite.eligibility.subject import Viewer, load_subject, used_stays
 from respite.errors import AuthenticationError, InvalidInputError
 from respite.holds.store import HoldsUnavailable, read_live_holds
 
@@ -119,7 +119,8 @@ async def search_availability(
         after = decode_cursor(deps.settings, params.cursor, fingerprint)
         query = msgspec.structs.replace(query, after=after)
     policies = cache_for(deps.settings.database_url or "")
-    result = await _search(deps.pool, deps.redis, principal, query, policies)
+    viewer = None if principal is None else Viewer.of(principal, query.now, deps.settings)
+    result = await _search(deps.pool, deps.redis, viewer, query, policies)
     if result.next_key is None:
         return result.page
     next_cursor = encode_cursor(deps.settings, fingerprint, result.next_key)
@@ -129,7 +130,7 @@ async def search_availability(
 async def _search(
     pool: Pool,
     client: RedisClient,
-    principal: Principal | None,
+    viewer: Viewer | None,
     query: AvailabilityQuery,
     policies: PolicyCache,
 ) -> _Result:
@@ -137,7 +138,7 @@ async def _search(
     reading: asyncio.Task[HoldsView] | None = None
     try:
         async with pool.acquire() as conn:
-            ctx = await _context(conn, principal, query, policies)
+            ctx = await _context(conn, viewer, query, policies)
             rows = await _page(conn, ctx)
             _refuse_if_past_everywhere(ctx, rows)
             # A page of fewer than three facilities cannot offer three, whatever Redis holds:
@@ -240,15 +241,15 @@ def _next_key(query: AvailabilityQuery, rows: list[PageRow]) -> PageKey | None:
 
 
 async def _context(
-    conn: Conn, principal: Principal | None, query: AvailabilityQuery, cache: PolicyCache
+    conn: Conn, viewer: Viewer | None, query: AvailabilityQuery, cache: PolicyCache
 ) -> _Context:
     policies = await _policies_in_force(conn, query, cache)
     if query.care_recipient_id is None:
         searcher = anonymous(query)
     else:
-        if principal is None:
+        if viewer is None:
             raise AuthenticationError("a search for a care recipient needs a bearer token")
-        subject = await load_subject(conn, principal, query.care_recipient_id)
+        subject = await load_subject(conn, viewer, query.care_recipient_id)
         used = await used_stays(conn, query.care_recipient_id, query.kind)
         searcher = Searcher(
             person=subject.person,

@@ -14,14 +14,13 @@ from datetime import date, datetime
 
 import msgspec
 
-from respite.auth.model import Principal
 from respite.booking import queries as q
 from respite.clock import local_today
 from respite.db import Conn
 from respite.eligibility.decision import decide
 from respite.eligibility.model import Programme, Stay
 from respite.eligibility.service import Checked, JudgedBed, judged_bed
-from respite.eligibility.subject import Subject, load_subject, used_stays
+from respite.eligibility.subject import Subject, Viewer, load_subject, used_stays
 from respite.errors import NotFoundError
 
 __all__ = [
@@ -82,10 +81,13 @@ async def free_beds(
 
 
 async def load_elder(
-    conn: Conn, principal: Principal, care_recipient_id: int, kind: Programme
+    conn: Conn, viewer: Viewer, care_recipient_id: int, kind: Programme, facility_id: int
 ) -> Elder:
-    """Two queries; NotFoundError for a care recipient the principal may not see."""
-    subject = await load_subject(conn, principal, care_recipient_id)
+    """The elder to stay in a bed of ``kind`` at ``facility_id``, in two queries.
+
+    NotFoundError for a care recipient the viewer does not see, or whom they may not place
+    there (staff hold and book only at their own facility)."""
+    subject = await load_subject(conn, viewer, care_recipient_id, at_facility=facility_id)
     return Elder(subject=subject, used=await used_stays(conn, care_recipient_id, kind))
 
 

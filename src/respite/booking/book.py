@@ -34,8 +34,10 @@ from respite.db import Conn
 from respite.eligibility.model import Stay
 from respite.eligibility.overrides import check_overrides, override_options
 from respite.eligibility.service import BedFacts, Checked
+from respite.eligibility.subject import Viewer
 from respite.errors import BusyError, FieldError, InvalidInputError, PermissionDeniedError
 from respite.nights import NightTaken, claim_nights
+from respite.settings import Settings
 
 __all__ = ["book", "busy"]
 
@@ -61,6 +63,7 @@ async def book(
     request: NewBooking,
     *,
     now: datetime,
+    settings: Settings,
     listeners: Sequence[StayListener],
 ) -> Booking:
     """Book ``request`` inside the CALLER's transaction, judged at ``now``.
@@ -77,7 +80,10 @@ async def book(
     stay = Stay(check_in=request.check_in, check_out=request.check_out)
     await store.lock_recipient(conn, request.care_recipient_id)
     bed = await load_bed(conn, request.bed_id, request.check_in, lock=True)
-    elder = await load_elder(conn, principal, request.care_recipient_id, bed.facts.kind)
+    viewer = Viewer.of(principal, now, settings)
+    elder = await load_elder(
+        conn, viewer, request.care_recipient_id, bed.facts.kind, bed.facts.facility_id
+    )
     checked = judge(bed, elder, stay, now)
     override = _override_reason(principal, request, checked, bed.facts.facility_id)
     await _refuse_a_second_stay(conn, request)

@@ -92,7 +92,9 @@ async def walk_in(deps: Deps, principal: Principal, command: TakeWalkIn) -> Book
             override_reason=form.override_reason,
             overrides=tuple(form.overrides),
         )
-        booking = await book(conn, principal, request, now=now, listeners=deps.listeners)
+        booking = await book(
+            conn, principal, request, now=now, settings=deps.settings, listeners=deps.listeners
+        )
         if form.check_in_now:
             booking = await _apply(conn, deps, principal, booking, "check_in", today, None)
         if key is not None:

@@ -9,7 +9,7 @@ facility's local date; without a facility, the date in ``DEFAULT_TIMEZONE``.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import TYPE_CHECKING
 
 import asyncpg
@@ -31,7 +31,7 @@ from respite.eligibility.model import (
 )
 from respite.eligibility.policy import Policy
 from respite.eligibility.store import StoredPolicy
-from respite.eligibility.subject import Subject, load_subject, used_stays
+from respite.eligibility.subject import Subject, Viewer, load_subject, used_stays
 from respite.errors import NotFoundError
 from respite.params import Id
 
@@ -128,14 +128,14 @@ async def _load_bed(conn: Conn, bed_id: int, check_in: date) -> JudgedBed:
 
 async def _decide_bed(
     conn: Conn,
-    principal: Principal,
+    viewer: Viewer,
     care_recipient_id: int,
     loaded: JudgedBed,
     stay: Stay,
     today: date,
     excluding_booking: int | None,
 ) -> Checked:
-    subject = await load_subject(conn, principal, care_recipient_id)
+    subject = await load_subject(conn, viewer, care_recipient_id)
     used = await used_stays(
         conn, care_recipient_id, loaded.facts.kind, excluding_booking=excluding_booking
     )
@@ -153,7 +153,7 @@ async def _decide_bed(
 
 async def check_bed(
     conn: Conn,
-    principal: Principal,
+    viewer: Viewer,
     care_recipient_id: int,
     bed_id: int,
     stay: Stay,
@@ -163,15 +163,15 @@ async def check_bed(
 ) -> Checked:
     """The decision for one bed under its facility's policy in force on check-in.
 
-    Three queries. Raises NotFoundError for a care recipient the principal may not see, or for
+    Three queries. Raises NotFoundError for a care recipient the viewer does not see, or for
     an unknown, retired or inactive bed; NoPolicyInForceError when the facility's policy has no
-    version in force on check-in. Booking calls it inside its own transaction, with the
-    facility's today. ``excluding_booking`` leaves a booking's own nights out of the nights
-    used (when re-checking a booking being changed).
+    version in force on check-in. ``today`` is the facility's date the decision is made on.
+    ``excluding_booking`` leaves a booking's own nights out of the nights used (when
+    re-checking a booking being changed).
     """
     loaded = await _load_bed(conn, bed_id, stay.check_in)
     return await _decide_bed(
-        conn, principal, care_recipient_id, loaded, stay, today, excluding_booking
+        conn, viewer, care_recipient_id, loaded, stay, today, excluding_booking
     )
 
 
@@ -232,23 +232,23 @@ async def check_eligibility(
     deps: Deps, principal: Principal, query: EligibilityQuery
 ) -> EligibilityAnswer:
     """Answer POST /v1/eligibility from one consistent snapshot of the database."""
-    now = deps.clock.now()
+    viewer = Viewer.of(principal, deps.clock.now(), deps.settings)
     async with (
         deps.pool.acquire() as conn,
         conn.transaction(isolation="repeatable_read", readonly=True),
     ):
         if query.bed_id is not None:
-            return await _for_bed(conn, principal, query, query.bed_id, now)
-        return await _for_programmes(conn, principal, query, now)
+            return await _for_bed(conn, viewer, query, query.bed_id)
+        return await _for_programmes(conn, viewer, query)
 
 
 async def _for_bed(
-    conn: Conn, principal: Principal, query: EligibilityQuery, bed_id: int, now: datetime
+    conn: Conn, viewer: Viewer, query: EligibilityQuery, bed_id: int
 ) -> EligibilityAnswer:
     loaded = await _load_bed(conn, bed_id, query.check_in)
-    today = local_today(loaded.facts.timezone, now)
+    today = local_today(loaded.facts.timezone, viewer.now)
     checked = await _decide_bed(
-        conn, principal, query.care_recipient_id, loaded, query.stay, today, None
+        conn, viewer, query.care_recipient_id, loaded, query.stay, today, None
     )
     result = ProgrammeResult(
         programme=checked.bed.kind,
@@ -258,9 +258,7 @@ async def _for_bed(
     return _answer(query, today, checked.bed, [result])
 
 
-async def _for_programmes(
-    conn: Conn, principal: Principal, query: EligibilityQuery, now: datetime
-) -> EligibilityAnswer:
+async def _for_programmes(conn: Conn, viewer: Viewer, query: EligibilityQuery) -> EligibilityAnswer:
     """Under the policies of ``query.facility_id`` in its timezone, or without a facility
     under the default policies in the default timezone."""
     rows = await conn.fetch(
@@ -272,8 +270,8 @@ async def _for_programmes(
     )
     if not rows:
         raise NotFoundError("facility", query.facility_id)
-    today = local_today(rows[0]["timezone"] or DEFAULT_TIMEZONE, now)
-    subject = await load_subject(conn, principal, query.care_recipient_id)
+    today = local_today(rows[0]["timezone"] or DEFAULT_TIMEZONE, viewer.now)
+    subject = await load_subject(conn, viewer, query.care_recipient_id)
     results = [
         await _programme_result(conn, subject, row, query.stay, today)
         for row in sorted(rows, key=lambda r: r["programme"] != "respite")

@@ -1,11 +1,27 @@
-"""Load what the engine needs about one elder, as seen by one principal.
+"""Who sees which care recipients, and what the engine needs about one elder as they see it.
 
-Used by every caller of the engine (the eligibility API, availability search, holds, walk-ins)
-so that they all see the same person, the same assessment and the same nights used. A care
+The one rule of who sees an elder (DESIGN.md §4, invariant 5) is ``VISIBLE_RECIPIENT``. Every
+query that reads or changes care recipients is scoped by it (``recipients.queries`` and the
+subject below), with the parameters of ``Viewer.params``:
+
+- an admin sees every elder, a family the elders it registered, a hospital its patients;
+- staff see an elder their facility registered, and an elder with a stay at their facility
+  that is live — checked in, or confirmed and not yet over — or that ended at most
+  ``staff_recent_stay_days`` (a setting) ago: a confirmed or checked-out stay counts until
+  that many days after its check-out date, by the facility's local date at the viewer's
+  instant (``deps.clock``, never the database's clock). A cancelled booking or a no-show
+  shows no one; a confirmed stay nobody checked in stops showing the elder like an ended one.
+
+Staff act for an elder only at their own facility: a hold or a booking by staff on another
+facility's bed does not find the elder (``load_subject(..., at_facility=...)``). Used by every
+caller of the engine (the eligibility API, availability search, holds, bookings, referrals) so
+that they all see the same person, the same assessment and the same nights used. A care
 recipient that is not the principal's is reported exactly like one that does not exist.
 """
 
 from __future__ import annotations
+
+from datetime import datetime
 
 import msgspec
 
@@ -13,18 +29,30 @@ from respite.auth.model import Principal
 from respite.db import Conn
 from respite.eligibility.model import CareRecipient, CurrentAssessment, Programme, Stay
 from respite.errors import NotFoundError
+from respite.settings import Settings
 
-__all__ = ["Subject", "load_subject", "principal_params", "used_stays", "visible_recipient_clause"]
+__all__ = [
+    "Subject",
+    "Viewer",
+    "load_subject",
+    "principal_params",
+    "used_stays",
+    "visible_recipient_clause",
+]
 
-# Which care recipients a principal may see: a family its own, a hospital its patients, staff
-# their walk-ins and anyone booked at their facility, an admin everyone. Parameters: $2 role,
-# $3 principal id, $4 hospital id, $5 facility id.
+# Parameters: $2 role, $3 principal id, $4 hospital id, $5 facility id, $6 the viewer's instant,
+# $7 staff_recent_stay_days. A stay's facility judges "recent" by its own local date.
 VISIBLE_RECIPIENT = """
     ($2 = 'admin'
      OR ($2 = 'family' AND c.family_id = $3)
      OR ($2 = 'hospital' AND c.hospital_id = $4)
      OR ($2 = 'staff' AND (c.facility_id = $5 OR EXISTS (
-            SELECT 1 FROM bookings b WHERE b.care_recipient_id = c.id AND b.facility_id = $5))))
+            SELECT 1 FROM bookings s JOIN facilities sf ON sf.id = s.facility_id
+            WHERE s.care_recipient_id = c.id AND s.facility_id = $5
+              AND (s.status = 'checked_in'
+                   OR (s.status IN ('confirmed', 'checked_out')
+                       AND s.check_out >= ($6::timestamptz AT TIME ZONE sf.timezone)::date
+                                          - $7::int))))))
 """
 
 SELECT_SUBJECT = f"""
@@ -52,6 +80,30 @@ ORDER BY b.check_in
 """
 
 
+class Viewer(msgspec.Struct, frozen=True, kw_only=True):
+    """A principal looking at care recipients at an instant: what staff see changes with the
+    day (the rule is ``VISIBLE_RECIPIENT``)."""
+
+    principal: Principal
+    now: datetime
+    staff_recent_stay_days: int
+
+    @classmethod
+    def of(cls, principal: Principal, now: datetime, settings: Settings) -> Viewer:
+        return cls(
+            principal=principal, now=now, staff_recent_stay_days=settings.staff_recent_stay_days
+        )
+
+    def params(self) -> tuple[str, int, int | None, int | None, datetime, int]:
+        """$2–$7 of ``VISIBLE_RECIPIENT``."""
+        return (*principal_params(self.principal), self.now, self.staff_recent_stay_days)
+
+    def acts_at(self, facility_id: int) -> bool:
+        """Whether the principal may hold or book an elder at the facility: staff only at
+        their own, everyone else anywhere (what they may see decides the rest)."""
+        return self.principal.role != "staff" or self.principal.facility_id == facility_id
+
+
 class Subject(msgspec.Struct, frozen=True, kw_only=True):
     care_recipient_id: int
     name: str
@@ -60,16 +112,25 @@ class Subject(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def visible_recipient_clause() -> str:
-    """The SQL condition (alias ``c``, parameters $2–$5) that scopes care recipients."""
+    """The SQL condition (alias ``c``, parameters $2–$7 of ``Viewer.params``) that scopes
+    care recipients."""
     return VISIBLE_RECIPIENT
 
 
 def principal_params(principal: Principal) -> tuple[str, int, int | None, int | None]:
+    """The principal's role and tenant ids: how every principal-scoped query starts."""
     return (principal.role, principal.id, principal.hospital_id, principal.facility_id)
 
 
-async def load_subject(conn: Conn, principal: Principal, care_recipient_id: int) -> Subject:
-    row = await conn.fetchrow(SELECT_SUBJECT, care_recipient_id, *principal_params(principal))
+async def load_subject(
+    conn: Conn, viewer: Viewer, care_recipient_id: int, *, at_facility: int | None = None
+) -> Subject:
+    """The elder as ``viewer`` sees them; with ``at_facility``, for a hold or a booking there.
+
+    NotFoundError for an elder the viewer does not see, or (staff) not at their facility."""
+    if at_facility is not None and not viewer.acts_at(at_facility):
+        raise NotFoundError("care recipient", care_recipient_id)
+    row = await conn.fetchrow(SELECT_SUBJECT, care_recipient_id, *viewer.params())
     if row is None:
         raise NotFoundError("care recipient", care_recipient_id)
     person = CareRecipient(

@@ -29,6 +29,7 @@ from respite.db import Conn
 from respite.deps import Deps
 from respite.eligibility.model import Stay
 from respite.eligibility.service import BedFacts, Checked
+from respite.eligibility.subject import Viewer
 from respite.errors import NotFoundError
 from respite.holds.errors import (
     BedHeldError,
@@ -114,10 +115,11 @@ async def _judge_and_record(
             await listener.hold_requested(
                 conn, principal, request.referral_id, request.care_recipient_id
             )
+    viewer = Viewer.of(principal, now, deps.settings)
     if request.bed_id is not None:
-        checked = await _one_bed(conn, principal, request, request.bed_id, now)
+        checked = await _one_bed(conn, viewer, request, request.bed_id)
     else:
-        checked = await _choose_bed(conn, deps, principal, request, now)
+        checked = await _choose_bed(conn, deps, viewer, request)
     hold = _new_hold(deps.settings, principal, request, checked.bed, now)
     held = HeldStay(
         hold_id=hold.hold_id,
@@ -141,13 +143,13 @@ async def _judge_and_record(
     return hold
 
 
-async def _one_bed(
-    conn: Conn, principal: Principal, request: HoldRequest, bed_id: int, now: datetime
-) -> Checked:
+async def _one_bed(conn: Conn, viewer: Viewer, request: HoldRequest, bed_id: int) -> Checked:
     stay = Stay(check_in=request.check_in, check_out=request.check_out)
     bed = await load_bed(conn, bed_id, request.check_in, lock=False)
-    elder = await load_elder(conn, principal, request.care_recipient_id, bed.facts.kind)
-    checked = judge(bed, elder, stay, now)
+    elder = await load_elder(
+        conn, viewer, request.care_recipient_id, bed.facts.kind, bed.facts.facility_id
+    )
+    checked = judge(bed, elder, stay, viewer.now)
     if not checked.decision.eligible:
         raise IneligibleError.of(checked.decision)
     claim = await first_claim(conn, bed_id, request.check_in, request.check_out)
@@ -162,13 +164,11 @@ async def _one_bed(
     return checked
 
 
-async def _choose_bed(
-    conn: Conn, deps: Deps, principal: Principal, request: HoldRequest, now: datetime
-) -> Checked:
+async def _choose_bed(conn: Conn, deps: Deps, viewer: Viewer, request: HoldRequest) -> Checked:
     """The eligible free bed whose gap the stay fits most tightly, judged in Python: the same
     few queries whatever the number of beds."""
     assert request.facility_id is not None and request.kind is not None
-    facility_id, kind = request.facility_id, request.kind
+    facility_id, kind, now = request.facility_id, request.kind, viewer.now
     beds = await free_beds(conn, facility_id, kind, request.check_in, request.check_out)
     held = await _held_beds(deps, facility_id, request, now)
     by_id = {free.bed.facts.bed_id: free.bed for free in beds}
@@ -183,7 +183,7 @@ async def _choose_bed(
     candidates = [by_id[b] for b in tightest(gaps) if b not in held][:MAX_BEDS_TRIED]
     if not candidates:
         raise NoFreeBedError(facility_id=facility_id, kind=kind)
-    elder = await load_elder(conn, principal, request.care_recipient_id, kind)
+    elder = await load_elder(conn, viewer, request.care_recipient_id, kind, facility_id)
     stay = Stay(check_in=request.check_in, check_out=request.check_out)
     refused: Checked | None = None
     for bed in candidates:
@@ -333,7 +333,12 @@ async def confirm_hold(deps: Deps, principal: Principal, command: ConfirmHold) -
         if earlier is not None:
             return earlier
         booking = await book(
-            conn, principal, held.as_new_booking(), now=now, listeners=deps.listeners
+            conn,
+            principal,
+            held.as_new_booking(),
+            now=now,
+            settings=deps.settings,
+            listeners=deps.listeners,
         )
         await idempotency.remember(conn, principal, key, 201, booking)
     await _take_back(deps, held.principal_id, held.facility_id, held.hold_id, command.token)

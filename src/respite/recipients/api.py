@@ -89,7 +89,11 @@ class CareRecipientController(Controller):
         care_recipient_id: PathId,
         data: JSONBody[CareRecipientPatch],
     ) -> CareRecipientView:
-        """Change the given fields; ``null`` clears an optional one."""
+        """Change the given fields; ``null`` clears an optional one.
+
+        Staff who see an elder they do not own (a stay at their facility) change only
+        ``needs`` and ``pressure_injury_stage``: any other field given is refused (403
+        ``owner-only-fields``, naming each) and nothing changes."""
         update = CareRecipientUpdate(care_recipient_id=care_recipient_id, changes=data)
         return await service.update_recipient(deps, principal, update)
 

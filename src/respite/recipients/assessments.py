@@ -7,7 +7,7 @@ assessment so the level can be explained later even after the policy changes.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import asyncpg
@@ -19,7 +19,7 @@ from respite.db import Conn
 from respite.eligibility.assessment import Adjustment, LevelResult, assess
 from respite.eligibility.model import latest_date_on_earth
 from respite.eligibility.store import StoredPolicy, current_policy
-from respite.eligibility.subject import principal_params
+from respite.eligibility.subject import Viewer
 from respite.errors import InvalidInputError, NotFoundError
 from respite.recipients import queries as q
 from respite.recipients.model import (
@@ -40,22 +40,22 @@ async def record_assessment(
     deps: Deps, principal: Principal, record: AssessmentRecord
 ) -> AssessmentView:
     """Store an assessment with its computed level and every adjustment considered."""
+    viewer = Viewer.of(principal, deps.clock.now(), deps.settings)
     async with deps.pool.acquire() as conn, conn.transaction():
-        return await insert_assessment(
-            conn, principal, record.care_recipient_id, record.assessment, deps.clock.now()
-        )
+        return await insert_assessment(conn, viewer, record.care_recipient_id, record.assessment)
 
 
 async def insert_assessment(
-    conn: Conn, principal: Principal, care_recipient_id: int, form: NewAssessment, now: datetime
+    conn: Conn, viewer: Viewer, care_recipient_id: int, form: NewAssessment
 ) -> AssessmentView:
-    """``record_assessment`` inside the CALLER's transaction; on an error the caller rolls
-    back. An assessment date is refused only if it is in the future everywhere on Earth."""
-    problem = date_problem(form.assessed_on, latest_date_on_earth(now))
+    """``record_assessment`` inside the CALLER's transaction, at ``viewer.now``; on an error
+    the caller rolls back. An assessment date is refused only if it is in the future
+    everywhere on Earth."""
+    problem = date_problem(form.assessed_on, latest_date_on_earth(viewer.now))
     if problem is not None:
         raise InvalidInputError.one("assessed_on", problem)
     row = await conn.fetchrow(
-        q.SELECT_RECIPIENT_FOR_ASSESSMENT, care_recipient_id, *principal_params(principal)
+        q.SELECT_RECIPIENT_FOR_ASSESSMENT, care_recipient_id, *viewer.params()
     )
     if row is None:
         raise NotFoundError("care recipient", care_recipient_id)
@@ -68,6 +68,7 @@ async def insert_assessment(
             f"no version of {form.policy_code!r} is in force on {form.assessed_on}",
         )
     result = assess(form, stack_raises=stored.policy.stack_raises)
+    principal = viewer.principal
     view = await _insert_assessment(conn, principal, care_recipient_id, form, result, stored)
     await audit.record(
         conn,
@@ -181,9 +182,8 @@ async def list_assessments(
     deps: Deps, principal: Principal, care_recipient_id: int
 ) -> list[AssessmentView]:
     """Every assessment of a care recipient, the latest (the one that counts) first."""
-    rows = await deps.pool.fetch(
-        q.SELECT_ASSESSMENTS, care_recipient_id, *principal_params(principal)
-    )
+    viewer = Viewer.of(principal, deps.clock.now(), deps.settings)
+    rows = await deps.pool.fetch(q.SELECT_ASSESSMENTS, care_recipient_id, *viewer.params())
     if not rows:
         raise NotFoundError("care recipient", care_recipient_id)
     return [_assessment(row) for row in rows if row["id"] is not None]

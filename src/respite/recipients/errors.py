@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from respite.errors import ConflictError
+from respite.errors import ConflictError, PermissionDeniedError
 
-__all__ = ["DuplicateNationalIdError"]
+__all__ = ["DuplicateNationalIdError", "OwnerOnlyFieldsError"]
 
 
 class DuplicateNationalIdError(ConflictError):
@@ -15,4 +15,16 @@ class DuplicateNationalIdError(ConflictError):
         super().__init__(
             f"care recipient {care_recipient_id} already has this national ID",
             care_recipient_id=care_recipient_id,
+        )
+
+
+class OwnerOnlyFieldsError(PermissionDeniedError):
+    """Staff changed a field of an elder they see but do not own that only the owner changes
+    (403 ``owner-only-fields``); nothing was changed."""
+
+    def __init__(self, *, fields: list[str], owner: str) -> None:
+        super().__init__(
+            f"only the elder's owner ({owner}) may change {', '.join(fields)}",
+            fields=fields,
+            owner=owner,
         )

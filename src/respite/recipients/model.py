@@ -30,6 +30,7 @@ from respite.eligibility.policy import PolicyCode
 from respite.params import MAX_ID, Id
 
 __all__ = [
+    "CARE_FIELDS",
     "EARLIEST_BIRTH_DATE",
     "MAX_ID",
     "MAX_PAGE",
@@ -53,6 +54,7 @@ __all__ = [
     "date_problem",
     "last4",
     "normalise_national_id",
+    "owner_only_changes",
 ]
 
 MAX_PAGE: Final = 200
@@ -154,6 +156,23 @@ class CareRecipientPatch(Struct, frozen=True, kw_only=True, forbid_unknown_field
         _check_location(self.home_lat, self.home_lon)
         if all(getattr(self, name) is UNSET for name in self.__struct_fields__):
             raise ValueError("give at least one field to change")
+
+
+CARE_FIELDS: Final = frozenset({"needs", "pressure_injury_stage"})
+"""What staff who see an elder they do not own may change (``recipients.service`` has the
+whole table); every other field of a patch, one added later included, is the owner's."""
+
+
+def owner_only_changes(patch: CareRecipientPatch) -> list[str]:
+    """The fields ``patch`` gives that only the elder's owner may change, in field order.
+
+    A field given counts even with the value it has: whether it would change is not told
+    to someone who may not change it (it would let them test a guessed national ID)."""
+    return [
+        name
+        for name in CareRecipientPatch.__struct_fields__
+        if name not in CARE_FIELDS and getattr(patch, name) is not UNSET
+    ]
 
 
 class CareRecipientUpdate(Struct, frozen=True, kw_only=True):

@@ -1,8 +1,9 @@
 """SQL of care recipients and assessments.
 
 Every read is scoped by the visibility rule of ``respite.eligibility.subject`` (alias ``c``,
-parameters $2–$5 = role, principal id, hospital id, facility id), so a care recipient that is
-not the principal's looks exactly like one that does not exist. Other parameters start at $6.
+parameters $2–$7 = ``Viewer.params``: role, principal id, hospital id, facility id, the
+viewer's instant, staff_recent_stay_days), so a care recipient that is not the principal's
+looks exactly like one that does not exist. Other parameters start at $8.
 """
 
 from respite.eligibility.subject import visible_recipient_clause
@@ -66,14 +67,14 @@ FROM care_recipients c
 WHERE c.id = $1 AND {_VISIBLE}
 """
 
-# Keyset pages in id order: $1 the last id of the previous page, $6 how many rows to fetch.
+# Keyset pages in id order: $1 the last id of the previous page, $8 how many rows to fetch.
 SELECT_RECIPIENTS = f"""
 SELECT {_VIEW_COLUMNS}
 FROM care_recipients c
 {_LATEST_ASSESSMENT}
 WHERE c.id > $1 AND {_VISIBLE}
 ORDER BY c.id
-LIMIT $6
+LIMIT $8
 """
 
 SELECT_RECIPIENT_FOR_UPDATE = f"""

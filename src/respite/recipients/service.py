@@ -4,7 +4,28 @@ Who owns a new care recipient follows from who creates it: a family owns the eld
 registers, a hospital its referred patients, a facility (through its staff) its walk-ins.
 Admins do not create care recipients (they belong to no tenant); they may read and change any.
 Reads and changes use the visibility rule of ``eligibility.subject``: another
-tenant's care recipient is not found.
+tenant's care recipient is not found (404). Staff also see elders they do not own — while a
+stay at their facility is live or recent — and may change only these fields of them:
+
+====================================  =====  ====================  =====
+what a PATCH or POST changes          owner  staff who see it but  admin
+                                             do not own it
+====================================  =====  ====================  =====
+identity fields                       yes    no (403)              yes
+home and contact fields               yes    no (403)              yes
+care fields                           yes    yes                   yes
+an assessment (POST .../assessments)  yes    yes                   yes
+====================================  =====  ====================  =====
+
+- identity: ``name``, ``sex``, ``birth_date``, ``national_id``;
+- home and contact: ``home_address``, ``home_lat``, ``home_lon``, ``living_situation``,
+  ``emergency_contact_name``, ``emergency_contact_phone`` (and any field added later);
+- care (``model.CARE_FIELDS``): ``needs``, ``pressure_injury_stage``.
+
+The owner is the family, the hospital, or staff of the facility that registered the elder
+(``owner`` of the answer); only staff can see an elder they do not own. A refused patch names
+every owner-only field it gives (403 ``owner-only-fields``) and changes nothing, whatever the
+values: a field may not be given, even unchanged.
 
 Identifiers are encrypted before they reach SQL, hashed (keyed) to find duplicates within the
 owning tenant, and answered only as their last four characters.
@@ -24,11 +45,11 @@ from respite.auth.model import Principal, identifier_hash, normalise_phone
 from respite.crypto import IdentifierCipher, cipher_for
 from respite.db import Conn
 from respite.eligibility.model import latest_date_on_earth
-from respite.eligibility.subject import principal_params
+from respite.eligibility.subject import Viewer
 from respite.errors import InvalidInputError, NotFoundError, PermissionDeniedError
 from respite.paging import Page
 from respite.recipients import queries as q
-from respite.recipients.errors import DuplicateNationalIdError
+from respite.recipients.errors import DuplicateNationalIdError, OwnerOnlyFieldsError
 from respite.recipients.model import (
     EARLIEST_BIRTH_DATE,
     AssessmentSummary,
@@ -43,6 +64,7 @@ from respite.recipients.model import (
     date_problem,
     last4,
     normalise_national_id,
+    owner_only_changes,
 )
 from respite.settings import Settings
 
@@ -226,9 +248,8 @@ async def insert_recipient(
 async def get_recipient(
     deps: Deps, principal: Principal, care_recipient_id: int
 ) -> CareRecipientView:
-    row = await deps.pool.fetchrow(
-        q.SELECT_RECIPIENT, care_recipient_id, *principal_params(principal)
-    )
+    viewer = Viewer.of(principal, deps.clock.now(), deps.settings)
+    row = await deps.pool.fetchrow(q.SELECT_RECIPIENT, care_recipient_id, *viewer.params())
     if row is None:
         raise NotFoundError("care recipient", care_recipient_id)
     return _view(row)
@@ -239,7 +260,7 @@ async def list_recipients(
 ) -> Page[CareRecipientView]:
     """The care recipients the principal may see, in id order, ``limit`` at a time."""
     after = paging.decode(deps.settings, RECIPIENT_PAGES, listing.cursor, int) or 0
-    params = principal_params(principal)
+    params = Viewer.of(principal, deps.clock.now(), deps.settings).params()
     rows = await deps.pool.fetch(
         q.SELECT_RECIPIENTS, after, *params, paging.fetch_size(listing.limit)
     )
@@ -295,19 +316,32 @@ async def _write_update(
         await _raise_duplicate(conn, change.national.hash, _owner_in(row))
 
 
+def _refuse_owner_only(principal: Principal, owner: Owner, patch: CareRecipientPatch) -> None:
+    if principal.role == "admin" or _owner_of(principal) == owner:
+        return
+    refused = owner_only_changes(patch)
+    if refused:
+        raise OwnerOnlyFieldsError(fields=refused, owner=owner.kind)
+
+
 async def update_recipient(
     deps: Deps, principal: Principal, update: CareRecipientUpdate
 ) -> CareRecipientView:
-    """Change the given fields; the audit log keeps the state before (identifiers as last 4)."""
+    """Change the given fields; the audit log keeps the state before (identifiers as last 4).
+
+    NotFoundError for an elder the principal does not see; OwnerOnlyFieldsError for fields
+    only the owner may change (the module's table)."""
     care_recipient_id, patch = update.care_recipient_id, update.changes
+    now = deps.clock.now()
     if isinstance(patch.birth_date, date):
-        _check_birth_date(patch.birth_date, deps.clock.now())
+        _check_birth_date(patch.birth_date, now)
     change = _identifier_change(deps.settings, patch)
-    params = principal_params(principal)
+    params = Viewer.of(principal, now, deps.settings).params()
     async with deps.pool.acquire() as conn, conn.transaction():
         row = await conn.fetchrow(q.SELECT_RECIPIENT_FOR_UPDATE, care_recipient_id, *params)
         if row is None:
             raise NotFoundError("care recipient", care_recipient_id)
+        _refuse_owner_only(principal, _owner_in(row), patch)
         before = _details(row)
         after = apply_patch(before, patch)
         await _write_update(conn, row, after, change)

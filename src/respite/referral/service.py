@@ -22,7 +22,7 @@ from respite.availability.model import MAX_DAYS_AHEAD, SearchParams, validate_qu
 from respite.availability.service import search_availability
 from respite.crypto import cipher_for
 from respite.db import Conn
-from respite.eligibility.subject import load_subject
+from respite.eligibility.subject import Viewer, load_subject
 from respite.errors import InvalidInputError, NotFoundError
 from respite.paging import Page
 from respite.recipients.assessments import insert_assessment
@@ -165,12 +165,13 @@ async def _patient(
 ) -> tuple[int, bool]:
     """The patient's care recipient id (registered now if new), and whether it has a home."""
     now = deps.clock.now()
+    viewer = Viewer.of(principal, now, deps.settings)
     if form.patient is not None:
         view = await insert_recipient(conn, deps.settings, principal, form.patient, now)
         recipient_id, has_home = view.id, view.home_lat is not None
     else:
         assert form.care_recipient_id is not None  # NewReferral gives one or the other
-        subject = await load_subject(conn, principal, form.care_recipient_id)
+        subject = await load_subject(conn, viewer, form.care_recipient_id)
         recipient_id, has_home = subject.care_recipient_id, subject.person.home_lat is not None
         if subject.assessment is None and form.assessment is None:
             raise InvalidInputError.one(
@@ -178,7 +179,7 @@ async def _patient(
                 f"care recipient {recipient_id} has no assessment: send the current one",
             )
     if form.assessment is not None:
-        await insert_assessment(conn, principal, recipient_id, form.assessment, now)
+        await insert_assessment(conn, viewer, recipient_id, form.assessment)
     if form.kind == "home" and not has_home:
         raise InvalidInputError.one(
             "care_recipient_id",
