@@ -31,6 +31,11 @@ def when(clock: ManualClock) -> When:
     return dates.when(clock, ahead=20)
 
 
+@pytest.fixture(scope="module")
+def shared_when(shared_clock: ManualClock) -> When:
+    return dates.when(shared_clock, ahead=20)
+
+
 def stay(when: When, first: int = 0, nights: int = 3) -> dict[str, str]:
     check_in = when.d + timedelta(days=first)
     return {
@@ -47,6 +52,12 @@ async def city(db: Any, count: int, *, capabilities: tuple[str, ...] = ()) -> li
         await builders.bed(db, facility, price=20000 - 100 * i, capabilities=capabilities)
         facilities.append(facility)
     return facilities
+
+
+@pytest.fixture(scope="module")
+async def shared_city(shared_db: Any) -> list[int]:
+    """For the tests that are only refused: they share one database (see conftest)."""
+    return await city(shared_db, 2)
 
 
 def assert_problem(response: httpx.Response, status: int, fields: list[str]) -> None:
@@ -141,22 +152,24 @@ def _dated(value: object, when: When) -> object:
     ],
 )
 async def test_bad_input_is_a_422_naming_the_field_and_changes_nothing(
-    client: httpx.AsyncClient,
-    db: Any,
-    when: When,
+    shared_client: httpx.AsyncClient,
+    shared_db: Any,
+    shared_city: list[int],
+    shared_when: When,
     params: dict[str, object],
     fields: list[str],
 ) -> None:
-    await city(db, 2)
-    before = await _counts(db)
+    before = await _counts(shared_db)
     query: dict[str, Any] = {
-        **stay(when),
+        **stay(shared_when),
         "near": NEAR,
-        **{k: _dated(v, when) for k, v in params.items()},
+        **{k: _dated(v, shared_when) for k, v in params.items()},
     }
-    response = await client.get(URL, params={k: v for k, v in query.items() if v is not None})
+    response = await shared_client.get(
+        URL, params={k: v for k, v in query.items() if v is not None}
+    )
     assert_problem(response, 422, fields)
-    assert await _counts(db) == before
+    assert await _counts(shared_db) == before
 
 
 async def _counts(db: Any) -> tuple[int, ...]:
@@ -316,8 +329,8 @@ async def test_redis_holds_hide_beds_over_http(
     assert after["held_beds"] == 1
 
 
-async def test_the_route_is_documented(client: httpx.AsyncClient) -> None:
-    schema = (await client.get("/schema/openapi.json")).json()
+async def test_the_route_is_documented(shared_client: httpx.AsyncClient) -> None:
+    schema = (await shared_client.get("/schema/openapi.json")).json()
     operation = schema["paths"]["/v1/availability"]["get"]
     names = {p["name"] for p in operation["parameters"]}
     assert {"check_in", "check_out", "near", "radius_km", "facility_id", "cursor"} <= names

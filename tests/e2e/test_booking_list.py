@@ -27,8 +27,7 @@ class World(msgspec.Struct):
     headers: dict[str, dict[str, str]]
 
 
-@pytest.fixture
-async def world(db: Any, make_token: MakeToken) -> World:
+async def _world(db: Any, make_token: MakeToken) -> World:
     facility_a, facility_b = await builders.facility(db), await builders.facility(db)
     bed_a, bed_b = await builders.bed(db, facility_a), await builders.bed(db, facility_b)
     hospital = await builders.hospital(db)
@@ -64,6 +63,19 @@ async def world(db: Any, make_token: MakeToken) -> World:
     )
 
 
+@pytest.fixture
+async def world(db: Any, make_token: MakeToken) -> World:
+    """For the tests whose answers span every booking: nothing else may be in the database."""
+    return await _world(db, make_token)
+
+
+@pytest.fixture(scope="module")
+async def shared_world(shared_db: Any, shared_make_token: MakeToken) -> World:
+    """For the tests that read one principal's view or are refused: they share one database
+    (see conftest)."""
+    return await _world(shared_db, shared_make_token)
+
+
 async def ids(client: httpx.AsyncClient, headers: dict[str, str], **params: Any) -> list[int]:
     response = await client.get("/v1/bookings", params=params, headers=headers)
     assert response.status_code == 200, response.text
@@ -80,20 +92,21 @@ async def test_each_principal_sees_only_its_own(client: httpx.AsyncClient, world
 
 
 async def test_one_booking_is_visible_to_its_tenants_only(
-    client: httpx.AsyncClient, world: World
+    shared_client: httpx.AsyncClient, shared_world: World
 ) -> None:
+    world = shared_world
     path = f"/v1/bookings/{world.family_booking}"
     for role in ("family", "staff", "admin"):
-        response = await client.get(path, headers=world.headers[role])
+        response = await shared_client.get(path, headers=world.headers[role])
         assert response.status_code == 200, (role, response.text)
         assert response.json()["id"] == world.family_booking
         assert "national_id" not in response.text
     for role in ("hospital", "stranger"):
-        response = await client.get(path, headers=world.headers[role])
+        response = await shared_client.get(path, headers=world.headers[role])
         assert response.status_code == 404, (role, response.text)
-    missing = await client.get("/v1/bookings/999999999", headers=world.headers["admin"])
+    missing = await shared_client.get("/v1/bookings/999999999", headers=world.headers["admin"])
     assert missing.status_code == 404
-    assert (await client.get(path)).status_code == 401
+    assert (await shared_client.get(path)).status_code == 401
 
 
 async def test_filters(client: httpx.AsyncClient, world: World) -> None:
@@ -147,9 +160,11 @@ async def test_keyset_pages_cover_everything_once(client: httpx.AsyncClient, wor
     ],
 )
 async def test_bad_query_parameters_are_422_naming_them(
-    client: httpx.AsyncClient, world: World, params: dict[str, Any], field: str
+    shared_client: httpx.AsyncClient, shared_world: World, params: dict[str, Any], field: str
 ) -> None:
-    response = await client.get("/v1/bookings", params=params, headers=world.headers["admin"])
+    response = await shared_client.get(
+        "/v1/bookings", params=params, headers=shared_world.headers["admin"]
+    )
     assert response.status_code == 422, response.text
     assert [e["field"] for e in response.json()["errors"]] == [field]
 

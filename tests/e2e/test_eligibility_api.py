@@ -15,10 +15,21 @@ from tests.e2e.test_problems import assert_problem
 URL = "/v1/eligibility"
 
 
-@pytest.fixture
-def today(clock: ManualClock) -> date:
-    """Today at the builders' facilities (Shanghai) by the app's clock."""
-    return local_today("Asia/Shanghai", clock.now())
+# A question asked here writes nothing: most tests share one app and database (see conftest),
+# each building in it the elders and beds it asks about. The one that rewrites every
+# assessment keeps a fresh database.
+
+
+@pytest.fixture(scope="module")
+def shared_today(shared_clock: ManualClock) -> date:
+    """Today at the builders' facilities (Shanghai) by the shared app's clock."""
+    return local_today("Asia/Shanghai", shared_clock.now())
+
+
+@pytest.fixture(scope="module")
+async def shared_family(shared_make_token: MakeToken) -> dict[str, str]:
+    _, headers = await shared_make_token("family")
+    return headers
 
 
 def stay(today: date, offset: int, nights: int) -> dict[str, str]:
@@ -37,14 +48,19 @@ async def family_with_elder(
 
 
 async def test_a_bed_decision_names_its_policy_and_explains_itself(
-    today: date, client: httpx.AsyncClient, db: Any, make_token: MakeToken
+    shared_today: date,
+    shared_client: httpx.AsyncClient,
+    shared_db: Any,
+    shared_make_token: MakeToken,
 ) -> None:
-    facility = await builders.facility(db)
-    bed = await builders.bed(db, facility, label="2F-07", price=15000)
-    elder, headers = await family_with_elder(db, make_token, level=3)
+    facility = await builders.facility(shared_db)
+    bed = await builders.bed(shared_db, facility, label="2F-07", price=15000)
+    elder, headers = await family_with_elder(shared_db, shared_make_token, level=3)
 
-    answer = await client.post(
-        URL, json={"care_recipient_id": elder, "bed_id": bed, **stay(today, 5, 7)}, headers=headers
+    answer = await shared_client.post(
+        URL,
+        json={"care_recipient_id": elder, "bed_id": bed, **stay(shared_today, 5, 7)},
+        headers=headers,
     )
 
     assert answer.status_code == 200, answer.text
@@ -74,16 +90,25 @@ async def test_a_bed_decision_names_its_policy_and_explains_itself(
 
 
 async def test_a_refusal_lists_every_ground(
-    today: date, client: httpx.AsyncClient, db: Any, make_token: MakeToken
+    shared_today: date,
+    shared_client: httpx.AsyncClient,
+    shared_db: Any,
+    shared_make_token: MakeToken,
 ) -> None:
-    facility = await builders.facility(db)
-    bed = await builders.bed(db, facility, sex_rule="male", capabilities=("wheelchair",))
+    facility = await builders.facility(shared_db)
+    bed = await builders.bed(shared_db, facility, sex_rule="male", capabilities=("wheelchair",))
     elder, headers = await family_with_elder(
-        db, make_token, level=0, birth_date=date(1990, 1, 1), needs=("oxygen", "wheelchair")
+        shared_db,
+        shared_make_token,
+        level=0,
+        birth_date=date(1990, 1, 1),
+        needs=("oxygen", "wheelchair"),
     )
 
-    answer = await client.post(
-        URL, json={"care_recipient_id": elder, "bed_id": bed, **stay(today, 1, 40)}, headers=headers
+    answer = await shared_client.post(
+        URL,
+        json={"care_recipient_id": elder, "bed_id": bed, **stay(shared_today, 1, 40)},
+        headers=headers,
     )
 
     decision = answer.json()["results"][0]["decision"]
@@ -99,18 +124,21 @@ async def test_a_refusal_lists_every_ground(
 
 
 async def test_without_a_bed_each_programme_answers_under_the_default_policies(
-    today: date, client: httpx.AsyncClient, db: Any, make_token: MakeToken
+    shared_today: date,
+    shared_client: httpx.AsyncClient,
+    shared_db: Any,
+    shared_make_token: MakeToken,
 ) -> None:
-    elder, headers = await family_with_elder(db, make_token, level=1)
+    elder, headers = await family_with_elder(shared_db, shared_make_token, level=1)
 
-    answer = await client.post(
-        URL, json={"care_recipient_id": elder, **stay(today, 3, 10)}, headers=headers
+    answer = await shared_client.post(
+        URL, json={"care_recipient_id": elder, **stay(shared_today, 3, 10)}, headers=headers
     )
 
     assert answer.status_code == 200, answer.text
     body = answer.json()
     assert body["bed"] is None
-    assert body["today"] == today.isoformat()
+    assert body["today"] == shared_today.isoformat()
     by_programme = {r["programme"]: r for r in body["results"]}
     assert list(by_programme) == ["respite", "home"]
     assert by_programme["respite"]["policy"]["code"] == "cn-respite"
@@ -123,14 +151,17 @@ async def test_without_a_bed_each_programme_answers_under_the_default_policies(
 
 
 async def test_with_a_facility_its_linked_policies_answer(
-    today: date, client: httpx.AsyncClient, db: Any, make_token: MakeToken
+    shared_today: date,
+    shared_client: httpx.AsyncClient,
+    shared_db: Any,
+    shared_make_token: MakeToken,
 ) -> None:
-    facility = await builders.facility(db, respite_policy_code="de-kurzzeitpflege")
-    elder, headers = await family_with_elder(db, make_token, level=1)
+    facility = await builders.facility(shared_db, respite_policy_code="de-kurzzeitpflege")
+    elder, headers = await family_with_elder(shared_db, shared_make_token, level=1)
 
-    answer = await client.post(
+    answer = await shared_client.post(
         URL,
-        json={"care_recipient_id": elder, "facility_id": facility, **stay(today, 3, 10)},
+        json={"care_recipient_id": elder, "facility_id": facility, **stay(shared_today, 3, 10)},
         headers=headers,
     )
 
@@ -145,16 +176,19 @@ async def test_with_a_facility_its_linked_policies_answer(
 
 
 async def test_nights_used_by_cancelled_bookings_do_not_count(
-    today: date, client: httpx.AsyncClient, db: Any, make_token: MakeToken
+    shared_today: date,
+    shared_client: httpx.AsyncClient,
+    shared_db: Any,
+    shared_make_token: MakeToken,
 ) -> None:
-    facility = await builders.facility(db)
-    bed = await builders.bed(db, facility)
-    elder, headers = await family_with_elder(db, make_token)
-    year_start = date(today.year + 1, 1, 1)
+    facility = await builders.facility(shared_db)
+    bed = await builders.bed(shared_db, facility)
+    elder, headers = await family_with_elder(shared_db, shared_make_token)
+    year_start = date(shared_today.year + 1, 1, 1)
     for offset, status in ((0, "confirmed"), (30, "cancelled"), (60, "no_show")):
         start = year_start + timedelta(days=offset)
         await builders.booking(
-            db, bed, start, start + timedelta(days=25), recipient_id=elder, status=status
+            shared_db, bed, start, start + timedelta(days=25), recipient_id=elder, status=status
         )
     wanted = year_start + timedelta(days=100)
     body = {
@@ -164,7 +198,8 @@ async def test_nights_used_by_cancelled_bookings_do_not_count(
         "check_out": (wanted + timedelta(days=30)).isoformat(),
     }
 
-    decision = (await client.post(URL, json=body, headers=headers)).json()["results"][0]["decision"]
+    answer = await shared_client.post(URL, json=body, headers=headers)
+    decision = answer.json()["results"][0]["decision"]
 
     (period,) = decision["periods"]
     assert (period["used"], period["requested"], period["left"]) == (25, 30, 35)
@@ -172,31 +207,38 @@ async def test_nights_used_by_cancelled_bookings_do_not_count(
 
 
 async def test_today_is_the_facilitys_date(
-    client: httpx.AsyncClient, db: Any, make_token: MakeToken, clock: ManualClock, today: date
+    shared_client: httpx.AsyncClient,
+    shared_db: Any,
+    shared_make_token: MakeToken,
+    shared_clock: ManualClock,
+    shared_today: date,
 ) -> None:
     """UTC+14 and UTC-11 are 25 hours apart: their dates always differ."""
-    elder, headers = await family_with_elder(db, make_token)
+    elder, headers = await family_with_elder(shared_db, shared_make_token)
     answers: dict[str, date] = {}
     for timezone in ("Pacific/Kiritimati", "Pacific/Pago_Pago"):
-        bed = await builders.bed(db, await builders.facility(db, timezone=timezone))
-        answer = await client.post(
+        bed = await builders.bed(shared_db, await builders.facility(shared_db, timezone=timezone))
+        answer = await shared_client.post(
             URL,
-            json={"care_recipient_id": elder, "bed_id": bed, **stay(today, 3, 2)},
+            json={"care_recipient_id": elder, "bed_id": bed, **stay(shared_today, 3, 2)},
             headers=headers,
         )
         answers[timezone] = date.fromisoformat(answer.json()["today"])
-        assert answers[timezone] == local_today(timezone, clock.now())
+        assert answers[timezone] == local_today(timezone, shared_clock.now())
     assert answers["Pacific/Kiritimati"] > answers["Pacific/Pago_Pago"]
 
 
 async def test_unknown_or_invisible_things_are_404(
-    today: date, client: httpx.AsyncClient, db: Any, make_token: MakeToken
+    shared_today: date,
+    shared_client: httpx.AsyncClient,
+    shared_db: Any,
+    shared_make_token: MakeToken,
 ) -> None:
-    facility = await builders.facility(db)
-    bed = await builders.bed(db, facility)
-    elder = await builders.recipient(db)
-    _, stranger = await make_token("family")
-    mine, headers = await family_with_elder(db, make_token)
+    facility = await builders.facility(shared_db)
+    bed = await builders.bed(shared_db, facility)
+    elder = await builders.recipient(shared_db)
+    _, stranger = await shared_make_token("family")
+    mine, headers = await family_with_elder(shared_db, shared_make_token)
 
     cases = [
         ({"care_recipient_id": elder, "bed_id": bed}, stranger, "care recipient"),
@@ -205,11 +247,14 @@ async def test_unknown_or_invisible_things_are_404(
         ({"care_recipient_id": mine, "facility_id": facility + 999}, headers, "facility"),
     ]
     for body, who, entity in cases:
-        answer = await client.post(URL, json={**body, **stay(today, 1, 2)}, headers=who)
+        answer = await shared_client.post(
+            URL, json={**body, **stay(shared_today, 1, 2)}, headers=who
+        )
         assert assert_problem(answer, 404, "not-found")["entity"] == entity
 
 
-# Before 2020 no version of the presets is in force: a clear 409, not an error.
+# Before 2020 no version of the presets is in force: a clear 409, not an error. A fresh
+# database: the test moves every assessment's end.
 @pytest.mark.parametrize(
     ("check_in", "status"), [(date(2000, 1, 1), 409), (date(2099, 12, 31), 200)]
 )
@@ -231,8 +276,12 @@ async def test_stays_at_the_edges_of_the_calendar_are_answered(
         assert answer.status_code == status, answer.text
 
 
-async def test_the_route_needs_a_token(today: date, client: httpx.AsyncClient) -> None:
-    answer = await client.post(URL, json={"care_recipient_id": 1, **stay(today, 1, 2)})
+async def test_the_route_needs_a_token(
+    shared_today: date, shared_client: httpx.AsyncClient
+) -> None:
+    answer = await shared_client.post(
+        URL, json={"care_recipient_id": 1, **stay(shared_today, 1, 2)}
+    )
     assert_problem(answer, 401, "unauthenticated")
 
 
@@ -261,24 +310,31 @@ SOME_DAY = date(2030, 5, 1)
     ],
 )
 async def test_bad_queries_are_named(
-    client: httpx.AsyncClient, make_token: MakeToken, body: dict[str, Any], field: str
+    shared_client: httpx.AsyncClient,
+    shared_family: dict[str, str],
+    body: dict[str, Any],
+    field: str,
 ) -> None:
-    _, headers = await make_token("family")
-    answer = await client.post(URL, json={"care_recipient_id": 1, **body}, headers=headers)
+    answer = await shared_client.post(
+        URL, json={"care_recipient_id": 1, **body}, headers=shared_family
+    )
     problem = assert_problem(answer, 422, "invalid-input")
     assert [e["field"] for e in problem["errors"]] == [field], problem
 
 
 async def test_a_facility_whose_policy_has_no_version_in_force_is_a_named_conflict(
-    today: date, client: httpx.AsyncClient, db: Any, make_token: MakeToken
+    shared_today: date,
+    shared_client: httpx.AsyncClient,
+    shared_db: Any,
+    shared_make_token: MakeToken,
 ) -> None:
-    facility = await builders.facility(db, respite_policy_code="xx-unpublished")
-    bed = await builders.bed(db, facility)
-    elder, headers = await family_with_elder(db, make_token)
-    body = {"care_recipient_id": elder, "bed_id": bed, **stay(today, 2, 3)}
+    facility = await builders.facility(shared_db, respite_policy_code="xx-unpublished")
+    bed = await builders.bed(shared_db, facility)
+    elder, headers = await family_with_elder(shared_db, shared_make_token)
+    body = {"care_recipient_id": elder, "bed_id": bed, **stay(shared_today, 2, 3)}
 
-    answer = await client.post(URL, json=body, headers=headers)
+    answer = await shared_client.post(URL, json=body, headers=headers)
 
     problem = assert_problem(answer, 409, "no-policy-in-force")
-    check_in = (today + timedelta(days=2)).isoformat()
+    check_in = (shared_today + timedelta(days=2)).isoformat()
     assert (problem["policy_code"], problem["on"]) == ("xx-unpublished", check_in)

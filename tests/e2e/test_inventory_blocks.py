@@ -31,13 +31,38 @@ class Ward(msgspec.Struct):
     admin: dict[str, str]
 
 
-@pytest.fixture
-async def ward(db: Any, make_token: MakeToken) -> Ward:
+class Refusals(msgspec.Struct):
+    """A ward, a block on a bed of its own, and a retired bed: what refused requests name."""
+
+    ward: Ward
+    block: int
+    retired: int
+
+
+async def _ward(db: Any, make_token: MakeToken) -> Ward:
     facility = await builders.facility(db)
     bed = await builders.bed(db, facility, label="2F-07")
     _, staff = await make_token("staff", facility_id=facility)
     _, admin = await make_token("admin")
     return Ward(facility, bed, staff, admin)
+
+
+@pytest.fixture
+async def ward(db: Any, make_token: MakeToken) -> Ward:
+    return await _ward(db, make_token)
+
+
+@pytest.fixture(scope="module")
+async def shared_refusals(shared_db: Any, shared_make_token: MakeToken) -> Refusals:
+    """For the tests that are only refused: they share one database (see conftest)."""
+    ward = await _ward(shared_db, shared_make_token)
+    blocked = await builders.bed(shared_db, ward.facility, label="2F-08")
+    block = await builders.block(shared_db, blocked, D0, D0 + timedelta(3))
+    retired = await builders.bed(shared_db, ward.facility, label="2F-09")
+    await shared_db.execute(
+        "UPDATE beds SET active = false, retired_at = now() WHERE id = $1", retired
+    )
+    return Refusals(ward, block, retired)
 
 
 async def _snapshot(db: Any) -> list[Any]:
@@ -165,13 +190,20 @@ async def test_overlapping_blocks_are_refused_naming_the_block(
     ],
 )
 async def test_bad_blocks_are_refused_naming_the_field(
-    client: Client, db: Any, ward: Ward, body: dict[str, Any], field: str
+    shared_client: Client,
+    shared_db: Any,
+    shared_refusals: Refusals,
+    body: dict[str, Any],
+    field: str,
 ) -> None:
-    before = await _snapshot(db)
-    response = await client.post(f"/v1/beds/{ward.bed}/blocks", json=body, headers=ward.staff)
+    ward = shared_refusals.ward
+    before = await _snapshot(shared_db)
+    response = await shared_client.post(
+        f"/v1/beds/{ward.bed}/blocks", json=body, headers=ward.staff
+    )
     problem = assert_problem(response, 422, "invalid-input")
     assert [e["field"] for e in problem["errors"]] == [field]
-    assert await _snapshot(db) == before
+    assert await _snapshot(shared_db) == before
 
 
 @pytest.mark.parametrize(
@@ -185,30 +217,39 @@ async def test_bad_blocks_are_refused_naming_the_field(
     ],
 )
 async def test_bad_block_changes_are_refused_and_change_nothing(
-    client: Client, db: Any, ward: Ward, body: dict[str, Any], field: str
+    shared_client: Client,
+    shared_db: Any,
+    shared_refusals: Refusals,
+    body: dict[str, Any],
+    field: str,
 ) -> None:
-    block = await builders.block(db, ward.bed, D0, D0 + timedelta(3))
-    before = await _snapshot(db)
-    response = await client.patch(f"/v1/blocks/{block}", json=body, headers=ward.staff)
+    before = await _snapshot(shared_db)
+    response = await shared_client.patch(
+        f"/v1/blocks/{shared_refusals.block}", json=body, headers=shared_refusals.ward.staff
+    )
     problem = assert_problem(response, 422, "invalid-input")
     assert [e["field"] for e in problem["errors"]] == [field]
-    assert await _snapshot(db) == before
+    assert await _snapshot(shared_db) == before
 
 
-async def test_unknown_ids_and_a_retired_bed(client: Client, db: Any, ward: Ward) -> None:
+async def test_unknown_ids_and_a_retired_bed(
+    shared_client: Client, shared_db: Any, shared_refusals: Refusals
+) -> None:
+    ward = shared_refusals.ward
     body = {"check_in": d(0), "check_out": d(1), "reason": "cleaning"}
+    before = await _snapshot(shared_db)
     for response in (
-        await client.post("/v1/beds/987654/blocks", json=body, headers=ward.admin),
-        await client.patch("/v1/blocks/987654", json={"note": "x"}, headers=ward.admin),
-        await client.delete("/v1/blocks/987654", headers=ward.admin),
-        await client.get("/v1/facilities/987654/blocks", headers=ward.admin),
+        await shared_client.post("/v1/beds/987654/blocks", json=body, headers=ward.admin),
+        await shared_client.patch("/v1/blocks/987654", json={"note": "x"}, headers=ward.admin),
+        await shared_client.delete("/v1/blocks/987654", headers=ward.admin),
+        await shared_client.get("/v1/facilities/987654/blocks", headers=ward.admin),
     ):
         assert_problem(response, 404, "not-found")
-    await db.execute("UPDATE beds SET active = false, retired_at = now() WHERE id = $1", ward.bed)
-    before = await _snapshot(db)
-    retired = await client.post(f"/v1/beds/{ward.bed}/blocks", json=body, headers=ward.staff)
+    retired = await shared_client.post(
+        f"/v1/beds/{shared_refusals.retired}/blocks", json=body, headers=ward.staff
+    )
     assert_problem(retired, 409, "bed-retired")
-    assert await _snapshot(db) == before
+    assert await _snapshot(shared_db) == before
 
 
 async def _book_raw(database_url: str, bed: int, barrier: asyncio.Barrier) -> int | None:

@@ -30,8 +30,7 @@ class Ward(msgspec.Struct):
     admin: dict[str, str]
 
 
-@pytest.fixture
-async def ward(db: Any, make_token: MakeToken) -> Ward:
+async def _ward(db: Any, make_token: MakeToken) -> Ward:
     facility = await builders.facility(db)
     beds = [
         await builders.bed(db, facility, label="1-A"),
@@ -41,6 +40,17 @@ async def ward(db: Any, make_token: MakeToken) -> Ward:
     _, staff = await make_token("staff", facility_id=facility)
     _, admin = await make_token("admin")
     return Ward(facility, beds, staff, admin)
+
+
+@pytest.fixture
+async def ward(db: Any, make_token: MakeToken) -> Ward:
+    return await _ward(db, make_token)
+
+
+@pytest.fixture(scope="module")
+async def shared_ward(shared_db: Any, shared_make_token: MakeToken) -> Ward:
+    """For the tests that only read or are refused: they share one database (see conftest)."""
+    return await _ward(shared_db, shared_make_token)
 
 
 @pytest.mark.parametrize("who", ["staff", "admin"])
@@ -122,10 +132,10 @@ async def test_the_board_shows_bookings_blocks_and_holds(
     ],
 )
 async def test_bad_windows_are_refused_naming_the_parameter(
-    client: Client, ward: Ward, params: dict[str, str], field: str
+    shared_client: Client, shared_ward: Ward, params: dict[str, str], field: str
 ) -> None:
-    response = await client.get(
-        f"/v1/facilities/{ward.facility}/board", params=params, headers=ward.staff
+    response = await shared_client.get(
+        f"/v1/facilities/{shared_ward.facility}/board", params=params, headers=shared_ward.staff
     )
     problem = assert_problem(response, 422, "invalid-input")
     assert [e["field"] for e in problem["errors"]] == [field]
@@ -135,28 +145,30 @@ async def test_bad_windows_are_refused_naming_the_parameter(
     ("params", "missing"), [({"start": d(0)}, "end"), ({"end": d(1)}, "start")]
 )
 async def test_a_missing_window_bound_is_refused_naming_it(
-    client: Client, ward: Ward, params: dict[str, str], missing: str
+    shared_client: Client, shared_ward: Ward, params: dict[str, str], missing: str
 ) -> None:
-    response = await client.get(
-        f"/v1/facilities/{ward.facility}/board", params=params, headers=ward.staff
+    response = await shared_client.get(
+        f"/v1/facilities/{shared_ward.facility}/board", params=params, headers=shared_ward.staff
     )
     problem = assert_problem(response, 422, "invalid-input")
     assert problem["errors"] == [{"field": missing, "message": "required query parameter"}]
 
 
-async def test_the_longest_window_is_92_nights(client: Client, ward: Ward) -> None:
-    response = await client.get(
-        f"/v1/facilities/{ward.facility}/board",
+async def test_the_longest_window_is_92_nights(shared_client: Client, shared_ward: Ward) -> None:
+    response = await shared_client.get(
+        f"/v1/facilities/{shared_ward.facility}/board",
         params={"start": d(0), "end": d(92)},
-        headers=ward.staff,
+        headers=shared_ward.staff,
     )
     assert response.status_code == 200, response.text
     assert len(response.json()["totals"]) == 92
     assert {len(bed["cells"]) for bed in response.json()["beds"]} == {92}
 
 
-async def test_unknown_facility_is_404(client: Client, ward: Ward) -> None:
-    response = await client.get(
-        "/v1/facilities/987654/board", params={"start": d(0), "end": d(1)}, headers=ward.admin
+async def test_unknown_facility_is_404(shared_client: Client, shared_ward: Ward) -> None:
+    response = await shared_client.get(
+        "/v1/facilities/987654/board",
+        params={"start": d(0), "end": d(1)},
+        headers=shared_ward.admin,
     )
     assert_problem(response, 404, "not-found")

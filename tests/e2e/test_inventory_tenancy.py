@@ -24,13 +24,39 @@ class Target(msgspec.Struct):
     block: int
 
 
-@pytest.fixture
-async def target(db: Any) -> Target:
+class Outsiders(msgspec.Struct):
+    """A target and the headers of everyone who may not touch it."""
+
+    target: Target
+    other_staff: dict[str, str]
+    by_role: dict[str, dict[str, str]]
+
+
+async def _target(db: Any) -> Target:
     facility = await builders.facility(db)
     bed = await builders.bed(db, facility)
     block = await builders.block(db, bed, D0, D0 + timedelta(2))
     await builders.booking(db, bed, D0 + timedelta(5), D0 + timedelta(7))
     return Target(facility, bed, block)
+
+
+@pytest.fixture
+async def target(db: Any) -> Target:
+    return await _target(db)
+
+
+@pytest.fixture(scope="module")
+async def shared_outsiders(shared_db: Any, shared_make_token: MakeToken) -> Outsiders:
+    """For the tests that are only refused: they share one database (see conftest)."""
+    target = await _target(shared_db)
+    _, other_staff = await shared_make_token(
+        "staff", facility_id=await builders.facility(shared_db)
+    )
+    _, family = await shared_make_token("family")
+    _, hospital = await shared_make_token(
+        "hospital", hospital_id=await builders.hospital(shared_db)
+    )
+    return Outsiders(target, other_staff, {"family": family, "hospital": hospital})
 
 
 def routes(t: Target) -> list[tuple[str, str, dict[str, Any]]]:
@@ -76,17 +102,15 @@ async def _call(
 
 
 async def test_staff_of_another_facility_get_404_on_every_object(
-    client: Client, db: Any, target: Target, make_token: MakeToken
+    shared_client: Client, shared_db: Any, shared_outsiders: Outsiders
 ) -> None:
-    elsewhere = await builders.facility(db)
-    _, other = await make_token("staff", facility_id=elsewhere)
-    before = await _snapshot(db)
-    for method, url, extra in routes(target):
-        response = await _call(client, method, url, extra, other)
+    before = await _snapshot(shared_db)
+    for method, url, extra in routes(shared_outsiders.target):
+        response = await _call(shared_client, method, url, extra, shared_outsiders.other_staff)
         problem = assert_problem(response, 404, "not-found")
         entity = {"facilities": "facility", "beds": "bed", "blocks": "block"}[url.split("/")[2]]
         assert problem["entity"] == entity, (method, url)
-    assert await _snapshot(db) == before
+    assert await _snapshot(shared_db) == before
 
 
 async def test_the_same_calls_succeed_for_the_facilitys_own_staff(
@@ -104,13 +128,12 @@ async def test_the_same_calls_succeed_for_the_facilitys_own_staff(
 
 @pytest.mark.parametrize("role", ["family", "hospital"])
 async def test_families_and_hospitals_are_forbidden_everywhere(
-    client: Client, db: Any, target: Target, make_token: MakeToken, role: str
+    shared_client: Client, shared_db: Any, shared_outsiders: Outsiders, role: str
 ) -> None:
-    hospital = await builders.hospital(db) if role == "hospital" else None
-    _, headers = await make_token(role, hospital_id=hospital)
-    before = await _snapshot(db)
-    for method, url, extra in routes(target):
-        assert_problem(await _call(client, method, url, extra, headers), 403, "forbidden")
-    for method, url, extra in routes(target):
-        assert_problem(await _call(client, method, url, extra, {}), 401, "unauthenticated")
-    assert await _snapshot(db) == before
+    headers = shared_outsiders.by_role[role]
+    before = await _snapshot(shared_db)
+    for method, url, extra in routes(shared_outsiders.target):
+        assert_problem(await _call(shared_client, method, url, extra, headers), 403, "forbidden")
+    for method, url, extra in routes(shared_outsiders.target):
+        assert_problem(await _call(shared_client, method, url, extra, {}), 401, "unauthenticated")
+    assert await _snapshot(shared_db) == before

@@ -24,12 +24,13 @@ async def _principals(db: Any) -> int:
     return int(await db.fetchval("SELECT count(*) FROM principals"))
 
 
-async def test_malformed_json(client: httpx.AsyncClient, db: Any) -> None:
-    response = await client.post(
+async def test_malformed_json(shared_client: httpx.AsyncClient, shared_db: Any) -> None:
+    before = await _principals(shared_db)
+    response = await shared_client.post(
         "/v1/auth/register", content=b'{"name": ', headers={"content-type": "application/json"}
     )
     assert_problem(response, 400, "malformed-body")
-    assert await _principals(db) == 0
+    assert await _principals(shared_db) == before
 
 
 @pytest.mark.parametrize(
@@ -46,34 +47,38 @@ async def test_malformed_json(client: httpx.AsyncClient, db: Any) -> None:
     ],
 )
 async def test_invalid_fields_are_named(
-    client: httpx.AsyncClient, db: Any, body: dict[str, Any], field: str
+    shared_client: httpx.AsyncClient, shared_db: Any, body: dict[str, Any], field: str
 ) -> None:
-    response = await client.post("/v1/auth/register", json=body)
+    before = await _principals(shared_db)
+    response = await shared_client.post("/v1/auth/register", json=body)
     problem = assert_problem(response, 422, "invalid-input")
     assert [e["field"] for e in problem["errors"]] == [field]
     assert problem["errors"][0]["message"]
-    assert await _principals(db) == 0
+    assert await _principals(shared_db) == before
 
 
-async def test_wrong_type_is_refused_not_coerced(client: httpx.AsyncClient) -> None:
-    response = await client.post("/v1/auth/signin", json={"login": "a@b.cn", "password": 12345})
+async def test_wrong_type_is_refused_not_coerced(shared_client: httpx.AsyncClient) -> None:
+    response = await shared_client.post(
+        "/v1/auth/signin", json={"login": "a@b.cn", "password": 12345}
+    )
     problem = assert_problem(response, 422, "invalid-input")
     assert problem["errors"][0]["field"] == "password"
 
 
-async def test_body_over_the_cap_is_413(client: httpx.AsyncClient) -> None:
+async def test_body_over_the_cap_is_413(shared_client: httpx.AsyncClient) -> None:
     junk = b'{"name": "' + b"x" * (2 * 1024 * 1024) + b'"}'
-    response = await client.post(
+    response = await shared_client.post(
         "/v1/auth/register", content=junk, headers={"content-type": "application/json"}
     )
     assert_problem(response, 413, "body-too-large")
 
 
-async def test_unknown_route_and_method(client: httpx.AsyncClient) -> None:
-    assert_problem(await client.get("/v1/nothing-here"), 404, "not-found")
-    assert_problem(await client.delete("/health/live"), 405, "method-not-allowed")
+async def test_unknown_route_and_method(shared_client: httpx.AsyncClient) -> None:
+    assert_problem(await shared_client.get("/v1/nothing-here"), 404, "not-found")
+    assert_problem(await shared_client.delete("/health/live"), 405, "method-not-allowed")
 
 
+# A fresh app: the test adds a route to it.
 async def test_unexpected_error_is_500_with_an_id_and_nothing_internal(
     app: Litestar, client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -315,17 +315,29 @@ BAD_URLS = [
 ]
 
 
+@pytest.fixture(scope="module")
+async def shared_ward(shared_client: httpx.AsyncClient, shared_make_token: MakeToken) -> Hospital:
+    """For the tests that are only refused: they share one database (see conftest)."""
+    _, admin = await shared_make_token("admin")
+    return await hospital(shared_client, admin)
+
+
+async def _endpoints(db: Any) -> list[Any]:
+    return [tuple(r) for r in await db.fetch("SELECT * FROM webhook_endpoints ORDER BY id")]
+
+
 @pytest.mark.parametrize(("url", "why"), BAD_URLS)
 async def test_a_callback_url_that_is_not_public_https_is_refused_and_nothing_stored(
-    client: httpx.AsyncClient, db: Any, make_token: MakeToken, url: str, why: str
+    shared_client: httpx.AsyncClient, shared_db: Any, shared_ward: Hospital, url: str, why: str
 ) -> None:
-    _, admin = await make_token("admin")
-    ward = await hospital(client, admin)
-    response = await client.post("/v1/webhooks/endpoints", json={"url": url}, headers=ward.headers)
+    before = await _endpoints(shared_db)
+    response = await shared_client.post(
+        "/v1/webhooks/endpoints", json={"url": url}, headers=shared_ward.headers
+    )
     problem = assert_problem(response, 422, "invalid-input")
     assert problem["errors"][0]["field"] == "url"
     assert why in problem["errors"][0]["message"].lower()
-    assert await db.fetchval("SELECT count(*) FROM webhook_endpoints") == 0
+    assert await _endpoints(shared_db) == before
 
 
 async def test_a_public_https_url_is_accepted_and_its_secret_shown_once(
