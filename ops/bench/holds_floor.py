@@ -200,7 +200,6 @@ class Floor:
             row = await conn.fetchrow(booking_queries.SELECT_BED_TO_BOOK, bed["id"], check_in)
             await conn.fetchrow(subject.SELECT_SUBJECT, elder, *subject.principal_params(p))
             await conn.fetch(subject.SELECT_USED_STAYS, elder, row["kind"], None)
-            await bookings.live_stays(conn, elder, check_in)
             price = row["nightly_price"]
             booking_id = await conn.fetchval(
                 booking_queries.INSERT_BOOKING,
@@ -208,6 +207,7 @@ class Floor:
                 *(stay_price(price, check_in, check_out), row["policy_id"], decision),
                 *(None, p.id, p.hospital_id, held.hold_id),
             )
+            await nights.claim_elder_nights(conn, elder, check_in, check_out, booking_id=booking_id)
             await nights.claim_nights(conn, bed["id"], check_in, check_out, booking_id=booking_id)
             booking = await bookings.load_booking(conn, booking_id)
             after = {

@@ -4,8 +4,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from respite.booking.model import NewBooking, first_overlap, overlaps, stay_price
-from respite.eligibility.model import Stay
+from respite.booking.model import NewBooking, overlaps, stay_price
 from respite.holds.model import FreeGap, tightest
 from respite.holds.token import HoldToken, read_token, sign_token
 from respite.signing import Signer
@@ -32,13 +31,6 @@ def test_stays_overlap_when_they_share_a_night(other: tuple[int, int], shared: b
     first, last = night(other[0]), night(other[1])
     assert overlaps(night(0), night(5), first, last) is shared
     assert overlaps(first, last, night(0), night(5)) is shared
-
-
-def test_the_first_overlap_is_the_earliest_stay_sharing_a_night() -> None:
-    stays = [Stay(check_in=night(a), check_out=night(b)) for a, b in ((8, 9), (4, 7), (2, 3))]
-    assert first_overlap(stays, night(2), night(5)) == stays[2]
-    assert first_overlap(stays, night(3), night(4)) is None
-    assert first_overlap([], night(0), night(1)) is None
 
 
 @pytest.mark.parametrize(("nightly", "nights", "total"), [(30000, 5, 150000), (1, 366, 366)])

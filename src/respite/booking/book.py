@@ -8,10 +8,10 @@ it once, inside their own transaction, and repeat none of its steps:
 2. load the bed with its policy in force on check-in, the elder as the principal sees them and
    the nights they have used: a fixed number of queries;
 3. decide with the pure engine on the facility's local date (``booking.beds.judge``);
-4. refuse a refused decision unless staff of the facility or an admin override it, and a
-   second live stay of the same elder on any of the nights;
-5. insert the booking, claim its nights (the per-night ledger refuses a taken one whatever
-   anyone believed), record the audit entry, and tell every listener.
+4. refuse a refused decision unless staff of the facility or an admin override it;
+5. insert the booking, claim the elder's nights and then the bed's (the per-night ledgers
+   refuse a second live stay of the elder and a taken night of the bed whatever anyone
+   believed), record the audit entry, and tell every listener.
 """
 
 from __future__ import annotations
@@ -26,14 +26,18 @@ from respite import audit
 from respite.auth.model import Principal
 from respite.booking import store
 from respite.booking.beds import judge, load_bed, load_elder
-from respite.booking.errors import BedTakenError, ElderAlreadyStayingError, IneligibleError
+from respite.booking.errors import (
+    BedTakenError,
+    ElderAlreadyStayingError,
+    IneligibleError,
+)
 from respite.booking.events import BookingChange, StayListener
-from respite.booking.model import MIN_OVERRIDE_REASON, Booking, NewBooking, first_overlap
+from respite.booking.model import MIN_OVERRIDE_REASON, Booking, NewBooking
 from respite.db import Conn
 from respite.eligibility.model import Decision, Stay
 from respite.eligibility.service import BedFacts
 from respite.errors import BusyError, InvalidInputError, PermissionDeniedError
-from respite.nights import NightTaken, claim_nights
+from respite.nights import ElderNightTaken, NightTaken, claim_elder_nights, claim_nights
 
 __all__ = ["book", "busy"]
 
@@ -77,11 +81,10 @@ async def book(
     elder = await load_elder(conn, principal, request.care_recipient_id, bed.facts.kind)
     checked = judge(bed, elder, stay, now)
     override = _override_reason(principal, request, checked.decision, bed.facts.facility_id)
-    await _refuse_a_second_stay(conn, request)
     booking_id = await store.insert_booking(
         conn, principal, checked, stay, hold_id=request.hold_id, override_reason=override
     )
-    await _claim(conn, bed.facts, stay, booking_id)
+    await _claim(conn, bed.facts, request.care_recipient_id, stay, booking_id)
     booking = await store.load_booking(conn, booking_id)
     after = {
         **store.audit_state(booking),
@@ -113,20 +116,18 @@ async def book(
     return booking
 
 
-async def _refuse_a_second_stay(conn: Conn, request: NewBooking) -> None:
-    """An elder takes one bed a night (under the elder's lock, so two bookings of one elder
-    at once cannot both pass)."""
-    stays = await store.live_stays(conn, request.care_recipient_id, request.check_in)
-    other = first_overlap(stays, request.check_in, request.check_out)
-    if other is not None:
-        raise ElderAlreadyStayingError(
-            care_recipient_id=request.care_recipient_id,
-            check_in=other.check_in,
-            check_out=other.check_out,
+async def _claim(
+    conn: Conn, bed: BedFacts, care_recipient_id: int, stay: Stay, booking_id: int
+) -> None:
+    """The elder's nights, then the bed's, each in ascending order (``respite.nights``)."""
+    try:
+        await claim_elder_nights(
+            conn, care_recipient_id, stay.check_in, stay.check_out, booking_id=booking_id
         )
-
-
-async def _claim(conn: Conn, bed: BedFacts, stay: Stay, booking_id: int) -> None:
+    except ElderNightTaken as exc:
+        raise ElderAlreadyStayingError(
+            care_recipient_id=care_recipient_id, check_in=exc.check_in, check_out=exc.check_out
+        ) from None
     try:
         await claim_nights(conn, bed.bed_id, stay.check_in, stay.check_out, booking_id=booking_id)
     except NightTaken as exc:

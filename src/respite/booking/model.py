@@ -13,13 +13,12 @@ The life cycle::
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Annotated, Literal, get_args
 
 from msgspec import Meta, Struct
 
-from respite.eligibility.model import MAX_STAY_NIGHTS, Stay, check_stay_dates
+from respite.eligibility.model import MAX_STAY_NIGHTS, check_stay_dates
 from respite.params import Id
 
 __all__ = [
@@ -44,7 +43,6 @@ __all__ = [
     "Status",
     "TakeWalkIn",
     "WalkIn",
-    "first_overlap",
     "overlaps",
     "stay_price",
     "transition",
@@ -73,12 +71,6 @@ def overlaps(check_in: date, check_out: date, other_in: date, other_out: date) -
     """Whether stays ``[check_in, check_out)`` and ``[other_in, other_out)`` share a night:
     leaving in the morning and arriving that evening do not."""
     return check_in < other_out and other_in < check_out
-
-
-def first_overlap(stays: Iterable[Stay], check_in: date, check_out: date) -> Stay | None:
-    """The earliest of ``stays`` sharing a night with ``[check_in, check_out)``, if any."""
-    clashes = [s for s in stays if overlaps(s.check_in, s.check_out, check_in, check_out)]
-    return min(clashes, key=lambda s: s.check_in, default=None)
 
 
 def stay_price(nightly_price: int, check_in: date, check_out: date) -> int:
