@@ -73,3 +73,17 @@ FROM bookings b
 CROSS JOIN LATERAL generate_series(0, b.check_out - b.check_in - 1) AS k
 WHERE b.status IN ('confirmed', 'checked_in')
 ORDER BY b.care_recipient_id, b.check_in + k;
+
+-- A hold ends for good when it is confirmed or released: a released hold's token never
+-- confirms, not even while its bed is free (an expired hold's still may, up to its maximum
+-- age). Confirming and releasing one hold both write its row here, so the primary key makes
+-- them take turns and the second sees what the first did. A row matters only until
+-- max_expires_at, after which the hold's token confirms nothing anyway: older rows may be
+-- purged.
+CREATE TABLE ended_holds (
+    hold_id         text PRIMARY KEY CHECK (length(hold_id) BETWEEN 1 AND 100),
+    ended           text NOT NULL CHECK (ended IN ('confirmed', 'released')),
+    max_expires_at  timestamptz NOT NULL,
+    ended_at        timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX ended_holds_max_expires_at ON ended_holds (max_expires_at);

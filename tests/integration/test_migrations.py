@@ -160,7 +160,7 @@ async def test_0007_stops_with_a_report_on_an_elder_in_two_beds_and_changes_noth
         ) in report
         assert "elder_night_clashes" in report, "the hint says how to list every pair"
         assert max(await applied_migrations(conn)) == 6
-        for table in ("recipient_nights", "elder_night_clashes"):
+        for table in ("recipient_nights", "ended_holds", "elder_night_clashes"):
             assert await conn.fetchval("SELECT to_regclass($1)", table) is None
         assert await conn.fetch("SELECT * FROM bookings ORDER BY id") == bookings
     finally:

@@ -64,7 +64,18 @@ def test_a_signer_refuses_garbage_without_raising(text: str) -> None:
 
 
 def test_a_hold_token_round_trips_and_names_what_confirming_books() -> None:
-    token = HoldToken("3-" + "a" * 20, 3, 12, 310, night(0), night(7), 5, 41)
+    token = HoldToken(
+        hold_id="3-" + "a" * 20,
+        facility_id=3,
+        bed_id=12,
+        care_recipient_id=310,
+        check_in=night(0),
+        check_out=night(7),
+        principal_id=5,
+        referral_id=41,
+        nightly_price=30000,
+        created_at=1_900_000_000.5,
+    )
     assert read_token("k", sign_token("k", token)) == token
     assert read_token("other", sign_token("k", token)) is None
     assert read_token("k", Signer("k", "hold").sign(b'{"not": "a token"}')) is None
@@ -75,4 +86,13 @@ def test_a_hold_token_round_trips_and_names_what_confirming_books() -> None:
         check_out=night(7),
         hold_id="3-" + "a" * 20,
         referral_id=41,
+        nightly_price=30000,
     )
+
+
+def test_a_token_signed_before_it_carried_its_price_and_age_confirms_nothing() -> None:
+    """Without the price shown nor the hold's age, a token could confirm at any price and
+    for ever: it no longer reads at all (404, as a forged one)."""
+    signer = Signer("k", "hold")
+    older = signer.sign(b'["3-aaaaaaaaaaaaaaaaaaaa",3,12,310,"2030-03-01","2030-03-08",5,41]')
+    assert read_token("k", older) is None

@@ -7,7 +7,8 @@ it once, inside their own transaction, and repeat none of its steps:
    runs out answers ``busy``): the elder's row, then the bed's row (shared);
 2. load the bed with its policy in force on check-in, the elder as the principal sees them and
    the nights they have used: a fixed number of queries;
-3. decide with the pure engine on the facility's local date (``booking.beds.judge``);
+3. refuse a confirmed hold whose bed's price changed since the hold showed it, then decide
+   with the pure engine on the facility's local date (``booking.beds.judge``);
 4. refuse a refused decision unless staff of the facility or an admin override it;
 5. insert the booking, claim the elder's nights and then the bed's (the per-night ledgers
    refuse a second live stay of the elder and a taken night of the bed whatever anyone
@@ -30,6 +31,7 @@ from respite.booking.errors import (
     BedTakenError,
     ElderAlreadyStayingError,
     IneligibleError,
+    PriceChangedError,
 )
 from respite.booking.events import BookingChange, StayListener
 from respite.booking.model import MIN_OVERRIDE_REASON, Booking, NewBooking
@@ -69,15 +71,16 @@ async def book(
 
     Raises NotFoundError (a bed or an elder that is not there for this principal),
     IneligibleError (422, every reason), PermissionDeniedError (an override by someone who may
-    not), InvalidInputError (an override reason of blanks), ElderAlreadyStayingError and
-    BedTakenError (409), or whatever a listener refuses with. On any error the caller must
-    roll its transaction back.
+    not), InvalidInputError (an override reason of blanks), PriceChangedError,
+    ElderAlreadyStayingError and BedTakenError (409), or whatever a listener refuses with. On
+    any error the caller must roll its transaction back.
     """
     if not conn.is_in_transaction():
         raise RuntimeError("book() runs inside the caller's transaction")
     stay = Stay(check_in=request.check_in, check_out=request.check_out)
     await store.lock_recipient(conn, request.care_recipient_id)
     bed = await load_bed(conn, request.bed_id, request.check_in, lock=True)
+    _refuse_a_changed_price(request, bed.facts)
     elder = await load_elder(conn, principal, request.care_recipient_id, bed.facts.kind)
     checked = judge(bed, elder, stay, now)
     override = _override_reason(principal, request, checked.decision, bed.facts.facility_id)
@@ -114,6 +117,19 @@ async def book(
     for listener in listeners:
         await listener.booking_changed(conn, change)
     return booking
+
+
+def _refuse_a_changed_price(request: NewBooking, bed: BedFacts) -> None:
+    """What a hold showed is what is charged. The bed's row is share-locked by now, so its
+    price cannot change again before this booking commits."""
+    held = request.nightly_price
+    if held is not None and held != bed.nightly_price:
+        raise PriceChangedError(
+            bed_id=bed.bed_id,
+            hold_id=request.hold_id,
+            held_nightly_price=held,
+            current_nightly_price=bed.nightly_price,
+        )
 
 
 async def _claim(

@@ -94,6 +94,9 @@ class NewBooking(Struct, frozen=True, kw_only=True):
     """Staff's reason to book although the decision refuses (see ``book``)."""
     referral_id: int | None = None
     """The hospital's referral this booking is for; its listeners are told."""
+    nightly_price: int | None = None
+    """The nightly price a hold showed: ``book`` refuses (``price-changed``) if the bed's
+    price is another now."""
 
     def __post_init__(self) -> None:
         _check_stay(self.check_in, self.check_out)
