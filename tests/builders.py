@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from respite.clock import local_today
-from respite.nights import claim_nights
+from respite.nights import claim_elder_nights, claim_nights
 
 # The instant the suite's clocks stand at (the ``clock`` fixture starts every test here): every
 # test sees the same "today" however long the run and whenever it crosses a midnight.
@@ -150,7 +150,8 @@ async def booking(
     recipient_id: int | None = None,
     status: str = "confirmed",
 ) -> int:
-    """A booking with its nights claimed, as if confirmed earlier."""
+    """A booking with its nights claimed (the elder's too while it is live), as if confirmed
+    earlier."""
     facility_id = await db.fetchval("SELECT facility_id FROM beds WHERE id = $1", bed_id)
     rid = recipient_id or await recipient(db, facility_id=facility_id)
     booker = await principal(db, "admin")
@@ -170,6 +171,7 @@ async def booking(
             )
         )
         if status in ("confirmed", "checked_in"):
+            await claim_elder_nights(db, rid, check_in, check_out, booking_id=bid)
             await claim_nights(db, bed_id, check_in, check_out, booking_id=bid)
     return bid
 

@@ -25,7 +25,7 @@ import hashlib
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from types import ModuleType
 from typing import Any
 
@@ -43,6 +43,7 @@ from respite.clock import SystemClock
 from respite.db import Pool, create_pool
 from respite.deps import Deps
 from respite.eligibility import subject
+from respite.holds import ends as hold_ends
 from respite.holds import store as hold_store
 from respite.holds.model import ConfirmHold, HeldBed, Hold, HoldRequest, PlaceHold
 from respite.holds.service import confirm_hold, place_hold
@@ -70,6 +71,7 @@ SQL_MODULES: tuple[ModuleType, ...] = (
     booking_queries,
     subject,
     auth_queries,
+    hold_ends,
 )
 SCRIPTS = ("READ", "PLACE", "RESERVE", "RESCORE", "EXTEND", "RELEASE")
 
@@ -100,6 +102,7 @@ class FloorHold(msgspec.Struct, frozen=True):
     slot: Slot
     hold_id: str
     token: str
+    placed_at: datetime
 
 
 def floor_settings(pool_size: int) -> Settings:
@@ -181,7 +184,7 @@ class Floor:
                 token_hash=token_hash(token),
             )
             await self.store.place(facility_id, hold_id, stored, at)
-        return FloorHold(caller, slot, hold_id, token)
+        return FloorHold(caller, slot, hold_id, token, datetime.fromtimestamp(at, UTC))
 
     async def confirm(self, held: FloorHold) -> None:
         bed, elder, check_in, check_out = held.slot
@@ -196,11 +199,12 @@ class Floor:
         async with self.pool.acquire() as conn, conn.transaction():
             request_hash = idempotency.body_hash("confirm", held.hold_id, held.token)
             await idempotency.claim(conn, p, key, "confirm", request_hash)
+            max_age = timedelta(seconds=self.settings.hold_max_age_seconds)
+            await hold_ends.end_hold(conn, held.hold_id, "confirmed", held.placed_at + max_age)
             await bookings.lock_recipient(conn, elder)
             row = await conn.fetchrow(booking_queries.SELECT_BED_TO_BOOK, bed["id"], check_in)
             await conn.fetchrow(subject.SELECT_SUBJECT, elder, *subject.principal_params(p))
             await conn.fetch(subject.SELECT_USED_STAYS, elder, row["kind"], None)
-            await bookings.live_stays(conn, elder, check_in)
             price = row["nightly_price"]
             booking_id = await conn.fetchval(
                 booking_queries.INSERT_BOOKING,
@@ -208,6 +212,7 @@ class Floor:
                 *(stay_price(price, check_in, check_out), row["policy_id"], decision),
                 *(None, p.id, p.hospital_id, held.hold_id),
             )
+            await nights.claim_elder_nights(conn, elder, check_in, check_out, booking_id=booking_id)
             await nights.claim_nights(conn, bed["id"], check_in, check_out, booking_id=booking_id)
             booking = await bookings.load_booking(conn, booking_id)
             after = {

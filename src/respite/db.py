@@ -103,11 +103,18 @@ async def migrate(conn: Conn, directory: Path = MIGRATIONS_DIR) -> list[int]:
         for migration in migrations:
             if migration.version in applied:
                 continue
-            async with conn.transaction():
-                await conn.execute(migration.sql)
-                await conn.execute(
-                    INSERT_APPLIED, migration.version, migration.name, migration.checksum
-                )
+            try:
+                async with conn.transaction():
+                    await conn.execute(migration.sql)
+                    await conn.execute(
+                        INSERT_APPLIED, migration.version, migration.name, migration.checksum
+                    )
+            except asyncpg.PostgresError as exc:
+                # A migration may stop on purpose with a report (data it must not guess about):
+                # the operator reads it as it is, not as a traceback.
+                raise MigrationError(
+                    f"migration {migration.version:04d}_{migration.name} was not applied: {exc}"
+                ) from exc
             log.info("applied migration %04d_%s", migration.version, migration.name)
             done.append(migration.version)
         return done

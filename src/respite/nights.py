@@ -1,9 +1,13 @@
-"""The per-night ledger that enforces invariant 1: no two claims on one bed share a night.
+"""The per-night ledgers: invariant 1, no two claims on one bed share a night, and invariant 7,
+one elder sleeps in one bed a night.
 
-Bookings and blocks both claim their nights here; the primary key ``(bed_id, night)`` refuses a
-second claim whoever makes it. Nights are inserted in ascending order, so two transactions
-racing for overlapping stays on one bed wait on each other in the same order and never deadlock
-(DESIGN.md §6). Callers run these inside their own transaction.
+Bookings and blocks claim their bed's nights in ``bed_nights``; the primary key
+``(bed_id, night)`` refuses a second claim whoever makes it. A live booking (confirmed or
+checked in) also claims its elder's nights in ``recipient_nights``, whose key
+``(care_recipient_id, night)`` refuses a second live stay of the elder the same way. Nights are
+inserted in ascending order, the elder's before the bed's, so two transactions racing for
+overlapping stays wait on each other in the same order and never deadlock (DESIGN.md §6).
+Callers run these inside their own transaction.
 """
 
 from __future__ import annotations
@@ -14,7 +18,16 @@ import msgspec
 
 from respite.db import Conn
 
-__all__ = ["Claim", "NightTaken", "claim_nights", "first_claim", "free_nights"]
+__all__ = [
+    "Claim",
+    "ElderNightTaken",
+    "NightTaken",
+    "claim_elder_nights",
+    "claim_nights",
+    "first_claim",
+    "free_elder_nights",
+    "free_nights",
+]
 
 
 class Claim(msgspec.Struct, frozen=True):
@@ -102,4 +115,67 @@ async def free_nights(
     block_id: int | None = None,
 ) -> int:
     status = await conn.execute(FREE_NIGHTS, bed_id, check_in, check_out, booking_id, block_id)
+    return int(status.rsplit(" ", 1)[1])
+
+
+# The elder's ledger ---------------------------------------------------------------------------
+
+
+class ElderNightTaken(Exception):
+    """Another live booking of the elder claims ``night``: that booking's stay."""
+
+    def __init__(self, night: date, check_in: date, check_out: date) -> None:
+        super().__init__(f"the elder already stays somewhere on the night of {night}")
+        self.night = night
+        self.check_in = check_in
+        self.check_out = check_out
+
+
+CLAIM_ELDER_NIGHTS = """
+INSERT INTO recipient_nights (care_recipient_id, night, booking_id)
+SELECT $1, night::date, $4
+FROM generate_series($2::date, $3::date - 1, interval '1 day') AS night
+ORDER BY night
+ON CONFLICT (care_recipient_id, night) DO NOTHING
+"""
+
+# The stay of the first other booking that claims one of the elder's nights in [$2, $3).
+SELECT_FIRST_ELDER_CLAIM = """
+SELECT n.night, b.check_in, b.check_out
+FROM recipient_nights n
+JOIN bookings b ON b.id = n.booking_id
+WHERE n.care_recipient_id = $1 AND n.night >= $2 AND n.night < $3 AND n.booking_id <> $4
+ORDER BY n.night
+LIMIT 1
+"""
+
+FREE_ELDER_NIGHTS = """
+DELETE FROM recipient_nights
+WHERE care_recipient_id = $1 AND night >= $2 AND night < $3 AND booking_id = $4
+"""
+
+
+async def claim_elder_nights(
+    conn: Conn, care_recipient_id: int, check_in: date, check_out: date, *, booking_id: int
+) -> None:
+    """Claim the elder's nights ``[check_in, check_out)`` for a live booking, or raise
+    ElderNightTaken naming the other stay; on it the caller must roll back."""
+    status = await conn.execute(
+        CLAIM_ELDER_NIGHTS, care_recipient_id, check_in, check_out, booking_id
+    )
+    if int(status.rsplit(" ", 1)[1]) != (check_out - check_in).days:
+        row = await conn.fetchrow(
+            SELECT_FIRST_ELDER_CLAIM, care_recipient_id, check_in, check_out, booking_id
+        )
+        assert row is not None, "an elder's night was refused but no booking holds it"
+        raise ElderNightTaken(row["night"], row["check_in"], row["check_out"])
+
+
+async def free_elder_nights(
+    conn: Conn, care_recipient_id: int, check_in: date, check_out: date, *, booking_id: int
+) -> int:
+    """Free the booking's claims on its elder's nights in ``[check_in, check_out)``."""
+    status = await conn.execute(
+        FREE_ELDER_NIGHTS, care_recipient_id, check_in, check_out, booking_id
+    )
     return int(status.rsplit(" ", 1)[1])

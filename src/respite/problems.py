@@ -27,6 +27,7 @@ from respite.booking.errors import (
     BedTakenError,
     ElderAlreadyStayingError,
     IneligibleError,
+    PriceChangedError,
     StepNotAllowedError,
 )
 from respite.eligibility.errors import NoPolicyInForceError
@@ -50,6 +51,7 @@ from respite.holds.errors import (
     HeldByAnotherError,
     HoldAtMaximumAgeError,
     HoldCapReachedError,
+    HoldEndedError,
     HoldsUnavailable,
     NoFreeBedError,
 )
@@ -341,6 +343,20 @@ PROBLEMS: dict[type[RespiteError], ProblemKind] = {
             "reason": "the same refusal as a short code, as older clients read it",
         },
     ),
+    HoldEndedError: ProblemKind(
+        status=409,
+        slug="hold-ended",
+        title="The hold has ended",
+        about=(
+            "The hold's holder released it, or it is past its maximum age "
+            "(`RESPITE_HOLD_MAX_AGE_SECONDS` after it was placed): its token confirms nothing "
+            "any more, even while the bed is free. Nothing was booked; place a new hold."
+        ),
+        members={
+            "hold_id": "the hold",
+            "reason": "`released` or `past_max_age`",
+        },
+    ),
     NoFreeBedError: ProblemKind(
         status=409,
         slug="no-free-bed",
@@ -396,6 +412,22 @@ PROBLEMS: dict[type[RespiteError], ProblemKind] = {
         members={
             "care_recipient_id": "the elder",
             "conflicting_stay": "the other stay: `check_in` and `check_out`",
+        },
+    ),
+    PriceChangedError: ProblemKind(
+        status=409,
+        slug="price-changed",
+        title="The bed's price changed since the hold",
+        about=(
+            "What a hold showed is what is charged: staff changed the bed's nightly price "
+            "between the hold and its confirm, so nothing was booked. Place a new hold to see "
+            "(and accept) the current price."
+        ),
+        members={
+            "bed_id": "the bed",
+            "hold_id": "the hold confirmed",
+            "held_nightly_price": "the nightly price the hold showed (minor units)",
+            "current_nightly_price": "the bed's nightly price now (minor units)",
         },
     ),
     StepNotAllowedError: ProblemKind(

@@ -402,3 +402,56 @@ async def test_a_retried_cancel_with_its_idempotency_key_answers_the_same(
         path, json=reason, headers={**site.staff, "Idempotency-Key": "has space"}
     )
     assert bad_key.status_code == 422
+
+
+async def assert_the_elder_ledger_is_the_live_stays(db: Any) -> None:
+    """Invariant 7's ledger holds exactly one row per night of each live booking's elder."""
+    ledger = await db.fetch("SELECT care_recipient_id, night, booking_id FROM recipient_nights")
+    live = await db.fetch(
+        "SELECT care_recipient_id, check_in + k AS night, id AS booking_id FROM bookings,"
+        " generate_series(0, check_out - check_in - 1) AS k"
+        " WHERE status IN ('confirmed', 'checked_in')"
+    )
+    assert sorted(map(tuple, ledger)) == sorted(map(tuple, live))
+
+
+async def test_the_elder_ledger_is_exactly_the_live_stays_after_every_step(
+    client: httpx.AsyncClient, db: Any, site: Site, clock: ManualClock
+) -> None:
+    beds = [site.bed] + [await builders.bed(db, site.facility) for _ in range(3)]
+    elders = [await builders.recipient(db, facility_id=site.facility) for _ in range(4)]
+
+    async def walk_in(elder: int, bed: int, first: int, last: int, now: bool = False) -> int:
+        response = await client.post(
+            f"/v1/facilities/{site.facility}/walk-ins",
+            json={
+                "care_recipient_id": elder,
+                "bed_id": bed,
+                "check_in": day(first).isoformat(),
+                "check_out": day(last).isoformat(),
+                "check_in_now": now,
+            },
+            headers=site.staff,
+        )
+        assert response.status_code == 201, response.text
+        await assert_the_elder_ledger_is_the_live_stays(db)
+        return int(response.json()["id"])
+
+    async def step(booking: int, action: str) -> None:
+        response = await act(client, booking, action, site.staff)
+        assert response.status_code == 200, response.text
+        await assert_the_elder_ledger_is_the_live_stays(db)
+
+    leaving_early = await walk_in(elders[0], beds[0], 0, 5, now=True)
+    missing = await walk_in(elders[1], beds[1], 1, 3)
+    cancelled = await walk_in(elders[2], beds[2], 3, 6)
+    on_time = await walk_in(elders[3], beds[3], 0, 2, now=True)
+    await step(cancelled, "cancel")
+    await walk_in(elders[2], beds[2], 3, 6)  # the cancelled stay's nights are the elder's again
+    on_day(clock, 1)
+    await step(missing, "no-show")
+    on_day(clock, 2)
+    await step(leaving_early, "check-out")
+    await step(on_time, "check-out")
+    await walk_in(elders[0], beds[1], 2, 4)  # elsewhere, from the night the elder left
+    assert await db.fetchval("SELECT count(*) FROM recipient_nights") == 3 + 2

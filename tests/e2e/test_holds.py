@@ -288,7 +288,7 @@ async def test_an_expired_hold_still_confirms_while_the_bed_is_free(
     client: httpx.AsyncClient, scene: dict[str, Any], clock: ManualClock
 ) -> None:
     hold = (await place(client, scene)).json()
-    clock.advance(seconds(3600))
+    clock.advance(seconds(1799))  # long expired (600 s), not yet at its maximum age (1800 s)
     booked = await confirm(client, hold, scene["headers"])
     assert booked.status_code == 201, booked.text
 
@@ -344,13 +344,21 @@ async def test_one_elder_confirming_two_beds_at_once_gets_one(
     )
     assert sorted(a.status_code for a in answers) == [201, 409]
     [refused] = [a for a in answers if a.status_code == 409]
+    [booked] = [a.json() for a in answers if a.status_code == 201]
     assert refused.headers["content-type"].startswith("application/problem+json")
     problem = refused.json()
     assert problem["type"] == "/problems/elder-already-staying"
     assert problem["care_recipient_id"] == scene["recipient"]
-    assert set(problem["conflicting_stay"]) == {"check_in", "check_out"}
+    assert problem["conflicting_stay"] == {
+        "check_in": booked["check_in"],
+        "check_out": booked["check_out"],
+    }
     assert "one bed a night" in problem["detail"]
     assert await db.fetchval("SELECT count(*) FROM bookings") == 1
+    ledger = await db.fetch(
+        "SELECT booking_id FROM recipient_nights WHERE care_recipient_id = $1", scene["recipient"]
+    )
+    assert [row["booking_id"] for row in ledger] == [booked["id"]] * booked["nights"]
 
 
 async def test_the_same_key_with_another_body_is_422(

@@ -1,9 +1,11 @@
 """A lock that another transaction holds too long: blocking a bed while it is being retired, and
 retiring a bed while a booking of it is being written, answer 503 ``busy`` with Retry-After
-(never 500) and change nothing."""
+(never 500) and change nothing. And the race those locks settle: confirms of a bed racing its
+retirement never leave a live booking on a retired bed."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from typing import Any
@@ -126,3 +128,63 @@ async def test_retiring_a_bed_while_a_booking_of_it_is_written_is_busy_and_chang
     assert await _state(db, ward.bed) == before
     retired = await client.post(f"/v1/beds/{ward.bed}/retire", headers=ward.staff)
     assert retired.status_code == 200, "once the booking is gone the bed retires"
+
+
+async def test_confirms_racing_the_retirement_of_their_bed_never_land_on_a_retired_bed(
+    client: httpx.AsyncClient, db: Any, ward: Ward, make_token: MakeToken, today: date
+) -> None:
+    """Many confirms of holds on one bed and its retirement, all at once over the real app:
+    either the bed is retired and no live booking is on it, or the retirement was refused
+    (``bed-still-booked``, or ``busy`` when it waited too long) and the bookings stand."""
+
+    async def retire(bed: int, delay: float) -> httpx.Response:
+        await asyncio.sleep(delay)
+        return await client.post(f"/v1/beds/{bed}/retire", headers=ward.staff)
+
+    # The retirement starts with the confirms, then a little later each round: before any
+    # confirm reaches the bed, among them, and after the first ones committed.
+    for delay in (0.0, 0.003, 0.006, 0.012, 0.025):
+        bed = await builders.bed(db, ward.facility)
+        confirms = []
+        for i in range(8):
+            family, headers = await make_token("family")
+            elder = await builders.recipient(db, family_id=family.id)
+            stay = {
+                "care_recipient_id": elder,
+                "bed_id": bed,
+                "check_in": (today + timedelta(days=3 + 2 * i)).isoformat(),
+                "check_out": (today + timedelta(days=5 + 2 * i)).isoformat(),
+            }
+            placed = await client.post("/v1/holds", json=stay, headers=headers)
+            assert placed.status_code == 201, placed.text
+            hold = placed.json()
+            confirms.append(
+                client.post(
+                    f"/v1/holds/{hold['hold_id']}/confirm",
+                    json={"token": hold["token"]},
+                    headers={**headers, "Idempotency-Key": f"c{i}"},
+                )
+            )
+        retiring, *confirmed = await asyncio.gather(retire(bed, delay), *confirms)
+        retired = await db.fetchval("SELECT retired_at FROM beds WHERE id = $1", bed)
+        live = await db.fetchval(
+            "SELECT count(*) FROM bookings WHERE bed_id = $1"
+            " AND status IN ('confirmed', 'checked_in')",
+            bed,
+        )
+        statuses = [a.status_code for a in confirmed]
+        assert set(statuses) <= {201, 404, 503}, [a.text for a in confirmed]
+        assert live == statuses.count(201)
+        if retired is not None:
+            assert retiring.status_code == 200, retiring.text
+            assert live == 0, "a booking landed on a retired bed"
+        else:
+            assert 404 not in statuses, "a confirm was told the bed is gone, but it stands"
+            if retiring.status_code == 409:
+                problem = assert_problem(retiring, 409, "bed-still-booked")
+                on_bed = await db.fetchval(
+                    "SELECT bed_id FROM bookings WHERE id = $1", problem["conflicting_booking"]
+                )
+                assert on_bed == bed and live > 0
+            else:
+                assert_busy(retiring)

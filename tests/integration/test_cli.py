@@ -81,6 +81,34 @@ async def test_the_demo_city_stands_around_the_day_it_is_loaded_and_loads_once(
     assert await db.fetchval("SELECT count(*) FROM beds") == 30
 
 
+async def test_the_demo_city_keeps_each_elder_in_one_bed_a_night(
+    database_url: str, db: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """More beds than elders, so a city that handed stays to elders at random would put one
+    elder in two beds on a night (the full city put one in eleven)."""
+    today = builders.today()
+    await seed(database_url, today, City(facilities=3, beds=40, elders=25))
+    capsys.readouterr()
+    clashes = await db.fetch(
+        "SELECT a.care_recipient_id, a.id, b.id FROM bookings a JOIN bookings b"
+        " ON b.care_recipient_id = a.care_recipient_id AND b.id > a.id"
+        " AND b.check_in < a.check_out AND a.check_in < b.check_out"
+        " WHERE a.status IN ('confirmed', 'checked_in')"
+        " AND b.status IN ('confirmed', 'checked_in')"
+    )
+    assert clashes == []
+    assert await db.fetchval("SELECT count(*) FROM elder_night_clashes") == 0, "0007's check"
+    stays = await db.fetchval("SELECT count(*) FROM bookings")
+    assert stays > 25, "elders come back for further stays"
+    ledger = await db.fetch("SELECT care_recipient_id, night, booking_id FROM recipient_nights")
+    live = await db.fetch(
+        "SELECT care_recipient_id, check_in + k AS night, id FROM bookings,"
+        " generate_series(0, check_out - check_in - 1) AS k"
+        " WHERE status IN ('confirmed', 'checked_in')"
+    )
+    assert sorted(map(tuple, ledger)) == sorted(map(tuple, live))
+
+
 # The real command line against a real `respite dev` --------------------------------------------
 
 

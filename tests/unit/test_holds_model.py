@@ -4,8 +4,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from respite.booking.model import NewBooking, first_overlap, overlaps, stay_price
-from respite.eligibility.model import Stay
+from respite.booking.model import NewBooking, overlaps, stay_price
 from respite.holds.model import FreeGap, tightest
 from respite.holds.token import HoldToken, read_token, sign_token
 from respite.signing import Signer
@@ -32,13 +31,6 @@ def test_stays_overlap_when_they_share_a_night(other: tuple[int, int], shared: b
     first, last = night(other[0]), night(other[1])
     assert overlaps(night(0), night(5), first, last) is shared
     assert overlaps(first, last, night(0), night(5)) is shared
-
-
-def test_the_first_overlap_is_the_earliest_stay_sharing_a_night() -> None:
-    stays = [Stay(check_in=night(a), check_out=night(b)) for a, b in ((8, 9), (4, 7), (2, 3))]
-    assert first_overlap(stays, night(2), night(5)) == stays[2]
-    assert first_overlap(stays, night(3), night(4)) is None
-    assert first_overlap([], night(0), night(1)) is None
 
 
 @pytest.mark.parametrize(("nightly", "nights", "total"), [(30000, 5, 150000), (1, 366, 366)])
@@ -72,7 +64,18 @@ def test_a_signer_refuses_garbage_without_raising(text: str) -> None:
 
 
 def test_a_hold_token_round_trips_and_names_what_confirming_books() -> None:
-    token = HoldToken("3-" + "a" * 20, 3, 12, 310, night(0), night(7), 5, 41)
+    token = HoldToken(
+        hold_id="3-" + "a" * 20,
+        facility_id=3,
+        bed_id=12,
+        care_recipient_id=310,
+        check_in=night(0),
+        check_out=night(7),
+        principal_id=5,
+        referral_id=41,
+        nightly_price=30000,
+        created_at=1_900_000_000.5,
+    )
     assert read_token("k", sign_token("k", token)) == token
     assert read_token("other", sign_token("k", token)) is None
     assert read_token("k", Signer("k", "hold").sign(b'{"not": "a token"}')) is None
@@ -83,4 +86,13 @@ def test_a_hold_token_round_trips_and_names_what_confirming_books() -> None:
         check_out=night(7),
         hold_id="3-" + "a" * 20,
         referral_id=41,
+        nightly_price=30000,
     )
+
+
+def test_a_token_signed_before_it_carried_its_price_and_age_confirms_nothing() -> None:
+    """Without the price shown nor the hold's age, a token could confirm at any price and
+    for ever: it no longer reads at all (404, as a forged one)."""
+    signer = Signer("k", "hold")
+    older = signer.sign(b'["3-aaaaaaaaaaaaaaaaaaaa",3,12,310,"2030-03-01","2030-03-08",5,41]')
+    assert read_token("k", older) is None

@@ -7,12 +7,13 @@ it once, inside their own transaction, and repeat none of its steps:
    runs out answers ``busy``): the elder's row, then the bed's row (shared);
 2. load the bed with its policy in force on check-in, the elder as the principal sees them and
    the nights they have used: a fixed number of queries;
-3. decide with the pure engine on the facility's local date (``booking.beds.judge``);
+3. refuse a confirmed hold whose bed's price changed since the hold showed it, then decide
+   with the pure engine on the facility's local date (``booking.beds.judge``);
 4. refuse a refused decision unless staff of the facility or an admin override every one of
-   its refusals in the form the policy allows (``eligibility.overrides``), and a second live
-   stay of the same elder on any of the nights;
-5. insert the booking, claim its nights (the per-night ledger refuses a taken one whatever
-   anyone believed), record the audit entry, and tell every listener.
+   its refusals in the form the policy allows (``eligibility.overrides``);
+5. insert the booking, claim the elder's nights and then the bed's (the per-night ledgers
+   refuse a second live stay of the elder and a taken night of the bed whatever anyone
+   believed), record the audit entry, and tell every listener.
 """
 
 from __future__ import annotations
@@ -27,16 +28,21 @@ from respite import audit
 from respite.auth.model import Principal
 from respite.booking import store
 from respite.booking.beds import judge, load_bed, load_elder
-from respite.booking.errors import BedTakenError, ElderAlreadyStayingError, IneligibleError
+from respite.booking.errors import (
+    BedTakenError,
+    ElderAlreadyStayingError,
+    IneligibleError,
+    PriceChangedError,
+)
 from respite.booking.events import BookingChange, StayListener
-from respite.booking.model import MIN_OVERRIDE_REASON, Booking, NewBooking, first_overlap
+from respite.booking.model import MIN_OVERRIDE_REASON, Booking, NewBooking
 from respite.db import Conn
 from respite.eligibility.model import Stay
 from respite.eligibility.overrides import check_overrides, override_options
 from respite.eligibility.service import BedFacts, Checked
 from respite.eligibility.subject import Viewer
 from respite.errors import BusyError, FieldError, InvalidInputError, PermissionDeniedError
-from respite.nights import NightTaken, claim_nights
+from respite.nights import ElderNightTaken, NightTaken, claim_elder_nights, claim_nights
 from respite.settings import Settings
 
 __all__ = ["book", "busy"]
@@ -71,7 +77,7 @@ async def book(
     Raises NotFoundError (a bed or an elder that is not there for this principal),
     IneligibleError (422, every reason, and how each may be overridden), PermissionDeniedError
     (an override by someone who may not), InvalidInputError (an override reason of blanks, an
-    override of a rule that did not refuse), ElderAlreadyStayingError and
+    override of a rule that did not refuse), PriceChangedError, ElderAlreadyStayingError and
     BedTakenError (409), or whatever a listener refuses with. On any error the caller must
     roll its transaction back.
     """
@@ -80,13 +86,13 @@ async def book(
     stay = Stay(check_in=request.check_in, check_out=request.check_out)
     await store.lock_recipient(conn, request.care_recipient_id)
     bed = await load_bed(conn, request.bed_id, request.check_in, lock=True)
+    _refuse_a_changed_price(request, bed.facts)
     viewer = Viewer.of(principal, now, settings)
     elder = await load_elder(
         conn, viewer, request.care_recipient_id, bed.facts.kind, bed.facts.facility_id
     )
     checked = judge(bed, elder, stay, now)
     override = _override_reason(principal, request, checked, bed.facts.facility_id)
-    await _refuse_a_second_stay(conn, request)
     booking_id = await store.insert_booking(
         conn,
         principal,
@@ -96,7 +102,7 @@ async def book(
         override_reason=override,
         overrides=request.overrides,
     )
-    await _claim(conn, bed.facts, stay, booking_id)
+    await _claim(conn, bed.facts, request.care_recipient_id, stay, booking_id)
     booking = await store.load_booking(conn, booking_id)
     after = {
         **store.audit_state(booking),
@@ -129,20 +135,31 @@ async def book(
     return booking
 
 
-async def _refuse_a_second_stay(conn: Conn, request: NewBooking) -> None:
-    """An elder takes one bed a night (under the elder's lock, so two bookings of one elder
-    at once cannot both pass)."""
-    stays = await store.live_stays(conn, request.care_recipient_id, request.check_in)
-    other = first_overlap(stays, request.check_in, request.check_out)
-    if other is not None:
-        raise ElderAlreadyStayingError(
-            care_recipient_id=request.care_recipient_id,
-            check_in=other.check_in,
-            check_out=other.check_out,
+def _refuse_a_changed_price(request: NewBooking, bed: BedFacts) -> None:
+    """What a hold showed is what is charged. The bed's row is share-locked by now, so its
+    price cannot change again before this booking commits."""
+    held = request.nightly_price
+    if held is not None and held != bed.nightly_price:
+        raise PriceChangedError(
+            bed_id=bed.bed_id,
+            hold_id=request.hold_id,
+            held_nightly_price=held,
+            current_nightly_price=bed.nightly_price,
         )
 
 
-async def _claim(conn: Conn, bed: BedFacts, stay: Stay, booking_id: int) -> None:
+async def _claim(
+    conn: Conn, bed: BedFacts, care_recipient_id: int, stay: Stay, booking_id: int
+) -> None:
+    """The elder's nights, then the bed's, each in ascending order (``respite.nights``)."""
+    try:
+        await claim_elder_nights(
+            conn, care_recipient_id, stay.check_in, stay.check_out, booking_id=booking_id
+        )
+    except ElderNightTaken as exc:
+        raise ElderAlreadyStayingError(
+            care_recipient_id=care_recipient_id, check_in=exc.check_in, check_out=exc.check_out
+        ) from None
     try:
         await claim_nights(conn, bed.bed_id, stay.check_in, stay.check_out, booking_id=booking_id)
     except NightTaken as exc:

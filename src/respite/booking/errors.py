@@ -4,6 +4,7 @@
     ConflictError
     ├── BedTakenError          409  a night of the stay is booked or blocked
     ├── ElderAlreadyStayingError 409  the elder has another live stay on some of the nights
+    ├── PriceChangedError      409  the bed's price is not the one the hold showed
     ├── StepNotAllowedError    409  the life-cycle step is not allowed in the booking's status
 
 Kept free of imports beyond ``respite.errors`` so that ``respite.problems`` can import it.
@@ -27,6 +28,7 @@ __all__ = [
     "BedTakenError",
     "ElderAlreadyStayingError",
     "IneligibleError",
+    "PriceChangedError",
     "StepNotAllowedError",
 ]
 
@@ -108,6 +110,28 @@ class ElderAlreadyStayingError(ConflictError):
             "an elder takes one bed a night",
             care_recipient_id=care_recipient_id,
             conflicting_stay={"check_in": check_in.isoformat(), "check_out": check_out.isoformat()},
+        )
+
+
+class PriceChangedError(ConflictError):
+    """What a hold showed is what is charged: staff changed the bed's nightly price between
+    the hold and its confirm, so nothing was booked."""
+
+    def __init__(
+        self,
+        *,
+        bed_id: int,
+        hold_id: str | None,
+        held_nightly_price: int,
+        current_nightly_price: int,
+    ) -> None:
+        super().__init__(
+            f"the bed's nightly price changed from {held_nightly_price} to "
+            f"{current_nightly_price} since the hold: hold it again to see the new price",
+            bed_id=bed_id,
+            hold_id=hold_id,
+            held_nightly_price=held_nightly_price,
+            current_nightly_price=current_nightly_price,
         )
 
 

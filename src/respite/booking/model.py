@@ -13,13 +13,12 @@ The life cycle::
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Annotated, Literal, get_args
 
 from msgspec import Meta, Struct
 
-from respite.eligibility.model import MAX_STAY_NIGHTS, Stay, check_stay_dates
+from respite.eligibility.model import MAX_STAY_NIGHTS, check_stay_dates
 from respite.eligibility.overrides import MAX_OVERRIDES, Override
 from respite.params import Id
 
@@ -47,7 +46,6 @@ __all__ = [
     "Status",
     "TakeWalkIn",
     "WalkIn",
-    "first_overlap",
     "overlaps",
     "stay_price",
     "transition",
@@ -79,12 +77,6 @@ def overlaps(check_in: date, check_out: date, other_in: date, other_out: date) -
     return check_in < other_out and other_in < check_out
 
 
-def first_overlap(stays: Iterable[Stay], check_in: date, check_out: date) -> Stay | None:
-    """The earliest of ``stays`` sharing a night with ``[check_in, check_out)``, if any."""
-    clashes = [s for s in stays if overlaps(s.check_in, s.check_out, check_in, check_out)]
-    return min(clashes, key=lambda s: s.check_in, default=None)
-
-
 def stay_price(nightly_price: int, check_in: date, check_out: date) -> int:
     """What the nights ``[check_in, check_out)`` cost, in the minor units of the price."""
     return nightly_price * (check_out - check_in).days
@@ -108,6 +100,9 @@ class NewBooking(Struct, frozen=True, kw_only=True):
     """Each rule that ``override_reason`` overrides, in the form the policy asks for."""
     referral_id: int | None = None
     """The hospital's referral this booking is for; its listeners are told."""
+    nightly_price: int | None = None
+    """The nightly price a hold showed: ``book`` refuses (``price-changed``) if the bed's
+    price is another now."""
 
     def __post_init__(self) -> None:
         _check_stay(self.check_in, self.check_out)

@@ -15,7 +15,6 @@ __all__ = [
     "SELECT_BED_TO_HOLD",
     "SELECT_BOOKING",
     "SELECT_FREE_BEDS",
-    "SELECT_LIVE_STAYS",
     "SELECT_VISIBLE_BOOKING",
     "SELECT_WALK_IN_PLACE",
 ]
@@ -160,14 +159,6 @@ WHERE f.id = $1
 # Serialises bookings of one elder, so two at once cannot both fit a quota meant for one.
 # NO KEY UPDATE: it does not block the key-share locks of foreign keys pointing at the row.
 LOCK_RECIPIENT = "SELECT id FROM care_recipients WHERE id = $1 FOR NO KEY UPDATE"
-
-# Unscoped, under LOCK_RECIPIENT: the elder's live stays that end after $2 (an elder sleeps
-# in one bed a night; which of them overlaps a stay is booking.model.first_overlap's to say).
-SELECT_LIVE_STAYS = """
-SELECT check_in, check_out FROM bookings
-WHERE care_recipient_id = $1 AND status IN ('confirmed', 'checked_in') AND check_out > $2
-ORDER BY check_in
-"""
 
 INSERT_BOOKING = """
 INSERT INTO bookings

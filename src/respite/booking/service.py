@@ -19,6 +19,7 @@ from respite.booking.book import book, busy
 from respite.booking.errors import StepNotAllowedError
 from respite.booking.events import BookingChange, BookingEventType
 from respite.booking.model import (
+    LIVE_STATUSES,
     MAX_DAYS_AHEAD,
     Action,
     Booking,
@@ -27,6 +28,7 @@ from respite.booking.model import (
     ChangeStatus,
     IllegalTransition,
     NewBooking,
+    Outcome,
     TakeWalkIn,
     WalkIn,
     transition,
@@ -35,7 +37,7 @@ from respite.clock import local_today
 from respite.db import Conn
 from respite.deps import Deps
 from respite.errors import InvalidInputError, NotFoundError
-from respite.nights import free_nights
+from respite.nights import free_elder_nights, free_nights
 from respite.paging import Page
 
 __all__ = [
@@ -206,10 +208,7 @@ async def _apply(
             action=exc.action,
             why=exc.why,
         ) from None
-    if outcome.free_from is not None and outcome.free_until is not None:
-        await free_nights(
-            conn, booking.bed_id, outcome.free_from, outcome.free_until, booking_id=booking.id
-        )
+    await _free(conn, booking, outcome)
     changed = await store.apply_outcome(conn, principal, booking, outcome, reason)
     await audit.record(
         conn,
@@ -227,3 +226,21 @@ async def _apply(
     for listener in deps.listeners:
         await listener.booking_changed(conn, change)
     return changed
+
+
+async def _free(conn: Conn, booking: Booking, outcome: Outcome) -> None:
+    """Free what the step gives back: a stay that is over, cancelled or missed no longer
+    holds its elder (all its nights in the elder's ledger), and the bed's nights it frees. The
+    elder's go first, in the order book() claims them (``respite.nights``)."""
+    if outcome.status not in LIVE_STATUSES:
+        await free_elder_nights(
+            conn,
+            booking.care_recipient_id,
+            booking.check_in,
+            booking.check_out,
+            booking_id=booking.id,
+        )
+    if outcome.free_from is not None and outcome.free_until is not None:
+        await free_nights(
+            conn, booking.bed_id, outcome.free_from, outcome.free_until, booking_id=booking.id
+        )

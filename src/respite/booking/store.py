@@ -7,7 +7,6 @@ answers Structs: no ``asyncpg.Record`` leaves this module.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
 from typing import Any
 
 import asyncpg
@@ -29,7 +28,6 @@ __all__ = [
     "audit_state",
     "insert_booking",
     "list_visible",
-    "live_stays",
     "load_booking",
     "lock_recipient",
     "lock_visible",
@@ -93,14 +91,8 @@ async def lock_visible(conn: Conn, principal: Principal, booking_id: int) -> Loc
 
 async def lock_recipient(conn: Conn, care_recipient_id: int) -> None:
     """Serialise new bookings of one elder, so two at once cannot both use the last nights
-    of a quota nor both take the same night in two beds."""
+    of a quota (their nights the elder's ledger keeps apart whatever the order)."""
     await conn.execute(q.LOCK_RECIPIENT, care_recipient_id)
-
-
-async def live_stays(conn: Conn, care_recipient_id: int, after: date) -> list[Stay]:
-    """The elder's live stays ending after ``after``; take ``lock_recipient`` first."""
-    rows = await conn.fetch(q.SELECT_LIVE_STAYS, care_recipient_id, after)
-    return [Stay(check_in=r["check_in"], check_out=r["check_out"]) for r in rows]
 
 
 async def insert_booking(

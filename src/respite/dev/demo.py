@@ -1,9 +1,11 @@
 """``respite seed``: a believable city to try respite with.
 
 About 40 facilities in Shanghai with Chinese names and real-looking coordinates, ~1,500 beds
-(four in five respite beds, the rest home-care beds), ~300 elders with assessments across every
-level, and bookings and blocks over the next 90 days at roughly 60 % occupancy. Loaded with
-COPY in one transaction; a second run finds the demo data and only prints fresh tokens.
+(four in five respite beds, the rest home-care beds), ~2,000 elders with assessments across
+every level, and bookings and blocks over the next 90 days at roughly 70 % occupancy — each
+elder in one bed a night (invariant 7), so the city needs more elders than it has beds taken
+on its busiest night. Loaded with COPY in one transaction; a second run finds the demo data and
+only prints fresh tokens.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ import msgspec
 from respite.auth.model import Principal, Role, hash_password
 from respite.auth.service import issue_token
 from respite.db import Conn, connect
+from respite.dev.stays import Stock, load_stays, reserve_ids
 from respite.eligibility import CAPABILITIES, NEEDS, level_for_total
-from respite.eligibility.store import current_policy, ensure_presets
+from respite.eligibility.store import ensure_presets
 
 __all__ = ["seed"]
 
@@ -78,7 +81,7 @@ class City(msgspec.Struct, frozen=True, kw_only=True):
 
     facilities: int = 40
     beds: int = 1500
-    elders: int = 300
+    elders: int = 2000
 
 
 async def seed(dsn: str, today: date, city: City | None = None) -> None:
@@ -101,19 +104,10 @@ async def seed(dsn: str, today: date, city: City | None = None) -> None:
         await conn.close()
 
 
-async def _reserve_ids(conn: Conn, table: str, count: int) -> list[int]:
-    rows = await conn.fetch(
-        "SELECT nextval(pg_get_serial_sequence($1, 'id')) AS id FROM generate_series(1, $2)",
-        table,
-        count,
-    )
-    return [r["id"] for r in rows]
-
-
 async def _load_city(conn: Conn, rng: random.Random, city: City, today: date) -> None:
     n_facilities, n_beds, n_elders = city.facilities, city.beds, city.elders
     await conn.execute("INSERT INTO hospitals (name) VALUES ('上海市第六人民医院')")
-    facility_ids = await _reserve_ids(conn, "facilities", n_facilities)
+    facility_ids = await reserve_ids(conn, "facilities", n_facilities)
     await conn.copy_records_to_table(
         "facilities",
         columns=[
@@ -131,7 +125,7 @@ async def _load_city(conn: Conn, rng: random.Random, city: City, today: date) ->
         records=[_facility(rng, fid) for fid in facility_ids],
     )
     bed_rows = [_bed(rng, facility_ids[i % n_facilities], i) for i in range(n_beds)]
-    bed_ids = await _reserve_ids(conn, "beds", n_beds)
+    bed_ids = await reserve_ids(conn, "beds", n_beds)
     await conn.copy_records_to_table(
         "beds",
         columns=[
@@ -148,10 +142,10 @@ async def _load_city(conn: Conn, rng: random.Random, city: City, today: date) ->
     )
     families = await _families(conn, n_elders // 2)
     elder_ids = await _elders(conn, rng, families, n_elders, today)
-    stock = _Stock(
+    stock = Stock(
         beds=list(zip(bed_ids, bed_rows, strict=True)), elders=elder_ids, booked_by=families[0]
     )
-    await _stays(conn, rng, stock, today)
+    await load_stays(conn, rng, stock, today)
 
 
 def _facility(rng: random.Random, fid: int) -> tuple[Any, ...]:
@@ -202,7 +196,7 @@ async def _families(conn: Conn, count: int) -> list[int]:
 async def _elders(
     conn: Conn, rng: random.Random, families: list[int], count: int, today: date
 ) -> list[int]:
-    ids = await _reserve_ids(conn, "care_recipients", count)
+    ids = await reserve_ids(conn, "care_recipients", count)
     records, assessments = [], []
     for i, elder_id in enumerate(ids):
         lat, lon = CENTRE[0] + rng.uniform(-0.15, 0.15), CENTRE[1] + rng.uniform(-0.17, 0.19)
@@ -274,83 +268,6 @@ async def _elders(
         records=assessments,
     )
     return ids
-
-
-class _Stock(msgspec.Struct, frozen=True, kw_only=True):
-    """What the stays are made of: beds (id, row), elders, and who booked them."""
-
-    beds: list[tuple[int, tuple[Any, ...]]]
-    elders: list[int]
-    booked_by: int
-
-
-async def _stays(conn: Conn, rng: random.Random, stock: _Stock, today: date) -> None:
-    respite = await current_policy(conn, "cn-respite", today)
-    home = await current_policy(conn, "cn-home-bed", today)
-    assert respite is not None
-    assert home is not None
-    bookings: list[tuple[Any, ...]] = []
-    blocks: list[tuple[Any, ...]] = []
-    nights: list[tuple[int, date, int | None, int | None]] = []
-    for bed_id, (facility_id, kind, *_rest, price) in stock.beds:
-        day = today - timedelta(days=rng.randint(0, 10))
-        while day < today + timedelta(days=90):
-            day += timedelta(days=rng.choice([0, 1, 2, 3, 5, 8]))
-            length = rng.randint(3, 21) if kind == "respite" else rng.randint(14, 60)
-            if rng.random() < 0.05:
-                blocks.append((bed_id, facility_id, day, day + timedelta(days=rng.randint(1, 4))))
-                day = blocks[-1][3]
-                continue
-            end = day + timedelta(days=length)
-            status = "checked_in" if day <= today < end else "confirmed"
-            policy = respite if kind == "respite" else home
-            bookings.append(
-                (
-                    bed_id,
-                    facility_id,
-                    rng.choice(stock.elders),
-                    day,
-                    end,
-                    status,
-                    price,
-                    price * length,
-                    policy.id,
-                    stock.booked_by,
-                )
-            )
-            day = end
-    booking_ids = await _reserve_ids(conn, "bookings", len(bookings))
-    block_ids = await _reserve_ids(conn, "blocks", len(blocks))
-    for bid, b in zip(booking_ids, bookings, strict=True):
-        nights += [(b[0], b[3] + timedelta(days=k), bid, None) for k in range((b[4] - b[3]).days)]
-    for kid, k in zip(block_ids, blocks, strict=True):
-        nights += [(k[0], k[2] + timedelta(days=d), None, kid) for d in range((k[3] - k[2]).days)]
-    await conn.copy_records_to_table(
-        "bookings",
-        columns=[
-            "id",
-            "bed_id",
-            "facility_id",
-            "care_recipient_id",
-            "check_in",
-            "check_out",
-            "status",
-            "nightly_price",
-            "total_price",
-            "policy_id",
-            "booked_by",
-        ],
-        records=[(bid, *b) for bid, b in zip(booking_ids, bookings, strict=True)],
-    )
-    await conn.copy_records_to_table(
-        "blocks",
-        columns=["id", "bed_id", "facility_id", "check_in", "check_out", "reason"],
-        records=[(kid, *k, "maintenance") for kid, k in zip(block_ids, blocks, strict=True)],
-    )
-    nights.sort(key=lambda n: (n[0], n[1]))
-    await conn.copy_records_to_table(
-        "bed_nights", columns=["bed_id", "night", "booking_id", "block_id"], records=nights
-    )
 
 
 async def _print_tokens(conn: Conn) -> None:

@@ -70,7 +70,10 @@ class HoldController(Controller):
         data: JSONBody[HoldTokenBody],
         idempotency_key: RequiredIdempotencyHeader = None,
     ) -> Booking:
-        """Turn the hold into a booking; a replayed Idempotency-Key returns the same booking."""
+        """Turn the hold into a booking at the price the hold showed; a replayed
+        Idempotency-Key returns the same booking. An expired hold still confirms while its bed
+        is free, up to its maximum age; 409 ``price-changed`` if the bed's price changed since
+        the hold, 409 ``hold-ended`` once it was released or is past its maximum age."""
         command = ConfirmHold(
             hold_id=hold_id,
             token=data.token,
@@ -103,7 +106,7 @@ class HoldController(Controller):
         hold_id: FromPath[str],
         hold_token: HoldTokenHeader = None,
     ) -> None:
-        """Give the bed back at once."""
+        """Give the bed back at once, for good: the hold's token never confirms again."""
         if not hold_token:
             raise InvalidInputError.one(
                 "Hold-Token", "send the hold's token in the Hold-Token header"

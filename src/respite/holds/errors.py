@@ -5,6 +5,7 @@
     ├── HeldByAnotherError      409  this hold expired and someone else now holds the bed
     ├── ExtensionsUsedUpError   409  the hold was extended as often as it may be
     ├── HoldAtMaximumAgeError   409  the hold cannot live any longer
+    ├── HoldEndedError          409  the hold was released, or is past its maximum age
     └── NoFreeBedError          409  the facility has no free bed of the kind for the stay
     RateLimitedError
     └── HoldCapReachedError     429  the principal keeps as many live holds as it may
@@ -17,6 +18,8 @@ named them. Kept free of imports beyond ``respite.errors`` so ``respite.problems
 
 from __future__ import annotations
 
+from typing import Literal
+
 from respite.errors import ConflictError, RateLimitedError, UnavailableError
 
 __all__ = [
@@ -25,6 +28,7 @@ __all__ = [
     "HeldByAnotherError",
     "HoldAtMaximumAgeError",
     "HoldCapReachedError",
+    "HoldEndedError",
     "HoldsUnavailable",
     "NoFreeBedError",
 ]
@@ -70,6 +74,19 @@ class HoldAtMaximumAgeError(ConflictError):
             hold_id=hold_id,
             expires_at=expires_at,
             reason="max_age",
+        )
+
+
+class HoldEndedError(ConflictError):
+    """A hold confirms while it lives and, once expired, while its bed stays free — but never
+    after its holder released it, nor past its maximum age."""
+
+    def __init__(self, *, hold_id: str, reason: Literal["released", "past_max_age"]) -> None:
+        why = "was released" if reason == "released" else "is past its maximum age"
+        super().__init__(
+            f"this hold {why} and confirms nothing: place a new hold",
+            hold_id=hold_id,
+            reason=reason,
         )
 
 

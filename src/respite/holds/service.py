@@ -7,16 +7,19 @@ idempotent answer), and only then, as the transaction's last step, Redis: the pr
 Redis took the hold, the commit included, the hold is taken back out: a failed request never
 holds a bed nor uses one of the principal's slots, and its retry with the same key passes.
 
-Confirming: the signed token says what was held → no one else holds the bed now → ``book()``
-in one transaction with the idempotency key (the database refuses a taken night whatever Redis
-said) → the hold is released.
+Confirming: the signed token says what was held, at what price and since when → no one else
+holds the bed now → in one transaction with the idempotency key: the hold is not past its
+maximum age nor released (``ends.py``), and ``book()`` books it at the price the hold showed
+(the database refuses a taken night whatever Redis said) → the hold is taken out of Redis.
+Releasing records the end in PostgreSQL before Redis forgets the hold, so a released hold's
+token never confirms.
 """
 
 from __future__ import annotations
 
 import logging
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from respite import audit, idempotency
 from respite.auth.model import Principal
@@ -31,12 +34,14 @@ from respite.eligibility.model import Stay
 from respite.eligibility.service import BedFacts, Checked
 from respite.eligibility.subject import Viewer
 from respite.errors import NotFoundError
+from respite.holds.ends import Ended, end_hold
 from respite.holds.errors import (
     BedHeldError,
     ExtensionsUsedUpError,
     HeldByAnotherError,
     HoldAtMaximumAgeError,
     HoldCapReachedError,
+    HoldEndedError,
     HoldsUnavailable,
     NoFreeBedError,
 )
@@ -210,14 +215,16 @@ def _new_hold(
     at = now.timestamp()
     hold_id = f"{bed.facility_id}-{secrets.token_hex(10)}"
     token = HoldToken(
-        hold_id,
-        bed.facility_id,
-        bed.bed_id,
-        request.care_recipient_id,
-        request.check_in,
-        request.check_out,
-        principal.id,
-        request.referral_id,
+        hold_id=hold_id,
+        facility_id=bed.facility_id,
+        bed_id=bed.bed_id,
+        care_recipient_id=request.care_recipient_id,
+        check_in=request.check_in,
+        check_out=request.check_out,
+        principal_id=principal.id,
+        referral_id=request.referral_id,
+        nightly_price=bed.nightly_price,
+        created_at=at,
     )
     return Hold(
         hold_id=hold_id,
@@ -310,15 +317,22 @@ async def extend_hold(deps: Deps, principal: Principal, command: ExtendHold) -> 
 
 
 async def release_hold(deps: Deps, principal: Principal, command: ReleaseHold) -> None:
-    """Give the bed back at once."""
+    """Give the bed back at once, for good: the hold's token never confirms again, even if
+    the hold had expired already. NotFoundError for a hold that is confirmed, released or
+    past its maximum age."""
     held = _verified(deps, principal, command.hold_id, command.token)
-    hashed = token_hash(command.token)
-    if not await deps.holds.release(held.facility_id, held.hold_id, hashed, principal.id):
+    now = deps.clock.now()
+    if _past_max_age(deps.settings, held, now):
         raise NotFoundError("live hold", held.hold_id)
-    async with deps.pool.acquire() as conn:
+    async with busy(), deps.pool.acquire() as conn, conn.transaction():
+        if await _end(conn, deps.settings, held, "released") is not None:
+            raise NotFoundError("live hold", held.hold_id)
         await audit.record(
             conn, principal, "release", "hold", held.hold_id, facility_id=held.facility_id
         )
+        # Last, as placing does: if Redis does not answer, the release is rolled back too.
+        hashed = token_hash(command.token)
+        await deps.holds.release(held.facility_id, held.hold_id, hashed, principal.id)
 
 
 async def confirm_hold(deps: Deps, principal: Principal, command: ConfirmHold) -> Booking:
@@ -332,6 +346,7 @@ async def confirm_hold(deps: Deps, principal: Principal, command: ConfirmHold) -
         earlier = await idempotency.replay(conn, principal, key, "confirm", request_hash, Booking)
         if earlier is not None:
             return earlier
+        await _refuse_if_ended(conn, deps.settings, held, now)
         booking = await book(
             conn,
             principal,
@@ -343,6 +358,27 @@ async def confirm_hold(deps: Deps, principal: Principal, command: ConfirmHold) -
         await idempotency.remember(conn, principal, key, 201, booking)
     await _take_back(deps, held.principal_id, held.facility_id, held.hold_id, command.token)
     return booking
+
+
+def _past_max_age(settings: Settings, held: HoldToken, now: datetime) -> bool:
+    return now.timestamp() >= held.created_at + settings.hold_max_age_seconds
+
+
+async def _end(conn: Conn, settings: Settings, held: HoldToken, ended: Ended) -> Ended | None:
+    """Record how the hold ends (``ends.end_hold``); how it had ended before, if it had."""
+    max_expires_at = datetime.fromtimestamp(held.created_at, UTC) + timedelta(
+        seconds=settings.hold_max_age_seconds
+    )
+    return await end_hold(conn, held.hold_id, ended, max_expires_at)
+
+
+async def _refuse_if_ended(conn: Conn, settings: Settings, held: HoldToken, now: datetime) -> None:
+    """An expired hold still confirms while its bed is free, up to its maximum age, unless its
+    holder released it. Confirmed before (and since cancelled, say), it may book again."""
+    if _past_max_age(settings, held, now):
+        raise HoldEndedError(hold_id=held.hold_id, reason="past_max_age")
+    if await _end(conn, settings, held, "confirmed") == "released":
+        raise HoldEndedError(hold_id=held.hold_id, reason="released")
 
 
 async def _refuse_if_held_by_another(deps: Deps, held: HoldToken, now: datetime) -> None:

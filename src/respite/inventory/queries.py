@@ -93,8 +93,12 @@ SELECT {BED_COLUMNS} FROM beds WHERE id = $1 AND ($2::bigint IS NULL OR facility
 # does not wait for bookings of the bed (they hold key-share locks through the foreign key).
 SELECT_BED_FOR_PATCH = SELECT_BED.rstrip() + " FOR NO KEY UPDATE\n"
 
-# Retiring waits for transactions that are claiming nights of this bed right now: each holds a
-# key-share lock on the bed row (the ledger's foreign key) until it commits.
+# Retiring takes the bed row's strongest lock, so it and a booking of the bed take turns on
+# that row: book() share-locks it when it loads the bed (booking.queries.SELECT_BED_TO_BOOK),
+# and blocks and anything else claiming nights hold a key-share lock on it through the
+# ledger's foreign key, each until it commits. A booking that came first has its nights in
+# the ledger by the time retiring reads it (bed-still-booked); one that comes second finds
+# the bed retired when its share lock is granted (not found). No booking lands on a retired bed.
 SELECT_BED_FOR_UPDATE = SELECT_BED.rstrip() + " FOR UPDATE\n"
 
 # $1 facility, $2 kind or null, $3 capabilities required, $4 active or null, $5 include

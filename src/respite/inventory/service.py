@@ -293,7 +293,10 @@ async def retire_bed(deps: Deps, principal: Principal, retirement: BedRetirement
     """Take a bed out of use for good; refused while a booking still claims a night of it
     from the facility's today on (nights before it are history).
 
-    Beds are never deleted: their bookings, blocks and audit entries keep pointing at them.
+    The bed's row is locked first (``queries.SELECT_BED_FOR_UPDATE``): a confirm or walk-in
+    of the bed under way finishes before the ledger is read, and one that starts now waits
+    and then finds the bed retired. Beds are never deleted: their bookings, blocks and audit
+    entries keep pointing at them.
     """
     bed_id = retirement.bed_id
     async with deps.pool.acquire() as conn, conn.transaction():
