@@ -76,7 +76,8 @@ async def test_confirms_racing_without_redis_leave_only_non_overlapping_bookings
             client.post(
                 f"/v1/holds/{h['hold_id']}/confirm",
                 json={"token": h["token"]},
-                headers={**hd, "Idempotency-Key": "c"},
+                # Keys belong to the facility, whose staff all these are: one key per confirm.
+                headers={**hd, "Idempotency-Key": f"c-{h['hold_id']}"},
             )
             for h, hd in holds
         )

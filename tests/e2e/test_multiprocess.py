@@ -166,7 +166,7 @@ async def test_confirms_over_two_processes_without_redis_never_overlap(
             apps[i % 2].post(
                 f"/v1/holds/{h['hold_id']}/confirm",
                 json={"token": h["token"]},
-                headers={**hd, "Idempotency-Key": "c"},
+                headers={**hd, "Idempotency-Key": f"c-{h['hold_id']}"},
             )
             for i, (h, hd) in enumerate(holds)
         )

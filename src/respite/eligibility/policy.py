@@ -29,6 +29,8 @@ PolicyName = Annotated[str, Meta(min_length=1, max_length=200)]
 EligibleLevels = Annotated[list[Level], Meta(max_length=5)]
 # Each known capability at most once.
 NeededCapabilities = Annotated[tuple[Capability, ...], Meta(max_length=len(CAPABILITIES))]
+# Reason codes, each at most once: there are a few dozen (capabilities included).
+OverrideCodes = Annotated[tuple[str, ...], Meta(max_length=64)]
 
 
 class _Quota(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, tag_field="period"):
@@ -98,8 +100,8 @@ class OverrideRules(Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tru
     Each list names each code at most once, so neither is longer than the list of codes.
     """
 
-    with_reason: tuple[str, ...] = DEFAULT_WITH_REASON
-    with_acknowledgement: tuple[str, ...] = DEFAULT_WITH_ACKNOWLEDGEMENT
+    with_reason: OverrideCodes = DEFAULT_WITH_REASON
+    with_acknowledgement: OverrideCodes = DEFAULT_WITH_ACKNOWLEDGEMENT
 
     def __post_init__(self) -> None:
         for name, codes in (
