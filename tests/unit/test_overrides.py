@@ -46,7 +46,9 @@ def decision(*refused: str) -> Decision:
 
 
 def with_rules(**rules: tuple[str, ...]) -> Policy:
-    return msgspec.structs.replace(CN, overridable=OverrideRules(**rules))
+    return msgspec.structs.replace(
+        CN, overridable=OverrideRules(**{k: frozenset(v) for k, v in rules.items()})
+    )
 
 
 def reason_only(code: str) -> Override:
@@ -87,12 +89,17 @@ def test_every_preset_follows_the_default_rules() -> None:
 
 def test_a_code_follows_its_own_entry_before_its_prefix() -> None:
     rules = OverrideRules(
-        with_reason=("needs_capability_missing:low_bed",),
-        with_acknowledgement=("needs_capability_missing",),
+        with_reason=frozenset({"needs_capability_missing:low_bed"}),
+        with_acknowledgement=frozenset({"needs_capability_missing"}),
     )
     assert override_form(rules, "needs_capability_missing:low_bed") == "with_reason"
     assert override_form(rules, OXYGEN) == "with_acknowledgement"
-    assert override_form(OverrideRules(with_reason=(), with_acknowledgement=()), OXYGEN) == "never"
+    assert (
+        override_form(
+            OverrideRules(with_reason=frozenset(), with_acknowledgement=frozenset()), OXYGEN
+        )
+        == "never"
+    )
 
 
 def test_a_stored_document_without_override_rules_decodes_with_the_defaults() -> None:

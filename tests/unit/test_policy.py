@@ -109,10 +109,6 @@ def cn_respite_document(**changes: Any) -> bytes:
             "overridable.with_reason",
         ),
         (
-            cn_respite_document(overridable={"with_acknowledgement": ["sex_rule", "sex_rule"]}),
-            "overridable.with_acknowledgement",
-        ),
-        (
             cn_respite_document(
                 overridable={"with_reason": ["sex_rule"], "with_acknowledgement": ["sex_rule"]}
             ),

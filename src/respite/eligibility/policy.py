@@ -29,8 +29,9 @@ PolicyName = Annotated[str, Meta(min_length=1, max_length=200)]
 EligibleLevels = Annotated[list[Level], Meta(max_length=5)]
 # Each known capability at most once.
 NeededCapabilities = Annotated[tuple[Capability, ...], Meta(max_length=len(CAPABILITIES))]
-# Reason codes, each at most once: there are a few dozen (capabilities included).
-OverrideCodes = Annotated[tuple[str, ...], Meta(max_length=64)]
+# Reason codes, each at most once: there are a few dozen (capabilities included). A set, not
+# a tuple: Litestar documents a constrained tuple's items as "a string or anything".
+OverrideCodes = Annotated[frozenset[str], Meta(max_length=64)]
 
 
 class _Quota(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, tag_field="period"):
@@ -100,8 +101,8 @@ class OverrideRules(Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tru
     Each list names each code at most once, so neither is longer than the list of codes.
     """
 
-    with_reason: OverrideCodes = DEFAULT_WITH_REASON
-    with_acknowledgement: OverrideCodes = DEFAULT_WITH_ACKNOWLEDGEMENT
+    with_reason: OverrideCodes = frozenset(DEFAULT_WITH_REASON)
+    with_acknowledgement: OverrideCodes = frozenset(DEFAULT_WITH_ACKNOWLEDGEMENT)
 
     def __post_init__(self) -> None:
         for name, codes in (
@@ -111,9 +112,7 @@ class OverrideRules(Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tru
             unknown = [code for code in codes if code not in _RULE_CODES]
             if unknown:
                 raise ValueError(f"{name}: {unknown[0]!r} is not a reason code that refuses")
-            if len(set(codes)) != len(codes):
-                raise ValueError(f"{name}: must not repeat a code")
-        both = sorted(set(self.with_reason) & set(self.with_acknowledgement))
+        both = sorted(self.with_reason & self.with_acknowledgement)
         if both:
             raise ValueError(f"with_acknowledgement: {both[0]!r} is also in with_reason")
 
