@@ -169,7 +169,10 @@ async def serve_in_loop(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
         task.result()  # start-up failed: raise its error here
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)  # type: ignore[arg-type]
     try:
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        # Tests read English unless they ask for Chinese (the deployment default is zh-CN).
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://testserver", headers={"Accept-Language": "en"}
+        ) as http:
             yield http
     finally:
         stop.set()

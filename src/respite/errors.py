@@ -24,6 +24,8 @@ from typing import Any
 
 import msgspec
 
+from respite.i18n import Text, render, t
+
 __all__ = [
     "AuthenticationError",
     "BusyError",
@@ -42,26 +44,32 @@ __all__ = [
 
 class FieldError(msgspec.Struct, frozen=True):
     field: str
-    message: str
+    message: Text | str  # TODO(i18n): Text only, once every raise site speaks the catalog
 
 
 class RespiteError(Exception):
-    """Base of every error the service answers on purpose."""
+    """Base of every error the service answers on purpose.
 
-    def __init__(self, detail: str, **extensions: Any) -> None:
-        super().__init__(detail)
+    ``detail`` is a catalog message (``Text``), said in the caller's language at the edge;
+    ``str(error)`` is its English, for logs.
+    """
+
+    def __init__(self, detail: Text | str, **extensions: Any) -> None:
+        super().__init__(detail if isinstance(detail, str) else render(detail, "en"))
         self.detail = detail
         self.extensions = extensions
 
 
 class InvalidInputError(RespiteError):
-    def __init__(self, errors: list[FieldError], detail: str | None = None) -> None:
-        first = errors[0] if errors else FieldError("$", "invalid")
-        super().__init__(detail or f"{first.field}: {first.message}")
+    def __init__(self, errors: list[FieldError], detail: Text | str | None = None) -> None:
+        first = errors[0] if errors else FieldError("$", t("input.invalid"))
+        super().__init__(
+            detail or t("problem.detail.invalid_field", field=first.field, message=first.message)
+        )
         self.errors = errors
 
     @classmethod
-    def one(cls, field: str, message: str) -> InvalidInputError:
+    def one(cls, field: str, message: Text | str) -> InvalidInputError:
         return cls([FieldError(field, message)])
 
 
@@ -71,7 +79,8 @@ class MalformedBodyError(RespiteError):
 
 class NotFoundError(RespiteError):
     def __init__(self, what: str, ident: object) -> None:
-        super().__init__(f"no {what} with id {ident}", entity=what)
+        entity = t(f"entity.{what.replace(' ', '_')}")
+        super().__init__(t("problem.detail.not_found", entity=entity, ident=ident), entity=what)
 
 
 class ConflictError(RespiteError):
@@ -87,7 +96,7 @@ class PermissionDeniedError(RespiteError):
 
 
 class RateLimitedError(RespiteError):
-    def __init__(self, detail: str, retry_after: int) -> None:
+    def __init__(self, detail: Text | str, retry_after: int) -> None:
         super().__init__(detail, retry_after=retry_after)
         self.retry_after = retry_after
 
@@ -95,7 +104,9 @@ class RateLimitedError(RespiteError):
 class UnavailableError(RespiteError):
     def __init__(self, service: str, retry_after: int = 2) -> None:
         super().__init__(
-            f"{service} is unavailable; retry shortly", service=service, retry_after=retry_after
+            t("problem.detail.unavailable", service=t(f"service.{service}")),
+            service=service,
+            retry_after=retry_after,
         )
         self.retry_after = retry_after
 
@@ -105,13 +116,10 @@ class BusyError(RespiteError):
     that ran past ``statement_timeout``: nothing was changed, and a retry will likely pass."""
 
     def __init__(self, retry_after: int = 1) -> None:
-        super().__init__(
-            "the data this request needs is being changed by another request; retry shortly",
-            retry_after=retry_after,
-        )
+        super().__init__(t("problem.detail.busy"), retry_after=retry_after)
         self.retry_after = retry_after
 
 
 class RequestTimeoutError(RespiteError):
     def __init__(self, seconds: float) -> None:
-        super().__init__(f"the request took longer than {seconds:g} s", retry_after=1)
+        super().__init__(t("problem.detail.timeout", seconds=f"{seconds:g}"), retry_after=1)

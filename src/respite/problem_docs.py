@@ -22,7 +22,8 @@ from litestar.params import PathParameter
 from litestar.plugins import ReceiveRoutePlugin
 from litestar.routes import BaseRoute, HTTPRoute
 
-from respite.errors import FieldError, NotFoundError
+from respite.errors import NotFoundError
+from respite.i18n import current_language, render, t
 from respite.problems import PROBLEM_MEDIA_TYPE, TYPE_BASE, ProblemKind, documented_kinds
 
 __all__ = ["ProblemDetails", "ProblemDocsPlugin", "ProblemTypesController", "problem_statuses"]
@@ -38,6 +39,15 @@ WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
+class FieldProblem(msgspec.Struct, frozen=True):
+    """One wrong field."""
+
+    field: str
+    """Its path in the body or the name of the parameter, e.g. ``stay.check_out``."""
+    message: str
+    """Why, in the language of Accept-Language."""
+
+
 class ProblemDetails(msgspec.Struct, frozen=True, kw_only=True):
     """RFC 9457 problem details. Extension members (``retry_after``, ``entity`` ...) may follow."""
 
@@ -47,7 +57,7 @@ class ProblemDetails(msgspec.Struct, frozen=True, kw_only=True):
     status: int
     detail: str
     instance: str
-    errors: list[FieldError] | msgspec.UnsetType = msgspec.UNSET
+    errors: list[FieldProblem] | msgspec.UnsetType = msgspec.UNSET
     """For invalid input: every wrong field with its path and the reason."""
 
 
@@ -87,7 +97,7 @@ class ProblemDocsPlugin(ReceiveRoutePlugin):
 
 def _page(title: str, body: str) -> str:
     return (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f'<!doctype html><html lang="{current_language()}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{escape(title)} · respite</title>"
         "<style>body{font:18px/1.5 system-ui,sans-serif;max-width:44rem;margin:1rem auto;"
@@ -100,10 +110,10 @@ def _members(kind: ProblemKind) -> str:
     if not kind.members:
         return ""
     rows = "".join(
-        f"<dt><code>{escape(name)}</code></dt><dd>{escape(text)}</dd>"
-        for name, text in kind.members.items()
+        f"<dt><code>{escape(name)}</code></dt><dd>{escape(render(kind.member(name)))}</dd>"
+        for name in kind.members
     )
-    return f"<h2>Extension members</h2><dl>{rows}</dl>"
+    return f"<h2>{escape(render(t('docs.problems.members')))}</h2><dl>{rows}</dl>"
 
 
 class ProblemTypesController(Controller):
@@ -115,20 +125,23 @@ class ProblemTypesController(Controller):
     @get("/", media_type=MediaType.HTML)
     async def index(self) -> str:
         items = "".join(
-            f'<li><a href="{TYPE_BASE}{slug}">{escape(slug)}</a>: {escape(kind.title)}</li>'
+            f'<li><a href="{TYPE_BASE}{slug}">{escape(slug)}</a>: {escape(render(kind.title))}</li>'
             for slug, kind in sorted(documented_kinds().items())
         )
-        return _page("Problem types", f"<h1>Problem types</h1><ul>{items}</ul>")
+        heading = render(t("docs.problems.all"))
+        return _page(heading, f"<h1>{escape(heading)}</h1><ul>{items}</ul>")
 
     @get("/{slug:str}", media_type=MediaType.HTML)
     async def problem_type(self, slug: Annotated[str, PathParameter()]) -> Response[str]:
         kind = documented_kinds().get(slug)
         if kind is None:
             raise NotFoundError("problem type", slug)
+        title = escape(render(kind.title))
+        status = escape(render(t("docs.problems.status", status=kind.status)))
         body = (
-            f"<h1>{escape(kind.title)}</h1>"
-            f"<p><code>type: {TYPE_BASE}{escape(slug)}</code> · status {kind.status}</p>"
-            f"<p>{escape(kind.about)}</p>{_members(kind)}"
-            f'<p><a href="{TYPE_BASE}">All problem types</a></p>'
+            f"<h1>{title}</h1>"
+            f"<p><code>type: {TYPE_BASE}{escape(slug)}</code> · {status}</p>"
+            f"<p>{escape(render(kind.about))}</p>{_members(kind)}"
+            f'<p><a href="{TYPE_BASE}">{escape(render(t("docs.problems.all")))}</a></p>'
         )
-        return Response(_page(kind.title, body), media_type=MediaType.HTML)
+        return Response(_page(render(kind.title), body), media_type=MediaType.HTML)

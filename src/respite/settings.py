@@ -52,6 +52,8 @@ class Settings(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     data_dir: str = ".data"
     host: str = "127.0.0.1"
     port: Port = 8000
+    default_language: Literal["zh-CN", "en"] = "zh-CN"
+    """The language of answers to a request without an ``Accept-Language`` we speak."""
     log_format: Literal["json", "text"] = "json"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     db_pool_min: Annotated[int, Meta(ge=0, le=200)] = 2

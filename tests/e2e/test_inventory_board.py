@@ -151,7 +151,7 @@ async def test_a_missing_window_bound_is_refused_naming_it(
         f"/v1/facilities/{shared_ward.facility}/board", params=params, headers=shared_ward.staff
     )
     problem = assert_problem(response, 422, "invalid-input")
-    assert problem["errors"] == [{"field": missing, "message": "required query parameter"}]
+    assert problem["errors"] == [{"field": missing, "message": "is required"}]
 
 
 async def test_the_longest_window_is_92_nights(shared_client: Client, shared_ward: Ward) -> None:

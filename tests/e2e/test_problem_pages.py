@@ -7,18 +7,25 @@ from html import escape
 import httpx
 import pytest
 
+from respite.i18n import LANGUAGES, Lang, render
 from respite.problems import documented_kinds
 
 
 @pytest.mark.parametrize("slug", sorted(documented_kinds()))
-async def test_each_problem_type_has_its_page(shared_client: httpx.AsyncClient, slug: str) -> None:
+@pytest.mark.parametrize("lang", LANGUAGES)
+async def test_each_problem_type_has_its_page(
+    shared_client: httpx.AsyncClient, slug: str, lang: Lang
+) -> None:
     kind = documented_kinds()[slug]
-    page = await shared_client.get(f"/problems/{slug}")
+    page = await shared_client.get(f"/problems/{slug}", headers={"Accept-Language": lang})
     assert page.status_code == 200, page.text
     assert page.headers["content-type"].startswith("text/html")
-    assert escape(kind.title) in page.text and escape(kind.about) in page.text
+    assert page.headers["content-language"] == lang and f'<html lang="{lang}">' in page.text
+    assert escape(render(kind.title, lang)) in page.text
+    assert escape(render(kind.about, lang)) in page.text
     for member in kind.members:
         assert f"<code>{escape(member)}</code>" in page.text
+        assert escape(render(kind.member(member), lang)) in page.text
 
 
 async def test_the_type_of_a_real_answer_resolves(shared_client: httpx.AsyncClient) -> None:
