@@ -65,6 +65,7 @@ from respite.inventory.errors import (
     NightAlreadyBlockedError,
     NightBookedError,
 )
+from respite.observability import note_problem
 from respite.recipients.errors import DuplicateNationalIdError, OwnerOnlyFieldsError
 from respite.referral.errors import (
     DeliveryInFlightError,
@@ -569,6 +570,7 @@ def _problem(
     }
     if extensions:
         body.update(extensions)
+    note_problem(request.scope, kind.slug, extensions)
     return Response(
         content=body, status_code=kind.status, media_type=PROBLEM_MEDIA_TYPE, headers=headers
     )
