@@ -12,7 +12,6 @@ from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
-from litestar.plugins.prometheus import PrometheusController
 
 from respite import __version__
 from respite.api_docs import assets_router, swagger_ui
@@ -25,7 +24,7 @@ from respite.clock import Clock, SystemClock
 from respite.db import pool_lifespan
 from respite.deps import Deps, Runtime
 from respite.eligibility.api import eligibility_router
-from respite.health import HealthController, PoolCollector, metrics_guard
+from respite.health import HealthController, MetricsController, PoolCollector, metrics_guard
 from respite.holds.api import HoldController
 from respite.holds.store import HoldStore
 from respite.i18n import LanguageMiddleware, Text, render
@@ -44,11 +43,6 @@ from respite.settings import Settings
 __all__ = ["create_app"]
 
 PUBLIC_PATHS = ["^/health", "^/metrics", "^/schema", "^/problems"]
-
-
-class MetricsController(PrometheusController):
-    path = "/metrics"
-    include_in_schema = False
 
 
 def create_app(

@@ -7,6 +7,9 @@ private servers under that folder for as long as the command runs (DESIGN.md §7
 ``dev``, ``migrate`` and ``seed`` make a database where the folder has none: a token or an
 import into a new, empty database that no server uses would be lost. ``serve`` in production
 refuses to start on the public development secrets (``settings.production_refusal``).
+
+``serve`` and ``dev`` log every line they write on stderr as JSON (``RESPITE_LOG_FORMAT``),
+their refusals to start included; the other commands write plain sentences for a person.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
 import sys
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
@@ -22,6 +26,7 @@ from pathlib import Path
 import msgspec
 import uvicorn
 
+from respite import __version__
 from respite.app import create_app
 from respite.auth.model import ROLES, TokenInfo
 from respite.auth.service import create_principal, issue_token, list_tokens, revoke_token_id
@@ -34,9 +39,12 @@ from respite.eligibility.model import DEFAULT_TIMEZONE
 from respite.eligibility.store import ensure_presets
 from respite.errors import InvalidInputError
 from respite.id_keys import DEFAULT_BATCH, IdentifierKeyError, Rotated, check_keys, rotate
+from respite.observability import capture_stray_output, configure_logging
 from respite.settings import Settings, SettingsError, load_settings, production_refusal
 
 __all__ = ["main"]
+
+log = logging.getLogger("respite.cli")
 
 
 def _pointed(settings: Settings, database_url: str, redis_url: str) -> Settings:
@@ -68,7 +76,7 @@ def backends(
                 " keeps its data, or set RESPITE_DATA_DIR to that folder (or"
                 " RESPITE_DATABASE_URL and RESPITE_REDIS_URL)"
             )
-        print(f"respite: no database under {data_dir} yet: making one", file=sys.stderr)
+        log.info("no database under %s yet: making one", data_dir)
     with (
         local_servers(data_dir) as (postgres, redis),
         recorded(data_dir, postgres, redis) if record else contextlib.nullcontext(),
@@ -104,6 +112,7 @@ async def _check_keys(settings: Settings) -> None:
 def _serve(settings: Settings) -> None:
     app = create_app(settings)
     print(f"respite serving on http://{settings.host}:{settings.port}  (API docs: /schema)")
+    log.info("respite %s serving", __version__, extra={"version": __version__})
     uvicorn.run(
         app,
         host=settings.host,
@@ -322,6 +331,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="respite", description=__doc__.splitlines()[0] if __doc__ else ""
     )
+    parser.add_argument("--version", action="version", version=f"respite {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("serve", help="migrate, then serve the API").set_defaults(run=cmd_serve)
     commands.add_parser("dev", help="migrate, load demo data, then serve").set_defaults(run=cmd_dev)
@@ -362,10 +372,33 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+SERVING = (cmd_serve, cmd_dev)
+
+
+def _configure_logs(args: argparse.Namespace, settings: Settings) -> None:
+    """What the command writes on stderr goes through ``log``: JSON lines (or the text format)
+    from the serving commands, a plain ``respite: ...`` sentence from the others."""
+    if args.run in SERVING:
+        configure_logging(settings.log_level, settings.log_format)
+        capture_stray_output()
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("respite: %(message)s"))
+    log.handlers[:] = [handler]
+    log.setLevel(logging.INFO)
+    log.propagate = False
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = load_settings()
+    except SettingsError as exc:
+        _configure_logs(args, Settings())
+        log.error("%s", exc)
+        return 2
+    _configure_logs(args, settings)
+    try:
         code: int | None = args.run(settings, args)
     except (
         SettingsError,
@@ -375,13 +408,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         NoDatabaseError,
         IdentifierKeyError,
     ) as exc:
-        print(f"respite: {exc}", file=sys.stderr)
+        log.error("%s", exc)
         return 2
     except OSError as exc:  # the servers went away under us, or refused us
-        print(f"respite: cannot reach the servers: {exc}", file=sys.stderr)
+        log.error("cannot reach the servers: %s", exc)
         return 2
     except InvalidInputError as exc:
-        print(f"respite: {exc.detail}", file=sys.stderr)
+        log.error("%s", exc.detail)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -1,7 +1,9 @@
-"""Liveness, readiness, the pool figures for metrics, and who may read the metrics.
+"""Liveness, readiness, ``/metrics`` and who may read them.
 
 ``/metrics`` answers only a bearer token: the scraper's ``RESPITE_METRICS_TOKEN``, or an
-admin's API token; without one 401, with another principal's token 403.
+admin's API token; without one 401, with another principal's token 403. It answers the
+process's own metrics (requests, pool, build) and the business figures read from PostgreSQL
+at that moment (``respite.figures``), which are the same whichever process is scraped.
 """
 
 from __future__ import annotations
@@ -9,29 +11,39 @@ from __future__ import annotations
 import asyncio
 import hmac
 from collections.abc import Awaitable, Iterator
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from litestar import Controller, Request, Response, get
 from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency
 from litestar.handlers.base import BaseRouteHandler
-from prometheus_client import REGISTRY
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Info,
+    generate_latest,
+)
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from respite import __version__
 from respite.auth.guards import Guard, bearer_token
 from respite.auth.service import authenticate
 from respite.db import Pool
 from respite.deps import Deps
 from respite.errors import AuthenticationError, PermissionDeniedError
+from respite.figures import FiguresCollector, read_figures
 from respite.problems import PROBLEM_MEDIA_TYPE
 
 if TYPE_CHECKING:
     from respite.deps import Runtime
 
-__all__ = ["HealthController", "PoolCollector", "metrics_guard"]
+__all__ = ["HealthController", "MetricsController", "PoolCollector", "metrics_guard"]
 
 CHECK_TIMEOUT = 1.0
+Info("respite_build", "The version of respite this process runs").info({"version": __version__})
 
 
 class HealthController(Controller):
@@ -102,6 +114,23 @@ class PoolCollector(Collector):
             idle.add_metric([name], pool.get_idle_size())
             limit.add_metric([name], pool.get_max_size())
         yield from (size, idle, limit)
+
+
+class MetricsController(Controller):
+    """Not Litestar's PrometheusController: the figures come from the database, so they are
+    read (awaited) before the registry is rendered, into a registry of the scrape's own."""
+
+    path = "/metrics"
+    include_in_schema = False
+
+    @get()
+    async def metrics(self, deps: NamedDependency[Deps]) -> Response[bytes]:
+        grace = timedelta(seconds=deps.settings.request_timeout)
+        figures = await read_figures(deps.pool, deps.clock.now(), grace)
+        scrape = CollectorRegistry(auto_describe=False)
+        scrape.register(FiguresCollector(figures))
+        body = generate_latest(REGISTRY) + generate_latest(scrape)
+        return Response(body, media_type=CONTENT_TYPE_LATEST)
 
 
 def metrics_guard(runtime: Runtime) -> Guard:

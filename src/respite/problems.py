@@ -67,6 +67,7 @@ from respite.inventory.errors import (
     NightAlreadyBlockedError,
     NightBookedError,
 )
+from respite.observability import note_problem
 from respite.recipients.errors import DuplicateNationalIdError, OwnerOnlyFieldsError
 from respite.referral.errors import (
     DeliveryInFlightError,
@@ -369,6 +370,7 @@ def _problem(
     }
     if extensions:
         body.update(msgspec.to_builtins(extensions, enc_hook=lambda value: _say(value, lang)))
+    note_problem(request.scope, kind.slug, extensions)
     headers = {**(headers or {}), "Content-Language": lang, "Vary": "Accept-Language"}
     return Response(
         content=body, status_code=kind.status, media_type=PROBLEM_MEDIA_TYPE, headers=headers

@@ -5,7 +5,10 @@
 - callback attempts: ``retention_webhook_attempts_days`` (30) after the attempt began, and
   never while their delivery is still pending;
 - dead tokens: ``retention_tokens_days`` (30) after the token expired or was revoked, the
-  earlier of the two.
+  earlier of the two;
+- the records of a hold (``hold_starts``, ``ended_holds``): a day after its maximum age, when
+  its token has long confirmed nothing. They are counted into ``hold_tally`` by the statement
+  that deletes them, so the operators' figures of holds never go down (``respite.figures``).
 
 An idempotency key is claimed in the transaction of the write it protects, and its answer is
 stored in that same transaction: a request still in flight holds a row nobody else can see yet,
@@ -80,6 +83,41 @@ DELETE FROM tokens WHERE ctid = ANY (ARRAY(
 ))
 """
 
+# A batch of hold starts, with how each hold ended, goes into the tally in the statement that
+# deletes them and their ends: a count read at any moment sees either the rows or the tally.
+# The hold cannot end any more (its maximum age is long past), so nothing waits on its end.
+PURGE_HOLD_RECORDS: Final = """
+WITH batch AS (
+    SELECT s.ctid AS row, s.hold_id, e.ended
+    FROM hold_starts s LEFT JOIN ended_holds e ON e.hold_id = s.hold_id
+    WHERE s.max_expires_at < $1
+    ORDER BY s.max_expires_at LIMIT $2
+    FOR UPDATE OF s SKIP LOCKED
+), ends AS (
+    DELETE FROM ended_holds e USING batch b WHERE e.hold_id = b.hold_id
+), tally AS (
+    UPDATE hold_tally SET
+        placed = placed + (SELECT count(*) FROM batch),
+        confirmed = confirmed + (SELECT count(*) FROM batch WHERE ended = 'confirmed'),
+        released = released + (SELECT count(*) FROM batch WHERE ended = 'released'),
+        expired = expired + (SELECT count(*) FROM batch WHERE ended IS NULL)
+)
+DELETE FROM hold_starts WHERE ctid = ANY (ARRAY(SELECT row FROM batch))
+"""
+
+# Ends of holds placed before hold_starts existed (0014), which no tally counts.
+PURGE_UNCOUNTED_HOLD_ENDS: Final = """
+DELETE FROM ended_holds WHERE ctid = ANY (ARRAY(
+    SELECT e.ctid FROM ended_holds e
+    WHERE e.max_expires_at < $1
+      AND NOT EXISTS (SELECT 1 FROM hold_starts s WHERE s.hold_id = e.hold_id)
+    ORDER BY e.max_expires_at LIMIT $2 FOR UPDATE OF e SKIP LOCKED
+))
+"""
+
+# A day past a hold's maximum age: no request that could still end it is in flight.
+HOLD_RECORD_DAYS: Final = 1
+
 
 class Kind(msgspec.Struct, frozen=True):
     """One kind of row with a retention."""
@@ -96,6 +134,8 @@ KINDS: Final = (
     Kind("audit_records", PURGE_AUDIT_RECORDS, lambda s: s.retention_audit_days),
     Kind("webhook_attempts", PURGE_WEBHOOK_ATTEMPTS, lambda s: s.retention_webhook_attempts_days),
     Kind("dead_tokens", PURGE_DEAD_TOKENS, lambda s: s.retention_tokens_days),
+    Kind("hold_records", PURGE_HOLD_RECORDS, lambda s: HOLD_RECORD_DAYS),
+    Kind("uncounted_hold_ends", PURGE_UNCOUNTED_HOLD_ENDS, lambda s: HOLD_RECORD_DAYS),
 )
 
 
@@ -106,6 +146,8 @@ class Purged(msgspec.Struct, frozen=True, kw_only=True):
     audit_records: int = 0
     webhook_attempts: int = 0
     dead_tokens: int = 0
+    hold_records: int = 0
+    uncounted_hold_ends: int = 0
 
     @property
     def total(self) -> int:

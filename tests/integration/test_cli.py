@@ -6,6 +6,7 @@ the day it is loaded on."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import signal
@@ -129,6 +130,7 @@ class Dev(msgspec.Struct):
     folder: Path
     process: subprocess.Popen[bytes]
     url: str
+    stderr: Path
 
     def postmaster(self) -> int:
         pid = processes.lock_pid(self.folder / "postgres" / "postmaster.pid")
@@ -155,21 +157,22 @@ def dev(folder: Path, tmp_path: Path) -> Iterator[Dev]:
     port = processes.free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("RESPITE_")}
     env |= {"RESPITE_DATA_DIR": str(folder), "RESPITE_PORT": str(port)}
-    with (tmp_path / "dev.log").open("wb") as log:
+    stderr = tmp_path / "dev.err"
+    with (tmp_path / "dev.log").open("wb") as log, stderr.open("wb") as err:
         process = subprocess.Popen(
-            [sys.executable, "-m", "respite.cli", "dev"], env=env, stdout=log, stderr=log
+            [sys.executable, "-m", "respite.cli", "dev"], env=env, stdout=log, stderr=err
         )
-    running = Dev(folder, process, f"http://127.0.0.1:{port}")
+    running = Dev(folder, process, f"http://127.0.0.1:{port}", stderr)
 
     def ready() -> bool:
-        assert process.poll() is None, (tmp_path / "dev.log").read_text()
+        assert process.poll() is None, stderr.read_text()
         try:
             return running.get("/health/ready").status_code == 200
         except httpx.TransportError:
             return False
 
     try:
-        assert processes.wait_for(ready, 120), (tmp_path / "dev.log").read_text()
+        assert processes.wait_for(ready, 120), stderr.read_text()
         yield running
     finally:
         if process.poll() is None:
@@ -224,6 +227,11 @@ def test_a_stopped_dev_leaves_no_record_and_its_folder_serves_the_cli_alone(dev:
     postmaster = dev.postmaster()
     dev.process.send_signal(signal.SIGINT)
     dev.process.wait(30)
+    # From making its database to stopping, each line on stderr was one JSON log line.
+    entries = [json.loads(line) for line in dev.stderr.read_text().splitlines()]
+    messages = {(e["logger"], e["message"]) for e in entries}
+    assert ("respite.db", "applied migration 0001_domain") in messages
+    assert ("uvicorn.error", "Application shutdown complete.") in messages
     assert not (dev.folder / RECORD).exists()
     assert processes.wait_for(lambda: not processes.alive(postmaster), 10)
     created = _respite(dev.folder, "token", "create", "--role", "admin", "--name", "later")

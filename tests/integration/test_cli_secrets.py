@@ -5,6 +5,7 @@ command line, as a subprocess, against the suite's private servers given as real
 from __future__ import annotations
 
 import base64
+import json
 import os
 import signal
 import subprocess
@@ -61,12 +62,15 @@ def test_serve_on_real_servers_refuses_the_public_defaults_naming_the_variable(
 ) -> None:
     ran = _respite({**real_urls, **given, "RESPITE_PORT": str(processes.free_port())}, "serve")
     assert ran.returncode == 2
-    (line,) = ran.stderr.splitlines()
-    assert line.startswith("respite: production (RESPITE_DATABASE_URL")
+    (line,) = ran.stderr.splitlines()  # a log line, as everything serve writes on stderr
+    entry = json.loads(line)
+    assert (entry["level"], entry["logger"]) == ("ERROR", "respite.cli")
+    message = entry["message"]
+    assert message.startswith("production (RESPITE_DATABASE_URL")
     for variable in named:
-        assert variable in line
+        assert variable in message
     if "RESPITE_ID_KEY" not in named:
-        assert "RESPITE_ID_KEY (" not in line
+        assert "RESPITE_ID_KEY (" not in message
     assert "serving" not in ran.stdout
 
 

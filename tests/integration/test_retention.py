@@ -150,6 +150,35 @@ async def test_time_moving_on_purges_what_was_young(
     assert await purger.purge() == Purged(audit_records=2)
 
 
+async def add_holds(db: Any, ends: datetime, ended: list[str | None]) -> None:
+    """Holds whose token confirms nothing after ``ends``, each ended as given (None: not)."""
+    for how in ended:
+        hold_id = f"1-{secrets.token_hex(6)}"
+        await db.execute("INSERT INTO hold_starts VALUES ($1, $2)", hold_id, ends)
+        if how is not None:
+            await db.execute("INSERT INTO ended_holds VALUES ($1, $2, $3)", hold_id, how, ends)
+
+
+async def test_hold_records_a_day_past_their_maximum_age_are_folded_into_the_tally(
+    db: Any, purger: Purger, clock: ManualClock
+) -> None:
+    old, young = clock.now() - days(1) - MINUTE, clock.now() - days(1) + MINUTE
+    await add_holds(db, old, ["confirmed", "confirmed", "released", None, None, None, None])
+    await add_holds(db, young, ["confirmed", None])
+    # Ended before hold_starts existed (0014): deleted, counted nowhere.
+    await db.execute("INSERT INTO ended_holds VALUES ('1-before', 'released', $1)", old)
+    await db.execute("INSERT INTO ended_holds VALUES ('1-recent', 'released', $1)", young)
+
+    assert await purger.purge_batch(KIND["hold_records"]) == BATCH
+    purged = await purger.purge()
+    assert (purged.hold_records, purged.uncounted_hold_ends) == (7 - BATCH, 1)
+    tally = await db.fetchrow("SELECT placed, confirmed, released, expired FROM hold_tally")
+    assert dict(tally) == {"placed": 7, "confirmed": 2, "released": 1, "expired": 4}
+    assert await count(db, "hold_starts") == 2
+    assert await count(db, "ended_holds") == 2  # the young hold's end and 1-recent
+    assert await purger.purge() == Purged()
+
+
 async def test_attempts_of_a_pending_delivery_are_kept_until_it_ends(
     db: Any, purger: Purger, clock: ManualClock
 ) -> None:

@@ -6,6 +6,7 @@ address that is not allowed."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -140,6 +141,55 @@ async def test_a_failing_receiver_is_retried_for_a_day_with_backoff_then_given_u
     assert len(rx.received) == row["attempts"] and all(r.valid for r in rx.received)
     clock.advance(timedelta(seconds=cap * 2))
     assert await w.deliver_due() == 0  # dead stays dead
+
+
+async def test_each_failed_attempt_is_logged_with_its_ids_outcome_and_next_try(
+    db: Any,
+    pool: Pool,
+    worker_settings: Settings,
+    clock: ManualClock,
+    rx: Receiver,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    secret = new_secret()
+    box = await outbox(db, rx.url, secret)
+    ref = await referral(db, box)
+    await emit(db, ref, clock)
+    rx.script = [Reply(500), Reply(200, delay=2), Reply(200), Reply(503), Reply(503)]
+    w = worker(pool, worker_settings, clock)
+    # A retry window of a second: the second failure of the next event is its last.
+    narrow = worker(
+        pool, msgspec.structs.replace(worker_settings, webhook_retry_window_seconds=1), clock
+    )
+    with caplog.at_level(logging.INFO, logger="respite.webhooks"):
+        assert await w.deliver_due() == 1  # 500
+        first_try = clock.now()
+        clock.advance(timedelta(seconds=RETRY_STEPS[0]))
+        assert await w.deliver_due() == 1  # no answer within the timeout
+        clock.advance(timedelta(seconds=RETRY_STEPS[1]))
+        assert await w.deliver_due() == 1  # delivered: nothing to tell
+        await emit(db, ref, clock)
+        assert await narrow.deliver_due() == 1  # 503
+        clock.advance(timedelta(seconds=RETRY_STEPS[0]))
+        assert await narrow.deliver_due() == 1  # 503, and the window is over
+
+    first, second = await db.fetchval("SELECT array_agg(id ORDER BY id) FROM webhook_deliveries")
+    failed = [r for r in caplog.records if r.name == "respite.webhooks"]
+    assert {r.levelname for r in failed} == {"WARNING"}
+    fields = [vars(r) for r in failed]
+    assert [(f["delivery_id"], f["attempt"], f["status"], f["error_kind"]) for f in fields] == [
+        (first, 1, 500, "http_status"),
+        (first, 2, None, "timeout"),
+        (second, 1, 503, "http_status"),
+        (second, 2, 503, "http_status"),
+    ]
+    assert [f["dead"] for f in fields] == [False, False, False, True]
+    assert fields[0]["retry_at"] == first_try + timedelta(seconds=RETRY_STEPS[0])
+    assert fields[3]["retry_at"] is None
+    assert failed[3].getMessage().endswith("attempt 2: given up")
+    assert {(f["referral_id"], f["hospital_id"]) for f in fields} == {(ref.id, box.hospital)}
+    text = " ".join(f"{r.getMessage()} {vars(r)!r}" for r in caplog.records)
+    assert "王秀英" not in text and "Zhou" not in text and secret not in text
 
 
 async def test_a_referrals_events_wait_for_the_first_to_get_through(

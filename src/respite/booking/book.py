@@ -18,6 +18,7 @@ it once, inside their own transaction, and repeat none of its steps:
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -45,7 +46,9 @@ from respite.errors import BusyError, FieldError, InvalidInputError, PermissionD
 from respite.nights import ElderNightTaken, NightTaken, claim_elder_nights, claim_nights
 from respite.settings import Settings
 
-__all__ = ["book", "busy"]
+__all__ = ["book", "busy", "log_override"]
+
+log = logging.getLogger("respite.booking")
 
 
 @asynccontextmanager
@@ -133,6 +136,28 @@ async def book(
     for listener in listeners:
         await listener.booking_changed(conn, change)
     return booking
+
+
+def log_override(principal: Principal, booking: Booking) -> None:
+    """Once the transaction that made ``booking`` has committed: the line operators read for
+    an override (the booking, the rules, who), never the reason, whose words are staff's."""
+    if not booking.overrides:
+        return
+    rules = [override.code for override in booking.overrides]
+    log.info(
+        "booking %s made overriding %s by principal %s",
+        booking.id,
+        ", ".join(rules),
+        principal.id,
+        extra={
+            "booking_id": booking.id,
+            "facility_id": booking.facility_id,
+            "bed_id": booking.bed_id,
+            "rules": rules,
+            "principal_id": principal.id,
+            "role": principal.role,
+        },
+    )
 
 
 def _refuse_a_changed_price(request: NewBooking, bed: BedFacts) -> None:

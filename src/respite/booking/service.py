@@ -15,7 +15,7 @@ from respite import audit, idempotency, paging
 from respite.auth.model import Principal
 from respite.booking import queries as q
 from respite.booking import store
-from respite.booking.book import book, busy
+from respite.booking.book import book, busy, log_override
 from respite.booking.errors import StepNotAllowedError
 from respite.booking.events import BookingChange, BookingEventType
 from respite.booking.model import (
@@ -101,7 +101,8 @@ async def walk_in(deps: Deps, principal: Principal, command: TakeWalkIn) -> Book
             booking = await _apply(conn, deps, principal, booking, "check_in", today, None)
         if key is not None:
             await idempotency.remember(conn, principal, key, 201, booking)
-        return booking
+    log_override(principal, booking)
+    return booking
 
 
 def _check_dates(form: WalkIn, today: date) -> None:

@@ -27,6 +27,7 @@ from respite.holds.model import (
     PlaceHold,
     ReleaseHold,
 )
+from respite.observability import REFUSAL_OPT
 from respite.params import IdempotencyHeader, RequiredIdempotencyHeader
 
 __all__ = ["HoldController"]
@@ -61,6 +62,7 @@ class HoldController(Controller):
         dto=Strict[HoldTokenBody],
         return_dto=None,
         status_code=HTTP_201_CREATED,
+        opt={REFUSAL_OPT: "confirm refused"},
     )
     async def confirm(
         self,

@@ -57,6 +57,7 @@ from respite.holds.model import (
     ReleaseHold,
     tightest,
 )
+from respite.holds.starts import start_hold
 from respite.holds.store import HoldLimits, StoredHold, read_live_holds
 from respite.holds.token import HoldToken, read_token, sign_token, token_hash
 from respite.nights import first_claim
@@ -143,6 +144,7 @@ async def _judge_and_record(
     await audit.record(
         conn, principal, "hold", "hold", hold.hold_id, facility_id=hold.bed.facility_id, after=stay
     )
+    await start_hold(conn, hold.hold_id, datetime.fromtimestamp(hold.max_expires_at, UTC))
     if command.idempotency_key is not None:
         await idempotency.remember(conn, principal, command.idempotency_key, 201, hold)
     return hold

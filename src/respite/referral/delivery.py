@@ -9,8 +9,10 @@ ever due, so a referral's events arrive in order. Every attempt is written when 
 completed when it ends. A failure (no 2xx within the timeout; redirects are not followed) is
 retried after an exponential delay with full jitter until the retry window is over. A failure
 no retry can cure — a URL that cannot be sent to, a certificate that fails verification — is
-given up (dead) at once, with its error, so it never holds back the referral's next event. Time
-is the app's one clock, so tests move it instead of sleeping.
+given up (dead) at once, with its error, so it never holds back the referral's next event.
+Every failed attempt is logged (a warning: the delivery, referral and hospital ids, the attempt,
+the HTTP status or the kind of error, and when it is retried or that it is given up). Time is
+the app's one clock, so tests move it instead of sleeping.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
-from typing import Final
+from typing import Final, Literal
 
 import asyncpg
 import httpx
@@ -62,6 +64,8 @@ class Claimed(msgspec.Struct, frozen=True, kw_only=True):
     """A delivery leased for one attempt."""
 
     id: int
+    referral_id: int
+    hospital_id: int
     attempt: int
     failures: int
     first_attempt_at: datetime
@@ -71,9 +75,16 @@ class Claimed(msgspec.Struct, frozen=True, kw_only=True):
     secrets: list[str]
 
 
+ErrorKind = Literal[
+    "http_status", "timeout", "connection", "refused_url", "invalid_url", "tls_certificate", "bug"
+]
+
+
 class Outcome(msgspec.Struct, frozen=True, kw_only=True):
     status_code: int | None
     error: str | None
+    kind: ErrorKind | None = None
+    """What went wrong, as a short word for the log (None when delivered)."""
     permanent: bool = False
     """No later attempt can succeed: give the delivery up now."""
 
@@ -88,6 +99,8 @@ def _claimed(row: asyncpg.Record, now: datetime) -> Claimed:
         keys.append(row["previous_secret"])
     return Claimed(
         id=row["id"],
+        referral_id=row["referral_id"],
+        hospital_id=row["hospital_id"],
         attempt=row["attempts"],
         failures=row["failures"],
         first_attempt_at=row["first_attempt_at"],
@@ -219,18 +232,23 @@ class DeliveryWorker:
                 response = await client.send(request, stream=True)
                 await response.aclose()
         except MalformedUrlError as exc:
-            return Outcome(status_code=None, error=f"refused: {exc}", permanent=True)
+            error = f"refused: {exc}"
+            return Outcome(status_code=None, error=error, kind="refused_url", permanent=True)
         except UnsafeUrlError as exc:
-            return Outcome(status_code=None, error=f"refused: {exc}")
+            return Outcome(status_code=None, error=f"refused: {exc}", kind="refused_url")
         except (httpx.HTTPError, httpx.InvalidURL, OSError, TimeoutError) as exc:
             return _failure(exc)
         except Exception as exc:
             # A bug must cost this delivery its attempt, not leave it leased and retried
             # forever: recorded, it is retried within the window like any failure.
-            log.exception("delivery %s: attempt failed unexpectedly", claimed.id)
-            return Outcome(status_code=None, error=_describe(exc))
-        error = None if 200 <= response.status_code < 300 else f"HTTP {response.status_code}"
-        return Outcome(status_code=response.status_code, error=error)
+            log.exception(
+                "delivery %s: attempt failed unexpectedly", claimed.id, extra=_ids(claimed)
+            )
+            return Outcome(status_code=None, error=_describe(exc), kind="bug")
+        if 200 <= response.status_code < 300:
+            return Outcome(status_code=response.status_code, error=None)
+        error = f"HTTP {response.status_code}"
+        return Outcome(status_code=response.status_code, error=error, kind="http_status")
 
     async def _pinned_request(self, client: httpx.AsyncClient, claimed: Claimed) -> httpx.Request:
         """The signed POST, addressed to an IP just checked to be allowed (DNS rebinding)."""
@@ -267,6 +285,7 @@ class DeliveryWorker:
                 dead = outcome.permanent or gives_up(
                     claimed.first_attempt_at, now, self.settings.webhook_retry_window_seconds
                 )
+                retry_at = None if dead else now + timedelta(seconds=delay)
                 await conn.execute(
                     q.FINISH_FAILED,
                     *common,
@@ -276,17 +295,42 @@ class DeliveryWorker:
                     now + timedelta(seconds=delay),
                     dead,
                 )
-                if dead:
-                    log.warning(
-                        "delivery %s given up after %d attempts: %s",
-                        claimed.id,
-                        claimed.attempt,
-                        outcome.error,
-                    )
+                _log_failure(claimed, outcome, retry_at)
 
     async def expire_due(self) -> int:
         """Expire the referrals nobody booked by their discharge date; how many."""
         return await expire_due(self.pool, self.now())
+
+
+def _ids(claimed: Claimed) -> dict[str, int]:
+    return {
+        "delivery_id": claimed.id,
+        "referral_id": claimed.referral_id,
+        "hospital_id": claimed.hospital_id,
+        "attempt": claimed.attempt,
+    }
+
+
+def _log_failure(claimed: Claimed, outcome: Outcome, retry_at: datetime | None) -> None:
+    """One warning per failed attempt; the error is the network's, never the event's data."""
+    what = f"HTTP {outcome.status_code}" if outcome.status_code is not None else outcome.kind
+    fields = {
+        **_ids(claimed),
+        "status": outcome.status_code,
+        "error_kind": outcome.kind,
+        "error": (outcome.error or "")[:MAX_ERROR_TEXT],
+        "retry_at": retry_at,
+        "dead": retry_at is None,
+    }
+    then = "given up" if retry_at is None else f"retried at {retry_at.isoformat()}"
+    log.warning(
+        "callback delivery %s failed (%s), attempt %d: %s",
+        claimed.id,
+        what,
+        claimed.attempt,
+        then,
+        extra=fields,
+    )
 
 
 @functools.cache
@@ -316,13 +360,17 @@ def _failure(exc: BaseException) -> Outcome:
     will not send to, or a certificate that fails verification (expired, self-signed, for
     another name), which only the receiver can fix (and then ask for a redelivery)."""
     if isinstance(exc, httpx.InvalidURL | httpx.UnsupportedProtocol):
-        return Outcome(status_code=None, error=f"invalid URL: {exc}", permanent=True)
+        error = f"invalid URL: {exc}"
+        return Outcome(status_code=None, error=error, kind="invalid_url", permanent=True)
     for cause in _causes(exc):
         if isinstance(cause, ssl.SSLCertVerificationError):
             why = cause.verify_message or str(cause)
             error = f"TLS certificate verification failed: {why}"
-            return Outcome(status_code=None, error=error, permanent=True)
-    return Outcome(status_code=None, error=_describe(exc))
+            return Outcome(status_code=None, error=error, kind="tls_certificate", permanent=True)
+    error = _describe(exc)
+    return Outcome(
+        status_code=None, error=error, kind="timeout" if error == "timeout" else "connection"
+    )
 
 
 @asynccontextmanager

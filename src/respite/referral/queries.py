@@ -173,8 +173,8 @@ UPDATE webhook_deliveries d SET
     updated_at = $1
 FROM due, webhook_events v, webhook_endpoints e
 WHERE d.id = due.id AND v.id = d.event_id AND e.id = d.endpoint_id
-RETURNING d.id, d.attempts, d.failures, d.first_attempt_at, v.event_id, v.body, e.url,
-          e.secret, e.previous_secret, e.previous_until
+RETURNING d.id, d.referral_id, d.hospital_id, d.attempts, d.failures, d.first_attempt_at,
+          v.event_id, v.body, e.url, e.secret, e.previous_secret, e.previous_until
 """
 
 INSERT_ATTEMPTS = """
