@@ -51,10 +51,8 @@ async def test_a_policy_check_says_its_reasons_in_the_callers_language(
         (result,) = answer.json()["results"]
         reasons[lang] = {r["code"]: r for r in result["decision"]["reasons"]}
     level = {lang: found["level_not_eligible"] for lang, found in reasons.items()}
-    assert (
-        level["en"]["message"] == "Care level 0 is not eligible (eligible levels: 1, 2, 3, and 4)."
-    )
-    assert level["zh-CN"]["message"] == "照护等级 0 级不符合条件（符合条件的等级：1、2、3和4）。"
+    assert level["en"]["message"] == "Level 0 is not eligible (eligible levels: 1, 2, 3, and 4)."
+    assert level["zh-CN"]["message"] == "能力等级 0 级不符合条件（符合条件的等级：1、2、3和4）。"
     assert (
         level["en"]["figures"]
         == level["zh-CN"]["figures"]

@@ -583,4 +583,4 @@ def test_a_decision_encodes_to_json_for_the_api() -> None:
         document = msgspec.json.decode(msgspec.json.encode(decision, enc_hook=render))
     assert document["eligible"] is True
     assert document["periods"][0]["left"] == 60
-    assert document["reasons"][0]["message"].startswith("照护等级 2 级符合条件")
+    assert document["reasons"][0]["message"].startswith("能力等级 2 级符合条件")

@@ -70,8 +70,8 @@ def test_every_refusal_code_is_a_reason_code() -> None:
 
 def test_level_not_eligible() -> None:
     assert said("level_not_eligible", level=0, eligible_levels=[1, 2, 3, 4]) == {
-        "en": "Care level 0 is not eligible (eligible levels: 1, 2, 3, and 4).",
-        "zh-CN": "照护等级 0 级不符合条件（符合条件的等级：1、2、3和4）。",
+        "en": "Level 0 is not eligible (eligible levels: 1, 2, 3, and 4).",
+        "zh-CN": "能力等级 0 级不符合条件（符合条件的等级：1、2、3和4）。",
     }
 
 
@@ -106,8 +106,7 @@ def test_too_many_consecutive_nights() -> None:
         "run_end": date(2027, 4, 5),
     }
     assert said("stay_exceeds_consecutive_limit", **figures) == {
-        "en": "This makes 35 consecutive nights (March 1, 2027 to April 5, 2027); "
-        "the limit is 30.",
+        "en": "This makes 35 consecutive nights (March 1, 2027 to April 5, 2027); the limit is 30.",
         "zh-CN": "连续入住 35 晚（2027年3月1日至2027年4月5日），超过上限 30 晚。",
     }
 

@@ -69,8 +69,8 @@ class EligibilityController(Controller):
         """Whether a care recipient may stay: in ``bed_id`` (that bed's decision under its
         facility's policy), or in each programme (under ``facility_id``'s policies, or the
         default ones). Every reason is listed, with a stable code, its figures, and a message
-        in the language of Accept-Language; the policy code and version used are named. "Today" is the facility's date
-        (without a facility, Asia/Shanghai's)."""
+        in the language of Accept-Language; the policy code and version used are named.
+        "Today" is the facility's date (without a facility, Asia/Shanghai's)."""
         return await check_eligibility(deps, principal, data)
 
 
