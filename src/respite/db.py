@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 import asyncpg
 import msgspec
 
+from respite.i18n import Text, render
 from respite.settings import Settings
 
 if TYPE_CHECKING:
@@ -137,10 +138,18 @@ def _check_unchanged(migrations: list[Migration], applied: dict[int, tuple[str, 
             )
 
 
+def _stored(value: Any) -> Any:
+    """Words inside a stored document (a booking's decision) are kept in English, as in the
+    logs: the record is for programs and auditors, who read its codes and figures."""
+    if isinstance(value, Text):
+        return render(value, "en")
+    raise TypeError(f"cannot store {type(value).__name__} as JSON")
+
+
 async def _init_connection(conn: Conn) -> None:
     await conn.set_type_codec(
         "jsonb",
-        encoder=lambda value: msgspec.json.encode(value).decode(),
+        encoder=lambda value: msgspec.json.encode(value, enc_hook=_stored).decode(),
         decoder=msgspec.json.decode,
         schema="pg_catalog",
     )

@@ -224,7 +224,7 @@ async def test_a_hospital_sees_why_facilities_are_excluded(
         (plain[0], "needs_capability_missing:oxygen"),
         (plain[1], "needs_capability_missing:oxygen"),
     ]
-    assert body["excluded"][0]["reasons"][0]["message_en"]
+    assert body["excluded"][0]["reasons"][0]["message"]
     assert body["summary"] == (
         "The nearest facility with a matching free bed is 4.2 km away; "
         "the 2 closer ones lack oxygen."

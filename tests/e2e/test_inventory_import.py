@@ -121,7 +121,7 @@ async def test_a_bad_file_lists_every_problem_and_imports_nothing(
     assert [(e["line"], e["column"]) for e in problem["errors"]] == where
     assert all(e["message"] for e in problem["errors"])
     assert problem["error_count"] == len(where)
-    assert "nothing was imported" in problem["detail"]
+    assert "Nothing was imported" in problem["detail"]
     assert await _snapshot(db) == before
 
 

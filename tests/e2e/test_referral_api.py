@@ -422,7 +422,7 @@ async def test_candidates_name_the_closer_facilities_not_offered_and_why(
     (not_offered,) = candidate["closer_not_offered"]
     assert not_offered["facility_id"] == closer
     assert [r["code"] for r in not_offered["reasons"]] == ["needs_capability_missing:oxygen"]
-    assert not_offered["reasons"][0]["message_en"]
+    assert not_offered["reasons"][0]["message"].startswith("The bed lacks oxygen supply")
     assert answer.json()["summary"]
 
 

@@ -24,6 +24,7 @@ from respite.availability.offers import (
 )
 from respite.availability.searcher import Searcher
 from respite.eligibility import PRESETS, CareRecipient, Reason, Stay
+from respite.i18n import t
 
 D = date(2026, 6, 1)
 STAY = Stay(check_in=D, check_out=D + timedelta(days=3))
@@ -193,7 +194,8 @@ def test_a_home_outside_the_service_radius_is_explained() -> None:
 
 def excluded(km: float | None, *reason_codes: str) -> ExcludedFacility:
     reasons = [
-        Reason(code=c, ok=False, message_en="", message_zh="", figures={}) for c in reason_codes
+        Reason(code=c, ok=False, message=t("reason.no_assessment"), figures={})
+        for c in reason_codes
     ]
     return ExcludedFacility(facility_id=1, name="F", distance_km=km, policy=POLICY, reasons=reasons)
 

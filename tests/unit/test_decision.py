@@ -21,6 +21,7 @@ from respite.eligibility import (
     programme_decision,
 )
 from respite.geo import EARTH_RADIUS_M
+from respite.i18n import LANGUAGES, render, speaking
 
 TODAY = date(2025, 6, 1)
 CHECK_IN = date(2025, 7, 1)
@@ -486,9 +487,9 @@ def test_every_ground_of_refusal_is_reported_with_messages() -> None:
     ]
     for reason in decision.reasons:
         assert reason.code in REASON_CODES
-        assert reason.message_en
-        assert reason.message_zh
-        assert "{" not in reason.message_en + reason.message_zh
+        for lang in LANGUAGES:
+            said = render(reason.message, lang)
+            assert said and "{" not in said
 
 
 @pytest.mark.parametrize(
@@ -527,7 +528,7 @@ def test_stay_nights() -> None:
                 "living_situation": "alone",
                 "home_lat": 39.9,
             },
-            "given together",
+            "home_lat and home_lon together",
         ),
         (
             CareRecipient,
@@ -578,7 +579,8 @@ def test_invalid_inputs_are_refused(struct: type, document: dict[str, Any], mess
 
 def test_a_decision_encodes_to_json_for_the_api() -> None:
     decision = run(assessed=assessment(), stay=nights(3))
-    document = msgspec.json.decode(msgspec.json.encode(decision))
+    with speaking("zh-CN"):
+        document = msgspec.json.decode(msgspec.json.encode(decision, enc_hook=render))
     assert document["eligible"] is True
     assert document["periods"][0]["left"] == 60
-    assert document["reasons"][0]["message_zh"]
+    assert document["reasons"][0]["message"].startswith("能力等级 2 级符合条件")

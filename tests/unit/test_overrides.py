@@ -18,6 +18,7 @@ from respite.eligibility.overrides import (
 )
 from respite.eligibility.policy import OverrideRules
 from respite.eligibility.reasons import CODES, REFUSAL_CODES, reason
+from respite.i18n import t
 
 CN = PRESETS["cn-respite"]
 SQL = Path(__file__).parents[2] / "sql"
@@ -32,7 +33,7 @@ def decision(*refused: str) -> Decision:
         reason("level_eligible", {"level": 2, "eligible_levels": "1"}, ok=True)
     ]
     reasons += [
-        Reason(code=code, ok=False, message_en=code, message_zh=code, figures={})
+        Reason(code=code, ok=False, message=t("reason.no_assessment"), figures={})
         for code in refused
     ]
     return Decision(

@@ -18,6 +18,7 @@ from respite.availability.model import (
 )
 from respite.eligibility.model import Reason
 from respite.holds.token import PURPOSE, HoldToken, read_token, sign_token
+from respite.i18n import t
 from respite.referral.model import (
     STATUSES,
     IllegalReferralTransition,
@@ -157,7 +158,7 @@ POLICY = PolicyRef(code="cn-respite", version=1)
 
 
 def reason(code: str, ok: bool = False) -> Reason:
-    return Reason(code=code, ok=ok, message_en=code, message_zh=code, figures={})
+    return Reason(code=code, ok=ok, message=t("reason.no_assessment"), figures={})
 
 
 def offered(facility_id: int, km: float | None) -> FacilityBeds:

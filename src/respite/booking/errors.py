@@ -73,7 +73,7 @@ class IneligibleError(RespiteError):
     ) -> IneligibleError:
         return cls(
             decision.policy_code,
-            msgspec.to_builtins(decision.reasons),
+            [msgspec.structs.asdict(r) for r in decision.reasons],  # messages stay Text
             msgspec.to_builtins(options),
             not_overridden,
         )

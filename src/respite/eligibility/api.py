@@ -27,6 +27,7 @@ from respite.eligibility.policy import (
 )
 from respite.eligibility.service import EligibilityAnswer, EligibilityQuery, check_eligibility
 from respite.errors import InvalidInputError, MalformedBodyError
+from respite.i18n import t
 
 __all__ = ["EligibilityController", "PolicyController", "eligibility_router"]
 
@@ -43,9 +44,9 @@ class PublicationDTO(Strict[PolicyPublication]):
         try:
             return decode_publication(value)
         except MalformedPolicyError as exc:
-            raise MalformedBodyError(f"the body is not valid JSON: {exc.reason}") from None
+            raise MalformedBodyError(t("input.body_not_json", problem=exc.reason)) from None
         except InvalidPolicyError as exc:
-            raise InvalidInputError.one(exc.field, exc.reason) from None
+            raise InvalidInputError.one(exc.field, exc.message) from None
 
 
 class EligibilityController(Controller):
@@ -67,9 +68,9 @@ class EligibilityController(Controller):
     ) -> EligibilityAnswer:
         """Whether a care recipient may stay: in ``bed_id`` (that bed's decision under its
         facility's policy), or in each programme (under ``facility_id``'s policies, or the
-        default ones). Every reason is listed, with a stable code and messages in English and
-        Chinese; the policy code and version used are named. "Today" is the facility's date
-        (without a facility, Asia/Shanghai's)."""
+        default ones). Every reason is listed, with a stable code, its figures, and a message
+        in the language of Accept-Language; the policy code and version used are named.
+        "Today" is the facility's date (without a facility, Asia/Shanghai's)."""
         return await check_eligibility(deps, principal, data)
 
 

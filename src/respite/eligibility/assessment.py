@@ -13,6 +13,7 @@ from respite.eligibility.model import (
     SelfCareScore,
     TotalScore,
 )
+from respite.i18n import InvalidField, t
 
 AdjustmentCode = Literal["coma", "dementia_or_mental_disorder", "risk_events"]
 # applied: the level changed; capped: the level was already 4; not_stacked: a raise was
@@ -39,19 +40,17 @@ class AssessmentScores(Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     risk_events_30d: RiskEvents = 0
 
     def __post_init__(self) -> None:
-        # Messages start with "<field>: " so that an answer names the field to correct.
         missing = [name for name in _DOMAINS if getattr(self, name) is None]
         if missing and len(missing) < len(_DOMAINS):
-            raise ValueError(
-                f"{missing[0]}: domain scores must be all given or all omitted; missing: "
-                + ", ".join(missing),
+            raise InvalidField(
+                missing[0], t("eligibility.domain_scores_all_or_none", missing=", ".join(missing))
             )
         domain_sum = self._domain_sum()
         if domain_sum is None and self.total is None:
-            raise ValueError("total: give the four domain scores or total")
+            raise InvalidField("total", t("eligibility.scores_or_total"))
         if domain_sum is not None and self.total is not None and domain_sum != self.total:
-            raise ValueError(
-                f"total: {self.total} does not equal the sum of the domain scores {domain_sum}",
+            raise InvalidField(
+                "total", t("eligibility.total_not_sum", total=self.total, sum=domain_sum)
             )
 
     def _domain_sum(self) -> int | None:

@@ -16,7 +16,6 @@ from respite.eligibility.model import (
     CareRecipient,
     CurrentAssessment,
     Decision,
-    Figure,
     PeriodUse,
     Reason,
     Stay,
@@ -25,7 +24,7 @@ from respite.eligibility.model import (
 )
 from respite.eligibility.policy import Policy
 from respite.eligibility.quota import nights_used_by_period
-from respite.eligibility.reasons import reason
+from respite.eligibility.reasons import PRESSURE_CARE_MISSING, Given, reason
 from respite.geo import haversine_m
 
 
@@ -83,7 +82,7 @@ def decide(
 def _timing(stay: Stay, today: date) -> list[Reason]:
     if stay.check_in >= today:
         return []
-    figures = {"check_in": stay.check_in.isoformat(), "today": today.isoformat()}
+    figures = {"check_in": stay.check_in, "today": today}
     return [reason("check_in_in_past", figures)]
 
 
@@ -95,11 +94,11 @@ def _assessment_validity(
     # The policy may accept assessments for less time than the assessor granted.
     policy_limit = assessment.assessed_on + timedelta(days=policy.assessment_valid_days - 1)
     valid_until = min(assessment.valid_until, policy_limit)
-    figures: dict[str, Figure] = {"check_in": stay.check_in.isoformat()}
+    figures: dict[str, Given] = {"check_in": stay.check_in}
     if assessment.assessed_on > stay.check_in:
-        figures["assessed_on"] = assessment.assessed_on.isoformat()
+        figures["assessed_on"] = assessment.assessed_on
         return [reason("assessment_after_check_in", figures)]
-    figures["valid_until"] = valid_until.isoformat()
+    figures["valid_until"] = valid_until
     if valid_until < stay.check_in:
         return [reason("assessment_expired_before_check_in", figures)]
     if valid_until < stay.last_night:
@@ -115,9 +114,9 @@ def _level(
     # Without an assessment there is no level to judge; no_assessment already refuses.
     if assessment is None:
         return []
-    figures: dict[str, Figure] = {
+    figures: dict[str, Given] = {
         "level": assessment.level,
-        "eligible_levels": ", ".join(str(level) for level in policy.eligible_levels),
+        "eligible_levels": list(policy.eligible_levels),
     }
     if assessment.level in policy.eligible_levels:
         return [reason("level_eligible", figures, ok=True)]
@@ -131,10 +130,10 @@ def _level(
 def _age(policy: Policy, age: int, stay: Stay) -> list[Reason]:
     if policy.min_age is None or age >= policy.min_age:
         return []
-    figures: dict[str, Figure] = {
+    figures: dict[str, Given] = {
         "age": age,
         "min_age": policy.min_age,
-        "check_in": stay.check_in.isoformat(),
+        "check_in": stay.check_in,
     }
     return [reason("age_below_minimum", figures)]
 
@@ -147,11 +146,11 @@ def _consecutive(policy: Policy, stay: Stay, used: Sequence[Stay]) -> list[Reaso
     run = next(r for r in merge_stays([*used, stay]) if r.check_in <= stay.check_in < r.check_out)
     if run.nights <= limit:
         return []
-    figures: dict[str, Figure] = {
+    figures: dict[str, Given] = {
         "nights": run.nights,
         "limit": limit,
-        "run_start": run.check_in.isoformat(),
-        "run_end": run.check_out.isoformat(),
+        "run_start": run.check_in,
+        "run_end": run.check_out,
     }
     return [reason("stay_exceeds_consecutive_limit", figures)]
 
@@ -185,10 +184,10 @@ def _quota(periods: list[PeriodUse], extra: int) -> list[Reason]:
 
 
 def _period_reason(period: PeriodUse) -> Reason:
-    figures: dict[str, Figure] = {
+    figures: dict[str, Given] = {
         "period": period.period,
-        "period_start": period.start.isoformat(),
-        "period_last_day": (period.end - timedelta(days=1)).isoformat(),
+        "period_start": period.start,
+        "period_last_day": period.end - timedelta(days=1),
         "limit": period.limit,
         "used": period.used,
         "requested": period.requested,
@@ -229,7 +228,7 @@ def _capabilities(policy: Policy, person: CareRecipient, bed: BedProfile) -> lis
     reasons = [
         reason(
             f"needs_capability_missing:{capability}",
-            {"capability": capability, "needs": ", ".join(needs_by_capability[capability])},
+            {"capability": capability, "needs": needs_by_capability[capability]},
         )
         for capability in CAPABILITIES
         if capability in needs_by_capability and capability not in bed.capabilities
@@ -239,7 +238,7 @@ def _capabilities(policy: Policy, person: CareRecipient, bed: BedProfile) -> lis
             "required_stage": person.pressure_injury_stage,
             "bed_stage": bed.pressure_care_stage,
         }
-        reasons.append(reason("needs_capability_missing:pressure_care", figures))
+        reasons.append(reason(PRESSURE_CARE_MISSING, figures))
     return reasons
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from respite.errors import ConflictError
+from respite.i18n import t
 
 __all__ = ["NoPolicyInForceError"]
 
@@ -15,7 +16,7 @@ class NoPolicyInForceError(ConflictError):
 
     def __init__(self, *, policy_code: str, on: date) -> None:
         super().__init__(
-            f"no version of policy {policy_code!r} is in force on {on.isoformat()}",
+            t("eligibility.no_policy_in_force", policy_code=policy_code, on=on),
             policy_code=policy_code,
             on=on.isoformat(),
         )

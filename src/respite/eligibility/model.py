@@ -1,6 +1,7 @@
 """The shared vocabulary of eligibility: codes, constraint aliases and the input Structs.
 
-Only the standard library and msgspec: this is the pure core other domains import from.
+Only the standard library, msgspec and the message catalog: this is the pure core other
+domains import from.
 """
 
 from collections.abc import Iterable, Iterator
@@ -8,6 +9,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Literal, get_args
 
 from msgspec import Meta, Struct
+
+from respite.i18n import InvalidField, Text, t
 
 Sex = Literal["female", "male"]
 SexRule = Literal["female", "male", "any"]
@@ -84,16 +87,22 @@ EARLIEST_STAY_DATE = date(2000, 1, 1)
 LATEST_STAY_DATE = date(2100, 1, 1)
 
 
+def coordinates_together(place: str) -> Text:
+    """Why ``<place>_lat`` without ``<place>_lon`` (or the other way round) is refused."""
+    return t("eligibility.coordinates_together", latitude=f"{place}_lat", longitude=f"{place}_lon")
+
+
 def check_stay_dates(check_in: date, check_out: date) -> None:
     """The rules every requested stay obeys, as field-named errors for request Structs."""
     if not EARLIEST_STAY_DATE <= check_in < LATEST_STAY_DATE:
-        raise ValueError(
-            f"check_in: must be from {EARLIEST_STAY_DATE} and before {LATEST_STAY_DATE}"
+        raise InvalidField(
+            "check_in",
+            t("eligibility.check_in_range", earliest=EARLIEST_STAY_DATE, latest=LATEST_STAY_DATE),
         )
     if check_out <= check_in:
-        raise ValueError("check_out: must be after check_in (a stay has at least one night)")
+        raise InvalidField("check_out", t("eligibility.check_out_after_check_in"))
     if (check_out - check_in).days > MAX_STAY_NIGHTS:
-        raise ValueError(f"check_out: a stay is at most {MAX_STAY_NIGHTS} nights")
+        raise InvalidField("check_out", t("eligibility.stay_too_long", nights=MAX_STAY_NIGHTS))
 
 
 class Stay(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -104,7 +113,7 @@ class Stay(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
 
     def __post_init__(self) -> None:
         if self.check_out <= self.check_in:
-            raise ValueError("check_out must be after check_in: a stay has at least one night")
+            raise InvalidField("check_out", t("eligibility.check_out_after_check_in"))
 
     @property
     def nights(self) -> int:
@@ -154,7 +163,7 @@ class CareRecipient(Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tru
 
     def __post_init__(self) -> None:
         if (self.home_lat is None) != (self.home_lon is None):
-            raise ValueError("home_lat and home_lon must be given together")
+            raise InvalidField("home_lat", coordinates_together("home"))
 
 
 class CurrentAssessment(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -171,7 +180,7 @@ class CurrentAssessment(Struct, frozen=True, kw_only=True, forbid_unknown_fields
 
     def __post_init__(self) -> None:
         if self.valid_until < self.assessed_on:
-            raise ValueError("valid_until must not be before assessed_on")
+            raise InvalidField("valid_until", t("eligibility.valid_until_before_assessed_on"))
 
 
 class BedProfile(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -188,11 +197,9 @@ class BedProfile(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     def __post_init__(self) -> None:
         located = (self.facility_lat, self.facility_lon, self.service_radius_m)
         if self.kind == "home" and None in located:
-            raise ValueError(
-                "a home bed needs facility_lat, facility_lon and service_radius_m",
-            )
+            raise InvalidField("kind", t("eligibility.home_bed_needs_location"))
         if (self.facility_lat is None) != (self.facility_lon is None):
-            raise ValueError("facility_lat and facility_lon must be given together")
+            raise InvalidField("facility_lat", coordinates_together("facility"))
 
 
 class Reason(Struct, frozen=True, kw_only=True):
@@ -200,8 +207,8 @@ class Reason(Struct, frozen=True, kw_only=True):
 
     code: str
     ok: bool
-    message_en: str
-    message_zh: str
+    message: Text
+    """The reason in words, in the language the request negotiated."""
     figures: dict[str, Figure]
 
 

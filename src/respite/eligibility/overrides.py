@@ -11,6 +11,7 @@ from msgspec import Meta, Struct
 from respite.eligibility.model import Decision
 from respite.eligibility.policy import OverrideRules, Policy
 from respite.eligibility.reasons import REFUSAL_CODES
+from respite.i18n import InvalidField, t
 
 __all__ = [
     "MAX_OVERRIDES",
@@ -41,7 +42,7 @@ class Override(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
 
     def __post_init__(self) -> None:
         if self.code not in _REFUSAL_CODES:
-            raise ValueError(f"code: {self.code!r} is not a reason code that refuses")
+            raise InvalidField("code", t("eligibility.not_a_refusal_code", code=repr(self.code)))
 
 
 class OverrideOption(Struct, frozen=True, kw_only=True):

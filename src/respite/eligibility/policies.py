@@ -21,6 +21,7 @@ from respite.eligibility import queries as q
 from respite.eligibility.model import DEFAULT_TIMEZONE, Programme, earliest_date_on_earth
 from respite.eligibility.policy import Policy, PolicyPublication
 from respite.errors import InvalidInputError, NotFoundError
+from respite.i18n import t
 
 if TYPE_CHECKING:
     from respite.deps import Deps
@@ -147,9 +148,9 @@ async def publish_policy(deps: Deps, principal: Principal, new: NewPolicyVersion
     """
     code, publication = new.code, new.publication
     if publication.code != code:
-        raise InvalidInputError.one("code", f"must be {code!r}, the code in the path")
+        raise InvalidInputError.one("code", t("eligibility.code_as_in_path", code=repr(code)))
     if publication.effective_from < earliest_date_on_earth(deps.clock.now()):
-        raise InvalidInputError.one("effective_from", "must not be in the past")
+        raise InvalidInputError.one("effective_from", t("eligibility.effective_in_past"))
     document = publication.document()
     async with deps.pool.acquire() as conn, conn.transaction():
         await conn.execute(q.LOCK_POLICY_CODE, code)
@@ -179,14 +180,12 @@ async def publish_policy(deps: Deps, principal: Principal, new: NewPolicyVersion
 
 def _check_follows(latest: asyncpg.Record, publication: PolicyPublication) -> None:
     if publication.effective_from < latest["effective_from"]:
+        figures = {"effective_from": latest["effective_from"], "version": latest["version"]}
         raise InvalidInputError.one(
-            "effective_from",
-            f"must not be before {latest['effective_from'].isoformat()}, "
-            f"when version {latest['version']} takes effect",
+            "effective_from", t("eligibility.effective_before_latest", **figures)
         )
     if publication.programme != latest["programme"]:
         # Facilities link a code per programme: a code changing programme would silently
         # move their beds under rules written for the other kind of bed.
-        raise InvalidInputError.one(
-            "programme", f"must stay {latest['programme']!r} as in version {latest['version']}"
-        )
+        figures = {"programme": latest["programme"], "version": latest["version"]}
+        raise InvalidInputError.one("programme", t("eligibility.programme_fixed", **figures))

@@ -19,6 +19,8 @@ from respite.eligibility.model import (
     ValidDays,
 )
 from respite.eligibility.reasons import CAPABILITY_MISSING, REFUSAL_CODES
+from respite.field_errors import from_msgspec
+from respite.i18n import InvalidField, Text, t
 
 PolicyCode = Annotated[str, Meta(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")]
 Jurisdiction = Annotated[str, Meta(pattern=r"^[A-Z]{2}$")]
@@ -111,10 +113,12 @@ class OverrideRules(Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tru
         ):
             unknown = [code for code in codes if code not in _RULE_CODES]
             if unknown:
-                raise ValueError(f"{name}: {unknown[0]!r} is not a reason code that refuses")
+                raise InvalidField(name, t("eligibility.not_a_refusal_code", code=repr(unknown[0])))
         both = sorted(self.with_reason & self.with_acknowledgement)
         if both:
-            raise ValueError(f"with_acknowledgement: {both[0]!r} is also in with_reason")
+            raise InvalidField(
+                "with_acknowledgement", t("eligibility.code_in_both_lists", code=repr(both[0]))
+            )
 
 
 class Policy(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -145,15 +149,14 @@ class Policy(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     a booking judged under them follows the same rules as one under a new document."""
 
     def __post_init__(self) -> None:
-        # Messages start with "<field>: " so that the field is named (see _locate).
         if not self.eligible_levels:
-            raise ValueError("eligible_levels: give at least one level")
+            raise InvalidField("eligible_levels", t("eligibility.levels_required"))
         if len(set(self.eligible_levels)) != len(self.eligible_levels):
-            raise ValueError("eligible_levels: must not repeat a level")
+            raise InvalidField("eligible_levels", t("eligibility.levels_repeated"))
         if self.home is not None and self.programme != "home":
-            raise ValueError("home: home rules apply only to programme 'home'")
+            raise InvalidField("home", t("eligibility.home_rules_need_home"))
         if self.extra_nights_with_approval is not None and self.quota is None:
-            raise ValueError("extra_nights_with_approval: needs a quota to extend")
+            raise InvalidField("extra_nights_with_approval", t("eligibility.extension_needs_quota"))
 
 
 class PolicyPublication(Policy, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -174,10 +177,12 @@ class InvalidPolicyError(Exception):
     ``eligible_levels[1]``), or ``$`` for the document as a whole.
     """
 
-    def __init__(self, field: str, reason: str) -> None:
+    def __init__(self, field: str, reason: str, message: Text | str | None = None) -> None:
         super().__init__(f"{field}: {reason}")
         self.field = field
         self.reason = reason
+        self.message = message or t("input.invalid")
+        """What is wrong, from the catalog (``reason`` is the decoder's English)."""
 
 
 class MalformedPolicyError(InvalidPolicyError):
@@ -209,7 +214,7 @@ def _decode(raw: bytes, document: type[_Document]) -> _Document:
         return msgspec.json.decode(raw, type=document)
     except msgspec.ValidationError as exc:
         field, reason = _locate(str(exc))
-        raise InvalidPolicyError(field, reason) from exc
+        raise InvalidPolicyError(field, reason, from_msgspec(exc, document).message) from exc
     except msgspec.DecodeError as exc:
         raise MalformedPolicyError("$", str(exc)) from exc
 

@@ -33,6 +33,7 @@ from respite.eligibility.policy import Policy
 from respite.eligibility.store import StoredPolicy
 from respite.eligibility.subject import Subject, Viewer, load_subject, used_stays
 from respite.errors import NotFoundError
+from respite.i18n import InvalidField, t
 from respite.params import Id
 
 if TYPE_CHECKING:
@@ -188,7 +189,7 @@ class EligibilityQuery(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown
     def __post_init__(self) -> None:
         check_stay_dates(self.check_in, self.check_out)
         if self.bed_id is not None and self.facility_id is not None:
-            raise ValueError("facility_id: give bed_id or facility_id, not both")
+            raise InvalidField("facility_id", t("eligibility.bed_or_facility"))
 
     @property
     def stay(self) -> Stay:

@@ -11,6 +11,7 @@ import asyncpg
 from respite.auth.model import Principal
 from respite.db import Conn, Pool
 from respite.errors import NotFoundError, PermissionDeniedError
+from respite.i18n import t
 from respite.inventory import queries as q
 from respite.inventory.model import Bed
 
@@ -23,7 +24,7 @@ def facility_scope(principal: Principal) -> int | None:
         return None
     if principal.role == "staff" and principal.facility_id is not None:
         return principal.facility_id
-    raise PermissionDeniedError(f"a {principal.role} may not manage beds")
+    raise PermissionDeniedError(t("inventory.beds_staff_only"))
 
 
 def own_facility(principal: Principal | None, facility_id: int) -> None:

@@ -76,7 +76,7 @@ async def create_block(deps: Deps, principal: Principal, creation: BlockCreation
     async with deps.pool.acquire() as conn, conn.transaction():
         bed = await scoped_bed(conn, q.SELECT_BED, bed_id, principal)
         if bed.retired_at is not None:
-            raise BedRetiredError(bed=bed_id, doing="be blocked")
+            raise BedRetiredError(bed=bed_id, doing="block")
         block = _block(
             await conn.fetchrow(
                 q.INSERT_BLOCK,

@@ -38,6 +38,7 @@ from respite.cache import RedisClient
 from respite.eligibility import Programme
 from respite.errors import InvalidInputError, NotFoundError
 from respite.holds.store import HoldsUnavailable, LiveHold, read_live_holds
+from respite.i18n import t
 from respite.inventory import queries as q
 from respite.inventory.access import own_facility
 from respite.inventory.model import FieldProblem
@@ -152,9 +153,9 @@ class BoardRow(Struct, frozen=True):
 
 def window_problem(start: date, end: date) -> FieldProblem | None:
     if end <= start:
-        return FieldProblem("end", "must be after start; the window is the nights [start, end)")
+        return FieldProblem("end", t("inventory.window_after_start"))
     if (end - start).days > BOARD_MAX_NIGHTS:
-        return FieldProblem("end", f"the window may span at most {BOARD_MAX_NIGHTS} nights")
+        return FieldProblem("end", t("inventory.window_too_long", nights=BOARD_MAX_NIGHTS))
     return None
 
 

@@ -14,10 +14,12 @@ ImportRejectedError              a bed file with bad rows (422)
 from __future__ import annotations
 
 from datetime import date
+from typing import Literal
 
 import msgspec
 
 from respite.errors import ConflictError, RespiteError
+from respite.i18n import Text, t
 
 __all__ = [
     "MAX_REPORTED_ERRORS",
@@ -39,22 +41,21 @@ MAX_REPORTED_ERRORS = 1000
 class LabelTakenError(ConflictError):
     def __init__(self, *, label: str, conflicting_bed: int | None) -> None:
         super().__init__(
-            f"the label {label!r} is already used by another bed of this facility",
+            t("inventory.label_taken", label=repr(label)),
             label=label,
             conflicting_bed=conflicting_bed,
         )
 
 
 class BedRetiredError(ConflictError):
-    def __init__(self, *, bed: int, doing: str) -> None:
-        super().__init__(f"bed {bed} is retired and can no longer {doing}", bed=bed)
+    def __init__(self, *, bed: int, doing: Literal["block", "change"]) -> None:
+        super().__init__(t(f"inventory.bed_retired_{doing}", bed=bed), bed=bed)
 
 
 class BedStillBookedError(ConflictError):
     def __init__(self, *, bed: int, conflicting_booking: int, night: date) -> None:
         super().__init__(
-            f"bed {bed} is booked on {night.isoformat()} (booking {conflicting_booking}); "
-            "cancel or move its bookings before retiring it",
+            t("inventory.bed_still_booked", bed=bed, night=night, booking=conflicting_booking),
             conflicting_booking=conflicting_booking,
             night=night.isoformat(),
         )
@@ -63,8 +64,7 @@ class BedStillBookedError(ConflictError):
 class NightBookedError(ConflictError):
     def __init__(self, *, bed: int, night: date, conflicting_booking: int) -> None:
         super().__init__(
-            f"bed {bed} is booked on the night of {night.isoformat()} "
-            f"(booking {conflicting_booking})",
+            t("inventory.night_booked", bed=bed, night=night, booking=conflicting_booking),
             conflicting_booking=conflicting_booking,
             night=night.isoformat(),
         )
@@ -73,8 +73,7 @@ class NightBookedError(ConflictError):
 class NightAlreadyBlockedError(ConflictError):
     def __init__(self, *, bed: int, night: date, conflicting_block: int) -> None:
         super().__init__(
-            f"bed {bed} is already blocked on the night of {night.isoformat()} "
-            f"(block {conflicting_block})",
+            t("inventory.night_blocked", bed=bed, night=night, block=conflicting_block),
             conflicting_block=conflicting_block,
             night=night.isoformat(),
         )
@@ -82,14 +81,13 @@ class NightAlreadyBlockedError(ConflictError):
 
 class BlockLiftedError(ConflictError):
     def __init__(self, *, block: int) -> None:
-        super().__init__(f"block {block} was lifted and can no longer change", block=block)
+        super().__init__(t("inventory.block_lifted", block=block), block=block)
 
 
 class BedsChangedDuringImportError(ConflictError):
     def __init__(self, *, facility_id: int) -> None:
         super().__init__(
-            "another bed with a label of this file was created meanwhile; nothing was "
-            "imported: import the file again",
+            t("inventory.beds_changed"),
             facility_id=facility_id,
         )
 
@@ -99,7 +97,7 @@ class RowError(msgspec.Struct, frozen=True, kw_only=True):
 
     line: int
     column: str | None
-    message: str
+    message: Text
 
 
 class ImportRejectedError(RespiteError):
@@ -111,10 +109,13 @@ class ImportRejectedError(RespiteError):
 
     def __init__(self, errors: list[RowError]) -> None:
         first = errors[0]
-        where = f"line {first.line}" + (f", column {first.column}" if first.column else "")
+        where = (
+            t("inventory.csv.at_cell", line=first.line, column=first.column)
+            if first.column
+            else t("inventory.csv.at_line", line=first.line)
+        )
         super().__init__(
-            f"nothing was imported: {len(errors)} problem(s), the first at {where}: "
-            f"{first.message}",
+            t("inventory.import_rejected", count=len(errors), where=where, message=first.message),
             error_count=len(errors),
             errors=[msgspec.structs.asdict(e) for e in errors[:MAX_REPORTED_ERRORS]],
         )

@@ -28,6 +28,8 @@ from respite import audit
 from respite.auth.model import Principal
 from respite.db import Conn
 from respite.eligibility import CAPABILITIES, Programme, SexRule
+from respite.field_errors import field_error
+from respite.i18n import Text, render, t
 from respite.inventory import queries as q
 from respite.inventory.access import bed_from_row, check_facility_exists, own_facility
 from respite.inventory.commands import BedImport
@@ -72,7 +74,9 @@ class ImportResult(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class _CellError(Exception):
-    pass
+    def __init__(self, text: Text) -> None:
+        super().__init__(render(text, "en"))
+        self.text = text
 
 
 def _shown(cell: str) -> str:
@@ -81,33 +85,35 @@ def _shown(cell: str) -> str:
 
 def _label(cell: str) -> str:
     if not cell:
-        raise _CellError("must not be empty")
+        raise _CellError(t("inventory.csv.empty"))
     if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in cell):
-        raise _CellError("must not contain control characters")
+        raise _CellError(t("inventory.control_characters"))
     try:
         return msgspec.convert(cell, Label)
     except msgspec.ValidationError as exc:
-        raise _CellError(str(exc)) from None
+        message = field_error("", str(exc), Label).message
+        assert isinstance(message, Text)  # field_error says every sentence from the catalog
+        raise _CellError(message) from None
 
 
 def _choice(options: tuple[str, ...]) -> Callable[[str], str]:
     def parse(cell: str) -> str:
         if cell not in options:
-            raise _CellError(f"{_shown(cell)} is not one of " + ", ".join(options))
+            raise _CellError(t("inventory.csv.not_one_of", value=_shown(cell), options=options))
         return cell
 
     return parse
 
 
-def _whole(low: int, high: int, what: str) -> Callable[[str], int]:
+def _whole(low: int, high: int, what: Text) -> Callable[[str], int]:
     def parse(cell: str) -> int:
         digits = cell[1:] if cell.startswith("-") else cell
         if not digits.isascii() or not digits.isdigit():
-            raise _CellError(f"{_shown(cell)} is not a whole number; {what}")
+            raise _CellError(t("inventory.csv.not_whole", value=_shown(cell), what=what))
         # Bounded before int(): a cell of a million digits must not cost a conversion.
         value = int(cell) if len(digits) <= 18 else high + 1
         if not low <= value <= high:
-            raise _CellError(f"{_shown(cell)} is out of range; {what}")
+            raise _CellError(t("inventory.csv.out_of_range", value=_shown(cell), what=what))
         return value
 
     return parse
@@ -117,12 +123,8 @@ def _capabilities(cell: str) -> list[str]:
     codes = [c.strip() for c in cell.split(";") if c.strip()]
     unknown = [c for c in codes if c not in CAPABILITIES]
     if unknown:
-        raise _CellError(
-            "unknown capability "
-            + ", ".join(_shown(c) for c in unknown)
-            + "; known: "
-            + ", ".join(CAPABILITIES)
-        )
+        shown = [_shown(c) for c in unknown]
+        raise _CellError(t("inventory.csv.unknown_capability", unknown=shown, known=CAPABILITIES))
     return ordered_capabilities(codes)
 
 
@@ -131,17 +133,17 @@ def _flag(cell: str) -> bool:
         return True
     if cell.lower() in _FALSE:
         return False
-    raise _CellError(f"{_shown(cell)} is not true or false")
+    raise _CellError(t("inventory.csv.not_flag", value=_shown(cell)))
 
 
-_PRICE = _whole(0, MAX_PRICE, "the nightly price in minor units, e.g. 28000")
+_PRICE = _whole(0, MAX_PRICE, t("inventory.csv.price_hint", example=28000))
 _PARSERS: dict[str, Callable[[str], Any]] = {
     "label": _label,
     "kind": _choice(_KINDS),
     "sex_rule": _choice(_SEX_RULES),
     "nightly_price": _PRICE,
     "capabilities": _capabilities,
-    "pressure_care_stage": _whole(0, 4, "a pressure-injury stage from 0 to 4"),
+    "pressure_care_stage": _whole(0, 4, t("inventory.csv.stage_hint")),
     "active": _flag,
 }
 _DEFAULTS: dict[str, Any] = {"capabilities": [], "pressure_care_stage": 0, "active": True}
@@ -152,8 +154,8 @@ def _decode(data: bytes) -> tuple[str | None, list[RowError]]:
         return data.decode("utf-8-sig"), []
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        message = f"the file is not UTF-8: byte 0x{data[exc.start]:02x} cannot be decoded"
-        return None, [RowError(line=line, column=None, message=message + "; save it as UTF-8")]
+        message = t("inventory.csv.not_utf8", byte=f"{data[exc.start]:02x}")
+        return None, [RowError(line=line, column=None, message=message)]
 
 
 def _header(cells: list[str]) -> tuple[list[str], list[RowError]]:
@@ -162,18 +164,18 @@ def _header(cells: list[str]) -> tuple[list[str], list[RowError]]:
         RowError(
             line=1,
             column=name[:_SHOWN] or None,
-            message="unknown column; use " + ", ".join(COLUMNS),
+            message=t("inventory.csv.unknown_column", columns=COLUMNS),
         )
         for name in names
         if name not in COLUMNS
     ]
     errors += [
-        RowError(line=1, column=name, message="the column appears more than once")
+        RowError(line=1, column=name, message=t("inventory.csv.column_repeated"))
         for i, name in enumerate(names)
         if name in COLUMNS and name in names[:i]
     ]
     errors += [
-        RowError(line=1, column=name, message="required column is missing")
+        RowError(line=1, column=name, message=t("inventory.csv.column_missing"))
         for name in REQUIRED_COLUMNS
         if name not in names
     ]
@@ -182,7 +184,7 @@ def _header(cells: list[str]) -> tuple[list[str], list[RowError]]:
 
 def _row(line: int, names: list[str], cells: list[str]) -> tuple[ImportRow | None, list[RowError]]:
     if len(cells) != len(names):
-        message = f"expected {len(names)} cells as in the header, found {len(cells)}"
+        message = t("inventory.csv.cell_count", expected=len(names), found=len(cells))
         return None, [RowError(line=line, column=None, message=message)]
     values: dict[str, Any] = dict(_DEFAULTS)
     errors = []
@@ -193,13 +195,13 @@ def _row(line: int, names: list[str], cells: list[str]) -> tuple[ImportRow | Non
         try:
             values[name] = _PARSERS[name](cell)
         except _CellError as exc:
-            errors.append(RowError(line=line, column=name, message=str(exc)))
+            errors.append(RowError(line=line, column=name, message=exc.text))
     if errors:
         return None, errors
     return ImportRow(line=line, bed=NewBed(**values)), []
 
 
-def _records(text: str) -> Iterator[tuple[int, list[str] | str]]:
+def _records(text: str) -> Iterator[tuple[int, list[str] | Text]]:
     """Each record with the line it starts on (blank lines skipped), or a CSV syntax error."""
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     line = 1
@@ -209,7 +211,7 @@ def _records(text: str) -> Iterator[tuple[int, list[str] | str]]:
         except StopIteration:
             return
         except csv.Error as exc:
-            yield reader.line_num, f"the line is not valid CSV: {exc}"
+            yield reader.line_num, t("inventory.csv.not_csv", problem=str(exc))
             return
         if any(c.strip() for c in cells):
             yield line, cells
@@ -219,7 +221,7 @@ def _records(text: str) -> Iterator[tuple[int, list[str] | str]]:
 def parse_beds_csv(data: bytes) -> tuple[list[ImportRow], list[RowError]]:
     """Every good row, and every problem of the file; pure, no I/O."""
     if len(data) > MAX_IMPORT_BYTES:
-        message = f"the file is larger than {MAX_IMPORT_BYTES // 1024 // 1024} MiB; split it"
+        message = t("inventory.csv.too_large", mib=MAX_IMPORT_BYTES // 1024 // 1024)
         return [], [RowError(line=1, column=None, message=message)]
     text, errors = _decode(data)
     if text is None:
@@ -228,14 +230,14 @@ def parse_beds_csv(data: bytes) -> tuple[list[ImportRow], list[RowError]]:
     names: list[str] | None = None
     first_line: dict[str, int] = {}
     for count, (line, cells) in enumerate(_records(text)):
-        if isinstance(cells, str):
+        if isinstance(cells, Text):
             errors.append(RowError(line=line, column=None, message=cells))
         elif names is None:
             names, errors = _header(cells)
             if errors:
                 return [], errors
         elif count > MAX_IMPORT_ROWS:
-            message = f"the file has more than {MAX_IMPORT_ROWS} rows; split it"
+            message = t("inventory.csv.too_many_rows", rows=MAX_IMPORT_ROWS)
             return [], [RowError(line=line, column=None, message=message)]
         else:
             row, row_errors = _row(line, names, cells)
@@ -243,12 +245,14 @@ def parse_beds_csv(data: bytes) -> tuple[list[ImportRow], list[RowError]]:
             if row is not None:
                 seen = first_line.setdefault(row.bed.label, line)
                 if seen != line:
-                    message = f"the label {_shown(row.bed.label)} is already on line {seen}"
-                    errors.append(RowError(line=line, column="label", message=message))
+                    repeated = t(
+                        "inventory.csv.label_repeated", label=_shown(row.bed.label), line=seen
+                    )
+                    errors.append(RowError(line=line, column="label", message=repeated))
                 rows.append(row)
     if names is None and not errors:
-        message = "the file is empty; the first line must name the columns: " + ",".join(COLUMNS)
-        errors.append(RowError(line=1, column=None, message=message))
+        empty = t("inventory.csv.empty_file", header=",".join(COLUMNS))
+        errors.append(RowError(line=1, column=None, message=empty))
     return rows, errors
 
 
@@ -264,11 +268,12 @@ def _plan(
         if bed is None:
             create.append(new)
         elif bed.retired_at is not None:
-            message = f"bed {new.label!r} is retired; give the new bed another label"
-            errors.append(RowError(line=row.line, column="label", message=message))
+            retired = t("inventory.csv.bed_retired", label=repr(new.label))
+            errors.append(RowError(line=row.line, column="label", message=retired))
         elif bed.kind != new.kind:
-            message = f"bed {new.label!r} exists as a {bed.kind} bed; the kind cannot change"
-            errors.append(RowError(line=row.line, column="kind", message=message))
+            kind = t(f"eligibility.programme.{bed.kind}")
+            fixed = t("inventory.csv.kind_fixed", label=repr(new.label), kind=kind)
+            errors.append(RowError(line=row.line, column="kind", message=fixed))
         elif _differs(bed, new):
             update.append((bed.id, new))
     return create, update, errors

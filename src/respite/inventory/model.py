@@ -32,6 +32,7 @@ from respite.eligibility import (
 )
 from respite.eligibility.model import DEFAULT_TIMEZONE
 from respite.eligibility.policy import PolicyCode
+from respite.i18n import InvalidField, Text, t
 
 __all__ = [
     "MAX_BLOCK_NIGHTS",
@@ -101,9 +102,9 @@ def _text_problem(field: str, value: object, *, trimmed: bool, allowed: str = ""
         return
     control = _NOTE_CONTROL if allowed else _CONTROL
     if any(ch in control for ch in value):
-        raise ValueError(f"{field}: must not contain control characters")
+        raise InvalidField(field, t("inventory.control_characters"))
     if trimmed and value != value.strip():
-        raise ValueError(f"{field}: must not start or end with spaces")
+        raise InvalidField(field, t("inventory.surrounding_spaces"))
 
 
 def _check_texts(struct: Struct, trimmed: frozenset[str], notes: frozenset[str]) -> None:
@@ -114,7 +115,7 @@ def _check_texts(struct: Struct, trimmed: frozenset[str], notes: frozenset[str])
 
 def _check_timezone(value: object) -> None:
     if isinstance(value, str) and value not in _time_zones():
-        raise ValueError(f"timezone: {value!r} is not an IANA time zone such as 'Asia/Shanghai'")
+        raise InvalidField("timezone", t("inventory.timezone", value=repr(value)))
 
 
 def given_fields(changes: Struct) -> list[str]:
@@ -124,7 +125,7 @@ def given_fields(changes: Struct) -> list[str]:
 
 def _require_some(changes: Struct) -> None:
     if not given_fields(changes):
-        raise ValueError("name at least one field to change")
+        raise InvalidField("$", t("inventory.nothing_to_change"))
 
 
 S = TypeVar("S", bound=Struct)
@@ -268,7 +269,7 @@ class BedChanges(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
 
 class FieldProblem(Struct, frozen=True):
     field: str
-    message: str
+    message: Text
 
 
 class BlockTerms(Struct, frozen=True, kw_only=True):
@@ -280,14 +281,11 @@ class BlockTerms(Struct, frozen=True, kw_only=True):
 
 def block_terms_problem(terms: BlockTerms) -> FieldProblem | None:
     if terms.check_out <= terms.check_in:
-        return FieldProblem("check_out", "must be after check_in; a block has at least one night")
+        return FieldProblem("check_out", t("inventory.block_after_check_in"))
     if (terms.check_out - terms.check_in).days > MAX_BLOCK_NIGHTS:
-        return FieldProblem(
-            "check_out",
-            f"a block is at most {MAX_BLOCK_NIGHTS} nights; deactivate the bed for longer",
-        )
+        return FieldProblem("check_out", t("inventory.block_too_long", nights=MAX_BLOCK_NIGHTS))
     if terms.reason == "other" and not terms.note.strip():
-        return FieldProblem("note", "say why in a note when the reason is 'other'")
+        return FieldProblem("note", t("inventory.block_note_needed"))
     return None
 
 
@@ -321,7 +319,7 @@ class NewBlock(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
         _text_problem("note", self.note, trimmed=False, allowed="\n\t")
         problem = block_terms_problem(self.terms)
         if problem is not None:
-            raise ValueError(f"{problem.field}: {problem.message}")
+            raise InvalidField(problem.field, problem.message)
 
     @property
     def terms(self) -> BlockTerms:

@@ -14,6 +14,7 @@ from respite import audit, paging
 from respite.auth.model import Principal
 from respite.db import Conn
 from respite.errors import FieldError, InvalidInputError, NotFoundError, PermissionDeniedError
+from respite.i18n import t
 from respite.inventory import queries as q
 from respite.inventory.access import (
     bed_from_row,
@@ -82,11 +83,14 @@ async def _check_policies(conn: Conn, facility: Facility | NewFacility) -> None:
     for field, (code, programme) in wanted.items():
         found = programmes.get(code)
         if found is None:
-            errors.append(FieldError(field, f"no policy with code {code!r}"))
+            errors.append(FieldError(field, t("inventory.no_such_policy", code=repr(code))))
         elif found != programme:
-            errors.append(
-                FieldError(field, f"policy {code!r} is for {found} beds, not {programme}")
-            )
+            words = {
+                "code": repr(code),
+                "found": t(f"eligibility.programme.{found}"),
+                "programme": t(f"eligibility.programme.{programme}"),
+            }
+            errors.append(FieldError(field, t("inventory.policy_for_other_beds", **words)))
     if errors:
         raise InvalidInputError(errors)
 
@@ -112,7 +116,7 @@ def _facility_values(f: Facility | NewFacility) -> tuple[object, ...]:
 
 async def create_facility(deps: Deps, principal: Principal, new: NewFacility) -> Facility:
     if principal.role != "admin":
-        raise PermissionDeniedError("only an admin may create facilities")
+        raise PermissionDeniedError(t("inventory.admin_creates_facilities"))
     async with deps.pool.acquire() as conn, conn.transaction():
         await _check_policies(conn, new)
         facility = _facility(await conn.fetchrow(q.INSERT_FACILITY, *_facility_values(new)))
@@ -158,9 +162,9 @@ async def update_facility(deps: Deps, principal: Principal, update: FacilityUpda
     own_facility(principal, facility_id)
     admin_only = [f for f in given_fields(changes) if f not in STAFF_FACILITY_FIELDS]
     if principal.role != "admin" and admin_only:
+        allowed = sorted(STAFF_FACILITY_FIELDS)
         raise PermissionDeniedError(
-            "staff may change only " + ", ".join(sorted(STAFF_FACILITY_FIELDS)) + " of their "
-            "facility; ask an admin to change " + ", ".join(admin_only),
+            t("inventory.staff_facility_fields", allowed=allowed, fields=admin_only),
             fields=admin_only,
         )
     async with deps.pool.acquire() as conn, conn.transaction():

@@ -21,6 +21,7 @@ from respite.eligibility.model import latest_date_on_earth
 from respite.eligibility.store import StoredPolicy, current_policy
 from respite.eligibility.subject import Viewer
 from respite.errors import InvalidInputError, NotFoundError
+from respite.i18n import t
 from respite.recipients import queries as q
 from respite.recipients.model import (
     AssessmentRecord,
@@ -60,13 +61,11 @@ async def insert_assessment(
     if row is None:
         raise NotFoundError("care recipient", care_recipient_id)
     if form.assessed_on < row["birth_date"]:
-        raise InvalidInputError.one("assessed_on", "must not be before the birth date")
+        raise InvalidInputError.one("assessed_on", t("recipient.assessed_before_birth"))
     stored = await current_policy(conn, form.policy_code, form.assessed_on)
     if stored is None:
-        raise InvalidInputError.one(
-            "policy_code",
-            f"no version of {form.policy_code!r} is in force on {form.assessed_on}",
-        )
+        figures = {"policy_code": form.policy_code, "on": form.assessed_on}
+        raise InvalidInputError.one("policy_code", t("recipient.no_policy_in_force", **figures))
     result = assess(form, stack_raises=stored.policy.stack_raises)
     principal = viewer.principal
     view = await _insert_assessment(conn, principal, care_recipient_id, form, result, stored)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from respite.errors import ConflictError, PermissionDeniedError
+from respite.i18n import t
 
 __all__ = ["DuplicateNationalIdError", "OwnerOnlyFieldsError"]
 
@@ -13,7 +14,7 @@ class DuplicateNationalIdError(ConflictError):
 
     def __init__(self, *, care_recipient_id: int) -> None:
         super().__init__(
-            f"care recipient {care_recipient_id} already has this national ID",
+            t("recipient.duplicate_national_id", care_recipient_id=care_recipient_id),
             care_recipient_id=care_recipient_id,
         )
 
@@ -24,7 +25,7 @@ class OwnerOnlyFieldsError(PermissionDeniedError):
 
     def __init__(self, *, fields: list[str], owner: str) -> None:
         super().__init__(
-            f"only the elder's owner ({owner}) may change {', '.join(fields)}",
+            t("recipient.owner_only_fields", owner=t(f"recipient.owner.{owner}"), fields=fields),
             fields=fields,
             owner=owner,
         )

@@ -25,8 +25,10 @@ from respite.eligibility.model import (
     Need,
     PressureStage,
     Sex,
+    coordinates_together,
 )
 from respite.eligibility.policy import PolicyCode
+from respite.i18n import InvalidField, Text, t
 from respite.params import MAX_ID, Id
 
 __all__ = [
@@ -87,20 +89,20 @@ def last4(value: str) -> str:
     return value[-4:]
 
 
-def date_problem(day: date, today: date, *, not_before: date | None = None) -> str | None:
+def date_problem(day: date, today: date, *, not_before: date | None = None) -> Text | None:
     """Why ``day`` cannot be a birth or assessment date, or None if it can."""
     if day > today:
-        return f"{day.isoformat()} is in the future"
+        return t("recipient.date_in_future", day=day)
     if not_before is not None and day < not_before:
-        return f"must not be before {not_before.isoformat()}"
+        return t("recipient.date_too_early", earliest=not_before)
     return None
 
 
 def _check_person(name: str | UnsetType, needs: list[Need] | UnsetType) -> None:
     if isinstance(name, str) and not name.strip():
-        raise ValueError("name: must not be blank")
+        raise InvalidField("name", t("recipient.not_blank"))
     if isinstance(needs, list) and len(set(needs)) != len(needs):
-        raise ValueError("needs: must not repeat a need")
+        raise InvalidField("needs", t("recipient.needs_repeated"))
 
 
 def _check_location(lat: float | UnsetType | None, lon: float | UnsetType | None) -> None:
@@ -112,7 +114,7 @@ def _check_location(lat: float | UnsetType | None, lon: float | UnsetType | None
         named = "home_lat" if lat is None else "home_lon"
     else:
         return
-    raise ValueError(f"{named}: give home_lat and home_lon together")
+    raise InvalidField(named, coordinates_together("home"))
 
 
 class NewCareRecipient(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -155,7 +157,7 @@ class CareRecipientPatch(Struct, frozen=True, kw_only=True, forbid_unknown_field
         _check_person(self.name, self.needs)
         _check_location(self.home_lat, self.home_lon)
         if all(getattr(self, name) is UNSET for name in self.__struct_fields__):
-            raise ValueError("give at least one field to change")
+            raise InvalidField("$", t("recipient.nothing_to_change"))
 
 
 CARE_FIELDS: Final = frozenset({"needs", "pressure_injury_stage"})
@@ -264,9 +266,11 @@ class NewAssessment(AssessmentScores, frozen=True, kw_only=True, forbid_unknown_
         if self.valid_until is None:
             return
         if self.valid_until < self.assessed_on:
-            raise ValueError("valid_until: must not be before assessed_on")
+            raise InvalidField("valid_until", t("eligibility.valid_until_before_assessed_on"))
         if (self.valid_until - self.assessed_on).days >= MAX_VALID_DAYS:
-            raise ValueError(f"valid_until: must be within {MAX_VALID_DAYS} days of assessed_on")
+            raise InvalidField(
+                "valid_until", t("recipient.valid_until_too_late", days=MAX_VALID_DAYS)
+            )
 
 
 class AssessmentRecord(Struct, frozen=True, kw_only=True):

@@ -47,6 +47,7 @@ from respite.db import Conn
 from respite.eligibility.model import latest_date_on_earth
 from respite.eligibility.subject import Viewer
 from respite.errors import InvalidInputError, NotFoundError, PermissionDeniedError
+from respite.i18n import t
 from respite.paging import Page
 from respite.recipients import queries as q
 from respite.recipients.errors import DuplicateNationalIdError, OwnerOnlyFieldsError
@@ -117,7 +118,7 @@ def _owner_of(principal: Principal) -> Owner:
     if principal.role == "staff" and principal.facility_id is not None:
         return Owner(kind="facility", id=principal.facility_id)
     raise PermissionDeniedError(
-        "care recipients belong to a family, a hospital or a facility; an admin cannot own one",
+        t("recipient.admin_cannot_own"),
         allowed_roles=["family", "hospital", "staff"],
     )
 

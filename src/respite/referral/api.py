@@ -24,6 +24,7 @@ from respite.auth.model import Principal
 from respite.deps import Deps
 from respite.dto import Strict
 from respite.errors import InvalidInputError
+from respite.i18n import t
 from respite.paging import Cursor, Page, limit_parameter
 from respite.params import IdempotencyHeader, PathId, QueryId, RequiredIdempotencyHeader
 from respite.referral import hospital_service, service, webhook_service
@@ -139,9 +140,7 @@ def _since(updated_since: str | None) -> datetime | None:
     try:
         return msgspec.convert(updated_since, AwareDatetime)
     except msgspec.ValidationError:
-        raise InvalidInputError.one(
-            "updated_since", "expected an RFC 3339 time with an offset, e.g. ...T08:00:00Z"
-        ) from None
+        raise InvalidInputError.one("updated_since", t("referral.updated_since")) from None
 
 
 class ReferralController(Controller):

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from respite.errors import ConflictError
+from respite.i18n import t
 
 if TYPE_CHECKING:
     from respite.referral.model import ReferralStatus, Trigger
@@ -28,9 +29,18 @@ class ReferralStepNotAllowedError(ConflictError):
         step: Trigger,
         allowed_steps: list[Trigger],
     ) -> None:
-        allowed = ", ".join(allowed_steps) or "nothing (it is final)"
+        words = {
+            "status": t(f"referral.status.{current_status}"),
+            "step": t(f"referral.step.{step}"),
+        }
+        allowed = [t(f"referral.step.{s}") for s in allowed_steps]
+        detail = (
+            t("referral.step_not_allowed", **words, allowed=allowed)
+            if allowed
+            else t("referral.step_not_allowed_final", **words)
+        )
         super().__init__(
-            f"a referral that is {current_status} cannot take '{step}'; it allows {allowed}",
+            detail,
             referral_id=referral_id,
             current_status=current_status,
             step=step,
@@ -44,7 +54,7 @@ class EndpointLimitReachedError(ConflictError):
 
     def __init__(self, *, max_endpoints: int) -> None:
         super().__init__(
-            f"a hospital has at most {max_endpoints} active endpoints: disable one first",
+            t("referral.endpoint_limit", max_endpoints=max_endpoints),
             max_endpoints=max_endpoints,
         )
 
@@ -55,6 +65,6 @@ class DeliveryInFlightError(ConflictError):
 
     def __init__(self, *, delivery_id: int) -> None:
         super().__init__(
-            "this delivery is being attempted right now; ask again once it has an outcome",
+            t("referral.delivery_in_flight"),
             delivery_id=delivery_id,
         )

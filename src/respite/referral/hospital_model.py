@@ -7,6 +7,8 @@ from typing import Annotated
 
 from msgspec import Meta, Struct
 
+from respite.i18n import InvalidField, t
+
 __all__ = [
     "Credential",
     "CredentialIssued",
@@ -24,7 +26,7 @@ Label = Annotated[str, Meta(min_length=1, max_length=100)]
 
 def _not_blank(field: str, value: str) -> None:
     if not value.strip():
-        raise ValueError(f"{field}: must not be blank")
+        raise InvalidField(field, t("referral.not_blank"))
 
 
 class NewHospital(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

@@ -27,6 +27,7 @@ from respite.availability.model import (
 from respite.booking.events import BookingEventType
 from respite.eligibility.model import Latitude, Longitude, Programme, Reason
 from respite.errors import NotFoundError
+from respite.i18n import InvalidField, t
 from respite.recipients.model import Id, NewAssessment, NewCareRecipient
 
 __all__ = [
@@ -143,7 +144,7 @@ class HospitalContact(Struct, frozen=True, kw_only=True, forbid_unknown_fields=T
 
     def __post_init__(self) -> None:
         if not self.name.strip():
-            raise ValueError("name: must not be blank")
+            raise InvalidField("name", t("referral.not_blank"))
 
 
 class NewReferral(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -164,22 +165,19 @@ class NewReferral(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True)
 
     def __post_init__(self) -> None:
         if (self.care_recipient_id is None) == (self.patient is None):
-            raise ValueError("patient: give the patient, or care_recipient_id of one of yours")
+            raise InvalidField("patient", t("referral.patient_or_recipient"))
         if self.patient is not None and self.assessment is None:
-            raise ValueError(
-                "assessment: a new patient needs a current assessment; eligibility is decided "
-                "by its level"
-            )
+            raise InvalidField("assessment", t("referral.assessment_needed"))
         if self.kind == "respite":
             if self.nights is None:
-                raise ValueError("nights: a respite stay needs a number of nights")
+                raise InvalidField("nights", t("referral.respite_needs_nights"))
             if self.nights > MAX_RESPITE_NIGHTS:
-                raise ValueError(f"nights: a respite stay is at most {MAX_RESPITE_NIGHTS} nights")
+                raise InvalidField(
+                    "nights", t("referral.respite_too_long", nights=MAX_RESPITE_NIGHTS)
+                )
         patient = self.patient
         if self.kind == "home" and patient is not None and patient.home_lat is None:
-            raise ValueError(
-                "patient: a home-care bed is set up at home: give home_lat and home_lon"
-            )
+            raise InvalidField("patient", t("referral.home_needs_location"))
 
 
 class ReferralCancellation(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -187,7 +185,7 @@ class ReferralCancellation(Struct, frozen=True, kw_only=True, forbid_unknown_fie
 
     def __post_init__(self) -> None:
         if not self.reason.strip():
-            raise ValueError("reason: must not be blank")
+            raise InvalidField("reason", t("referral.not_blank"))
 
 
 class CreateReferral(Struct, frozen=True, kw_only=True):
@@ -302,14 +300,16 @@ def search_window(discharge_date: date, nights: int | None, today: date) -> tupl
 
 
 def _no_bed_reason(check_in: date, shift_days: int) -> Reason:
-    later = "later" if shift_days > 0 else "earlier"
+    direction = t("referral.shift.later" if shift_days > 0 else "referral.shift.earlier")
     return Reason(
         code="no_free_bed_for_stay",
         ok=False,
-        message_en=f"No free bed for these nights; one is free from {check_in} "
-        f"({abs(shift_days)} days {later}).",
-        message_zh=f"所选日期没有空床；{check_in} 起有空床（{'推后' if shift_days > 0 else '提前'}"
-        f"{abs(shift_days)} 天）。",
+        message=t(
+            "reason.no_free_bed_for_stay",
+            check_in=check_in,
+            days=abs(shift_days),
+            direction=direction,
+        ),
         figures={"check_in": check_in.isoformat(), "shift_days": shift_days},
     )
 

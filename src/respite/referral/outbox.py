@@ -26,6 +26,7 @@ from respite.clock import local_today
 from respite.db import Conn
 from respite.eligibility.model import DEFAULT_TIMEZONE
 from respite.errors import InvalidInputError, NotFoundError
+from respite.i18n import t
 from respite.referral import queries as q
 from respite.referral.errors import ReferralStepNotAllowedError
 from respite.referral.model import (
@@ -231,7 +232,11 @@ async def check_hold_request(
     if referral.care_recipient_id != care_recipient_id:
         raise InvalidInputError.one(
             "care_recipient_id",
-            f"referral {referral_id} is for care recipient {referral.care_recipient_id}",
+            t(
+                "referral.other_recipient",
+                referral_id=referral_id,
+                care_recipient_id=referral.care_recipient_id,
+            ),
         )
     return referral
 

@@ -24,6 +24,7 @@ from respite.crypto import cipher_for
 from respite.db import Conn
 from respite.eligibility.subject import Viewer, load_subject
 from respite.errors import InvalidInputError, NotFoundError
+from respite.i18n import t
 from respite.paging import Page
 from respite.recipients.assessments import insert_assessment
 from respite.recipients.service import insert_recipient
@@ -112,11 +113,11 @@ def _referral(row: asyncpg.Record) -> Referral:
 
 def _check_discharge(discharge_date: date, today: date) -> None:
     if discharge_date < today:
-        raise InvalidInputError.one(
-            "discharge_date", f"is in the past (today is {today.isoformat()})"
-        )
+        raise InvalidInputError.one("discharge_date", t("referral.discharge_in_past", today=today))
     if discharge_date > today + timedelta(days=MAX_DAYS_AHEAD):
-        raise InvalidInputError.one("discharge_date", f"is more than {MAX_DAYS_AHEAD} days ahead")
+        raise InvalidInputError.one(
+            "discharge_date", t("referral.discharge_too_far", days=MAX_DAYS_AHEAD)
+        )
 
 
 def _search_params(
@@ -176,20 +177,17 @@ async def _patient(
         if subject.assessment is None and form.assessment is None:
             raise InvalidInputError.one(
                 "assessment",
-                f"care recipient {recipient_id} has no assessment: send the current one",
+                t("referral.recipient_without_assessment", care_recipient_id=recipient_id),
             )
     if form.assessment is not None:
         await insert_assessment(conn, viewer, recipient_id, form.assessment)
     if form.kind == "home" and not has_home:
         raise InvalidInputError.one(
             "care_recipient_id",
-            f"care recipient {recipient_id} has no home location; a home-care bed is set up "
-            "at home",
+            t("referral.recipient_without_home", care_recipient_id=recipient_id),
         )
     if form.preferred_area is None and not has_home:
-        raise InvalidInputError.one(
-            "preferred_area", "the patient has no home location: give the area to search"
-        )
+        raise InvalidInputError.one("preferred_area", t("referral.area_needed"))
     return recipient_id, has_home
 
 

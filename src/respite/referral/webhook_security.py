@@ -31,6 +31,8 @@ from urllib.parse import SplitResult, urlsplit
 import httpx
 import msgspec
 
+from respite.i18n import Text, render, t
+
 __all__ = [
     "SECRET_PREFIX",
     "CallbackTarget",
@@ -57,7 +59,12 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 class UnsafeUrlError(Exception):
-    """A callback URL that respite will not call; the message says why."""
+    """A callback URL that respite will not call; ``text`` says why (``str()`` in English,
+    for a delivery's log)."""
+
+    def __init__(self, text: Text) -> None:
+        super().__init__(render(text, "en"))
+        self.text = text
 
 
 class MalformedUrlError(UnsafeUrlError):
@@ -126,23 +133,23 @@ def _embedded_ipv4(ip: IPAddress) -> ipaddress.IPv4Address | None:
     return None
 
 
-def forbidden_reason(ip: IPAddress, *, loopback_allowed: bool) -> str | None:
+def forbidden_reason(ip: IPAddress, *, loopback_allowed: bool) -> Text | None:
     """Why respite must not connect to ``ip``, or None when it is a public address."""
     embedded = _embedded_ipv4(ip)
     if embedded is not None:
         return forbidden_reason(embedded, loopback_allowed=loopback_allowed)
     if ip.is_loopback:
-        return None if loopback_allowed else "a loopback address"
+        return None if loopback_allowed else t("referral.url.address.loopback")
     for flag, what in (
-        (ip.is_unspecified, "an unspecified address"),
-        (ip.is_link_local, "a link-local address"),
-        (ip.is_multicast, "a multicast address"),
-        (ip.is_private, "a private address"),
-        (ip.is_reserved, "a reserved address"),
-        (not ip.is_global, "not a public address"),
+        (ip.is_unspecified, "unspecified"),
+        (ip.is_link_local, "link_local"),
+        (ip.is_multicast, "multicast"),
+        (ip.is_private, "private"),
+        (ip.is_reserved, "reserved"),
+        (not ip.is_global, "not_public"),
     ):
         if flag:
-            return what
+            return t(f"referral.url.address.{what}")
     return None
 
 
@@ -162,7 +169,7 @@ def _split(url: str) -> SplitResult:
         # What the delivery will send to: a URL httpx refuses could never be delivered.
         httpx.URL(url)
     except (ValueError, httpx.InvalidURL) as exc:
-        raise MalformedUrlError(f"not a valid URL: {exc}") from None
+        raise MalformedUrlError(t("referral.url.invalid", problem=str(exc))) from None
     return parts
 
 
@@ -174,24 +181,24 @@ def parse_callback_url(url: str, *, allow_loopback_http: bool) -> CallbackTarget
     """The URL's parts if its form is acceptable (the addresses are checked by resolving);
     MalformedUrlError if it is not."""
     if url != url.strip() or any(ch in url for ch in "\r\n\t "):
-        raise MalformedUrlError("must not contain spaces or line breaks")
+        raise MalformedUrlError(t("referral.url.spaces"))
     if (control := _control_character(url)) is not None:
-        raise MalformedUrlError(f"must not contain a control character ({control!r})")
+        raise MalformedUrlError(t("referral.url.control", character=repr(control)))
     parts = _split(url)
     scheme, host = parts.scheme.lower(), (parts.hostname or "").lower().rstrip(".")
     if scheme not in ("https", "http"):
-        raise MalformedUrlError("must be an https:// URL")
+        raise MalformedUrlError(t("referral.url.https"))
     if not host:
-        raise MalformedUrlError("must name a host")
+        raise MalformedUrlError(t("referral.url.host"))
     if parts.username is not None or parts.password is not None:
-        raise MalformedUrlError("must not carry credentials; the signature authenticates respite")
+        raise MalformedUrlError(t("referral.url.credentials"))
     if parts.fragment:
-        raise MalformedUrlError("must not have a #fragment")
+        raise MalformedUrlError(t("referral.url.fragment"))
     loopback = allow_loopback_http and _is_loopback_host(host)
     if scheme == "http" and not loopback:
-        raise MalformedUrlError("must be an https:// URL (http only to loopback in development)")
+        raise MalformedUrlError(t("referral.url.https_or_loopback"))
     if parts.port == 0:
-        raise MalformedUrlError("port 0 is not a port to connect to")
+        raise MalformedUrlError(t("referral.url.port_zero"))
     default_port = 443 if scheme == "https" else 80
     return CallbackTarget(
         url=url,
@@ -216,7 +223,8 @@ async def resolve_target(target: CallbackTarget) -> list[IPAddress]:
     for ip in addresses:
         reason = forbidden_reason(ip, loopback_allowed=target.loopback_allowed)
         if reason is not None:
-            raise UnsafeUrlError(f"{target.host} resolves to {ip}, {reason}")
+            figures = {"host": target.host, "ip": str(ip), "why": reason}
+            raise UnsafeUrlError(t("referral.url.resolves_to", **figures))
     return addresses
 
 
@@ -226,7 +234,7 @@ async def _lookup(host: str, port: int) -> list[IPAddress]:
         async with asyncio.timeout(RESOLVE_TIMEOUT):
             infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, TimeoutError, UnicodeError):
-        raise UnsafeUrlError(f"{host} does not resolve") from None
+        raise UnsafeUrlError(t("referral.url.does_not_resolve", host=host)) from None
     addresses: list[IPAddress] = []
     for info in infos:
         # The scope of a link-local IPv6 address ("fe80::1%eth0") is not part of the address.
@@ -235,5 +243,5 @@ async def _lookup(host: str, port: int) -> list[IPAddress]:
         if ip not in addresses:
             addresses.append(ip)
     if not addresses:
-        raise UnsafeUrlError(f"{host} does not resolve")
+        raise UnsafeUrlError(t("referral.url.does_not_resolve", host=host))
     return addresses

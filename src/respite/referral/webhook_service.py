@@ -87,7 +87,7 @@ async def register_endpoint(
         )
         await resolve_target(target)
     except UnsafeUrlError as exc:
-        raise InvalidInputError.one("url", str(exc)) from None
+        raise InvalidInputError.one("url", exc.text) from None
     secret = new_secret()
     async with deps.pool.acquire() as conn, conn.transaction():
         # Serialises registrations of one hospital, so the cap holds when two race.
