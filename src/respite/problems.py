@@ -457,7 +457,17 @@ def on_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Re
     if status >= 500 and status != 503:
         return on_unexpected(request, exc)
     kind = _http_kind(status)
-    return _problem(request, kind, exc.detail, headers=exc.headers)
+    return _problem(request, kind, _http_detail(request, status), headers=exc.headers)
+
+
+_HTTP_DETAILS = frozenset({400, 401, 403, 404, 406, 413, 415, 429, 503})
+
+
+def _http_detail(request: Request[Any, Any, Any], status: int) -> Text:
+    """The framework's own sentence ("Not Found", "Method Not Allowed") said in ours."""
+    if status == 405:
+        return t("common.http.405", method=request.method)
+    return t(f"common.http.{status}" if status in _HTTP_DETAILS else "common.http.other")
 
 
 def on_backend_down(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
