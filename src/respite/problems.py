@@ -447,9 +447,15 @@ def on_litestar_validation(
     missing = _MISSING_PARAMETER.match(exc.detail)
     if missing is not None:
         errors = [FieldError(missing["name"], t("input.required"))]
-    if not errors:
+    if not errors or (any(e.field == "data" for e in errors) and _without_body(request)):
         return on_respite_error(request, MalformedBodyError(t("input.body_missing")))
     return on_respite_error(request, InvalidInputError(errors))
+
+
+def _without_body(request: Request[Any, Any, Any]) -> bool:
+    """No body was sent: Litestar then reports its body parameter (``data``) as the field."""
+    headers = request.headers
+    return headers.get("content-length", "0") == "0" and "transfer-encoding" not in headers
 
 
 def on_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:

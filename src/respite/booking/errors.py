@@ -53,7 +53,7 @@ class IneligibleError(RespiteError):
     ) -> None:
         refused = [r["code"] for r in reasons if not r.get("ok")]
         left = refused if not_overridden is None else list(not_overridden)
-        detail = t("booking.not_eligible")
+        detail = t("booking.not_eligible", codes=refused)
         if left != refused:
             detail = t("booking.not_overridden", codes=left)
         super().__init__(
