@@ -322,7 +322,7 @@ async def test_eligibility_filters_beds_and_explains_each_excluded_facility(
         (lacks_oxygen, ["needs_capability_missing:oxygen"]),
         (women_only, ["sex_rule"]),
     ]
-    assert page.summary is not None and page.summary.startswith(
+    assert page.summary is not None and page.summary.in_("en").startswith(
         "The nearest facility with a matching free bed is 4.2 km away; the 2 closer ones"
     )
     assert page.refused == []
