@@ -271,7 +271,7 @@ def test_summary(
         (
             [excluded(1.0, "needs_capability_missing:oxygen")] * 2,
             [offered(4.2)],
-            "有合适空闲床位的最近机构距离 4.2 公里；更近的 2 家机构缺少吸氧。",
+            "有合适空闲床位的最近机构距离 4.2 公里；更近的 2 家机构不提供吸氧。",
         ),
         (
             [excluded(0.5, "sex_rule")],
@@ -292,7 +292,7 @@ def test_summary(
                 excluded(2.0, "needs_capability_missing:oxygen"),
             ],
             [offered(3.5)],
-            "有合适空闲床位的最近机构距离 3.5 公里；更近的 2 家机构缺少吸氧和低位床（2 家中有 1 家）。",
+            "有合适空闲床位的最近机构距离 3.5 公里；更近的 2 家机构不提供吸氧和低位床（2 家中有 1 家）。",
         ),
     ],
 )
