@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import Counter
 from typing import Any
+from urllib.parse import parse_qsl
 
 import msgspec
 from litestar import Request
@@ -38,12 +39,14 @@ class UnknownQueryParameters:
         self._declared: dict[int, Declared] | None = None
 
     async def __call__(self, request: Request[Any, Any, Any]) -> None:
-        if not request.scope.get("query_string"):
+        query = request.scope.get("query_string", b"")
+        if not query:
             return
         declared = self._routes(request).get(id(request.route_handler))
         if declared is None:
             return
-        given = Counter(name for name, _ in request.query_params.multi_items())
+        # In the order sent, so that the errors list them as the client wrote them.
+        given = Counter(name for name, _ in parse_qsl(query.decode("latin-1"), True))
         errors = [
             FieldError(name, t("input.unknown_parameter"))
             if name not in declared.names
