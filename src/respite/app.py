@@ -33,6 +33,7 @@ from respite.inventory.api import inventory_router
 from respite.observability import EdgeMiddleware, configure_logging, edge_of_answer
 from respite.problem_docs import ProblemDocsPlugin, ProblemTypesController
 from respite.problems import exception_handlers
+from respite.query_params import UnknownQueryParameters
 from respite.recipients.api import recipients_router
 from respite.referral.api import referral_router
 from respite.referral.delivery import delivery_lifespan
@@ -118,6 +119,7 @@ def create_app(
         plugins=[ProblemDocsPlugin(), TextSchemaPlugin()],
         type_encoders={Text: render},
         state=State({"default_language": settings.default_language}),
+        before_request=UnknownQueryParameters(),
         before_send=[edge_of_answer],
         # Level 5, not Litestar's 9: on the 1.6 MB board, 9 took several times as long for a
         # few percent less.

@@ -23,6 +23,7 @@ from msgspec import Meta
 from respite.auth.model import Principal
 from respite.db import Conn
 from respite.errors import InvalidInputError
+from respite.i18n import t
 
 __all__ = [
     "IdempotencyKey",
@@ -75,13 +76,11 @@ class Replay(msgspec.Struct, frozen=True):
 
 def require_key(value: str | None) -> str:
     if value is None:
-        raise InvalidInputError.one(HEADER, "this write needs an Idempotency-Key header")
+        raise InvalidInputError.one(HEADER, t("common.idempotency_key_needed"))
     try:
         return msgspec.convert(value, IdempotencyKey)
     except msgspec.ValidationError:
-        raise InvalidInputError.one(
-            HEADER, "1 to 200 visible ASCII characters, e.g. a UUID"
-        ) from None
+        raise InvalidInputError.one(HEADER, t("common.idempotency_key_form")) from None
 
 
 def optional_key(value: str | None) -> str | None:
@@ -104,9 +103,7 @@ async def claim(
     row = await conn.fetchrow(SELECT_KEY, owner, key)
     assert row is not None, "a conflicting key is committed, so it is visible"
     if row["operation"] != operation or row["request_hash"] != request_hash:
-        raise InvalidInputError.one(
-            HEADER, "this key was used for a different request; use a new key for a new request"
-        )
+        raise InvalidInputError.one(HEADER, t("common.idempotency_key_reused"))
     return Replay(row["status_code"], row["response"])
 
 

@@ -21,6 +21,7 @@ import msgspec
 from litestar.params import QueryParameter
 
 from respite.errors import InvalidInputError
+from respite.i18n import t
 from respite.settings import Settings
 from respite.signing import Signer
 
@@ -70,7 +71,7 @@ def limit_parameter(maximum: int) -> QueryParameter:
 
 
 def refusal() -> InvalidInputError:
-    return InvalidInputError.one("cursor", "not a cursor of this list; start again without one")
+    return InvalidInputError.one("cursor", t("common.cursor_invalid"))
 
 
 def encode(settings: Settings, purpose: str, position: object) -> str:

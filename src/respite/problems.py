@@ -449,9 +449,15 @@ def on_litestar_validation(
     missing = _MISSING_PARAMETER.match(exc.detail)
     if missing is not None:
         errors = [FieldError(missing["name"], t("input.required"))]
-    if not errors:
+    if not errors or (any(e.field == "data" for e in errors) and _without_body(request)):
         return on_respite_error(request, MalformedBodyError(t("input.body_missing")))
     return on_respite_error(request, InvalidInputError(errors))
+
+
+def _without_body(request: Request[Any, Any, Any]) -> bool:
+    """No body was sent: Litestar then reports its body parameter (``data``) as the field."""
+    headers = request.headers
+    return headers.get("content-length", "0") == "0" and "transfer-encoding" not in headers
 
 
 def on_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
@@ -459,7 +465,17 @@ def on_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Re
     if status >= 500 and status != 503:
         return on_unexpected(request, exc)
     kind = _http_kind(status)
-    return _problem(request, kind, exc.detail, headers=exc.headers)
+    return _problem(request, kind, _http_detail(request, status), headers=exc.headers)
+
+
+_HTTP_DETAILS = frozenset({400, 401, 403, 404, 406, 413, 415, 429, 503})
+
+
+def _http_detail(request: Request[Any, Any, Any], status: int) -> Text:
+    """The framework's own sentence ("Not Found", "Method Not Allowed") said in ours."""
+    if status == 405:
+        return t("common.http.405", method=request.method)
+    return t(f"common.http.{status}" if status in _HTTP_DETAILS else "common.http.other")
 
 
 def on_backend_down(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:

@@ -16,6 +16,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from respite.cache import RedisClient
 from respite.errors import RateLimitedError
+from respite.i18n import t
 
 __all__ = ["Count", "count", "enforce", "give_back"]
 
@@ -33,7 +34,8 @@ class Count(msgspec.Struct, frozen=True):
     def refusal(self, limit: int) -> RateLimitedError | None:
         if self.value <= limit:
             return None
-        return RateLimitedError("too many attempts; wait before trying again", max(self.ttl, 1))
+        seconds = max(self.ttl, 1)
+        return RateLimitedError(t("common.too_many_attempts", seconds=seconds), seconds)
 
 
 async def count(client: RedisClient, keys: Sequence[str], window: int) -> list[Count] | None:

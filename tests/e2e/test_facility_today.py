@@ -66,7 +66,7 @@ async def test_a_walk_in_checks_in_on_the_facilitys_own_date(
     refused = await walk_in("berlin", tomorrow)
     assert refused.status_code == 422
     assert refused.json()["errors"][0]["field"] == "check_in_now"
-    assert str(day) in refused.json()["errors"][0]["message"]
+    assert f"{day:%B} {day.day}, {day.year}" in refused.json()["errors"][0]["message"]
     assert (await walk_in("berlin", day)).json()["status"] == "checked_in"
 
 

@@ -69,10 +69,10 @@ def refused(p: SearchParams) -> list[str]:
         ({"near": None, "facility_ids": (1,), "radius_km": 3.0}, ["radius_km"]),
         ({"needs": ("oxygen", "flying")}, ["needs"]),
         ({"needs": ("oxygen,dementia,x",)}, ["needs"]),
-        ({"care_recipient": 5, "sex": "male"}, ["sex"]),
-        ({"care_recipient": 5, "needs": ("oxygen",)}, ["needs"]),
-        ({"care_recipient": 5, "pressure_stage": 2}, ["pressure_stage"]),
-        ({"care_recipient": 0}, ["care_recipient"]),
+        ({"care_recipient_id": 5, "sex": "male"}, ["sex"]),
+        ({"care_recipient_id": 5, "needs": ("oxygen",)}, ["needs"]),
+        ({"care_recipient_id": 5, "pressure_stage": 2}, ["pressure_stage"]),
+        ({"care_recipient_id": 0}, ["care_recipient_id"]),
         ({"home": "31.2,121.4"}, ["home"]),
         ({"kind": "home", "home": "somewhere"}, ["home"]),
         ({"limit": 0}, ["limit"]),
@@ -134,7 +134,7 @@ def test_an_anonymous_home_bed_search_near_a_place_is_for_that_home() -> None:
 
 
 def test_a_care_recipient_may_search_without_a_place() -> None:
-    query = validate_query(params(near=None, care_recipient=12), NOW)
+    query = validate_query(params(near=None, care_recipient_id=12), NOW)
     assert query.near is None and query.care_recipient_id == 12
 
 

@@ -263,4 +263,43 @@ def offered(km: float) -> FacilityBeds:
 def test_summary(
     hidden: list[ExcludedFacility], shown: list[FacilityBeds], sentence: str | None
 ) -> None:
-    assert summarise(hidden, shown) == sentence
+    said = summarise(hidden, shown)
+    assert (said.in_("en") if said is not None else None) == sentence
+
+
+@pytest.mark.parametrize(
+    ("hidden", "shown", "sentence"),
+    [
+        (
+            [excluded(1.0, "needs_capability_missing:oxygen")] * 2,
+            [offered(4.2)],
+            "有合适空闲床位的最近机构距离 4.2 公里；更近的 2 家机构不提供吸氧。",
+        ),
+        (
+            [excluded(0.5, "sex_rule")],
+            [offered(0.8)],
+            "有合适空闲床位的最近机构距离 800 米；更近的 1 家机构只有供异性入住的空闲床位。",
+        ),
+        (
+            [excluded(1.0, "outside_service_radius"), excluded(3.0, "sex_rule")],
+            [],
+            "范围内没有合适的空闲床位；有空闲床位的 2 家机构服务范围不包括住址所在地"
+            "（2 家中有 1 家）；只有供异性入住的空闲床位（2 家中有 1 家）。",
+        ),
+        (
+            [
+                excluded(
+                    1.0, "needs_capability_missing:oxygen", "needs_capability_missing:low_bed"
+                ),
+                excluded(2.0, "needs_capability_missing:oxygen"),
+            ],
+            [offered(3.5)],
+            "有合适空闲床位的最近机构距离 3.5 公里；更近的 2 家机构不提供吸氧和低位床（2 家中有 1 家）。",
+        ),
+    ],
+)
+def test_summary_in_chinese(
+    hidden: list[ExcludedFacility], shown: list[FacilityBeds], sentence: str
+) -> None:
+    said = summarise(hidden, shown)
+    assert said is not None and said.in_("zh-CN") == sentence

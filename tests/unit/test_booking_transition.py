@@ -19,6 +19,7 @@ from respite.booking.model import (
 )
 from respite.eligibility.overrides import Override
 from respite.eligibility.reasons import REFUSAL_CODES
+from respite.i18n import t
 
 
 def day(offset: int) -> date:
@@ -57,7 +58,7 @@ def test_every_status_and_action_inside_the_stay(status: Status, action: Action)
             step(status, action, 2)
         assert refused.value.current_status == status
         assert refused.value.action == action
-        assert status in refused.value.why
+        assert refused.value.why.params["status"] == t(f"booking.status.{status}")
 
 
 @pytest.mark.parametrize(
@@ -132,16 +133,33 @@ def test_cancel_of_a_confirmed_booking_frees_every_night_on_any_day(today: int) 
 @pytest.mark.parametrize(
     ("status", "action", "words"),
     [
-        ("confirmed", "check_out", "check-out needs a checked-in booking"),
-        ("cancelled", "check_in", "check-in needs a confirmed booking; this one is cancelled"),
-        ("checked_in", "cancel", "cancel needs a confirmed booking; this one is checked_in"),
-        ("no_show", "no_show", "no-show needs a confirmed booking"),
-        ("checked_out", "check_out", "this one is checked_out"),
+        ("confirmed", "check_out", "Check-out needs a checked-in booking"),
+        ("cancelled", "check_in", "Check-in needs a confirmed booking; this one is cancelled"),
+        ("checked_in", "cancel", "Cancelling needs a confirmed booking; this one is checked in"),
+        ("no_show", "no_show", "A no-show needs a confirmed booking"),
+        ("checked_out", "check_out", "this one is checked out"),
     ],
 )
 def test_refusals_say_why(status: Status, action: Action, words: str) -> None:
     with pytest.raises(IllegalTransition, match=words):
         step(status, action, 1)
+
+
+@pytest.mark.parametrize(
+    ("status", "action", "today", "words"),
+    [
+        ("cancelled", "check_in", 1, "办理入住需要已确认的预订，此预订已取消。"),
+        ("confirmed", "check_out", 1, "办理退房需要已入住的预订，此预订已确认。"),
+        ("confirmed", "check_in", -1, "入住从 2030年5月10日 开始，今天是 2030年5月9日。"),
+        ("confirmed", "no_show", -1, "入住从 2030年5月10日 开始，从当天起才能登记未到。"),
+    ],
+)
+def test_refusals_say_why_in_chinese(
+    status: Status, action: Action, today: int, words: str
+) -> None:
+    with pytest.raises(IllegalTransition) as refused:
+        step(status, action, today)
+    assert refused.value.why.in_("zh-CN") == words
 
 
 def _walk_in(**fields: object) -> WalkIn:

@@ -24,8 +24,8 @@ class Position(msgspec.Struct, frozen=True, array_like=True):
 def refused(text: str, purpose: str = BOOKINGS, settings: Settings = SETTINGS) -> None:
     with pytest.raises(InvalidInputError) as caught:
         paging.decode(settings, purpose, text, int)
-    assert [(e.field, e.message) for e in caught.value.errors] == [
-        ("cursor", "not a cursor of this list; start again without one")
+    assert [(e.field, str(e.message)) for e in caught.value.errors] == [
+        ("cursor", "is not a cursor of this list; start again without one")
     ]
 
 

@@ -16,6 +16,7 @@ from respite.auth.model import FamilyRegistration, Principal, SignIn, TokenIssue
 from respite.deps import Deps
 from respite.dto import Strict
 from respite.errors import AuthenticationError
+from respite.i18n import t
 
 __all__ = ["AuthController"]
 
@@ -63,7 +64,7 @@ class AuthController(Controller):
         """Revoke the token this request was made with."""
         token = request.auth
         if not isinstance(token, str):
-            raise AuthenticationError("this route needs a bearer token")
+            raise AuthenticationError(t("auth.token_needed"))
         await service.sign_out(deps, principal, token)
 
     @get("/me", guards=[requires("family", "staff", "hospital", "admin")])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from respite.errors import ConflictError
+from respite.i18n import t
 
 __all__ = ["AccountExistsError"]
 
@@ -13,4 +14,4 @@ class AccountExistsError(ConflictError):
     stranger whose number is registered."""
 
     def __init__(self) -> None:
-        super().__init__("an account with this email or phone number exists: sign in instead")
+        super().__init__(t("auth.account_exists"))

@@ -19,6 +19,7 @@ from litestar.types import ASGIApp
 from respite.auth.model import Principal, Role
 from respite.auth.service import authenticate
 from respite.errors import AuthenticationError, PermissionDeniedError
+from respite.i18n import t
 
 if TYPE_CHECKING:
     from respite.deps import Runtime
@@ -41,7 +42,7 @@ def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
         return None
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise AuthenticationError("use 'Authorization: Bearer <token>'")
+        raise AuthenticationError(t("auth.bearer_scheme"))
     return token.strip()
 
 
@@ -60,7 +61,7 @@ class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
             return AuthenticationResult(user=None, auth=None)
         principal = await authenticate(self.runtime.deps, token)
         if principal is None:
-            raise AuthenticationError("the token is unknown, expired or revoked")
+            raise AuthenticationError(t("auth.token_invalid"))
         return AuthenticationResult(user=principal, auth=token)
 
 
@@ -72,7 +73,7 @@ def optional_principal(connection: ASGIConnection[Any, Any, Any, Any]) -> Princi
 def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
     principal = optional_principal(connection)
     if principal is None:
-        raise AuthenticationError("this route needs a bearer token")
+        raise AuthenticationError(t("auth.token_needed"))
     return principal
 
 
@@ -90,7 +91,12 @@ def requires(*roles: Role) -> Guard:
         principal = principal_of(connection)
         if principal.role not in roles:
             raise PermissionDeniedError(
-                f"a {principal.role} may not do this", allowed_roles=list(roles)
+                t(
+                    "auth.role_may_not",
+                    role=t(f"auth.role.{principal.role}"),
+                    allowed=[t(f"auth.role.{role}") for role in roles],
+                ),
+                allowed_roles=list(roles),
             )
 
     return guard

@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 
 from msgspec import Meta, Struct
 
+from respite.i18n import InvalidField, t
 from respite.keys import IDENTIFIER_HASH, derive_key
 
 __all__ = [
@@ -58,7 +59,7 @@ class FamilyRegistration(Struct, frozen=True, kw_only=True, forbid_unknown_field
 
     def __post_init__(self) -> None:
         if self.email is None and self.phone is None:
-            raise ValueError("email: give an email address or a phone number to sign in with")
+            raise InvalidField("email", t("auth.login_needed"))
 
 
 class SignIn(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

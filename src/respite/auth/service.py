@@ -35,6 +35,7 @@ from respite.auth.model import (
 )
 from respite.db import Conn
 from respite.errors import AuthenticationError, InvalidInputError
+from respite.i18n import t
 from respite.ratelimit import enforce
 
 if TYPE_CHECKING:
@@ -93,11 +94,11 @@ async def create_principal(
     if role == "staff" and (
         facility_id is None or not await conn.fetchval(q.FACILITY_EXISTS, facility_id)
     ):
-        raise InvalidInputError.one("facility", f"no facility with id {facility_id}")
+        raise InvalidInputError.one("facility", t("auth.no_facility", id=facility_id))
     if role == "hospital" and (
         hospital_id is None or not await conn.fetchval(q.HOSPITAL_EXISTS, hospital_id)
     ):
-        raise InvalidInputError.one("hospital", f"no hospital with id {hospital_id}")
+        raise InvalidInputError.one("hospital", t("auth.no_hospital", id=hospital_id))
     principal_id = await conn.fetchval(
         q.INSERT_PRINCIPAL, role, name, None, None, None, None, facility_id, hospital_id
     )
@@ -125,7 +126,7 @@ async def register_family(deps: Deps, form: FamilyRegistration, *, address: str)
     )
     phone = canonical_phone(form.phone, settings.phone_region) if form.phone else None
     if form.phone and phone is None:
-        raise InvalidInputError.one("phone", "not a valid phone number")
+        raise InvalidInputError.one("phone", t("auth.phone_invalid"))
     hashes = _phone_hashes(settings, phone) if phone else []
     password_hash = await asyncio.to_thread(hash_password, form.password)
     async with deps.pool.acquire() as conn, conn.transaction():
@@ -182,7 +183,7 @@ async def sign_in(deps: Deps, form: SignIn, *, address: str) -> TokenIssued:
     stored = kept or _DUMMY_HASH
     matches = await asyncio.to_thread(verify_password, form.password, stored)
     if account is None or not matches or stored is _DUMMY_HASH:
-        raise AuthenticationError("wrong login or password")
+        raise AuthenticationError(t("auth.wrong_login"))
     await signed_in(deps.redis, deps.settings, attempt)
     principal = _principal(account.row)
     async with deps.pool.acquire() as conn, conn.transaction():

@@ -65,7 +65,7 @@ class AvailabilityController(Controller):
                 description="Search these facilities instead of near.", max_items=MAX_FACILITY_IDS
             ),
         ] = None,
-        care_recipient: Annotated[
+        care_recipient_id: Annotated[
             int | None,
             QueryParameter(ge=1, le=MAX_ID, description="Search for this elder (needs a token)."),
         ] = None,
@@ -104,7 +104,7 @@ class AvailabilityController(Controller):
             near=near,
             radius_km=radius_km,
             facility_ids=tuple(facility_id or ()),
-            care_recipient=care_recipient,
+            care_recipient_id=care_recipient_id,
             sex=sex,
             needs=tuple(needs or ()),
             pressure_stage=pressure_stage,

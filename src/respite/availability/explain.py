@@ -26,6 +26,7 @@ from respite.eligibility.model import (
     Stay,
 )
 from respite.eligibility.policy import Policy
+from respite.i18n import Text, t
 
 __all__ = ["BED_CODES", "BedType", "FacilitySite", "bed_refusals", "summarise"]
 
@@ -81,48 +82,45 @@ def bed_refusals(
     return best or []
 
 
-# code: (said of one facility, said of several)
+# code: the message said of one facility, and of several
 _PHRASES: Final = {
-    "sex_rule": (
-        "has free beds only for residents of the other sex",
-        "have free beds only for residents of the other sex",
-    ),
+    "sex_rule": ("availability.summary.sex_rule_one", "availability.summary.sex_rule_many"),
     "outside_service_radius": (
-        "does not serve the home's location",
-        "do not serve the home's location",
+        "availability.summary.outside_radius_one",
+        "availability.summary.outside_radius_many",
     ),
 }
 _CAPABILITY_PREFIX: Final = "needs_capability_missing:"
 
 
-def _capability(code: str) -> str:
-    name = code.removeprefix(_CAPABILITY_PREFIX)
-    if name == "pressure_care":
-        return "pressure-injury care at the stage needed"
-    return name.replace("_", " ")
+def _capability(code: str) -> Text:
+    return t(f"availability.capability.{code.removeprefix(_CAPABILITY_PREFIX)}")
 
 
-def _what(counts: dict[str, int], n: int) -> str:
-    """What the ``n`` facilities have against them, e.g. "lack oxygen and wheelchair (2 of
-    3); do not serve the home's location"."""
+def _what(counts: dict[str, int], n: int) -> Text | None:
+    """What the ``n`` facilities have against them, e.g. "lack oxygen and wheelchair access
+    (2 of 3); do not serve the home's location"."""
     ordered = sorted(counts, key=lambda code: (-counts[code], code))
-    lack = "lacks" if n == 1 else "lack"
     clauses, shared = [], [c for c in ordered if c.startswith(_CAPABILITY_PREFIX)]
     if shared:
-        clauses.append(
-            f"{lack} " + " and ".join(_part(_capability(c), counts[c], n) for c in shared)
-        )
+        lack = "availability.summary.lacks" if n == 1 else "availability.summary.lack"
+        clauses.append(t(lack, capabilities=[_part(_capability(c), counts[c], n) for c in shared]))
     for code in ordered:
         if code in _PHRASES:
-            clauses.append(_part(_PHRASES[code][0 if n == 1 else 1], counts[code], n))
-    return "; ".join(clauses)
+            clauses.append(_part(t(_PHRASES[code][0 if n == 1 else 1]), counts[code], n))
+    if not clauses:
+        return None
+    what = clauses[-1]
+    for clause in reversed(clauses[:-1]):
+        what = t("availability.summary.then", first=clause, rest=what)
+    return what
 
 
-def _part(text: str, count: int, n: int) -> str:
-    return text if count == n else f"{text} ({count} of {n})"
+def _part(text: Text, count: int, n: int) -> Text:
+    return text if count == n else t("availability.summary.some", what=text, count=count, n=n)
 
 
-def summarise(excluded: Sequence[ExcludedFacility], offered: Sequence[FacilityBeds]) -> str | None:
+def summarise(excluded: Sequence[ExcludedFacility], offered: Sequence[FacilityBeds]) -> Text | None:
     """One sentence a family can act on, when eligibility hid facilities nearer than what is
     offered: "The nearest facility with a matching free bed is 4.2 km away; the 2 closer ones
     lack oxygen." Facilities without a distance are not compared."""
@@ -140,9 +138,13 @@ def summarise(excluded: Sequence[ExcludedFacility], offered: Sequence[FacilityBe
             counts[code] = counts.get(code, 0) + 1
     n = len(closer)
     what = _what(counts, n)
+    if what is None:
+        return None
     if nearest is None:
-        subject = "the one with free beds" if n == 1 else f"the {n} with free beds"
-        return f"No facility in range has a matching free bed; {subject} {what}."
-    subject = "the closer one" if n == 1 else f"the {n} closer ones"
-    nearest_text = f"The nearest facility with a matching free bed is {nearest:.1f} km away"
-    return f"{nearest_text}; {subject} {what}."
+        if n == 1:
+            return t("availability.summary.none_one", what=what)
+        return t("availability.summary.none_many", n=n, what=what)
+    distance = nearest * 1000  # metres
+    if n == 1:
+        return t("availability.summary.nearest_one", distance=distance, what=what)
+    return t("availability.summary.nearest_many", distance=distance, n=n, what=what)

@@ -37,6 +37,7 @@ from respite.eligibility.model import (
     latest_date_on_earth,
 )
 from respite.errors import FieldError, InvalidInputError
+from respite.i18n import Text, t
 from respite.params import MAX_ID
 
 __all__ = [
@@ -99,7 +100,7 @@ class SearchParams(Struct, frozen=True, kw_only=True):
     near: str | None = None
     radius_km: float | None = None
     facility_ids: tuple[int, ...] = ()
-    care_recipient: int | None = None
+    care_recipient_id: int | None = None
     sex: Sex | None = None
     needs: tuple[str, ...] = ()
     pressure_stage: PressureStage | None = None
@@ -250,7 +251,7 @@ class AvailabilityPage(Struct, frozen=True, kw_only=True):
     alternatives: list[Alternative] = []
     """First page only, when fewer than 3 facilities have a bed for the exact stay."""
     refused: list[PolicyRefusal] = []
-    summary: str | None = None
+    summary: Text | None = None
     holds_unknown: bool = False
     """Holds could not be read: every bed listed may be held by someone else."""
     next_cursor: str | None = None
@@ -291,28 +292,26 @@ def _parse_needs(values: Iterable[str], errors: list[FieldError]) -> frozenset[N
             if code in NEEDS:
                 needs.add(code)  # type: ignore[arg-type]  # checked against NEEDS
             else:
-                known = ", ".join(NEEDS)
-                errors.append(FieldError("needs", f"unknown need {code!r}; known: {known}"))
+                errors.append(
+                    FieldError("needs", t("input.enum", given=f"'{code}'", allowed=NEEDS))
+                )
     return frozenset(needs)
 
 
 def _check_stay(params: SearchParams, bounds: Horizon, errors: list[FieldError]) -> Stay | None:
     if params.check_in < bounds.first:
-        errors.append(
-            FieldError(
-                "check_in", f"is in the past everywhere (it is {bounds.first.isoformat()} or later)"
-            )
-        )
+        past = t("availability.check_in_past_everywhere", first=bounds.first)
+        errors.append(FieldError("check_in", past))
     elif params.check_in > bounds.last:
-        errors.append(FieldError("check_in", f"is more than {MAX_DAYS_AHEAD} days ahead"))
+        errors.append(FieldError("check_in", t("availability.check_in_too_far", n=MAX_DAYS_AHEAD)))
     if params.check_out <= params.check_in:
-        errors.append(FieldError("check_out", "must be after check_in: a stay has a night"))
+        errors.append(FieldError("check_out", t("availability.check_out_after")))
         return None
     nights, limit = (params.check_out - params.check_in).days, MAX_NIGHTS[params.kind]
     if nights > limit:
-        errors.append(
-            FieldError("check_out", f"{nights} nights; a {params.kind} stay is at most {limit}")
-        )
+        kind = t(f"common.kind.{params.kind}")
+        too_long = t("availability.too_many_nights", nights=nights, kind=kind, limit=limit)
+        errors.append(FieldError("check_out", too_long))
         return None
     return Stay(check_in=params.check_in, check_out=params.check_out)
 
@@ -322,34 +321,34 @@ def _check_where(params: SearchParams, errors: list[FieldError]) -> Point | None
     if params.near is not None:
         near = parse_point(params.near)
         if near is None:
-            errors.append(FieldError("near", "expected 'lat,lon' in decimal degrees"))
+            errors.append(FieldError("near", t("availability.point")))
     if params.near is not None and params.facility_ids:
-        errors.append(FieldError("facility_id", "give near or facility_id, not both"))
+        errors.append(FieldError("facility_id", t("availability.near_or_facility")))
     if params.radius_km is not None and params.near is None and params.facility_ids:
-        errors.append(FieldError("radius_km", "applies to near, not to facility_id"))
+        errors.append(FieldError("radius_km", t("availability.radius_needs_near")))
     if len(params.facility_ids) > MAX_FACILITY_IDS:
-        errors.append(FieldError("facility_id", f"at most {MAX_FACILITY_IDS} ids"))
+        errors.append(FieldError("facility_id", t("input.items_at_most", n=MAX_FACILITY_IDS)))
     if any(not 1 <= fid <= MAX_ID for fid in params.facility_ids):
-        errors.append(FieldError("facility_id", "ids are positive integers"))
-    if params.near is None and not params.facility_ids and params.care_recipient is None:
-        errors.append(FieldError("near", "give near=lat,lon or facility_id"))
+        errors.append(FieldError("facility_id", t("availability.ids_positive")))
+    if params.near is None and not params.facility_ids and params.care_recipient_id is None:
+        errors.append(FieldError("near", t("availability.where_needed")))
     return near
 
 
 def _check_person(params: SearchParams, errors: list[FieldError]) -> Point | None:
-    if params.care_recipient is not None:
-        if not 1 <= params.care_recipient <= MAX_ID:
-            errors.append(FieldError("care_recipient", "ids are positive integers"))
+    if params.care_recipient_id is not None:
+        if not 1 <= params.care_recipient_id <= MAX_ID:
+            errors.append(FieldError("care_recipient_id", t("availability.ids_positive")))
         for name in ("sex", "needs", "pressure_stage", "home"):
             if getattr(params, name) not in (None, ()):
-                errors.append(FieldError(name, "comes from the care recipient; leave it out"))
+                errors.append(FieldError(name, t("availability.from_recipient")))
     if params.home is None:
         return None
     if params.kind != "home":
-        errors.append(FieldError("home", "applies to kind=home only"))
+        errors.append(FieldError("home", t("availability.home_kind")))
     home = parse_point(params.home)
     if home is None:
-        errors.append(FieldError("home", "expected 'lat,lon' in decimal degrees"))
+        errors.append(FieldError("home", t("availability.point")))
     return home
 
 
@@ -361,14 +360,15 @@ def validate_query(params: SearchParams, now: datetime) -> AvailabilityQuery:
     home = _check_person(params, errors)
     needs = _parse_needs(params.needs, errors)
     if not 1 <= params.limit <= MAX_PAGE_SIZE:
-        errors.append(FieldError("limit", f"between 1 and {MAX_PAGE_SIZE}"))
+        errors.append(FieldError("limit", t("availability.limit_range", n=MAX_PAGE_SIZE)))
     if errors or stay is None:
         raise InvalidInputError(errors)
     radius_km = DEFAULT_RADIUS_KM if params.radius_km is None else params.radius_km
     if not 0 < radius_km <= MAX_RADIUS_KM:  # also refuses NaN
-        raise InvalidInputError.one("radius_km", f"more than 0 and at most {MAX_RADIUS_KM:g}")
+        too_far = t("availability.radius_range", n=f"{MAX_RADIUS_KM:g}")
+        raise InvalidInputError.one("radius_km", too_far)
     # An anonymous home-bed search near a place is a search for that home.
-    if home is None and params.kind == "home" and params.care_recipient is None:
+    if home is None and params.kind == "home" and params.care_recipient_id is None:
         home = near
     return AvailabilityQuery(
         now=now,
@@ -377,7 +377,7 @@ def validate_query(params: SearchParams, now: datetime) -> AvailabilityQuery:
         near=near,
         radius_m=radius_km * 1000,
         facility_ids=tuple(sorted(set(params.facility_ids))),
-        care_recipient_id=params.care_recipient,
+        care_recipient_id=params.care_recipient_id,
         sex=params.sex,
         needs=needs,
         pressure_stage=params.pressure_stage or 0,

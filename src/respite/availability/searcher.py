@@ -20,6 +20,7 @@ from respite.eligibility.decision import programme_decision
 from respite.eligibility.model import CareRecipient, CurrentAssessment, Stay
 from respite.eligibility.store import StoredPolicy
 from respite.errors import InvalidInputError
+from respite.i18n import t
 
 __all__ = [
     "Searcher",
@@ -75,9 +76,7 @@ def resolve_where(query: AvailabilityQuery, searcher: Searcher) -> AvailabilityQ
         return query
     home = home_of(searcher.person)
     if home is None:
-        raise InvalidInputError.one(
-            "near", "the care recipient has no home location on record: give near or facility_id"
-        )
+        raise InvalidInputError.one("near", t("availability.no_home"))
     return msgspec.structs.replace(query, near=home)
 
 

@@ -70,6 +70,7 @@ from respite.eligibility.store import StoredPolicy
 from respite.eligibility.subject import Viewer, load_subject, used_stays
 from respite.errors import AuthenticationError, InvalidInputError
 from respite.holds.store import HoldsUnavailable, read_live_holds
+from respite.i18n import t
 
 if TYPE_CHECKING:
     from respite.deps import Deps
@@ -208,9 +209,7 @@ def _refuse_if_past_everywhere(ctx: _Context, rows: list[PageRow]) -> None:
     if any(r.bookable for r in rows):
         return
     today = min(r.today for r in rows)
-    raise InvalidInputError.one(
-        "check_in", f"is in the past where the beds are (today there is {today.isoformat()})"
-    )
+    raise InvalidInputError.one("check_in", t("availability.check_in_past_there", today=today))
 
 
 def _explains_exclusions(ctx: _Context) -> bool:
@@ -248,7 +247,7 @@ async def _context(
         searcher = anonymous(query)
     else:
         if viewer is None:
-            raise AuthenticationError("a search for a care recipient needs a bearer token")
+            raise AuthenticationError(t("availability.recipient_needs_token"))
         subject = await load_subject(conn, viewer, query.care_recipient_id)
         used = await used_stays(conn, query.care_recipient_id, query.kind)
         searcher = Searcher(

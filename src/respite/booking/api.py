@@ -28,6 +28,7 @@ from respite.booking.model import (
 from respite.deps import Deps
 from respite.dto import Strict
 from respite.errors import InvalidInputError
+from respite.i18n import t
 from respite.paging import Cursor, Page, limit_parameter
 from respite.params import IdempotencyHeader, PathId, QueryId
 
@@ -58,7 +59,7 @@ class BookingController(Controller):
         overlap ``[from, to)``."""
         since, until = _date("from", start), _date("to", end)
         if since is not None and until is not None and until <= since:
-            raise InvalidInputError.one("to", "must be after from")
+            raise InvalidInputError.one("to", t("booking.to_after_from"))
         filters = BookingFilter(
             status=status,
             facility_id=facility_id,
@@ -164,7 +165,7 @@ def _date(name: str, value: str | None) -> date | None:
     try:
         return msgspec.convert(value, date)
     except msgspec.ValidationError:
-        raise InvalidInputError.one(name, "expected a date as YYYY-MM-DD") from None
+        raise InvalidInputError.one(name, t("input.date")) from None
 
 
 booking_router = Router(path="/v1", route_handlers=[BookingController, WalkInController])

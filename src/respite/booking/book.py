@@ -43,6 +43,7 @@ from respite.eligibility.overrides import check_overrides, override_options
 from respite.eligibility.service import BedFacts, Checked
 from respite.eligibility.subject import Viewer
 from respite.errors import BusyError, FieldError, InvalidInputError, PermissionDeniedError
+from respite.i18n import t
 from respite.nights import ElderNightTaken, NightTaken, claim_elder_nights, claim_nights
 from respite.settings import Settings
 
@@ -212,21 +213,19 @@ def _override_reason(
         principal.role == "staff" and principal.facility_id == facility_id
     )
     if not may_override:
-        raise PermissionDeniedError(
-            "only staff of the bed's facility or an admin may override an eligibility refusal"
-        )
+        raise PermissionDeniedError(t("booking.may_not_override"))
     reason = (request.override_reason or "").strip()
     if len(reason) < MIN_OVERRIDE_REASON:
         raise InvalidInputError.one(
-            "override_reason", f"write at least {MIN_OVERRIDE_REASON} characters"
+            "override_reason", t("booking.override_reason_short", n=MIN_OVERRIDE_REASON)
         )
     if not request.overrides:
-        raise InvalidInputError.one("overrides", "name each rule the override reason overrides")
+        raise InvalidInputError.one("overrides", t("booking.overrides_needed"))
     check = check_overrides(policy, decision, request.overrides)
     if check.nothing_to_override:
         raise InvalidInputError(
             [
-                FieldError(f"overrides[{i}]", "nothing to override: this rule did not refuse")
+                FieldError(f"overrides[{i}]", t("booking.nothing_to_override"))
                 for i in check.nothing_to_override
             ]
         )

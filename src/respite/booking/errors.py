@@ -7,7 +7,8 @@
     ├── PriceChangedError      409  the bed's price is not the one the hold showed
     ├── StepNotAllowedError    409  the life-cycle step is not allowed in the booking's status
 
-Kept free of imports beyond ``respite.errors`` so that ``respite.problems`` can import it.
+Kept free of imports beyond ``respite.errors`` and ``respite.i18n`` so that
+``respite.problems`` can import it.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from respite.errors import ConflictError, RespiteError
+from respite.i18n import Text, t
 
 if TYPE_CHECKING:
     from respite.eligibility.model import Decision
@@ -51,9 +53,9 @@ class IneligibleError(RespiteError):
     ) -> None:
         refused = [r["code"] for r in reasons if not r.get("ok")]
         left = refused if not_overridden is None else list(not_overridden)
-        detail = "not eligible for this bed: " + ", ".join(refused)
+        detail = t("booking.not_eligible", codes=refused)
         if left != refused:
-            detail += "; not overridden: " + ", ".join(left)
+            detail = t("booking.not_overridden", codes=left)
         super().__init__(
             detail,
             policy_code=policy_code,
@@ -91,9 +93,9 @@ class BedTakenError(ConflictError):
         conflicting_booking: int | None,
         conflicting_block: int | None,
     ) -> None:
-        holder = "another booking" if conflicting_booking is not None else "a block"
+        key = "booking.bed_booked" if conflicting_booking is not None else "booking.bed_blocked"
         super().__init__(
-            f"bed {bed_label} is taken on the night of {night} by {holder}",
+            t(key, bed=bed_label, night=night),
             bed_id=bed_id,
             night=night.isoformat(),
             conflicting_booking=conflicting_booking,
@@ -106,8 +108,7 @@ class ElderAlreadyStayingError(ConflictError):
 
     def __init__(self, *, care_recipient_id: int, check_in: date, check_out: date) -> None:
         super().__init__(
-            f"this elder already has a stay booked from {check_in} to {check_out}: "
-            "an elder takes one bed a night",
+            t("booking.elder_staying", check_in=check_in, check_out=check_out),
             care_recipient_id=care_recipient_id,
             conflicting_stay={"check_in": check_in.isoformat(), "check_out": check_out.isoformat()},
         )
@@ -126,8 +127,7 @@ class PriceChangedError(ConflictError):
         current_nightly_price: int,
     ) -> None:
         super().__init__(
-            f"the bed's nightly price changed from {held_nightly_price} to "
-            f"{current_nightly_price} since the hold: hold it again to see the new price",
+            t("booking.price_changed", held=held_nightly_price, current=current_nightly_price),
             bed_id=bed_id,
             hold_id=hold_id,
             held_nightly_price=held_nightly_price,
@@ -138,5 +138,5 @@ class PriceChangedError(ConflictError):
 class StepNotAllowedError(ConflictError):
     """The life-cycle step (check-in, check-out, no-show, cancel) does not apply now."""
 
-    def __init__(self, *, booking_id: int, current_status: str, action: str, why: str) -> None:
+    def __init__(self, *, booking_id: int, current_status: str, action: str, why: Text) -> None:
         super().__init__(why, booking_id=booking_id, current_status=current_status, action=action)

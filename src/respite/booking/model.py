@@ -20,6 +20,7 @@ from msgspec import Meta, Struct
 
 from respite.eligibility.model import MAX_STAY_NIGHTS, check_stay_dates
 from respite.eligibility.overrides import MAX_OVERRIDES, Override
+from respite.i18n import InvalidField, Text, t
 from respite.params import Id
 
 __all__ = [
@@ -126,15 +127,17 @@ class WalkIn(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
         _check_stay(self.check_in, self.check_out)
         reason = self.override_reason
         if reason is not None and len(reason.strip()) < MIN_OVERRIDE_REASON:
-            raise ValueError(f"override_reason: write at least {MIN_OVERRIDE_REASON} characters")
+            raise InvalidField(
+                "override_reason", t("booking.override_reason_short", n=MIN_OVERRIDE_REASON)
+            )
         if reason is not None and not self.overrides:
-            raise ValueError("overrides: name each rule the override reason overrides")
+            raise InvalidField("overrides", t("booking.overrides_needed"))
         if self.overrides and reason is None:
-            raise ValueError("override_reason: overriding a rule needs a written reason")
+            raise InvalidField("override_reason", t("booking.override_reason_needed"))
         codes = [override.code for override in self.overrides]
         repeated = next((code for code in codes if codes.count(code) > 1), None)
         if repeated is not None:
-            raise ValueError(f"overrides: {repeated!r} is named more than once")
+            raise InvalidField("overrides", t("booking.override_repeated", code=repeated))
 
 
 class TakeWalkIn(Struct, frozen=True, kw_only=True):
@@ -150,7 +153,7 @@ class Cancellation(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True
 
     def __post_init__(self) -> None:
         if not self.reason.strip():
-            raise ValueError("reason: must not be blank")
+            raise InvalidField("reason", t("booking.blank"))
 
 
 class CancelBooking(Struct, frozen=True, kw_only=True):
@@ -228,8 +231,8 @@ class Outcome(Struct, frozen=True, kw_only=True):
 
 
 class IllegalTransition(Exception):
-    def __init__(self, current_status: Status, action: Action, why: str) -> None:
-        super().__init__(why)
+    def __init__(self, current_status: Status, action: Action, why: Text) -> None:
+        super().__init__(str(why))
         self.current_status = current_status
         self.action = action
         self.why = why
@@ -246,23 +249,21 @@ def transition(
         return _check_out(status, today, check_in, check_out)
     if status != "confirmed":
         raise IllegalTransition(
-            status, action, f"{_verb(action)} needs a confirmed booking; this one is {status}"
+            status, action, t("booking.needs_confirmed", action=_verb(action), status=_said(status))
         )
     if action == "check_in":
         if today < check_in:
             raise IllegalTransition(
-                status, action, f"the stay starts on {check_in}; today is {today}"
+                status, action, t("booking.starts_later", check_in=check_in, today=today)
             )
         if today >= check_out:
             raise IllegalTransition(
-                status, action, f"the stay ended on {check_out}; today is {today}"
+                status, action, t("booking.ended", check_out=check_out, today=today)
             )
         return Outcome(status="checked_in", check_out=check_out)
     if action == "no_show":
         if today < check_in:
-            raise IllegalTransition(
-                status, action, f"the stay starts on {check_in}; no-show only from that day"
-            )
+            raise IllegalTransition(status, action, t("booking.no_show_early", check_in=check_in))
         return Outcome(
             status="no_show", check_out=check_out, free_from=check_in, free_until=check_out
         )
@@ -274,7 +275,7 @@ def transition(
 def _check_out(status: Status, today: date, check_in: date, check_out: date) -> Outcome:
     if status != "checked_in":
         raise IllegalTransition(
-            status, "check_out", f"check-out needs a checked-in booking; this one is {status}"
+            status, "check_out", t("booking.needs_checked_in", status=_said(status))
         )
     if today >= check_out:
         return Outcome(status="checked_out", check_out=check_out)
@@ -291,7 +292,9 @@ def _check_out(status: Status, today: date, check_in: date, check_out: date) -> 
     )
 
 
-def _verb(action: Action) -> str:
-    return {"check_in": "check-in", "check_out": "check-out", "no_show": "no-show"}.get(
-        action, action
-    )
+def _verb(action: Action) -> Text:
+    return t(f"booking.action.{action}")
+
+
+def _said(status: Status) -> Text:
+    return t(f"booking.status.{status}")

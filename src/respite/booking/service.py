@@ -37,6 +37,7 @@ from respite.clock import local_today
 from respite.db import Conn
 from respite.deps import Deps
 from respite.errors import InvalidInputError, NotFoundError
+from respite.i18n import t
 from respite.nights import free_elder_nights, free_nights
 from respite.paging import Page
 
@@ -108,12 +109,10 @@ async def walk_in(deps: Deps, principal: Principal, command: TakeWalkIn) -> Book
 def _check_dates(form: WalkIn, today: date) -> None:
     if (form.check_in - today).days > MAX_DAYS_AHEAD:
         raise InvalidInputError.one(
-            "check_in", f"must be at most {MAX_DAYS_AHEAD} days after today ({today})"
+            "check_in", t("booking.check_in_too_far", n=MAX_DAYS_AHEAD, today=today)
         )
     if form.check_in_now and not form.check_in <= today < form.check_out:
-        raise InvalidInputError.one(
-            "check_in_now", f"checking in now needs a stay that includes today ({today})"
-        )
+        raise InvalidInputError.one("check_in_now", t("booking.check_in_now_outside", today=today))
 
 
 async def get_booking(deps: Deps, principal: Principal, booking_id: int) -> Booking:

@@ -27,6 +27,7 @@ from respite.holds.model import (
     PlaceHold,
     ReleaseHold,
 )
+from respite.i18n import t
 from respite.observability import REFUSAL_OPT
 from respite.params import IdempotencyHeader, RequiredIdempotencyHeader
 
@@ -110,7 +111,5 @@ class HoldController(Controller):
     ) -> None:
         """Give the bed back at once, for good: the hold's token never confirms again."""
         if not hold_token:
-            raise InvalidInputError.one(
-                "Hold-Token", "send the hold's token in the Hold-Token header"
-            )
+            raise InvalidInputError.one("Hold-Token", t("hold.token_header"))
         await service.release_hold(deps, principal, ReleaseHold(hold_id=hold_id, token=hold_token))

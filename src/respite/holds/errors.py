@@ -13,7 +13,8 @@
     └── HoldsUnavailable        503  Redis does not answer: which beds are held is unknown
 
 Each conflict also carries ``reason``, the short code clients read before the problem types
-named them. Kept free of imports beyond ``respite.errors`` so ``respite.problems`` can import it.
+named them. Kept free of imports beyond ``respite.errors`` and ``respite.i18n`` so
+``respite.problems`` can import it.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from __future__ import annotations
 from typing import Literal
 
 from respite.errors import ConflictError, RateLimitedError, UnavailableError
+from respite.i18n import t
 
 __all__ = [
     "BedHeldError",
@@ -37,7 +39,7 @@ __all__ = [
 class BedHeldError(ConflictError):
     def __init__(self, *, bed_id: int, bed_label: str) -> None:
         super().__init__(
-            f"bed {bed_label} is held by someone else for part of this stay",
+            t("hold.bed_held", bed=bed_label),
             bed_id=bed_id,
             reason="held",
         )
@@ -49,7 +51,7 @@ class HeldByAnotherError(ConflictError):
 
     def __init__(self, *, hold_id: str, bed_id: int) -> None:
         super().__init__(
-            "this hold expired and the bed is now held by someone else",
+            t("hold.held_by_another"),
             hold_id=hold_id,
             bed_id=bed_id,
             reason="held_by_another",
@@ -59,7 +61,7 @@ class HeldByAnotherError(ConflictError):
 class ExtensionsUsedUpError(ConflictError):
     def __init__(self, *, hold_id: str, max_extensions: int, expires_at: float) -> None:
         super().__init__(
-            f"a hold can be extended {max_extensions} times",
+            t("hold.extensions_used_up", n=max_extensions),
             hold_id=hold_id,
             max_extensions=max_extensions,
             expires_at=expires_at,
@@ -70,7 +72,7 @@ class ExtensionsUsedUpError(ConflictError):
 class HoldAtMaximumAgeError(ConflictError):
     def __init__(self, *, hold_id: str, expires_at: float) -> None:
         super().__init__(
-            "the hold has reached its maximum age; confirm it or place a new one",
+            t("hold.max_age"),
             hold_id=hold_id,
             expires_at=expires_at,
             reason="max_age",
@@ -82,9 +84,8 @@ class HoldEndedError(ConflictError):
     after its holder released it, nor past its maximum age."""
 
     def __init__(self, *, hold_id: str, reason: Literal["released", "past_max_age"]) -> None:
-        why = "was released" if reason == "released" else "is past its maximum age"
         super().__init__(
-            f"this hold {why} and confirms nothing: place a new hold",
+            t(f"hold.{reason}"),
             hold_id=hold_id,
             reason=reason,
         )
@@ -93,7 +94,7 @@ class HoldEndedError(ConflictError):
 class NoFreeBedError(ConflictError):
     def __init__(self, *, facility_id: int, kind: str) -> None:
         super().__init__(
-            f"no free {kind} bed in facility {facility_id} for this stay",
+            t("hold.no_free_bed", facility_id=facility_id, kind=t(f"common.kind.{kind}")),
             facility_id=facility_id,
             kind=kind,
             reason="no_free_bed",
@@ -103,7 +104,7 @@ class NoFreeBedError(ConflictError):
 class HoldCapReachedError(RateLimitedError):
     def __init__(self, *, cap: int, retry_after: int) -> None:
         super().__init__(
-            f"at most {cap} live holds at once: confirm or release one first",
+            t("hold.cap_reached", cap=cap, seconds=retry_after),
             retry_after=retry_after,
         )
         self.extensions["cap"] = cap

@@ -12,6 +12,7 @@ from typing import Annotated
 from msgspec import Meta, Struct
 
 from respite.eligibility.model import Programme, check_stay_dates
+from respite.i18n import InvalidField, t
 from respite.params import Id
 
 __all__ = [
@@ -46,9 +47,9 @@ class HoldRequest(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True)
     def __post_init__(self) -> None:
         check_stay_dates(self.check_in, self.check_out)
         if self.bed_id is not None and (self.facility_id is not None or self.kind is not None):
-            raise ValueError("bed_id: give either bed_id, or facility_id and kind, not both")
+            raise InvalidField("bed_id", t("hold.bed_or_facility_both"))
         if self.bed_id is None and (self.facility_id is None or self.kind is None):
-            raise ValueError("bed_id: give bed_id, or facility_id and kind")
+            raise InvalidField("bed_id", t("hold.bed_or_facility_none"))
 
 
 class HoldTokenBody(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

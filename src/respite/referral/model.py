@@ -27,7 +27,7 @@ from respite.availability.model import (
 from respite.booking.events import BookingEventType
 from respite.eligibility.model import Latitude, Longitude, Programme, Reason
 from respite.errors import NotFoundError
-from respite.i18n import InvalidField, t
+from respite.i18n import InvalidField, Text, t
 from respite.recipients.model import Id, NewAssessment, NewCareRecipient
 
 __all__ = [
@@ -272,7 +272,7 @@ class ReferralAnswer(Struct, frozen=True, kw_only=True):
     """Nearest first: availability and eligibility together."""
     refused: list[PolicyRefusal]
     """Policies under which the patient qualifies for no bed at all, with the reasons."""
-    summary: str | None
+    summary: Text | None
     holds_unknown: bool
     """Holds could not be read: a listed bed may be held by someone else right now."""
 

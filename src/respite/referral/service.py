@@ -133,7 +133,7 @@ def _search_params(
         kind=referral.kind,
         near=f"{area.lat},{area.lon}" if area else None,
         radius_km=area.radius_km if area else None,
-        care_recipient=recipient_id,
+        care_recipient_id=recipient_id,
         limit=CANDIDATES_SHOWN,
     )
     # Validated before anything is written: a search that cannot run is the request's fault.
