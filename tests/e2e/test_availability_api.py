@@ -145,8 +145,8 @@ def _dated(value: object, when: When) -> object:
         ({"near": None, "facility_id": "-3"}, ["facility_id"]),
         ({"near": None, "facility_id": "99999999999999999999"}, ["facility_id"]),
         ({"near": None}, ["near"]),
-        ({"care_recipient": "99999999999999999999"}, ["care_recipient"]),
-        ({"care_recipient": "0"}, ["care_recipient"]),
+        ({"care_recipient_id": "99999999999999999999"}, ["care_recipient_id"]),
+        ({"care_recipient_id": "0"}, ["care_recipient_id"]),
         ({"cursor": "not-a-cursor"}, ["cursor"]),
         ({"cursor": "x" * 600}, ["cursor"]),
     ],
@@ -189,16 +189,16 @@ async def test_a_care_recipient_search_needs_a_token_and_the_recipient(
     theirs = await builders.recipient(db)
     params = {**stay(when), "near": NEAR}
 
-    anonymous = await client.get(URL, params={**params, "care_recipient": mine})
+    anonymous = await client.get(URL, params={**params, "care_recipient_id": mine})
     assert_problem(anonymous, 401, [])
-    other = await client.get(URL, params={**params, "care_recipient": theirs}, headers=headers)
+    other = await client.get(URL, params={**params, "care_recipient_id": theirs}, headers=headers)
     assert_problem(other, 404, [])
-    unknown = await client.get(URL, params={**params, "care_recipient": 10**12}, headers=headers)
+    unknown = await client.get(URL, params={**params, "care_recipient_id": 10**12}, headers=headers)
     assert_problem(unknown, 404, [])
     assert other.json()["detail"].replace(str(theirs), "?") == unknown.json()["detail"].replace(
         str(10**12), "?"
     )
-    own = await client.get(URL, params={**params, "care_recipient": mine}, headers=headers)
+    own = await client.get(URL, params={**params, "care_recipient_id": mine}, headers=headers)
     assert own.status_code == 200 and len(own.json()["facilities"]) == 1
     bad_token = await client.get(URL, params=params, headers={"Authorization": "Bearer nope"})
     assert_problem(bad_token, 401, [])
@@ -215,7 +215,7 @@ async def test_a_hospital_sees_why_facilities_are_excluded(
     patient = await builders.recipient(db, hospital_id=hospital, needs=("oxygen",))
 
     response = await client.get(
-        URL, params={**stay(when), "near": NEAR, "care_recipient": patient}, headers=headers
+        URL, params={**stay(when), "near": NEAR, "care_recipient_id": patient}, headers=headers
     )
 
     body = response.json()
