@@ -112,18 +112,23 @@ class _File(Struct, frozen=True, forbid_unknown_fields=True):
 
 _SUFFIXES_ZH = ("新区", "区", "街道", "镇", "乡", "居委会", "居委", "村委会", "村")
 _SUFFIXES_EN = ("newarea", "district", "subdistrict", "street", "town", "community", "village")
+# Longest first: "subdistrict" before "district", "新区" before "区".
+_SUFFIXES = sorted(_SUFFIXES_ZH + _SUFFIXES_EN, key=len, reverse=True)
 _NOT_LETTERS = re.compile(r"[\s\-'’·.,()（）]+")
 
 
 def name_key(name: str) -> str:
     """A name as a search compares it: without spaces, punctuation, case, or the suffix that
-    says what kind of division it is, so "徐汇区", "徐汇", "Xuhui District" and "xuhui" meet
-    at their own key. "浦东新区" keys as "浦东", "Pudong New Area" as "pudong"."""
+        says what kind of division it is, so "徐汇区", "徐汇", "Xuhui District" and "xuhui" meet
+        at their own key. "浦东新区" keys as "浦东", "Pudong New Area" as "pudong", and "Tianping
+    Road" as "Tianping Lu" does."""
     key = _NOT_LETTERS.sub("", unicodedata.normalize("NFKC", name)).lower()
-    for suffix in _SUFFIXES_ZH + _SUFFIXES_EN:
+    for suffix in _SUFFIXES:
         if key.endswith(suffix) and len(key) > len(suffix):
-            return key.removesuffix(suffix)
-    return key
+            key = key.removesuffix(suffix)
+            break
+    # Pinyin names say 路 as "lu"; people writing English say "road".
+    return key.removesuffix("road") + "lu" if key.endswith("road") and len(key) > 4 else key
 
 
 def read_gazetteer(

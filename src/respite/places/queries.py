@@ -51,7 +51,7 @@ SELECT_NEAR_MATCHES = (
     + """WHERE strpos(p.name_key, $1) > 0 OR strpos($1, p.name_key) > 0
    OR strpos(p.name_en_key, $1) > 0 OR strpos($1, p.name_en_key) > 0
    OR (length($1) >= 4 AND left(p.name_en_key, 4) = left($1, 4))
-ORDER BY p.kind, p.id
+ORDER BY (strpos(p.name_key, $1) > 0 OR strpos(p.name_en_key, $1) > 0) DESC, p.kind, p.id
 LIMIT 5"""
 )
 

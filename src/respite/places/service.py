@@ -59,7 +59,7 @@ async def import_places(deps: Deps, principal: Principal | None, data: bytes) ->
 
 
 async def replace_places(conn: Conn, entries: list[PlaceEntry]) -> dict[PlaceKind, int]:
-    """In the caller's transaction: the gazetteer becomes exactly ``entries`` (checked by
+    """All at once: the gazetteer becomes exactly ``entries`` (checked by
     ``read_gazetteer``); how many of each kind."""
     # Parents first: the table refers to itself.
     order: dict[PlaceKind, int] = {"district": 0, "street": 1, "community": 2}
@@ -68,9 +68,12 @@ async def replace_places(conn: Conn, entries: list[PlaceEntry]) -> dict[PlaceKin
         (e.id, e.kind, e.name, e.name_en, name_key(e.name), name_key(e.name_en), *_point(e))
         for e in ordered
     ]
-    await conn.execute(queries.LOCK_PLACES)
-    await conn.execute(queries.DELETE_PLACES)
-    await conn.copy_records_to_table("places", columns=list(queries.PLACE_COLUMNS), records=records)
+    async with conn.transaction():  # a savepoint inside the caller's, if it has one
+        await conn.execute(queries.LOCK_PLACES)
+        await conn.execute(queries.DELETE_PLACES)
+        await conn.copy_records_to_table(
+            "places", columns=list(queries.PLACE_COLUMNS), records=records
+        )
     return dict(Counter(e.kind for e in ordered))
 
 
