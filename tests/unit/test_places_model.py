@@ -187,6 +187,8 @@ def test_a_search_given_lon_lat_says_so(field: str) -> None:
         ({"near_home": True}, ["near_home"]),
         ({"near_home": True, "care_recipient": 3, "near": "31.2,121.4"}, ["near_home"]),
         ({"near_home": True, "care_recipient": 3, "place": "徐汇"}, ["place", "near_home"]),
+        ({"place": "  "}, ["place"]),
+        ({"place": "徐汇\x00区"}, ["place"]),
     ],
 )
 def test_place_and_near_home_each_replace_near(given: dict[str, Any], fields: list[str]) -> None:

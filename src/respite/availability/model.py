@@ -377,6 +377,8 @@ def _check_place(params: SearchParams, errors: list[FieldError]) -> None:
             errors.append(FieldError(name, t("places.one_place_only")))
     if params.near_home and params.care_recipient is None:
         errors.append(FieldError("near_home", t("places.near_home_needs_elder")))
+    if params.place is not None and (not params.place.strip() or not params.place.isprintable()):
+        errors.append(FieldError("place", t("places.not_a_name")))
 
 
 def _check_person(params: SearchParams, errors: list[FieldError]) -> Point | None:

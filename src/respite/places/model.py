@@ -24,6 +24,7 @@ __all__ = [
     "COORDINATE_SYSTEMS",
     "DEFAULT_RADIUS_M",
     "MAX_PLACES",
+    "REACH_SLACK",
     "Bounds",
     "CoordinateSystem",
     "Place",
