@@ -130,6 +130,7 @@ class AvailabilityController(Controller):
             facility_ids=tuple(facility_id or ()),
             place=place,
             near_home=near_home,
+            checks_area=True,
             care_recipient=care_recipient_id,
             sex=sex,
             needs=tuple(needs or ()),

@@ -32,7 +32,8 @@ async def locate(
     area. Raises UnknownPlaceError, AmbiguousPlaceError, or InvalidInputError naming a point
     outside the area (or one written ``lon,lat``)."""
     if query.place is None:
-        await _check_points(conn, query, system)
+        if query.checks_area:
+            await _check_points(conn, query, system)
         return query, None
     place = await find_place(conn, query.place)
     point = Point(place.lat, place.lon)

@@ -105,6 +105,9 @@ class SearchParams(Struct, frozen=True, kw_only=True):
     place: str | None = None
     """A district, street or community of the gazetteer, by name or id."""
     near_home: bool = False
+    checks_area: bool = False
+    """Refuse a point outside the gazetteer's area: the search API's, typed by someone. Not a
+    referral's: it searches after the referral is stored, and must not then refuse it."""
     care_recipient: int | None = None
     sex: Sex | None = None
     needs: tuple[str, ...] = ()
@@ -145,6 +148,7 @@ class AvailabilityQuery(Struct, frozen=True, kw_only=True):
     place: str | None = None
     """Resolved to ``near`` (and its radius) once a connection is open (``locate.py``)."""
     radius_from_place: bool = False
+    checks_area: bool = False
     care_recipient_id: int | None = None
     sex: Sex | None = None
     needs: frozenset[Need] = frozenset()
@@ -426,6 +430,7 @@ def validate_query(params: SearchParams, now: datetime) -> AvailabilityQuery:
         facility_ids=tuple(sorted(set(params.facility_ids))),
         place=params.place,
         radius_from_place=params.place is not None and params.radius_km is None,
+        checks_area=params.checks_area,
         care_recipient_id=params.care_recipient,
         sex=params.sex,
         needs=needs,
