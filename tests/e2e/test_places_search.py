@@ -230,3 +230,22 @@ async def test_a_home_outside_every_service_radius_lists_the_nearest_providers(
     )
     assert [f["facility_id"] for f in served.json()["facilities"]] == [near]
     assert served.json()["nearest"] == []
+
+
+async def test_the_api_reference_states_the_coordinate_system_of_every_lat_lon(
+    client: httpx.AsyncClient,
+) -> None:
+    document = (await client.get("/schema/openapi.json")).json()
+    assert "is GCJ-02 (RESPITE_COORDINATE_SYSTEM)" in document["info"]["description"]
+    [search] = [op for path, op in document["paths"].items() if path.startswith(URL)]
+    described = {p["name"]: p.get("description", "") for p in search["get"]["parameters"]}
+    assert "RESPITE_COORDINATE_SYSTEM" in described["near"]
+    assert "RESPITE_COORDINATE_SYSTEM" in described["home"]
+    fields = {
+        f"{name}.{field}": json.dumps(spec)
+        for name, schema in document["components"]["schemas"].items()
+        for field, spec in schema.get("properties", {}).items()
+        if field in ("lat", "lon", "home_lat", "home_lon")
+    }
+    assert len(fields) > 10
+    assert [f for f, spec in fields.items() if "coordinate system" not in spec] == []

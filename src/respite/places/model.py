@@ -16,6 +16,7 @@ from typing import Annotated, Final, Literal
 import msgspec
 from msgspec import Meta, Struct
 
+from respite.eligibility.model import Latitude, Longitude
 from respite.geo import haversine_m
 from respite.i18n import Text, t
 from respite.params import MAX_ID
@@ -61,8 +62,8 @@ class PlaceEntry(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     name: Name
     name_en: Name
     parent: Annotated[int, Meta(ge=1, le=MAX_ID)] | None = None
-    lat: Annotated[float, Meta(ge=-90, le=90)]
-    lon: Annotated[float, Meta(ge=-180, le=180)]
+    lat: Latitude
+    lon: Longitude
     radius_m: Annotated[int, Meta(ge=100, le=200_000)] | None = None
     """How far the place reaches from its centroid (default by kind)."""
 
@@ -80,8 +81,8 @@ class Place(Struct, frozen=True, kw_only=True):
     name_en: str
     district: str | None
     """The district a street or community lies in (its Chinese name)."""
-    lat: float
-    lon: float
+    lat: Latitude
+    lon: Longitude
     radius_m: int
 
 
