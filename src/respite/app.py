@@ -129,7 +129,11 @@ def create_app(
         openapi_config=OpenAPIConfig(
             title="respite",
             version=__version__,
-            description="Booking service for respite beds and home-care beds.",
+            description=(
+                "Booking service for respite beds and home-care beds. Every latitude and"
+                f" longitude, given or answered, is {settings.coordinate_system}"
+                " (RESPITE_COORDINATE_SYSTEM); nothing is converted."
+            ),
             path="/schema",
             render_plugins=[swagger_ui()],
             components=Components(

@@ -1,4 +1,5 @@
-"""``respite`` on the command line: serve, dev, migrate, seed, token, import-beds, rotate-id-key.
+"""``respite`` on the command line: serve, dev, migrate, seed, token, import-beds, places,
+rotate-id-key.
 
 Every command that needs PostgreSQL and Redis uses ``RESPITE_DATABASE_URL`` and
 ``RESPITE_REDIS_URL`` when they are set; otherwise the servers of the ``respite dev`` running
@@ -19,7 +20,7 @@ import asyncio
 import contextlib
 import logging
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -33,6 +34,7 @@ from respite.auth.service import create_principal, issue_token, list_tokens, rev
 from respite.clock import SystemClock, local_today
 from respite.crypto import cipher_for
 from respite.db import MigrationError, connect, migrate
+from respite.deps import Deps
 from respite.dev.attach import NoDatabaseError, has_database, recorded, running
 from respite.dev.servers import MissingBinaryError, ServerStartError, local_servers
 from respite.eligibility.model import DEFAULT_TIMEZONE
@@ -250,27 +252,32 @@ def cmd_token_list(settings: Settings, args: argparse.Namespace) -> None:
 _TOKEN_COLUMNS = ("id", "role", "for", "expires (UTC)", "state", "name (label)")
 
 
+@contextlib.asynccontextmanager
+async def _deps(live: Settings) -> AsyncIterator[Deps]:
+    """What a use case run from the command line takes, on the live servers."""
+    from respite.cache import redis_lifespan
+    from respite.db import pool_lifespan
+    from respite.holds.store import HoldStore
+
+    assert live.database_url is not None and live.redis_url is not None
+    async with (
+        pool_lifespan(live, live.database_url) as pool,
+        redis_lifespan(live, live.redis_url) as redis,
+    ):
+        yield Deps(
+            pool=pool, redis=redis, holds=HoldStore(redis), clock=SystemClock(), settings=live
+        )
+
+
 def cmd_import_beds(settings: Settings, args: argparse.Namespace) -> None:
     """Import a CSV of beds into one facility: all rows or none (see inventory.importing)."""
-    from respite.cache import redis_lifespan
-    from respite.clock import SystemClock
-    from respite.db import pool_lifespan
-    from respite.deps import Deps
     from respite.errors import RespiteError
-    from respite.holds.store import HoldStore
     from respite.inventory.commands import BedImport
     from respite.inventory.errors import ImportRejectedError
     from respite.inventory.importing import ImportResult, import_beds
 
     async def run(live: Settings, data: bytes) -> ImportResult:
-        assert live.database_url is not None and live.redis_url is not None
-        async with (
-            pool_lifespan(live, live.database_url) as pool,
-            redis_lifespan(live, live.redis_url) as redis,
-        ):
-            deps = Deps(
-                pool=pool, redis=redis, holds=HoldStore(redis), clock=SystemClock(), settings=live
-            )
+        async with _deps(live) as deps:
             return await import_beds(deps, None, BedImport(facility_id=args.facility, data=data))
 
     try:
@@ -291,6 +298,35 @@ def cmd_import_beds(settings: Settings, args: argparse.Namespace) -> None:
         f"imported {result.rows} row(s) into facility {args.facility}: {result.created} created, "
         f"{result.updated} updated, {result.unchanged} unchanged"
     )
+
+
+def cmd_places_import(settings: Settings, args: argparse.Namespace) -> None:
+    """Replace the gazetteer by a JSON file of places: all or none (see places.model)."""
+    from respite.i18n import render
+    from respite.places.errors import GazetteerRejectedError
+    from respite.places.service import PlacesImported, import_places
+
+    async def run(live: Settings, data: bytes) -> PlacesImported:
+        async with _deps(live) as deps:
+            return await import_places(deps, None, data)
+
+    try:
+        data = Path(args.file).read_bytes()
+        with backends(settings) as live:
+            asyncio.run(_migrate(live))
+            result = asyncio.run(run(live, data))
+    except GazetteerRejectedError as exc:
+        for problem in exc.problems:
+            where = "" if problem.entry is None else f" place {problem.entry}"
+            where += "" if problem.id is None else f" (id {problem.id})"
+            print(f"{args.file}:{where} {render(problem.message, 'en')}", file=sys.stderr)
+        print(f"respite: nothing was imported ({len(exc.problems)} problem(s))", file=sys.stderr)
+        raise SystemExit(2) from None
+    except OSError as exc:
+        print(f"respite: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    counts = ", ".join(f"{n} {kind}(s)" for kind, n in result.counts.items())
+    print(f"imported the gazetteer: {counts} ({settings.coordinate_system})")
 
 
 def cmd_rotate_id_key(settings: Settings, args: argparse.Namespace) -> None:
@@ -360,6 +396,12 @@ def _parser() -> argparse.ArgumentParser:
     beds.add_argument("file", help="UTF-8 CSV: label,kind,sex_rule,nightly_price[,...]")
     beds.add_argument("--facility", type=int, required=True, help="facility id")
     beds.set_defaults(run=cmd_import_beds)
+    places = commands.add_parser("places", help="the gazetteer of districts and streets")
+    places_import = places.add_subparsers(dest="places_command", required=True).add_parser(
+        "import", help="replace the gazetteer by a JSON file (all places or none)"
+    )
+    places_import.add_argument("file", help="UTF-8 JSON: coordinate_system and places")
+    places_import.set_defaults(run=cmd_places_import)
     rotation = commands.add_parser(
         "rotate-id-key",
         help="re-encrypt stored identifiers under RESPITE_ID_KEY (idempotent)",

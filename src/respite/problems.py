@@ -68,6 +68,7 @@ from respite.inventory.errors import (
     NightBookedError,
 )
 from respite.observability import note_problem
+from respite.places.errors import AmbiguousPlaceError, GazetteerRejectedError, UnknownPlaceError
 from respite.recipients.errors import DuplicateNationalIdError, OwnerOnlyFieldsError
 from respite.referral.errors import (
     DeliveryInFlightError,
@@ -204,6 +205,22 @@ PROBLEMS: dict[type[RespiteError], ProblemKind] = {
         status=409,
         slug="beds-changed-during-import",
         members=("facility_id",),
+    ),
+    # -- places --------------------------------------------------------------------------
+    UnknownPlaceError: ProblemKind(
+        status=422,
+        slug="unknown-place",
+        members=("errors", "near_matches"),
+    ),
+    AmbiguousPlaceError: ProblemKind(
+        status=422,
+        slug="ambiguous-place",
+        members=("errors", "candidates"),
+    ),
+    GazetteerRejectedError: ProblemKind(
+        status=422,
+        slug="invalid-gazetteer",
+        members=("problems",),
     ),
     # -- eligibility and recipients ------------------------------------------------------
     NoPolicyInForceError: ProblemKind(

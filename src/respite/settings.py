@@ -54,6 +54,10 @@ class Settings(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     port: Port = 8000
     default_language: Literal["zh-CN", "en"] = "zh-CN"
     """The language of answers to a request without an ``Accept-Language`` we speak."""
+    coordinate_system: Literal["WGS-84", "GCJ-02"] = "GCJ-02"
+    """The system of every latitude and longitude respite reads and answers: GCJ-02 (what
+    maps in mainland China show and their geocoders return) or WGS-84 (GPS). Nothing is
+    converted: facilities, homes, the gazetteer and searches must all be in this one."""
     log_format: Literal["json", "text"] = "json"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     db_pool_min: Annotated[int, Meta(ge=0, le=200)] = 2

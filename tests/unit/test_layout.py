@@ -21,6 +21,7 @@ SRC = Path(respite.__file__).parent
 DOMAINS = (
     "auth",
     "inventory",
+    "places",
     "recipients",
     "eligibility",
     "availability",
@@ -34,6 +35,7 @@ LAYERS: dict[str, int] = {
     "eligibility": 2,
     "recipients": 3,
     "inventory": 3,
+    "places": 3,
     "availability": 4,
     "booking": 5,
     "holds": 6,

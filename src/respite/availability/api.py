@@ -27,6 +27,11 @@ from respite.params import MAX_ID
 
 __all__ = ["AvailabilityController"]
 
+_IN_SYSTEM = (
+    "in decimal degrees, in the deployment's coordinate system (RESPITE_COORDINATE_SYSTEM,"
+    " GCJ-02 unless set to WGS-84; the answer's coordinate_system names it)"
+)
+
 
 def _principal_if_any(request: Request[Any, Any, Any]) -> Principal | None:
     """Anyone may search; a bearer token is needed only to search for a care recipient."""
@@ -54,10 +59,13 @@ class AvailabilityController(Controller):
             Programme, QueryParameter(description="respite: up to 90 nights; home: up to 366.")
         ] = "respite",
         near: Annotated[
-            str | None, QueryParameter(description="lat,lon in decimal degrees.", max_length=64)
+            str | None, QueryParameter(description=f"lat,lon {_IN_SYSTEM}.", max_length=64)
         ] = None,
         radius_km: Annotated[
-            float | None, QueryParameter(gt=0, le=MAX_RADIUS_KM, description="Around near; 10 km.")
+            float | None,
+            QueryParameter(
+                gt=0, le=MAX_RADIUS_KM, description="Around near (10 km) or place (its reach)."
+            ),
         ] = None,
         facility_id: Annotated[
             list[int] | None,
@@ -65,6 +73,22 @@ class AvailabilityController(Controller):
                 description="Search these facilities instead of near.", max_items=MAX_FACILITY_IDS
             ),
         ] = None,
+        place: Annotated[
+            str | None,
+            QueryParameter(
+                description=(
+                    "Instead of near: a district, street or community of the gazetteer, by its"
+                    " Chinese or English name (徐汇区, Xuhui, 天平路街道, Tianping Lu) or its id."
+                    " Several places of the name: 422 listing the candidates."
+                ),
+                min_length=1,
+                max_length=100,
+            ),
+        ] = None,
+        near_home: Annotated[
+            bool,
+            QueryParameter(description="Instead of near: around the care recipient's home."),
+        ] = False,
         care_recipient_id: Annotated[
             int | None,
             QueryParameter(ge=1, le=MAX_ID, description="Search for this elder (needs a token)."),
@@ -80,7 +104,7 @@ class AvailabilityController(Controller):
         home: Annotated[
             str | None,
             QueryParameter(
-                description="kind=home, anonymous: lat,lon of the home (default near).",
+                description=f"kind=home, anonymous: the home's lat,lon {_IN_SYSTEM}; or near.",
                 max_length=64,
             ),
         ] = None,
@@ -104,6 +128,9 @@ class AvailabilityController(Controller):
             near=near,
             radius_km=radius_km,
             facility_ids=tuple(facility_id or ()),
+            place=place,
+            near_home=near_home,
+            checks_area=True,
             care_recipient_id=care_recipient_id,
             sex=sex,
             needs=tuple(needs or ()),

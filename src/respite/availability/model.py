@@ -21,6 +21,7 @@ from typing import Final, Literal, Protocol
 import msgspec
 from msgspec import Struct
 
+from respite.availability.where import NearestProvider, swapped
 from respite.eligibility.model import (
     NEEDS,
     Capability,
@@ -39,6 +40,7 @@ from respite.eligibility.model import (
 from respite.errors import FieldError, InvalidInputError
 from respite.i18n import Text, t
 from respite.params import MAX_ID
+from respite.places.model import CoordinateSystem, Place
 
 __all__ = [
     "DEFAULT_PAGE_SIZE",
@@ -100,6 +102,12 @@ class SearchParams(Struct, frozen=True, kw_only=True):
     near: str | None = None
     radius_km: float | None = None
     facility_ids: tuple[int, ...] = ()
+    place: str | None = None
+    """A district, street or community of the gazetteer, by name or id."""
+    near_home: bool = False
+    checks_area: bool = False
+    """Refuse a point outside the gazetteer's area: the search API's, typed by someone. Not a
+    referral's: it searches after the referral is stored, and must not then refuse it."""
     care_recipient_id: int | None = None
     sex: Sex | None = None
     needs: tuple[str, ...] = ()
@@ -137,6 +145,10 @@ class AvailabilityQuery(Struct, frozen=True, kw_only=True):
     near: Point | None = None
     radius_m: float = DEFAULT_RADIUS_KM * 1000
     facility_ids: tuple[int, ...] = ()
+    place: str | None = None
+    """Resolved to ``near`` (and its radius) once a connection is open (``locate.py``)."""
+    radius_from_place: bool = False
+    checks_area: bool = False
     care_recipient_id: int | None = None
     sex: Sex | None = None
     needs: frozenset[Need] = frozenset()
@@ -158,6 +170,7 @@ class AvailabilityQuery(Struct, frozen=True, kw_only=True):
                 self.near,
                 self.radius_m,
                 sorted(self.facility_ids),
+                self.place,
                 self.care_recipient_id,
                 self.sex,
                 sorted(self.needs),
@@ -252,6 +265,15 @@ class AvailabilityPage(Struct, frozen=True, kw_only=True):
     """First page only, when fewer than 3 facilities have a bed for the exact stay."""
     refused: list[PolicyRefusal] = []
     summary: Text | None = None
+    coordinate_system: CoordinateSystem = "GCJ-02"
+    """The system of every lat/lon in the search and its answer (``RESPITE_COORDINATE_SYSTEM``)."""
+    place: Place | None = None
+    """The place a search by name looked around."""
+    not_checked_against_elder: Text | None = None
+    """A search for no one in particular: why a bed listed may still refuse the elder."""
+    nearest: list[NearestProvider] = []
+    """A home-care search that no provider serves: the nearest, each past its radius."""
+    nearest_note: Text | None = None
     holds_unknown: bool = False
     """Holds could not be read: every bed listed may be held by someone else."""
     next_cursor: str | None = None
@@ -321,7 +343,8 @@ def _check_where(params: SearchParams, errors: list[FieldError]) -> Point | None
     if params.near is not None:
         near = parse_point(params.near)
         if near is None:
-            errors.append(FieldError("near", t("availability.point")))
+            errors.append(FieldError("near", swapped(params.near) or t("availability.point")))
+    _check_place(params, errors)
     if params.near is not None and params.facility_ids:
         errors.append(FieldError("facility_id", t("availability.near_or_facility")))
     if params.radius_km is not None and params.near is None and params.facility_ids:
@@ -330,9 +353,32 @@ def _check_where(params: SearchParams, errors: list[FieldError]) -> Point | None
         errors.append(FieldError("facility_id", t("input.items_at_most", n=MAX_FACILITY_IDS)))
     if any(not 1 <= fid <= MAX_ID for fid in params.facility_ids):
         errors.append(FieldError("facility_id", t("availability.ids_positive")))
-    if params.near is None and not params.facility_ids and params.care_recipient_id is None:
+    if (
+        params.near is None
+        and not params.facility_ids
+        and params.place is None
+        and params.care_recipient_id is None
+    ):
         errors.append(FieldError("near", t("availability.where_needed")))
     return near
+
+
+def _check_place(params: SearchParams, errors: list[FieldError]) -> None:
+    """``place`` and ``near_home`` each replace ``near`` and ``facility_id``."""
+    given = {
+        "near": params.near is not None,
+        "facility_id": bool(params.facility_ids),
+        "place": params.place is not None,
+        "near_home": params.near_home,
+    }
+    ways = [name for name, is_given in given.items() if is_given]
+    for name in ("place", "near_home"):
+        if name in ways and len(ways) > 1:
+            errors.append(FieldError(name, t("places.one_place_only")))
+    if params.near_home and params.care_recipient_id is None:
+        errors.append(FieldError("near_home", t("places.near_home_needs_elder")))
+    if params.place is not None and (not params.place.strip() or not params.place.isprintable()):
+        errors.append(FieldError("place", t("places.not_a_name")))
 
 
 def _check_person(params: SearchParams, errors: list[FieldError]) -> Point | None:
@@ -348,7 +394,7 @@ def _check_person(params: SearchParams, errors: list[FieldError]) -> Point | Non
         errors.append(FieldError("home", t("availability.home_kind")))
     home = parse_point(params.home)
     if home is None:
-        errors.append(FieldError("home", t("availability.point")))
+        errors.append(FieldError("home", swapped(params.home) or t("availability.point")))
     return home
 
 
@@ -377,6 +423,9 @@ def validate_query(params: SearchParams, now: datetime) -> AvailabilityQuery:
         near=near,
         radius_m=radius_km * 1000,
         facility_ids=tuple(sorted(set(params.facility_ids))),
+        place=params.place,
+        radius_from_place=params.place is not None and params.radius_km is None,
+        checks_area=params.checks_area,
         care_recipient_id=params.care_recipient_id,
         sex=params.sex,
         needs=needs,

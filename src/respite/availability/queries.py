@@ -35,6 +35,7 @@ __all__ = [
     "SELECT_CODES_IN_RANGE_NEAR",
     "SELECT_EXCLUDED_LISTED",
     "SELECT_EXCLUDED_NEAR",
+    "SELECT_NEAREST_HOME_PROVIDERS",
     "SELECT_PAGE_BY_DISTANCE_LISTED",
     "SELECT_PAGE_BY_DISTANCE_NEAR",
     "SELECT_PAGE_BY_PRICE_LISTED",
@@ -210,3 +211,19 @@ WHERE r.bookable AND r.serves_home AND EXISTS (SELECT 1 FROM beds b WHERE {_MATC
 )
 SELECT_CODES_IN_RANGE_NEAR = _CODES_IN_RANGE.format(where=_NEAR)
 SELECT_CODES_IN_RANGE_LISTED = _CODES_IN_RANGE.format(where=_LISTED)
+
+# The home-care providers nearest a home that none serves (an empty home-care answer says who
+# is near and how far each reaches): a box of MAX_RADIUS_KM around the home ($3, served by
+# facilities_location), those with an active home-care bed whose radius stops short of it.
+SELECT_NEAREST_HOME_PROVIDERS = """
+SELECT f.id, f.name, f.district, f.service_radius_m,
+       respite_distance_m($1, $2, f.lat, f.lon) AS distance_m
+FROM facilities f
+WHERE f.active AND point(f.lon, f.lat) <@ $3::box
+  AND respite_distance_m($1, $2, f.lat, f.lon) > f.service_radius_m
+  AND EXISTS (SELECT 1 FROM beds b
+              WHERE b.facility_id = f.id AND b.kind = 'home' AND b.active
+                AND b.retired_at IS NULL)
+ORDER BY distance_m, f.id
+LIMIT $4
+"""

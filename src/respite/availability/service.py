@@ -32,6 +32,7 @@ from respite.auth.model import Principal
 from respite.availability import plan
 from respite.availability.cursor import decode_cursor, encode_cursor
 from respite.availability.explain import BedType, FacilitySite, bed_refusals, summarise
+from respite.availability.locate import locate, nearest_home_providers
 from respite.availability.model import (
     Alternative,
     AvailabilityPage,
@@ -59,11 +60,13 @@ from respite.availability.searcher import (
     Searcher,
     anonymous,
     filters,
+    home_of,
     judge_programmes,
     policy_ref,
     qualifying_shifts,
     resolve_where,
 )
+from respite.availability.where import NearestProvider
 from respite.cache import RedisClient
 from respite.db import Conn, Pool
 from respite.eligibility.store import StoredPolicy
@@ -71,6 +74,7 @@ from respite.eligibility.subject import Viewer, load_subject, used_stays
 from respite.errors import AuthenticationError, InvalidInputError
 from respite.holds.store import HoldsUnavailable, read_live_holds
 from respite.i18n import t
+from respite.places.model import CoordinateSystem, Place
 
 if TYPE_CHECKING:
     from respite.deps import Deps
@@ -99,6 +103,7 @@ class _Context(msgspec.Struct, frozen=True, kw_only=True):
     refused_filters: plan.Filters
     """The same person's filters under the policies that refuse them."""
     horizon: Horizon
+    place: Place | None
 
 
 _decode_beds = msgspec.json.Decoder(list[FreeBed]).decode
@@ -121,7 +126,8 @@ async def search_availability(
         query = msgspec.structs.replace(query, after=after)
     policies = cache_for(deps.settings.database_url or "")
     viewer = None if principal is None else Viewer.of(principal, query.now, deps.settings)
-    result = await _search(deps.pool, deps.redis, viewer, query, policies)
+    system = deps.settings.coordinate_system
+    result = await _search(deps.pool, deps.redis, viewer, query, policies, system)
     if result.next_key is None:
         return result.page
     next_cursor = encode_cursor(deps.settings, fingerprint, result.next_key)
@@ -134,14 +140,16 @@ async def _search(
     viewer: Viewer | None,
     query: AvailabilityQuery,
     policies: PolicyCache,
+    system: CoordinateSystem,
 ) -> _Result:
     now = query.now.timestamp()
     reading: asyncio.Task[HoldsView] | None = None
     try:
         async with pool.acquire() as conn:
-            ctx = await _context(conn, viewer, query, policies)
+            ctx = await _context(conn, viewer, query, policies, system)
             rows = await _page(conn, ctx)
             _refuse_if_past_everywhere(ctx, rows)
+            nearest = await _nearest_if_unserved(conn, ctx, rows)
             # A page of fewer than three facilities cannot offer three, whatever Redis holds:
             # the shifted stays are read now, and one read of holds serves both.
             early = None
@@ -187,9 +195,28 @@ async def _search(
         alternatives=alternatives,
         refused=refused,
         summary=summarise(excluded, shown) if query.sort == "distance" else None,
+        coordinate_system=system,
+        place=ctx.place,
+        not_checked_against_elder=(
+            t("places.not_checked_against_elder") if query.care_recipient_id is None else None
+        ),
+        nearest=nearest,
+        nearest_note=t("places.outside_service_radius") if nearest else None,
         holds_unknown=holds.unknown,
     )
     return _Result(page=page, next_key=_next_key(query, rows))
+
+
+async def _nearest_if_unserved(
+    conn: Conn, ctx: _Context, rows: list[PageRow]
+) -> list[NearestProvider]:
+    """A first home-care page with no provider serving the home names the nearest ones."""
+    home = home_of(ctx.searcher.person)
+    if ctx.query.kind != "home" or rows or ctx.query.after is not None or home is None:
+        return []
+    if not ctx.filters.codes:  # refused by every policy: no provider would do
+        return []
+    return await nearest_home_providers(conn, home)
 
 
 async def _page(conn: Conn, ctx: _Context) -> list[PageRow]:
@@ -240,8 +267,13 @@ def _next_key(query: AvailabilityQuery, rows: list[PageRow]) -> PageKey | None:
 
 
 async def _context(
-    conn: Conn, viewer: Viewer | None, query: AvailabilityQuery, cache: PolicyCache
+    conn: Conn,
+    viewer: Viewer | None,
+    query: AvailabilityQuery,
+    cache: PolicyCache,
+    system: CoordinateSystem,
 ) -> _Context:
+    query, place = await locate(conn, query, system)
     policies = await _policies_in_force(conn, query, cache)
     if query.care_recipient_id is None:
         searcher = anonymous(query)
@@ -269,6 +301,7 @@ async def _context(
         filters=filters(query, searcher, eligible),
         refused_filters=filters(query, searcher, refusing),
         horizon=bounds,
+        place=place,
     )
 
 

@@ -1,11 +1,14 @@
-"""``respite seed``: a believable city to try respite with.
+"""``respite seed``: a believable city to try respite with — Shanghai.
 
-About 40 facilities in Shanghai with Chinese names and real-looking coordinates, ~1,500 beds
-(four in five respite beds, the rest home-care beds), ~2,000 elders with assessments across
-every level, and bookings and blocks over the next 90 days at roughly 70 % occupancy — each
-elder in one bed a night (invariant 7), so the city needs more elders than it has beds taken
-on its busiest night. Loaded with COPY in one transaction; a second run finds the demo data and
-only prints fresh tokens.
+Shanghai's gazetteer (its 16 districts and the streets of ten, ``city.py``), about 40
+facilities each on a real street inside its district, ~1,500 beds (four in five respite beds,
+the rest home-care beds), ~2,000 elders living near them with names that match their sex and
+assessments across every level, and bookings and blocks over the next 90 days at roughly 70 %
+occupancy — each elder in one bed a night (invariant 7), and never in two stays back to back,
+so that no elder is refused for a run of nights the demo made up. The demo family's own elders
+(``family@demo.respite``) have no stays yet: their first search finds beds. Every point is in
+GCJ-02, the demo's stated coordinate system. Loaded with COPY in one transaction; a second run
+finds the demo data and only prints fresh tokens.
 """
 
 from __future__ import annotations
@@ -19,61 +22,26 @@ import msgspec
 from respite.auth.model import Principal, Role, hash_password
 from respite.auth.service import issue_token
 from respite.db import Conn, connect
+from respite.dev.city import Street, elder_name, gazetteer, point_near, streets
 from respite.dev.stays import Stock, load_stays, reserve_ids
 from respite.eligibility import CAPABILITIES, NEEDS, level_for_total
+from respite.eligibility.model import Sex
 from respite.eligibility.store import ensure_presets
+from respite.places.service import replace_places
 
 __all__ = ["seed"]
 
 DEMO_EMAIL = "family@demo.respite"
 DEMO_PASSWORD = "respite-demo-password"
-CENTRE = (31.2304, 121.4737)  # People's Square, Shanghai
-DISTRICTS = [
-    "黄浦区",
-    "徐汇区",
-    "长宁区",
-    "静安区",
-    "普陀区",
-    "虹口区",
-    "杨浦区",
-    "闵行区",
-    "宝山区",
-    "浦东新区",
-]
-STREETS = [
-    "枫林",
-    "天平",
-    "湖南",
-    "华阳",
-    "江宁",
-    "曹家渡",
-    "长风",
-    "曲阳",
-    "五角场",
-    "古美",
-    "大场",
-    "花木",
-    "陆家嘴",
-    "田林",
-    "康健",
-]
 KINDS_OF_PLACE = ["长者照护之家", "综合为老服务中心", "社区养老院", "日间照料中心"]
 OPERATORS = ["福寿康", "爱照护", "九如城", "亲和源", "申养", "佰仁堂"]
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
-GIVEN = [
-    "秀英",
-    "桂英",
-    "玉兰",
-    "建国",
-    "国华",
-    "淑珍",
-    "志强",
-    "凤英",
-    "德明",
-    "美华",
-    "金宝",
-    "兰芳",
-]
+# A facility stands this close to its street's centroid; an elder's home this close to one.
+FACILITY_SPREAD_M = 400
+HOME_SPREAD_M = 1200
+# One care level in ten is intact (level 0), which no respite programme takes: a demo elder's
+# search should mostly find a bed. Totals for levels 0 to 4, by weight.
+LEVEL_WEIGHTS = (1, 3, 3, 2, 1)
+OWN_LEVEL_WEIGHTS = (0, 3, 3, 2, 0)
 
 
 class City(msgspec.Struct, frozen=True, kw_only=True):
@@ -107,6 +75,10 @@ async def seed(dsn: str, today: date, city: City | None = None) -> None:
 async def _load_city(conn: Conn, rng: random.Random, city: City, today: date) -> None:
     n_facilities, n_beds, n_elders = city.facilities, city.beds, city.elders
     await conn.execute("INSERT INTO hospitals (name) VALUES ('上海市第六人民医院')")
+    places = gazetteer()
+    await replace_places(conn, places)
+    every_street = streets(places)
+    sites = _sites(rng, every_street, n_facilities)
     facility_ids = await reserve_ids(conn, "facilities", n_facilities)
     await conn.copy_records_to_table(
         "facilities",
@@ -122,7 +94,7 @@ async def _load_city(conn: Conn, rng: random.Random, city: City, today: date) ->
             "phone",
             "service_radius_m",
         ],
-        records=[_facility(rng, fid) for fid in facility_ids],
+        records=[_facility(rng, fid, *site) for fid, site in zip(facility_ids, sites, strict=True)],
     )
     bed_rows = [_bed(rng, facility_ids[i % n_facilities], i) for i in range(n_beds)]
     bed_ids = await reserve_ids(conn, "beds", n_beds)
@@ -141,32 +113,56 @@ async def _load_city(conn: Conn, rng: random.Random, city: City, today: date) ->
         records=[(bid, *row) for bid, row in zip(bed_ids, bed_rows, strict=True)],
     )
     families = await _families(conn, n_elders // 2)
-    elder_ids = await _elders(conn, rng, families, n_elders, today)
+    near = [street for street, _ in sites]
+    elder_ids = await _elders(conn, rng, _Homes(near, every_street), families, n_elders, today)
+    # The demo family's elders (every len(families)-th) stay free for its own first search.
+    others = [e for i, e in enumerate(elder_ids) if i % len(families) != 0]
     stock = Stock(
-        beds=list(zip(bed_ids, bed_rows, strict=True)), elders=elder_ids, booked_by=families[0]
+        beds=list(zip(bed_ids, bed_rows, strict=True)), elders=others, booked_by=families[0]
     )
     await load_stays(conn, rng, stock, today)
 
 
-def _facility(rng: random.Random, fid: int) -> tuple[Any, ...]:
-    district, street = rng.choice(DISTRICTS), rng.choice(STREETS)
-    name = f"{district}{street}街道{rng.choice(KINDS_OF_PLACE)}"
-    lat = CENTRE[0] + rng.uniform(-0.16, 0.16)
-    lon = CENTRE[1] + rng.uniform(-0.18, 0.2)
-    address = f"上海市{district}{street}路{rng.randint(1, 999)}号"
+def _sites(rng: random.Random, every: list[Street], count: int) -> list[tuple[Street, int]]:
+    """A street for each facility (each street once while they last) and its number there."""
+    picked: list[tuple[Street, int]] = []
+    while len(picked) < count:
+        round_number = len(picked) // len(every) + 1
+        chosen = rng.sample(every, min(len(every), count - len(picked)))
+        picked.extend((street, round_number) for street in chosen)
+    return picked
+
+
+def _facility(rng: random.Random, fid: int, street: Street, number: int) -> tuple[Any, ...]:
+    lat, lon = point_near(rng, street, FACILITY_SPREAD_M)
+    ordinal = "" if number == 1 else f"（{number}）"
+    name = f"{street.district}{street.name}{rng.choice(KINDS_OF_PLACE)}{ordinal}"
+    road = street.name.removesuffix("街道").removesuffix("镇")
+    road = road if road.endswith("路") else f"{road}路"
+    address = f"上海市{street.district}{road}{rng.randint(1, 999)}号"
     phone = f"021-{rng.randint(5000_0000, 6999_9999)}"
     return (
         fid,
-        f"{name}{fid}",
+        name,
         rng.choice(OPERATORS),
         address,
-        district,
-        f"{street}社区",
+        street.district,
+        street.name,
         lat,
         lon,
         phone,
         rng.choice([3000, 5000, 8000]),
     )
+
+
+class _Homes(msgspec.Struct, frozen=True):
+    """Where elders live: four in five near a street with a facility, the rest anywhere."""
+
+    near_facilities: list[Street]
+    anywhere: list[Street]
+
+    def street(self, rng: random.Random) -> Street:
+        return rng.choice(self.near_facilities if rng.random() < 0.8 else self.anywhere)
 
 
 def _bed(rng: random.Random, facility_id: int, index: int) -> tuple[Any, ...]:
@@ -194,34 +190,37 @@ async def _families(conn: Conn, count: int) -> list[int]:
 
 
 async def _elders(
-    conn: Conn, rng: random.Random, families: list[int], count: int, today: date
+    conn: Conn, rng: random.Random, homes: _Homes, families: list[int], count: int, today: date
 ) -> list[int]:
     ids = await reserve_ids(conn, "care_recipients", count)
     records, assessments = [], []
     for i, elder_id in enumerate(ids):
-        lat, lon = CENTRE[0] + rng.uniform(-0.15, 0.15), CENTRE[1] + rng.uniform(-0.17, 0.19)
-        needs = sorted(n for n in NEEDS if rng.random() < 0.12)
+        own = i % len(families) == 0  # the demo family's: near a facility, never intact
+        street = rng.choice(homes.near_facilities) if own else homes.street(rng)
+        lat, lon = point_near(rng, street, HOME_SPREAD_M)
+        needs = sorted(n for n in NEEDS if rng.random() < 0.05)
         birth = date(rng.randint(1928, 1962), rng.randint(1, 12), rng.randint(1, 28))
-        name = rng.choice(SURNAMES) + rng.choice(GIVEN)
+        sex: Sex = rng.choice(["female", "male"])
         situation = rng.choice(["alone", "with_family", "with_family", "other"])
         records.append(
             (
                 elder_id,
                 families[i % len(families)],
-                name,
-                rng.choice(["female", "male"]),
+                elder_name(rng, sex),
+                sex,
                 birth,
-                f"上海市{rng.choice(DISTRICTS)}",
+                f"上海市{street.district}{street.name}",
                 lat,
                 lon,
                 situation,
                 needs,
-                rng.choice([0, 0, 0, 1, 2, 3]),
+                rng.choice([0, 0, 0, 0, 1, 2]),
             )
         )
-        total = rng.choice(
-            [90, rng.randint(66, 89), rng.randint(46, 65), rng.randint(30, 45), rng.randint(0, 29)]
-        )
+        total = rng.choices(
+            [90, rng.randint(66, 89), rng.randint(46, 65), rng.randint(30, 45), rng.randint(0, 29)],
+            weights=OWN_LEVEL_WEIGHTS if own else LEVEL_WEIGHTS,
+        )[0]
         level = level_for_total(total)
         assessed = today - timedelta(days=rng.randint(10, 300))
         assessments.append(

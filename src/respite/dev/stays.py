@@ -1,8 +1,9 @@
 """The demo city's stays: bookings and blocks around the day it is loaded, and both ledgers.
 
 Every bed gets stays back to back with short gaps, now and then a block. Each stay goes to an
-elder with no other stay on any of its nights — one elder, one bed a night (invariant 7, which
-``recipient_nights`` holds in the database) — or, when none is free, the bed stays empty.
+elder with no other stay on any of its nights nor the nights next to them — one elder, one bed
+a night (invariant 7, which ``recipient_nights`` holds in the database), and no made-up runs
+of nights — or, when none is free, the bed stays empty.
 """
 
 from __future__ import annotations
@@ -66,10 +67,14 @@ ELDER_TRIES = 40
 def _free_elder(
     rng: random.Random, stays: _Stays, elders: list[int], nights: list[date]
 ) -> int | None:
-    """An elder with no other stay on any of ``nights`` (one elder, one bed a night)."""
+    """An elder with no other stay on any of ``nights`` (one elder, one bed a night), nor on
+    the night before or after them: stays back to back count as one run against a policy's
+    consecutive limit, and the demo would otherwise make up runs that refuse its own elders
+    (one was refused for "97 consecutive nights")."""
+    around = [nights[0] - timedelta(days=1), *nights, nights[-1] + timedelta(days=1)]
     for _ in range(ELDER_TRIES):
         elder = rng.choice(elders)
-        if not any((elder, night) in stays.elder_nights for night in nights):
+        if not any((elder, night) in stays.elder_nights for night in around):
             return elder
     return None
 

@@ -43,8 +43,13 @@ Need = Literal[
 CAPABILITIES: tuple[str, ...] = get_args(Capability)
 NEEDS: tuple[str, ...] = get_args(Need)
 
-Latitude = Annotated[float, Meta(ge=-90, le=90)]
-Longitude = Annotated[float, Meta(ge=-180, le=180)]
+_IN_SYSTEM = (
+    "in decimal degrees, in the deployment's coordinate system (RESPITE_COORDINATE_SYSTEM:"
+    " GCJ-02, as maps in mainland China show, unless set to WGS-84; the API description"
+    " names it)"
+)
+Latitude = Annotated[float, Meta(ge=-90, le=90, description=f"Latitude {_IN_SYSTEM}.")]
+Longitude = Annotated[float, Meta(ge=-180, le=180, description=f"Longitude {_IN_SYSTEM}.")]
 RadiusMetres = Annotated[float, Meta(gt=0)]
 PressureStage = Annotated[int, Meta(ge=0, le=4)]
 Level = Annotated[int, Meta(ge=0, le=4)]

@@ -155,8 +155,8 @@ class Facility(Struct, frozen=True, kw_only=True):
     address: str
     district: str
     community: str
-    lat: float
-    lon: float
+    lat: Latitude
+    lon: Longitude
     phone: str
     """The facility's public desk number (not a person's): shown in full."""
     timezone: str

@@ -235,8 +235,8 @@ class CareRecipientView(Struct, frozen=True, kw_only=True):
     sex: Sex
     birth_date: date
     home_address: str
-    home_lat: float | None
-    home_lon: float | None
+    home_lat: Latitude | None
+    home_lon: Longitude | None
     living_situation: LivingSituation
     needs: list[Need]
     pressure_injury_stage: int

@@ -201,8 +201,8 @@ class CancelReferral(Struct, frozen=True, kw_only=True):
 
 
 class Area(Struct, frozen=True, kw_only=True):
-    lat: float
-    lon: float
+    lat: Latitude
+    lon: Longitude
     radius_km: float
     description: str
 
