@@ -32,9 +32,11 @@ from respite.observability import EdgeMiddleware, configure_logging, edge_of_ans
 from respite.problem_docs import ProblemDocsPlugin, ProblemTypesController
 from respite.problems import exception_handlers
 from respite.recipients.api import recipients_router
+from respite.reference import DescribedStructs
 from respite.referral.api import referral_router
 from respite.referral.delivery import delivery_lifespan
 from respite.referral.listener import ReferralListener
+from respite.referral.webhook_docs import callbacks
 from respite.retention import retention_lifespan
 from respite.settings import Settings
 
@@ -117,7 +119,7 @@ def create_app(
         ],
         exception_handlers=exception_handlers(),
         request_max_body_size=settings.max_body_bytes,
-        plugins=[ProblemDocsPlugin()],
+        plugins=[DescribedStructs(), ProblemDocsPlugin()],
         before_send=[edge_of_answer],
         # Level 5, not Litestar's 9: on the 1.6 MB board, 9 took several times as long for a
         # few percent less.
@@ -134,6 +136,8 @@ def create_app(
                 security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer")}
             ),
             security=[{"bearer": []}],
+            use_handler_docstrings=True,
+            webhooks=callbacks(),
         ),
         debug=False,
         # Logging is configured once by configure_logging: JSON lines with request ids.

@@ -20,7 +20,7 @@ in its domain's ``errors.py``, with its own problem ``type`` and typed extension
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 
@@ -41,8 +41,10 @@ __all__ = [
 
 
 class FieldError(msgspec.Struct, frozen=True):
-    field: str
-    message: str
+    """One wrong field of a request, and why."""
+
+    field: Annotated[str, msgspec.Meta(description="Its path, e.g. check_out or patient.needs[2].")]
+    message: Annotated[str, msgspec.Meta(description="What is wrong, and what would be right.")]
 
 
 class RespiteError(Exception):

@@ -41,14 +41,24 @@ BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 class ProblemDetails(msgspec.Struct, frozen=True, kw_only=True):
     """RFC 9457 problem details. Extension members (``retry_after``, ``entity`` ...) may follow."""
 
-    type: str
-    """A stable URI reference naming the kind of problem, e.g. ``/problems/invalid-input``."""
-    title: str
-    status: int
-    detail: str
-    instance: str
-    errors: list[FieldError] | msgspec.UnsetType = msgspec.UNSET
-    """For invalid input: every wrong field with its path and the reason."""
+    type: Annotated[
+        str,
+        msgspec.Meta(
+            description="A stable URI reference naming the kind of problem, e.g. "
+            "/problems/invalid-input: its page there says what it means."
+        ),
+    ]
+    title: Annotated[str, msgspec.Meta(description="The kind of problem, in words: fixed.")]
+    status: Annotated[int, msgspec.Meta(description="The HTTP status code.")]
+    detail: Annotated[str, msgspec.Meta(description="What went wrong this time.")]
+    instance: Annotated[str, msgspec.Meta(description="The path of the request.")]
+    errors: (
+        Annotated[
+            list[FieldError],
+            msgspec.Meta(description="For invalid input: every wrong field, its path and why."),
+        ]
+        | msgspec.UnsetType
+    ) = msgspec.UNSET
 
 
 def problem_statuses(path: str, handler: HTTPRouteHandler) -> list[int]:

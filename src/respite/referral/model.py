@@ -20,14 +20,30 @@ from msgspec import Meta, Struct
 from respite.auth.model import Email, Phone, Principal
 from respite.availability.model import (
     AvailabilityPage,
+    DistanceKm,
+    FacilityName,
     FreeBed,
+    FreeBeds,
     PolicyRef,
     PolicyRefusal,
 )
 from respite.booking.events import BookingEventType
-from respite.eligibility.model import Latitude, Longitude, Programme, Reason
+from respite.eligibility.model import BedKind, Latitude, Longitude, Reason
 from respite.errors import NotFoundError
-from respite.recipients.model import Id, NewAssessment, NewCareRecipient
+from respite.recipients.model import NewAssessment, NewCareRecipient
+from respite.vocabulary import (
+    BookingId,
+    CareRecipientId,
+    CheckIn,
+    CheckOut,
+    CreatedAt,
+    CurrencyCode,
+    FacilityId,
+    HoldId,
+    HospitalId,
+    ReferralId,
+    UpdatedAt,
+)
 
 __all__ = [
     "EVENT_TYPES",
@@ -90,6 +106,22 @@ ShortText = Annotated[str, Meta(max_length=200)]
 Note = Annotated[str, Meta(max_length=2000)]
 ContactName = Annotated[str, Meta(min_length=1, max_length=100)]
 Reason500 = Annotated[str, Meta(min_length=1, max_length=500)]
+# What each field means, said once for the request and the answer.
+_LAT = Meta(description="Latitude of the centre of the area (decimal degrees).")
+_LON = Meta(description="Longitude of the centre of the area (decimal degrees).")
+_RADIUS = Meta(description="How far around the centre to look, in km (0.1-50).")
+_AREA_TEXT = Meta(description="The area in words, e.g. a district or street.")
+_CONTACT_NAME = Meta(description="Name of the person at the hospital who answers for it.")
+_DEPARTMENT = Meta(description="Their department or ward.")
+_EMAIL = Meta(description="Their email address.")
+_KIND = Meta(description="The kind of bed the patient needs.")
+_DISCHARGE = Meta(description="The day the patient leaves hospital (YYYY-MM-DD): check-in.")
+_NOTE = Meta(description="Anything the facility should know, in free text.")
+_REFERRAL_STATUS = Meta(
+    description="open, held (a bed is held), booked, admitted (checked in), completed "
+    "(checked out); or cancelled, expired (no booking by the discharge date)."
+)
+ReferralState = Annotated[ReferralStatus, _REFERRAL_STATUS]
 
 _NEXT: Final[dict[ReferralStatus, dict[Trigger, ReferralStatus]]] = {
     "open": {"hold": "held", "confirm": "booked", "cancel": "cancelled", "expire": "expired"},
@@ -126,20 +158,25 @@ def advance(status: ReferralStatus, trigger: Trigger) -> ReferralStatus:
 class PreferredArea(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Where to look for a bed; default: around the patient's home, 10 km."""
 
-    lat: Latitude
-    lon: Longitude
-    radius_km: RadiusKm = 10.0
-    description: ShortText = ""
+    lat: Annotated[Latitude, _LAT]
+    lon: Annotated[Longitude, _LON]
+    radius_km: Annotated[RadiusKm, _RADIUS] = 10.0
+    description: Annotated[ShortText, _AREA_TEXT] = ""
 
 
 class HospitalContact(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Who at the hospital answers for this placement."""
 
-    name: ContactName
-    department: ShortText = ""
-    phone: Phone | None = None
-    """Stored encrypted; answered as its last four digits only."""
-    email: Email | None = None
+    name: Annotated[ContactName, _CONTACT_NAME]
+    department: Annotated[ShortText, _DEPARTMENT] = ""
+    phone: (
+        Annotated[
+            Phone,
+            Meta(description="Their phone; stored encrypted, answered as its last 4 digits only."),
+        ]
+        | None
+    ) = None
+    email: Annotated[Email, _EMAIL] | None = None
 
     def __post_init__(self) -> None:
         if not self.name.strip():
@@ -150,17 +187,47 @@ class NewReferral(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True)
     """A discharge placement: the patient (a new one, or one of the hospital's own by id),
     when they leave hospital, for how long, where, and whom to call."""
 
-    care_recipient_id: Id | None = None
-    patient: NewCareRecipient | None = None
-    assessment: NewAssessment | None = None
-    """The current assessment; required with a new patient, optional with an existing one."""
-    kind: Programme = "respite"
-    discharge_date: date
-    nights: Nights | None = None
-    """Respite: 1 to 90 nights, required. Home care: 1 to 366, or null for open-ended care."""
-    preferred_area: PreferredArea | None = None
-    contact: HospitalContact
-    note: Note = ""
+    care_recipient_id: (
+        Annotated[
+            CareRecipientId,
+            Meta(description="One of the hospital's own patients already registered; or patient."),
+        ]
+        | None
+    ) = None
+    patient: (
+        Annotated[
+            NewCareRecipient, Meta(description="A new patient to register; or care_recipient_id.")
+        ]
+        | None
+    ) = None
+    assessment: (
+        Annotated[
+            NewAssessment,
+            Meta(description="The current assessment: required with a new patient, else optional."),
+        ]
+        | None
+    ) = None
+    kind: Annotated[BedKind, _KIND] = "respite"
+    discharge_date: Annotated[date, _DISCHARGE]
+    nights: (
+        Annotated[
+            Nights,
+            Meta(
+                description="How many nights: respite 1-90, required; home care 1-366, or null "
+                "for open-ended care."
+            ),
+        ]
+        | None
+    ) = None
+    preferred_area: (
+        Annotated[
+            PreferredArea,
+            Meta(description="Where to look; by default 10 km around the patient's home."),
+        ]
+        | None
+    ) = None
+    contact: Annotated[HospitalContact, Meta(description="Whom the facility calls.")]
+    note: Annotated[Note, _NOTE] = ""
 
     def __post_init__(self) -> None:
         if (self.care_recipient_id is None) == (self.patient is None):
@@ -183,7 +250,9 @@ class NewReferral(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True)
 
 
 class ReferralCancellation(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    reason: Reason500
+    """Why no bed is needed any more."""
+
+    reason: Annotated[Reason500, Meta(description="Why the referral is cancelled.")]
 
     def __post_init__(self) -> None:
         if not self.reason.strip():
@@ -203,80 +272,114 @@ class CancelReferral(Struct, frozen=True, kw_only=True):
 
 
 class Area(Struct, frozen=True, kw_only=True):
-    lat: float
-    lon: float
-    radius_km: float
-    description: str
+    """Where the referral looks for a bed."""
+
+    lat: Annotated[float, _LAT]
+    lon: Annotated[float, _LON]
+    radius_km: Annotated[float, _RADIUS]
+    description: Annotated[str, _AREA_TEXT]
 
 
 class Contact(Struct, frozen=True, kw_only=True):
-    name: str
-    department: str
-    email: str | None
-    phone_last4: str | None
+    """Whom the facility calls at the hospital; the phone only as its last 4 digits."""
+
+    name: Annotated[str, _CONTACT_NAME]
+    department: Annotated[str, _DEPARTMENT]
+    email: Annotated[str, _EMAIL] | None
+    phone_last4: Annotated[str, Meta(description="The last 4 digits of their phone.")] | None
 
 
 class Referral(Struct, frozen=True, kw_only=True):
-    id: int
-    hospital_id: int
-    care_recipient_id: int
-    status: ReferralStatus
-    kind: Programme
-    discharge_date: date
-    nights: int | None
-    """Null: open-ended home care."""
-    preferred_area: Area | None
-    contact: Contact
-    note: str
-    hold_id: str | None
-    """The latest hold placed for this referral."""
-    booking_id: int | None
-    status_reason: str | None
-    """Why it was cancelled (by the hospital, or a no-show) or expired."""
-    created_at: datetime
-    updated_at: datetime
+    """A hospital's request to place a patient being discharged, and where it stands."""
+
+    id: ReferralId
+    hospital_id: HospitalId
+    care_recipient_id: Annotated[CareRecipientId, Meta(description="The patient.")]
+    status: ReferralState
+    kind: Annotated[BedKind, _KIND]
+    discharge_date: Annotated[date, _DISCHARGE]
+    nights: Annotated[int, Meta(description="Nights asked for; null: open-ended home care.")] | None
+    preferred_area: (
+        Annotated[Area, Meta(description="Where to look; null: around the patient's home.")] | None
+    )
+    contact: Annotated[Contact, Meta(description="Whom the facility calls.")]
+    note: Annotated[str, _NOTE]
+    hold_id: Annotated[HoldId, Meta(description="The latest hold placed for this referral.")] | None
+    booking_id: (
+        Annotated[BookingId, Meta(description="The booking made for it, once booked.")] | None
+    )
+    status_reason: (
+        Annotated[
+            str,
+            Meta(description="Why it was cancelled (by the hospital, or a no-show) or expired."),
+        ]
+        | None
+    )
+    created_at: CreatedAt
+    updated_at: UpdatedAt
 
 
 class CloserFacility(Struct, frozen=True, kw_only=True):
     """A facility nearer than a candidate that was not offered, and why."""
 
-    facility_id: int
-    name: str
-    distance_km: float | None
-    reasons: list[Reason]
+    facility_id: FacilityId
+    name: FacilityName
+    distance_km: DistanceKm
+    reasons: Annotated[list[Reason], Meta(description="Why it was not offered.")]
 
 
 class Candidate(Struct, frozen=True, kw_only=True):
-    rank: int
-    facility_id: int
-    name: str
-    distance_km: float | None
-    currency: str
-    policy: PolicyRef
-    price_from: int
-    free_beds: int
-    held_beds: int
-    beds: list[FreeBed]
-    """Free beds this patient may take, cheapest first; hold one with ``bed_id``."""
-    closer_not_offered: list[CloserFacility]
+    """A facility with beds the patient may take, with the nearer ones not offered and why."""
+
+    rank: Annotated[int, Meta(description="1 for the nearest candidate, then 2, 3 ...")]
+    facility_id: FacilityId
+    name: FacilityName
+    distance_km: DistanceKm
+    currency: CurrencyCode
+    policy: Annotated[PolicyRef, Meta(description="The eligibility policy the facility applies.")]
+    price_from: Annotated[
+        int, Meta(description="The lowest nightly price in fen of a matching bed here.")
+    ]
+    free_beds: FreeBeds
+    held_beds: Annotated[int, Meta(description="How many matching beds others hold right now.")]
+    beds: Annotated[
+        list[FreeBed],
+        Meta(description="Free beds this patient may take, cheapest first: hold one by bed_id."),
+    ]
+    closer_not_offered: Annotated[
+        list[CloserFacility], Meta(description="Nearer facilities not offered, and why.")
+    ]
 
 
 class SearchWindow(Struct, frozen=True, kw_only=True):
-    check_in: date
-    check_out: date
+    """The stay the candidates were searched for."""
+
+    check_in: CheckIn
+    check_out: CheckOut
 
 
 class ReferralAnswer(Struct, frozen=True, kw_only=True):
-    referral: Referral
-    search: SearchWindow
-    """The stay the candidates were searched for."""
-    candidates: list[Candidate]
-    """Nearest first: availability and eligibility together."""
-    refused: list[PolicyRefusal]
-    """Policies under which the patient qualifies for no bed at all, with the reasons."""
-    summary: str | None
-    holds_unknown: bool
-    """Holds could not be read: a listed bed may be held by someone else right now."""
+    """The referral with its candidates: availability and eligibility together."""
+
+    referral: Annotated[Referral, Meta(description="The referral.")]
+    search: Annotated[SearchWindow, Meta(description="The stay the candidates were searched for.")]
+    candidates: Annotated[
+        list[Candidate],
+        Meta(description="Facilities with a bed for the patient, nearest first."),
+    ]
+    refused: Annotated[
+        list[PolicyRefusal],
+        Meta(description="Policies under which the patient qualifies for no bed, and why."),
+    ]
+    summary: (
+        Annotated[
+            str, Meta(description="When eligibility hid nearer facilities: a sentence on why.")
+        ]
+        | None
+    )
+    holds_unknown: Annotated[
+        bool, Meta(description="True when holds could not be read: a listed bed may be held.")
+    ]
 
 
 class ReferralFilter(Struct, frozen=True, kw_only=True):
