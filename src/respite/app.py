@@ -32,7 +32,7 @@ from respite.observability import EdgeMiddleware, configure_logging, edge_of_ans
 from respite.problem_docs import ProblemDocsPlugin, ProblemTypesController
 from respite.problems import exception_handlers
 from respite.recipients.api import recipients_router
-from respite.reference import DescribedStructs
+from respite.reference import BEARER, DescribedStructs, operation_id
 from respite.referral.api import referral_router
 from respite.referral.delivery import delivery_lifespan
 from respite.referral.listener import ReferralListener
@@ -101,12 +101,19 @@ def create_app(
             assets_router(),
             AuthController,
             AvailabilityController,
-            eligibility_router,
-            recipients_router,
-            booking_router,
-            HoldController,
-            inventory_router,
-            referral_router,
+            # Each of these needs a bearer token (BearerAuthMiddleware): the reference says so.
+            Router(
+                "/",
+                security=BEARER,
+                route_handlers=[
+                    eligibility_router,
+                    recipients_router,
+                    booking_router,
+                    HoldController,
+                    inventory_router,
+                    referral_router,
+                ],
+            ),
         ],
         lifespan=[backends],
         dependencies={
@@ -135,8 +142,8 @@ def create_app(
             components=Components(
                 security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer")}
             ),
-            security=[{"bearer": []}],
             use_handler_docstrings=True,
+            operation_id_creator=operation_id,
             webhooks=callbacks(),
         ),
         debug=False,

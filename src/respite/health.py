@@ -25,7 +25,6 @@ from respite.db import Pool
 from respite.deps import Deps
 from respite.errors import AuthenticationError, PermissionDeniedError
 from respite.problems import PROBLEM_MEDIA_TYPE
-from respite.reference import PUBLIC
 
 if TYPE_CHECKING:
     from respite.deps import Runtime
@@ -40,12 +39,12 @@ class HealthController(Controller):
     tags = ["operations"]
     include_in_schema = True
 
-    @get("/live", summary="Is the process up", security=PUBLIC)
+    @get("/live", summary="Is the process up")
     async def live(self) -> dict[str, str]:
         """The process is up."""
         return {"status": "ok"}
 
-    @get("/ready", summary="Is the service ready", security=PUBLIC)
+    @get("/ready", summary="Is the service ready")
     async def ready(
         self, request: Request[Any, Any, Any], deps: NamedDependency[Deps]
     ) -> Response[dict[str, object]]:

@@ -11,7 +11,10 @@ This module adds what Litestar lacks for that:
   shared schema ("the bed held" as the description of every bed).
 - ``documented``: examples an operation shows for its request and its answers, and a request
   body that the handler reads itself (the CSV bed import), which Litestar cannot see.
-- ``PUBLIC`` and ``BEARER_OPTIONAL``: the security of the operations that need no token.
+- ``BEARER`` and ``BEARER_OPTIONAL``: the security of each operation, said on the operation
+  (client generators read no document-wide ``security``); one without needs no token.
+- ``operation_id``: ids like ``holds_confirm``, which client generators make function names of
+  (Litestar's own read ``V1HoldsHoldIdConfirmConfirm``).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from inspect import cleandoc
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import msgspec
 from litestar._openapi.schema_generation.plugins.struct import StructSchemaPlugin
@@ -28,21 +31,34 @@ from litestar.openapi.spec import Schema as OpenAPISchema
 
 if TYPE_CHECKING:
     from litestar._openapi.schema_generation import SchemaCreator
+    from litestar.handlers import HTTPRouteHandler
     from litestar.openapi.spec import SecurityRequirement
+    from litestar.types import Method
+    from litestar.types.internal_types import PathParameterDefinition
     from litestar.typing import FieldDefinition
 
 __all__ = [
+    "BEARER",
     "BEARER_OPTIONAL",
-    "PUBLIC",
     "DescribedStructs",
     "documented",
     "example",
+    "operation_id",
 ]
 
-PUBLIC: Final[list[SecurityRequirement]] = [{}]
-"""No token needed (an empty requirement overrides the document's bearer security)."""
+BEARER: Final[list[SecurityRequirement]] = [{"bearer": []}]
+"""A bearer token: ``Authorization: Bearer <token>``."""
 BEARER_OPTIONAL: Final[list[SecurityRequirement]] = [{}, {"bearer": []}]
 """Anonymous, or with a token for more (the availability search for one elder)."""
+
+
+def operation_id(
+    handler: HTTPRouteHandler, method: Method, _: list[str | PathParameterDefinition]
+) -> str:
+    """The handler's first tag and its name (and the method, for a handler of several)."""
+    tag = (handler.resolve_tags() or ["respite"])[0].replace(" ", "_")
+    name = handler.handler_name
+    return f"{tag}_{name}" if len(handler.http_methods) == 1 else f"{tag}_{method.lower()}_{name}"
 
 
 class DescribedStructs(StructSchemaPlugin):
@@ -68,9 +84,18 @@ class DescribedStructs(StructSchemaPlugin):
         return reference or schema
 
 
+@dataclass
+class _Verbatim(Example):
+    """An example whose value is written as it is: Litestar would drop every null in it, and
+    with them required fields (``cancel_reason: null`` of a booking)."""
+
+    def to_schema(self) -> dict[str, Any]:
+        return {**super().to_schema(), "value": self.value}
+
+
 def example(summary: str, value: object) -> Example:
     """A named example: ``value`` a Struct (or list of them) as it goes over the wire."""
-    return Example(summary=summary, value=msgspec.to_builtins(value))
+    return _Verbatim(summary=summary, value=msgspec.to_builtins(value))
 
 
 def _examples(examples: Sequence[Example]) -> dict[str, Example | Reference]:

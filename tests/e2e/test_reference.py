@@ -12,11 +12,15 @@ from typing import Any
 
 import httpx
 import pytest
+from openapi_schema_validator import OAS31Validator, oas31_format_checker
 from openapi_spec_validator import validate
+
+from respite.referral.model import EVENT_TYPES
 
 Document = dict[str, Any]
 Schema = dict[str, Any]
 METHODS = ("get", "put", "post", "delete", "patch")
+PROBLEM = "#/components/schemas/ProblemDetails"
 WHERE_TO_WRITE = """
 Write them where they live:
 - an operation's summary: summary="A few words" in its route decorator (two words or more);
@@ -95,3 +99,101 @@ def test_every_operation_parameter_and_field_is_described(document: Document) ->
     assert not missing, (
         f"{len(missing)} descriptions missing:\n" + "\n".join(missing) + (WHERE_TO_WRITE)
     )
+
+
+def examples(document: Document) -> Iterator[tuple[str, Schema, Any]]:
+    """Every example the document shows, where it is, and the schema it must match."""
+    for label, operation in operations(document):
+        for parameter in operation.get("parameters", []):
+            for name, shown in parameter.get("examples", {}).items():
+                yield f"{label} {parameter['name']} {name}", parameter["schema"], shown["value"]
+        bodies = [("request", operation.get("requestBody", {}))]
+        bodies += list(operation.get("responses", {}).items())
+        for where, body in bodies:
+            for media_type, media in body.get("content", {}).items():
+                for name, shown in media.get("examples", {}).items():
+                    schema = media["schema"]
+                    if media_type == "text/csv":
+                        schema = {"type": "string"}
+                    yield f"{label} {where} {media_type} {name}", schema, shown["value"]
+
+
+def test_every_example_is_what_its_schema_accepts(document: Document) -> None:
+    found = list(examples(document))
+    wrong = []
+    for where, schema, value in found:
+        # The components travel with the schema, so that its "#/components/..." resolve.
+        validator = OAS31Validator(
+            {**schema, "components": document["components"]}, format_checker=oas31_format_checker
+        )
+        wrong += [f"{where}: {error.message}" for error in validator.iter_errors(value)]
+    assert wrong == []
+    shown = {where.split(" ", 2)[1] for where, _, _ in found}
+    # The main flows show theirs: search, hold, confirm, extend, elder, referral, callbacks.
+    assert {
+        "/v1/availability",
+        "/v1/holds",
+        "/v1/holds/{hold_id}/confirm",
+        "/v1/holds/{hold_id}/extend",
+        "/v1/care-recipients",
+        "/v1/referrals",
+        "/v1/facilities/{facility_id}/beds/import",
+    } <= shown
+    assert set(document["webhooks"]) == set(EVENT_TYPES)
+    assert {name for name in shown if name in EVENT_TYPES} == set(EVENT_TYPES)
+
+
+def test_answers_are_typed_and_every_error_is_a_problem(document: Document) -> None:
+    untyped, not_problems = [], []
+    for label, operation in operations(document):
+        if label.startswith("WEBHOOK"):
+            continue
+        for status, answer in operation["responses"].items():
+            content = answer.get("content", {})
+            if (
+                status.startswith("2")
+                and status != "204"
+                and not any(media.get("schema") for media in content.values())
+            ):
+                untyped.append(f"{label} {status}")
+            if status.startswith(("4", "5")) and content != {
+                "application/problem+json": {"schema": {"$ref": PROBLEM}}
+            }:
+                not_problems.append(f"{label} {status}")
+    assert untyped == []
+    assert not_problems == []
+    holds = document["paths"]
+    for path, status, answer in (
+        ("/v1/holds", "201", "Hold"),
+        ("/v1/holds/{hold_id}/confirm", "201", "Booking"),
+        ("/v1/holds/{hold_id}/extend", "200", "HoldExtended"),
+    ):
+        content = holds[path]["post"]["responses"][status]["content"]["application/json"]
+        assert content["schema"] == {"$ref": f"#/components/schemas/{answer}"}, path
+
+
+def _header(operation: Schema, name: str) -> Schema:
+    return next(p for p in operation["parameters"] if p["in"] == "header" and p["name"] == name)
+
+
+def test_required_headers_and_tokens_are_marked(document: Document) -> None:
+    paths = document["paths"]
+    for path in ("/v1/holds/{hold_id}/confirm", "/v1/referrals"):
+        key = _header(paths[path]["post"], "Idempotency-Key")
+        assert key["required"] is True, path
+        assert key["schema"]["type"] == "string"
+    assert _header(paths["/v1/holds"]["post"], "Idempotency-Key")["required"] is False
+    assert _header(paths["/v1/holds/{hold_id}"]["delete"], "Hold-Token")["required"] is True
+    schemes = document["components"]["securitySchemes"]
+    assert schemes["bearer"] == {"type": "http", "scheme": "bearer"}
+    # Said on each operation, where client generators read it (none reads the document's).
+    open_to_all = {"GET /health/live", "GET /health/ready", "POST /v1/auth/register"}
+    open_to_all |= {"POST /v1/auth/signin"}
+    security = {label: op.get("security") for label, op in operations(document)}
+    assert security.pop("GET /v1/availability") == [{}, {"bearer": []}]
+    assert {label for label, needed in security.items() if needed is None} == open_to_all
+    assert {str(needed) for label, needed in security.items() if label not in open_to_all} == {
+        "[{'bearer': []}]",
+        "[{}]",  # the callbacks respite sends: no token, a signature
+    }
+    assert all(needed == [{}] for label, needed in security.items() if "WEBHOOK" in label)

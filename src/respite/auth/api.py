@@ -16,7 +16,7 @@ from respite.auth.model import FamilyRegistration, Principal, SignIn, TokenIssue
 from respite.deps import Deps
 from respite.dto import Strict
 from respite.errors import AuthenticationError
-from respite.reference import PUBLIC
+from respite.reference import BEARER
 
 __all__ = ["AuthController"]
 
@@ -37,7 +37,6 @@ class AuthController(Controller):
         return_dto=None,
         status_code=HTTP_201_CREATED,
         summary="Create a family account",
-        security=PUBLIC,
     )
     async def register(
         self,
@@ -54,7 +53,6 @@ class AuthController(Controller):
         return_dto=None,
         status_code=HTTP_200_OK,
         summary="Sign in",
-        security=PUBLIC,
     )
     async def sign_in(
         self, request: Request[Any, Any, Any], deps: NamedDependency[Deps], data: JSONBody[SignIn]
@@ -68,6 +66,7 @@ class AuthController(Controller):
         guards=[requires("family", "staff", "hospital", "admin")],
         status_code=HTTP_204_NO_CONTENT,
         summary="Sign out",
+        security=BEARER,
     )
     async def sign_out(
         self,
@@ -81,7 +80,12 @@ class AuthController(Controller):
             raise AuthenticationError("this route needs a bearer token")
         await service.sign_out(deps, principal, token)
 
-    @get("/me", guards=[requires("family", "staff", "hospital", "admin")], summary="Who am I")
+    @get(
+        "/me",
+        guards=[requires("family", "staff", "hospital", "admin")],
+        summary="Who am I",
+        security=BEARER,
+    )
     async def me(self, principal: NamedDependency[Principal]) -> Principal:
         """Who this token acts for."""
         return principal
