@@ -20,7 +20,7 @@ in its domain's ``errors.py``, with its own problem ``type`` and typed extension
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 import msgspec
 
@@ -41,10 +41,8 @@ __all__ = [
 
 
 class FieldError(msgspec.Struct, frozen=True):
-    """One wrong field of a request, and why."""
-
-    field: Annotated[str, msgspec.Meta(description="Its path, e.g. check_out or patient.needs[2].")]
-    message: Annotated[str, msgspec.Meta(description="What is wrong, and what would be right.")]
+    field: str
+    message: str
 
 
 class RespiteError(Exception):

@@ -22,10 +22,16 @@ from litestar.params import PathParameter
 from litestar.plugins import ReceiveRoutePlugin
 from litestar.routes import BaseRoute, HTTPRoute
 
-from respite.errors import FieldError, NotFoundError
+from respite.errors import NotFoundError
 from respite.problems import PROBLEM_MEDIA_TYPE, TYPE_BASE, ProblemKind, documented_kinds
 
-__all__ = ["ProblemDetails", "ProblemDocsPlugin", "ProblemTypesController", "problem_statuses"]
+__all__ = [
+    "ProblemDetails",
+    "ProblemDocsPlugin",
+    "ProblemError",
+    "ProblemTypesController",
+    "problem_statuses",
+]
 
 # Any route: a malformed header or query (400), a bad token (401), a role or tenant refused
 # (403, 404), an invalid field (422), a rate limit (429), a backend down or the time limit
@@ -36,6 +42,30 @@ BODIES = (413, 415)
 API_PREFIX = "/v1/"
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+class ProblemError(msgspec.Struct, frozen=True, kw_only=True):
+    """One thing wrong with the request: one of its fields (``field``), or a row of an imported
+    file (``line``, ``column``)."""
+
+    message: Annotated[str, msgspec.Meta(description="What is wrong, and what would be right.")]
+    field: (
+        Annotated[
+            str, msgspec.Meta(description="Invalid input: the field's path, e.g. patient.needs[2].")
+        ]
+        | msgspec.UnsetType
+    ) = msgspec.UNSET
+    line: (
+        Annotated[int, msgspec.Meta(description="An invalid file: the line; 1 is the header.")]
+        | msgspec.UnsetType
+    ) = msgspec.UNSET
+    column: (
+        Annotated[
+            str, msgspec.Meta(description="An invalid file: the column to blame (null: the line).")
+        ]
+        | msgspec.UnsetType
+        | None
+    ) = msgspec.UNSET
 
 
 class ProblemDetails(msgspec.Struct, frozen=True, kw_only=True):
@@ -54,8 +84,8 @@ class ProblemDetails(msgspec.Struct, frozen=True, kw_only=True):
     instance: Annotated[str, msgspec.Meta(description="The path of the request.")]
     errors: (
         Annotated[
-            list[FieldError],
-            msgspec.Meta(description="For invalid input: every wrong field, its path and why."),
+            list[ProblemError],
+            msgspec.Meta(description="Invalid input or file: everything wrong, where and why."),
         ]
         | msgspec.UnsetType
     ) = msgspec.UNSET

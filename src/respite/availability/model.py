@@ -1,4 +1,5 @@
-"""What a search asks and what it answers, and the pure rules of both (no I/O).
+"""What a search asks and what it answers (its Structs in ``answer.py``), and the pure rules
+of both (no I/O).
 
 A search is validated here in full before anything is read, so that bad input is refused
 with every wrong field named, and so that no input can make the database work harder than
@@ -16,23 +17,28 @@ import hashlib
 import math
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
-from typing import Annotated, Final, Literal, Protocol
+from typing import Final, Protocol
 
 import msgspec
-from msgspec import Meta, Struct
+from msgspec import Struct
 
+from respite.availability.answer import (
+    Alternative,
+    AvailabilityPage,
+    ExcludedFacility,
+    FacilityBeds,
+    FreeBed,
+    PolicyRef,
+    PolicyRefusal,
+    SortOrder,
+)
 from respite.eligibility.model import (
     NEEDS,
-    BedCapabilities,
-    BedKind,
-    BedSexRule,
-    CareStage,
     Latitude,
     Longitude,
     Need,
     PressureStage,
     Programme,
-    Reason,
     Sex,
     Stay,
     earliest_date_on_earth,
@@ -40,17 +46,6 @@ from respite.eligibility.model import (
 )
 from respite.errors import FieldError, InvalidInputError
 from respite.params import MAX_ID
-from respite.vocabulary import (
-    BedId,
-    CheckIn,
-    CheckOut,
-    CurrencyCode,
-    FacilityId,
-    NextCursor,
-    NightlyPrice,
-    Nights,
-    TotalPrice,
-)
 
 __all__ = [
     "DEFAULT_PAGE_SIZE",
@@ -82,8 +77,6 @@ __all__ = [
     "shifts_to_try",
     "validate_query",
 ]
-
-SortOrder = Literal["distance", "price"]
 
 MAX_NIGHTS: Final[dict[Programme, int]] = {"respite": 90, "home": 366}
 # Bookings open two years ahead at most; a date beyond that is a typo, not a plan.
@@ -186,128 +179,6 @@ class PageKey(Struct, frozen=True):
 
     key: float
     facility_id: int
-
-
-FacilityName = Annotated[str, Meta(description="The facility's name.")]
-DistanceKm = (
-    Annotated[
-        float,
-        Meta(description="Kilometres from the searched place (null: searched by facility id)."),
-    ]
-    | None
-)
-FreeBeds = Annotated[int, Meta(description="How many beds are free for the whole stay.")]
-_POLICY = Meta(description="The eligibility policy the facility applies to this kind of bed.")
-
-
-class PolicyRef(Struct, frozen=True, kw_only=True):
-    """A version of an eligibility policy."""
-
-    code: Annotated[str, Meta(description="The policy's code, e.g. cn-respite.")]
-    version: Annotated[int, Meta(description="The policy's version.")]
-
-
-class FreeBed(Struct, frozen=True, kw_only=True):
-    """A bed free for every night of the stay."""
-
-    bed_id: BedId
-    label: Annotated[str, Meta(description="The bed's label in its facility, e.g. 3F-12.")]
-    sex_rule: BedSexRule
-    capabilities: BedCapabilities
-    pressure_care_stage: CareStage
-    nightly_price: NightlyPrice
-    total_price: TotalPrice
-    possibly_held: Annotated[
-        bool,
-        Meta(description="True when holds could not be read: someone may be holding it now."),
-    ] = False
-
-
-class FacilityBeds(Struct, frozen=True, kw_only=True):
-    """A facility with beds free for the stay, its cheapest first."""
-
-    facility_id: FacilityId
-    name: FacilityName
-    distance_km: DistanceKm
-    currency: CurrencyCode
-    policy: Annotated[PolicyRef, _POLICY]
-    price_from: Annotated[
-        int,
-        Meta(description="The lowest nightly price in fen of a matching bed here, free or not."),
-    ]
-    free_beds: FreeBeds
-    held_beds: Annotated[int, Meta(description="How many matching beds others hold right now.")]
-    beds: Annotated[list[FreeBed], Meta(description="The cheapest free beds, up to 20.")]
-
-
-class ExcludedFacility(Struct, frozen=True, kw_only=True):
-    """A facility in range with beds free for the stay, none of which the person may take."""
-
-    facility_id: FacilityId
-    name: FacilityName
-    distance_km: DistanceKm
-    policy: Annotated[PolicyRef, _POLICY]
-    reasons: Annotated[list[Reason], Meta(description="Why the elder may not stay here.")]
-
-
-class Alternative(Struct, frozen=True, kw_only=True):
-    """The same facility for a stay of the same length, starting ``shift_days`` later."""
-
-    facility_id: FacilityId
-    name: FacilityName
-    distance_km: DistanceKm
-    currency: CurrencyCode
-    policy: Annotated[PolicyRef, _POLICY]
-    check_in: CheckIn
-    check_out: CheckOut
-    shift_days: Annotated[
-        int, Meta(description="Days from the asked check-in to this one (negative: earlier).")
-    ]
-    free_beds: FreeBeds
-    beds: Annotated[list[FreeBed], Meta(description="The cheapest free beds, up to 20.")]
-
-
-class PolicyRefusal(Struct, frozen=True, kw_only=True):
-    """The person does not qualify under this policy for this stay, whichever bed."""
-
-    policy: Annotated[PolicyRef, Meta(description="The policy that refuses.")]
-    reasons: Annotated[list[Reason], Meta(description="Why it refuses.")]
-
-
-class AvailabilityPage(Struct, frozen=True, kw_only=True):
-    """A page of the search's answer: facilities with free beds, nearest or cheapest first."""
-
-    check_in: CheckIn
-    check_out: CheckOut
-    nights: Nights
-    kind: BedKind
-    sort: Annotated[SortOrder, Meta(description="The order of facilities.")]
-    facilities: Annotated[
-        list[FacilityBeds], Meta(description="Facilities with a bed free for the whole stay.")
-    ]
-    excluded: Annotated[
-        list[ExcludedFacility],
-        Meta(description="First page only: the nearest facilities the elder may not use, why."),
-    ] = []
-    alternatives: Annotated[
-        list[Alternative],
-        Meta(description="First page only, when few facilities fit: the same stay shifted."),
-    ] = []
-    refused: Annotated[
-        list[PolicyRefusal],
-        Meta(description="Policies under which the elder qualifies for no bed of this stay."),
-    ] = []
-    summary: (
-        Annotated[
-            str, Meta(description="When eligibility hid nearer facilities: a sentence on why.")
-        ]
-        | None
-    ) = None
-    holds_unknown: Annotated[
-        bool,
-        Meta(description="True when holds could not be read: any bed listed may be held."),
-    ] = False
-    next_cursor: NextCursor = None
 
 
 class HoldLike(Protocol):

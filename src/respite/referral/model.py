@@ -20,29 +20,33 @@ from msgspec import Meta, Struct
 from respite.auth.model import Email, Phone, Principal
 from respite.availability.model import (
     AvailabilityPage,
-    DistanceKm,
-    FacilityName,
-    FreeBed,
-    FreeBeds,
-    PolicyRef,
-    PolicyRefusal,
 )
 from respite.booking.events import BookingEventType
 from respite.eligibility.model import BedKind, Latitude, Longitude, Reason
 from respite.errors import NotFoundError
 from respite.recipients.model import NewAssessment, NewCareRecipient
+from respite.referral.answer import (
+    AREA_LAT,
+    AREA_LON,
+    AREA_RADIUS,
+    AREA_TEXT,
+    BED_NEEDED,
+    CONTACT_NAME,
+    DEPARTMENT,
+    DISCHARGE,
+    EMAIL,
+    NOTE,
+    Area,
+    Candidate,
+    CloserFacility,
+    Contact,
+    Referral,
+    ReferralAnswer,
+    ReferralStatus,
+    SearchWindow,
+)
 from respite.vocabulary import (
-    BookingId,
     CareRecipientId,
-    CheckIn,
-    CheckOut,
-    CreatedAt,
-    CurrencyCode,
-    FacilityId,
-    HoldId,
-    HospitalId,
-    ReferralId,
-    UpdatedAt,
 )
 
 __all__ = [
@@ -77,7 +81,6 @@ __all__ = [
     "search_window",
 ]
 
-ReferralStatus = Literal["open", "held", "booked", "admitted", "completed", "cancelled", "expired"]
 STATUSES: tuple[ReferralStatus, ...] = get_args(ReferralStatus)
 Trigger = Literal[
     "hold", "confirm", "check_in", "check_out", "no_show", "booking_cancelled", "cancel", "expire"
@@ -106,23 +109,6 @@ ShortText = Annotated[str, Meta(max_length=200)]
 Note = Annotated[str, Meta(max_length=2000)]
 ContactName = Annotated[str, Meta(min_length=1, max_length=100)]
 Reason500 = Annotated[str, Meta(min_length=1, max_length=500)]
-# What each field means, said once for the request and the answer.
-_LAT = Meta(description="Latitude of the centre of the area (decimal degrees).")
-_LON = Meta(description="Longitude of the centre of the area (decimal degrees).")
-_RADIUS = Meta(description="How far around the centre to look, in km (0.1-50).")
-_AREA_TEXT = Meta(description="The area in words, e.g. a district or street.")
-_CONTACT_NAME = Meta(description="Name of the person at the hospital who answers for it.")
-_DEPARTMENT = Meta(description="Their department or ward.")
-_EMAIL = Meta(description="Their email address.")
-_KIND = Meta(description="The kind of bed the patient needs.")
-_DISCHARGE = Meta(description="The day the patient leaves hospital (YYYY-MM-DD): check-in.")
-_NOTE = Meta(description="Anything the facility should know, in free text.")
-_REFERRAL_STATUS = Meta(
-    description="open, held (a bed is held), booked, admitted (checked in), completed "
-    "(checked out); or cancelled, expired (no booking by the discharge date)."
-)
-ReferralState = Annotated[ReferralStatus, _REFERRAL_STATUS]
-
 _NEXT: Final[dict[ReferralStatus, dict[Trigger, ReferralStatus]]] = {
     "open": {"hold": "held", "confirm": "booked", "cancel": "cancelled", "expire": "expired"},
     "held": {"hold": "held", "confirm": "booked", "cancel": "cancelled", "expire": "expired"},
@@ -158,17 +144,17 @@ def advance(status: ReferralStatus, trigger: Trigger) -> ReferralStatus:
 class PreferredArea(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Where to look for a bed; default: around the patient's home, 10 km."""
 
-    lat: Annotated[Latitude, _LAT]
-    lon: Annotated[Longitude, _LON]
-    radius_km: Annotated[RadiusKm, _RADIUS] = 10.0
-    description: Annotated[ShortText, _AREA_TEXT] = ""
+    lat: Annotated[Latitude, AREA_LAT]
+    lon: Annotated[Longitude, AREA_LON]
+    radius_km: Annotated[RadiusKm, AREA_RADIUS] = 10.0
+    description: Annotated[ShortText, AREA_TEXT] = ""
 
 
 class HospitalContact(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Who at the hospital answers for this placement."""
 
-    name: Annotated[ContactName, _CONTACT_NAME]
-    department: Annotated[ShortText, _DEPARTMENT] = ""
+    name: Annotated[ContactName, CONTACT_NAME]
+    department: Annotated[ShortText, DEPARTMENT] = ""
     phone: (
         Annotated[
             Phone,
@@ -176,7 +162,7 @@ class HospitalContact(Struct, frozen=True, kw_only=True, forbid_unknown_fields=T
         ]
         | None
     ) = None
-    email: Annotated[Email, _EMAIL] | None = None
+    email: Annotated[Email, EMAIL] | None = None
 
     def __post_init__(self) -> None:
         if not self.name.strip():
@@ -207,8 +193,8 @@ class NewReferral(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True)
         ]
         | None
     ) = None
-    kind: Annotated[BedKind, _KIND] = "respite"
-    discharge_date: Annotated[date, _DISCHARGE]
+    kind: Annotated[BedKind, BED_NEEDED] = "respite"
+    discharge_date: Annotated[date, DISCHARGE]
     nights: (
         Annotated[
             Nights,
@@ -227,7 +213,7 @@ class NewReferral(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True)
         | None
     ) = None
     contact: Annotated[HospitalContact, Meta(description="Whom the facility calls.")]
-    note: Annotated[Note, _NOTE] = ""
+    note: Annotated[Note, NOTE] = ""
 
     def __post_init__(self) -> None:
         if (self.care_recipient_id is None) == (self.patient is None):
@@ -269,117 +255,6 @@ class CancelReferral(Struct, frozen=True, kw_only=True):
     referral_id: int
     reason: str
     idempotency_key: str | None = None
-
-
-class Area(Struct, frozen=True, kw_only=True):
-    """Where the referral looks for a bed."""
-
-    lat: Annotated[float, _LAT]
-    lon: Annotated[float, _LON]
-    radius_km: Annotated[float, _RADIUS]
-    description: Annotated[str, _AREA_TEXT]
-
-
-class Contact(Struct, frozen=True, kw_only=True):
-    """Whom the facility calls at the hospital; the phone only as its last 4 digits."""
-
-    name: Annotated[str, _CONTACT_NAME]
-    department: Annotated[str, _DEPARTMENT]
-    email: Annotated[str, _EMAIL] | None
-    phone_last4: Annotated[str, Meta(description="The last 4 digits of their phone.")] | None
-
-
-class Referral(Struct, frozen=True, kw_only=True):
-    """A hospital's request to place a patient being discharged, and where it stands."""
-
-    id: ReferralId
-    hospital_id: HospitalId
-    care_recipient_id: Annotated[CareRecipientId, Meta(description="The patient.")]
-    status: ReferralState
-    kind: Annotated[BedKind, _KIND]
-    discharge_date: Annotated[date, _DISCHARGE]
-    nights: Annotated[int, Meta(description="Nights asked for; null: open-ended home care.")] | None
-    preferred_area: (
-        Annotated[Area, Meta(description="Where to look; null: around the patient's home.")] | None
-    )
-    contact: Annotated[Contact, Meta(description="Whom the facility calls.")]
-    note: Annotated[str, _NOTE]
-    hold_id: Annotated[HoldId, Meta(description="The latest hold placed for this referral.")] | None
-    booking_id: (
-        Annotated[BookingId, Meta(description="The booking made for it, once booked.")] | None
-    )
-    status_reason: (
-        Annotated[
-            str,
-            Meta(description="Why it was cancelled (by the hospital, or a no-show) or expired."),
-        ]
-        | None
-    )
-    created_at: CreatedAt
-    updated_at: UpdatedAt
-
-
-class CloserFacility(Struct, frozen=True, kw_only=True):
-    """A facility nearer than a candidate that was not offered, and why."""
-
-    facility_id: FacilityId
-    name: FacilityName
-    distance_km: DistanceKm
-    reasons: Annotated[list[Reason], Meta(description="Why it was not offered.")]
-
-
-class Candidate(Struct, frozen=True, kw_only=True):
-    """A facility with beds the patient may take, with the nearer ones not offered and why."""
-
-    rank: Annotated[int, Meta(description="1 for the nearest candidate, then 2, 3 ...")]
-    facility_id: FacilityId
-    name: FacilityName
-    distance_km: DistanceKm
-    currency: CurrencyCode
-    policy: Annotated[PolicyRef, Meta(description="The eligibility policy the facility applies.")]
-    price_from: Annotated[
-        int, Meta(description="The lowest nightly price in fen of a matching bed here.")
-    ]
-    free_beds: FreeBeds
-    held_beds: Annotated[int, Meta(description="How many matching beds others hold right now.")]
-    beds: Annotated[
-        list[FreeBed],
-        Meta(description="Free beds this patient may take, cheapest first: hold one by bed_id."),
-    ]
-    closer_not_offered: Annotated[
-        list[CloserFacility], Meta(description="Nearer facilities not offered, and why.")
-    ]
-
-
-class SearchWindow(Struct, frozen=True, kw_only=True):
-    """The stay the candidates were searched for."""
-
-    check_in: CheckIn
-    check_out: CheckOut
-
-
-class ReferralAnswer(Struct, frozen=True, kw_only=True):
-    """The referral with its candidates: availability and eligibility together."""
-
-    referral: Annotated[Referral, Meta(description="The referral.")]
-    search: Annotated[SearchWindow, Meta(description="The stay the candidates were searched for.")]
-    candidates: Annotated[
-        list[Candidate],
-        Meta(description="Facilities with a bed for the patient, nearest first."),
-    ]
-    refused: Annotated[
-        list[PolicyRefusal],
-        Meta(description="Policies under which the patient qualifies for no bed, and why."),
-    ]
-    summary: (
-        Annotated[
-            str, Meta(description="When eligibility hid nearer facilities: a sentence on why.")
-        ]
-        | None
-    )
-    holds_unknown: Annotated[
-        bool, Meta(description="True when holds could not be read: a listed bed may be held.")
-    ]
 
 
 class ReferralFilter(Struct, frozen=True, kw_only=True):

@@ -9,7 +9,8 @@ from typing import Annotated, Final, Literal
 
 from msgspec import Meta, Struct
 
-from respite.referral.model import EventType, ReferralState
+from respite.referral.answer import ReferralState
+from respite.referral.model import EventType
 from respite.vocabulary import (
     BedId,
     BookingId,
