@@ -31,7 +31,8 @@ Id = Annotated[int, Meta(ge=1, le=MAX_ID)]
 """The one id type of every body field that names an object (``bed_id``, ``facility_id``...)."""
 PathId = Annotated[int, PathParameter(ge=1, le=MAX_ID)]
 QueryId = Annotated[int | None, QueryParameter(ge=1, le=MAX_ID)]
-"""An optional filter by an object's id (``?facility_id=``)."""
+"""An optional filter by an object's id (``?facility_id=``). Like ``PathId`` it says nothing
+in the API reference: a route takes a described one (below, or its own with a description)."""
 
 
 def _path_id(of: str) -> PathParameter:
