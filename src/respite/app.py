@@ -35,9 +35,11 @@ from respite.problem_docs import ProblemDocsPlugin, ProblemTypesController
 from respite.problems import exception_handlers
 from respite.query_params import UnknownQueryParameters
 from respite.recipients.api import recipients_router
+from respite.reference import BEARER, DescribedStructs, operation_id
 from respite.referral.api import referral_router
 from respite.referral.delivery import delivery_lifespan
 from respite.referral.listener import ReferralListener
+from respite.referral.webhook_docs import callbacks
 from respite.retention import retention_lifespan
 from respite.settings import Settings
 
@@ -97,12 +99,19 @@ def create_app(
             assets_router(),
             AuthController,
             AvailabilityController,
-            eligibility_router,
-            recipients_router,
-            booking_router,
-            HoldController,
-            inventory_router,
-            referral_router,
+            # Each of these needs a bearer token (BearerAuthMiddleware): the reference says so.
+            Router(
+                "/",
+                security=BEARER,
+                route_handlers=[
+                    eligibility_router,
+                    recipients_router,
+                    booking_router,
+                    HoldController,
+                    inventory_router,
+                    referral_router,
+                ],
+            ),
         ],
         lifespan=[backends],
         dependencies={
@@ -116,7 +125,7 @@ def create_app(
         ],
         exception_handlers=exception_handlers(),
         request_max_body_size=settings.max_body_bytes,
-        plugins=[ProblemDocsPlugin(), TextSchemaPlugin()],
+        plugins=[DescribedStructs(), ProblemDocsPlugin(), TextSchemaPlugin()],
         type_encoders={Text: render},
         state=State({"default_language": settings.default_language}),
         before_request=UnknownQueryParameters(),
@@ -139,7 +148,9 @@ def create_app(
             components=Components(
                 security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer")}
             ),
-            security=[{"bearer": []}],
+            use_handler_docstrings=True,
+            operation_id_creator=operation_id,
+            webhooks=callbacks(),
         ),
         debug=False,
         # Logging is configured once by configure_logging: JSON lines with request ids.

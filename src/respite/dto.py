@@ -67,9 +67,10 @@ def _bound_map_values(struct: type[msgspec.Struct], schema: Schema) -> None:
     info = msgspec.inspect.type_info(struct)
     assert isinstance(info, msgspec.inspect.StructType)
     for field in info.fields:
-        if not isinstance(field.type, msgspec.inspect.DictType):
+        field_type = _unwrapped(field.type)
+        if not isinstance(field_type, msgspec.inspect.DictType):
             continue
-        bound = getattr(field.type.value_type, "max_length", None)
+        bound = getattr(_unwrapped(field_type.value_type), "max_length", None)
         prop = (schema.properties or {}).get(field.encode_name)
         values = prop.additional_properties if isinstance(prop, Schema) else None
         if bound is not None and isinstance(values, Schema):
@@ -81,6 +82,7 @@ def _closed_structs(
 ) -> Iterator[type[msgspec.Struct]]:
     """The struct types in ``info``, nested ones too, that refuse unknown fields."""
     seen = set() if seen is None else seen
+    info = _unwrapped(info)
     if isinstance(info, msgspec.inspect.StructType) and info.cls not in seen:
         seen.add(info.cls)
         if info.forbid_unknown_fields:
@@ -92,6 +94,11 @@ def _closed_structs(
             yield from _closed_structs(member, seen)
     elif isinstance(info, (msgspec.inspect.ListType, msgspec.inspect.SetType)):
         yield from _closed_structs(info.item_type, seen)
+
+
+def _unwrapped(info: msgspec.inspect.Type) -> msgspec.inspect.Type:
+    """The type a description (``Meta(description=...)``) is attached to."""
+    return info.type if isinstance(info, msgspec.inspect.Metadata) else info
 
 
 def _nul_path(value: Any, path: str = "") -> str | None:

@@ -51,12 +51,12 @@ class HealthController(Controller):
     tags = ["operations"]
     include_in_schema = True
 
-    @get("/live")
+    @get("/live", summary="Is the process up")
     async def live(self) -> dict[str, str]:
         """The process is up."""
         return {"status": "ok"}
 
-    @get("/ready")
+    @get("/ready", summary="Is the service ready")
     async def ready(
         self, request: Request[Any, Any, Any], deps: NamedDependency[Deps]
     ) -> Response[dict[str, object]]:

@@ -24,6 +24,7 @@ from respite.errors import InvalidInputError
 from respite.i18n import t
 from respite.settings import Settings
 from respite.signing import Signer
+from respite.vocabulary import NextCursor
 
 __all__ = [
     "MAX_CURSOR_LENGTH",
@@ -47,9 +48,8 @@ MAX_CURSOR_LENGTH: Final = 512
 class Page(msgspec.Struct, Generic[T], frozen=True, kw_only=True):
     """One page of a list."""
 
-    items: list[T]
-    next_cursor: str | None
-    """Pass as ``cursor`` for the next page; null on the last page."""
+    items: Annotated[list[T], msgspec.Meta(description="This page's items, in the list's order.")]
+    next_cursor: NextCursor
 
 
 Cursor = Annotated[

@@ -26,7 +26,13 @@ from respite.errors import NotFoundError
 from respite.i18n import current_language, render, t
 from respite.problems import PROBLEM_MEDIA_TYPE, TYPE_BASE, ProblemKind, documented_kinds
 
-__all__ = ["ProblemDetails", "ProblemDocsPlugin", "ProblemTypesController", "problem_statuses"]
+__all__ = [
+    "ProblemDetails",
+    "ProblemDocsPlugin",
+    "ProblemError",
+    "ProblemTypesController",
+    "problem_statuses",
+]
 
 # Any route: a malformed header or query (400), a bad token (401), a role or tenant refused
 # (403, 404), an invalid field (422), a rate limit (429), a backend down or the time limit
@@ -39,26 +45,51 @@ WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
-class FieldProblem(msgspec.Struct, frozen=True):
-    """One wrong field."""
+class ProblemError(msgspec.Struct, frozen=True, kw_only=True):
+    """One thing wrong with the request: one of its fields (``field``), or a row of an imported
+    file (``line``, ``column``)."""
 
-    field: str
-    """Its path in the body or the name of the parameter, e.g. ``stay.check_out``."""
-    message: str
-    """Why, in the language of Accept-Language."""
+    message: Annotated[str, msgspec.Meta(description="What is wrong, and what would be right.")]
+    field: (
+        Annotated[
+            str, msgspec.Meta(description="Invalid input: the field's path, e.g. patient.needs[2].")
+        ]
+        | msgspec.UnsetType
+    ) = msgspec.UNSET
+    line: (
+        Annotated[int, msgspec.Meta(description="An invalid file: the line; 1 is the header.")]
+        | msgspec.UnsetType
+    ) = msgspec.UNSET
+    column: (
+        Annotated[
+            str, msgspec.Meta(description="An invalid file: the column to blame (null: the line).")
+        ]
+        | msgspec.UnsetType
+        | None
+    ) = msgspec.UNSET
 
 
 class ProblemDetails(msgspec.Struct, frozen=True, kw_only=True):
     """RFC 9457 problem details. Extension members (``retry_after``, ``entity`` ...) may follow."""
 
-    type: str
-    """A stable URI reference naming the kind of problem, e.g. ``/problems/invalid-input``."""
-    title: str
-    status: int
-    detail: str
-    instance: str
-    errors: list[FieldProblem] | msgspec.UnsetType = msgspec.UNSET
-    """For invalid input: every wrong field with its path and the reason."""
+    type: Annotated[
+        str,
+        msgspec.Meta(
+            description="A stable URI reference naming the kind of problem, e.g. "
+            "/problems/invalid-input: its page there says what it means."
+        ),
+    ]
+    title: Annotated[str, msgspec.Meta(description="The kind of problem, in words: fixed.")]
+    status: Annotated[int, msgspec.Meta(description="The HTTP status code.")]
+    detail: Annotated[str, msgspec.Meta(description="What went wrong this time.")]
+    instance: Annotated[str, msgspec.Meta(description="The path of the request.")]
+    errors: (
+        Annotated[
+            list[ProblemError],
+            msgspec.Meta(description="Invalid input or file: everything wrong, where and why."),
+        ]
+        | msgspec.UnsetType
+    ) = msgspec.UNSET
 
 
 def problem_statuses(path: str, handler: HTTPRouteHandler) -> list[int]:

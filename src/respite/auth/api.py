@@ -17,6 +17,7 @@ from respite.deps import Deps
 from respite.dto import Strict
 from respite.errors import AuthenticationError
 from respite.i18n import t
+from respite.reference import BEARER
 
 __all__ = ["AuthController"]
 
@@ -32,7 +33,11 @@ class AuthController(Controller):
     tags = ["auth"]
 
     @post(
-        "/register", dto=Strict[FamilyRegistration], return_dto=None, status_code=HTTP_201_CREATED
+        "/register",
+        dto=Strict[FamilyRegistration],
+        return_dto=None,
+        status_code=HTTP_201_CREATED,
+        summary="Create a family account",
     )
     async def register(
         self,
@@ -43,17 +48,26 @@ class AuthController(Controller):
         """Create a family account; the answer carries its first token (shown once)."""
         return await service.register_family(deps, data, address=_address(request, deps))
 
-    @post("/signin", dto=Strict[SignIn], return_dto=None, status_code=HTTP_200_OK)
+    @post(
+        "/signin",
+        dto=Strict[SignIn],
+        return_dto=None,
+        status_code=HTTP_200_OK,
+        summary="Sign in",
+    )
     async def sign_in(
         self, request: Request[Any, Any, Any], deps: NamedDependency[Deps], data: JSONBody[SignIn]
     ) -> TokenIssued:
-        """Sign in with an email address or phone number and a password."""
+        """Sign in with an email address or phone number and a password; the answer carries a
+        new token. Repeated wrong passwords are rate limited (429 with Retry-After)."""
         return await service.sign_in(deps, data, address=_address(request, deps))
 
     @post(
         "/signout",
         guards=[requires("family", "staff", "hospital", "admin")],
         status_code=HTTP_204_NO_CONTENT,
+        summary="Sign out",
+        security=BEARER,
     )
     async def sign_out(
         self,
@@ -67,7 +81,12 @@ class AuthController(Controller):
             raise AuthenticationError(t("auth.token_needed"))
         await service.sign_out(deps, principal, token)
 
-    @get("/me", guards=[requires("family", "staff", "hospital", "admin")])
+    @get(
+        "/me",
+        guards=[requires("family", "staff", "hospital", "admin")],
+        summary="Who am I",
+        security=BEARER,
+    )
     async def me(self, principal: NamedDependency[Principal]) -> Principal:
         """Who this token acts for."""
         return principal

@@ -39,23 +39,39 @@ Email = Annotated[str, Meta(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@
 Phone = Annotated[str, Meta(min_length=6, max_length=24, pattern=r"^\+?[0-9][0-9 -]{4,22}[0-9]$")]
 Password = Annotated[str, Meta(min_length=10, max_length=200)]
 Name = Annotated[str, Meta(min_length=1, max_length=100)]
+_ROLE = Meta(
+    description="family; staff of one facility; hospital (a referral hospital's credential); "
+    "or admin."
+)
 
 
 class Principal(Struct, frozen=True, kw_only=True):
     """Whoever a request acts for; the tenant ids say what is theirs."""
 
-    id: int
-    role: Role
-    name: str
-    facility_id: int | None = None
-    hospital_id: int | None = None
+    id: Annotated[int, Meta(description="The id of the account.")]
+    role: Annotated[Role, _ROLE]
+    name: Annotated[str, Meta(description="The account's name.")]
+    facility_id: Annotated[int, Meta(description="Staff: the facility they work for.")] | None = (
+        None
+    )
+    hospital_id: Annotated[int, Meta(description="Hospital: the hospital it acts for.")] | None = (
+        None
+    )
 
 
 class FamilyRegistration(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    name: Name
-    password: Password
-    email: Email | None = None
-    phone: Phone | None = None
+    """A family account to create: sign in later with the email address or phone number."""
+
+    name: Annotated[Name, Meta(description="The family member's name.")]
+    password: Annotated[Password, Meta(description="At least 10 characters.")]
+    email: Annotated[Email, Meta(description="An email address to sign in with.")] | None = None
+    phone: (
+        Annotated[
+            Phone,
+            Meta(description="A phone number to sign in with; without a country code, Chinese."),
+        ]
+        | None
+    ) = None
 
     def __post_init__(self) -> None:
         if self.email is None and self.phone is None:
@@ -63,16 +79,29 @@ class FamilyRegistration(Struct, frozen=True, kw_only=True, forbid_unknown_field
 
 
 class SignIn(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    login: Annotated[str, Meta(min_length=3, max_length=254)]
-    """An email address or a phone number."""
-    password: Annotated[str, Meta(min_length=1, max_length=200)]
+    """A family's sign-in."""
+
+    login: Annotated[
+        str,
+        Meta(min_length=3, max_length=254, description="The email address or phone number."),
+    ]
+    password: Annotated[str, Meta(min_length=1, max_length=200, description="The password.")]
 
 
 class TokenIssued(Struct, frozen=True, kw_only=True):
-    token: str
-    """Shown once: only its hash is stored."""
-    expires_at: str | None
-    principal: Principal
+    """A new bearer token and whom it acts for."""
+
+    token: Annotated[
+        str,
+        Meta(
+            description="Shown once: only its hash is stored. Send it as "
+            "Authorization: Bearer <token>."
+        ),
+    ]
+    expires_at: (
+        Annotated[str, Meta(description="When it stops working (ISO 8601); null: never.")] | None
+    )
+    principal: Annotated[Principal, Meta(description="Whom the token acts for.")]
 
 
 class TokenInfo(Struct, frozen=True, kw_only=True):

@@ -10,6 +10,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import QueryParameter
 
 from respite.auth import Principal, optional_principal
+from respite.availability import examples
 from respite.availability.model import (
     DEFAULT_PAGE_SIZE,
     MAX_FACILITY_IDS,
@@ -24,6 +25,7 @@ from respite.deps import Deps
 from respite.eligibility.model import NEEDS, Programme, Sex
 from respite.paging import Cursor, limit_parameter
 from respite.params import MAX_ID
+from respite.reference import BEARER_OPTIONAL, documented
 
 __all__ = ["AvailabilityController"]
 
@@ -43,34 +45,63 @@ class AvailabilityController(Controller):
     tags = ["availability"]
     dependencies = {"principal": Provide(_principal_if_any, sync_to_thread=False)}
 
-    @get("/")
+    @get(
+        "/",
+        summary="Search free beds",
+        response_description="Facilities with beds free for the stay",
+        security=BEARER_OPTIONAL,
+        operation_class=documented(answers={200: [examples.FOUND]}),
+    )
     async def search(
         self,
         deps: NamedDependency[Deps],
         principal: NamedDependency[Principal | None],
         check_in: Annotated[
-            date, QueryParameter(description="First night of the stay (ISO date).")
+            date,
+            QueryParameter(
+                description="The first night of the stay (YYYY-MM-DD), in each facility's "
+                "local calendar; not before its today.",
+                examples=[examples.CHECK_IN],
+            ),
         ],
         check_out: Annotated[
             date,
-            QueryParameter(description="Morning of departure: the stay is [check_in, check_out)."),
+            QueryParameter(
+                description="The morning the stay ends (YYYY-MM-DD): the nights are "
+                "[check_in, check_out).",
+                examples=[examples.CHECK_OUT],
+            ),
         ],
         kind: Annotated[
-            Programme, QueryParameter(description="respite: up to 90 nights; home: up to 366.")
+            Programme,
+            QueryParameter(
+                description="respite: a bed in a facility, up to 90 nights; home: a home-care "
+                "bed in the elder's home, up to 366 nights."
+            ),
         ] = "respite",
         near: Annotated[
-            str | None, QueryParameter(description=f"lat,lon {_IN_SYSTEM}.", max_length=64)
+            str | None,
+            QueryParameter(
+                description="Search around this place: latitude,longitude in decimal degrees "
+                f"{_IN_SYSTEM}. Without near, place or facility_id, a search for an elder looks "
+                "around their home.",
+                max_length=64,
+                examples=[examples.NEAR],
+            ),
         ] = None,
         radius_km: Annotated[
             float | None,
             QueryParameter(
-                gt=0, le=MAX_RADIUS_KM, description="Around near (10 km) or place (its reach)."
+                gt=0,
+                le=MAX_RADIUS_KM,
+                description="How far around near (10 km by default) or place (its reach), in km.",
             ),
         ] = None,
         facility_id: Annotated[
             list[int] | None,
             QueryParameter(
-                description="Search these facilities instead of near.", max_items=MAX_FACILITY_IDS
+                description="Search these facilities (repeat it) instead of around near.",
+                max_items=MAX_FACILITY_IDS,
             ),
         ] = None,
         place: Annotated[
@@ -91,30 +122,51 @@ class AvailabilityController(Controller):
         ] = False,
         care_recipient_id: Annotated[
             int | None,
-            QueryParameter(ge=1, le=MAX_ID, description="Search for this elder (needs a token)."),
+            QueryParameter(
+                ge=1,
+                le=MAX_ID,
+                description="Search for this elder (needs a token that may see them): their "
+                "sex, needs and home are used and their eligibility is checked.",
+            ),
         ] = None,
-        sex: Annotated[Sex | None, QueryParameter(description="Anonymous searches.")] = None,
+        sex: Annotated[
+            Sex | None,
+            QueryParameter(description="Without care_recipient: the elder's sex (room rules)."),
+        ] = None,
         needs: Annotated[
             list[str] | None,
             QueryParameter(
-                description="Care needs, repeated or comma-separated.", max_items=len(NEEDS)
+                description="Without care_recipient: care needs (codes), repeated or "
+                "comma-separated; only beds equipped for all of them.",
+                max_items=len(NEEDS),
             ),
         ] = None,
-        pressure_stage: Annotated[int | None, QueryParameter(ge=0, le=4)] = None,
+        pressure_stage: Annotated[
+            int | None,
+            QueryParameter(
+                ge=0,
+                le=4,
+                description="Without care_recipient: the elder's pressure-injury stage (0-4).",
+            ),
+        ] = None,
         home: Annotated[
             str | None,
             QueryParameter(
-                description=f"kind=home, anonymous: the home's lat,lon {_IN_SYSTEM}; or near.",
+                description="kind=home without care_recipient_id: latitude,longitude of the "
+                f"home {_IN_SYSTEM} (near by default), which must be in the facility's service "
+                "radius.",
                 max_length=64,
             ),
         ] = None,
-        sort: Annotated[SortOrder, QueryParameter(description="Nearest or cheapest first.")] = (
-            "distance"
-        ),
+        sort: Annotated[
+            SortOrder,
+            QueryParameter(description="distance: nearest first; price: cheapest first."),
+        ] = "distance",
         limit: Annotated[int, limit_parameter(MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
         cursor: Cursor = None,
     ) -> AvailabilityPage:
-        """Free beds for a stay, grouped by facility, nearest or cheapest first.
+        """Free beds for a stay, grouped by facility, nearest or cheapest first. No token is
+        needed.
 
         Anonymous searches give sex, needs and pressure_stage themselves; a search for a
         care recipient takes them from the recipient and also applies the eligibility rules,

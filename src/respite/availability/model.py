@@ -1,4 +1,5 @@
-"""What a search asks and what it answers, and the pure rules of both (no I/O).
+"""What a search asks and what it answers (its Structs in ``answer.py``), and the pure rules
+of both (no I/O).
 
 A search is validated here in full before anything is read, so that bad input is refused
 with every wrong field named, and so that no input can make the database work harder than
@@ -16,31 +17,37 @@ import hashlib
 import math
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
-from typing import Final, Literal, Protocol
+from typing import Final, Protocol
 
 import msgspec
 from msgspec import Struct
 
-from respite.availability.where import NearestProvider, swapped
+from respite.availability.answer import (
+    Alternative,
+    AvailabilityPage,
+    ExcludedFacility,
+    FacilityBeds,
+    FreeBed,
+    PolicyRef,
+    PolicyRefusal,
+    SortOrder,
+)
+from respite.availability.where import swapped
 from respite.eligibility.model import (
     NEEDS,
-    Capability,
     Latitude,
     Longitude,
     Need,
     PressureStage,
     Programme,
-    Reason,
     Sex,
-    SexRule,
     Stay,
     earliest_date_on_earth,
     latest_date_on_earth,
 )
 from respite.errors import FieldError, InvalidInputError
-from respite.i18n import Text, t
+from respite.i18n import t
 from respite.params import MAX_ID
-from respite.places.model import CoordinateSystem, Place
 
 __all__ = [
     "DEFAULT_PAGE_SIZE",
@@ -72,8 +79,6 @@ __all__ = [
     "shifts_to_try",
     "validate_query",
 ]
-
-SortOrder = Literal["distance", "price"]
 
 MAX_NIGHTS: Final[dict[Programme, int]] = {"respite": 90, "home": 366}
 # Bookings open two years ahead at most; a date beyond that is a typo, not a plan.
@@ -187,96 +192,6 @@ class PageKey(Struct, frozen=True):
 
     key: float
     facility_id: int
-
-
-class PolicyRef(Struct, frozen=True, kw_only=True):
-    code: str
-    version: int
-
-
-class FreeBed(Struct, frozen=True, kw_only=True):
-    bed_id: int
-    label: str
-    sex_rule: SexRule
-    capabilities: list[Capability]
-    pressure_care_stage: int
-    nightly_price: int
-    total_price: int
-    """For the whole stay, in the facility's currency's minor units."""
-    possibly_held: bool = False
-    """Holds could not be read: someone may be holding this bed right now."""
-
-
-class FacilityBeds(Struct, frozen=True, kw_only=True):
-    facility_id: int
-    name: str
-    distance_km: float | None
-    currency: str
-    policy: PolicyRef
-    price_from: int
-    """The lowest nightly price of a matching bed here, free or not (the price sort key)."""
-    free_beds: int
-    held_beds: int
-    beds: list[FreeBed]
-
-
-class ExcludedFacility(Struct, frozen=True, kw_only=True):
-    """A facility in range with beds free for the stay, none of which the person may take."""
-
-    facility_id: int
-    name: str
-    distance_km: float | None
-    policy: PolicyRef
-    reasons: list[Reason]
-
-
-class Alternative(Struct, frozen=True, kw_only=True):
-    """The same facility for a stay of the same length, starting ``shift_days`` later."""
-
-    facility_id: int
-    name: str
-    distance_km: float | None
-    currency: str
-    policy: PolicyRef
-    check_in: date
-    check_out: date
-    shift_days: int
-    free_beds: int
-    beds: list[FreeBed]
-
-
-class PolicyRefusal(Struct, frozen=True, kw_only=True):
-    """The person does not qualify under this policy for this stay, whichever bed."""
-
-    policy: PolicyRef
-    reasons: list[Reason]
-
-
-class AvailabilityPage(Struct, frozen=True, kw_only=True):
-    check_in: date
-    check_out: date
-    nights: int
-    kind: Programme
-    sort: SortOrder
-    facilities: list[FacilityBeds]
-    excluded: list[ExcludedFacility] = []
-    """First page only: the nearest facilities excluded by eligibility, with the reasons."""
-    alternatives: list[Alternative] = []
-    """First page only, when fewer than 3 facilities have a bed for the exact stay."""
-    refused: list[PolicyRefusal] = []
-    summary: Text | None = None
-    coordinate_system: CoordinateSystem = "GCJ-02"
-    """The system of every lat/lon in the search and its answer (``RESPITE_COORDINATE_SYSTEM``)."""
-    place: Place | None = None
-    """The place a search by name looked around."""
-    not_checked_against_elder: Text | None = None
-    """A search for no one in particular: why a bed listed may still refuse the elder."""
-    nearest: list[NearestProvider] = []
-    """A home-care search that no provider serves: the nearest, each past its radius."""
-    nearest_note: Text | None = None
-    holds_unknown: bool = False
-    """Holds could not be read: every bed listed may be held by someone else."""
-    next_cursor: str | None = None
 
 
 class HoldLike(Protocol):

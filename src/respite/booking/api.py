@@ -30,7 +30,12 @@ from respite.dto import Strict
 from respite.errors import InvalidInputError
 from respite.i18n import t
 from respite.paging import Cursor, Page, limit_parameter
-from respite.params import IdempotencyHeader, PathId, QueryId
+from respite.params import (
+    BookingPathId,
+    FacilityFilterId,
+    FacilityPathId,
+    IdempotencyHeader,
+)
 
 __all__ = ["BookingController", "WalkInController", "booking_router"]
 
@@ -43,20 +48,37 @@ class BookingController(Controller):
     path = "/bookings"
     tags = ["bookings"]
 
-    @get("/", guards=[EVERYONE])
+    @get("/", guards=[EVERYONE], summary="List bookings")
     async def list_bookings(
         self,
         deps: NamedDependency[Deps],
         principal: NamedDependency[Principal],
-        status: Annotated[Status | None, QueryParameter()] = None,
-        facility_id: QueryId = None,
-        start: Annotated[str | None, QueryParameter(name="from", schema_extra=DATE)] = None,
-        end: Annotated[str | None, QueryParameter(name="to", schema_extra=DATE)] = None,
+        status: Annotated[
+            Status | None, QueryParameter(description="Only bookings in this status.")
+        ] = None,
+        facility_id: FacilityFilterId = None,
+        start: Annotated[
+            str | None,
+            QueryParameter(
+                name="from",
+                schema_extra=DATE,
+                description="Only stays with a night on or after this date (YYYY-MM-DD).",
+            ),
+        ] = None,
+        end: Annotated[
+            str | None,
+            QueryParameter(
+                name="to",
+                schema_extra=DATE,
+                description="Only stays with a night before this date (YYYY-MM-DD).",
+            ),
+        ] = None,
         limit: Annotated[int, limit_parameter(MAX_PAGE)] = 50,
         cursor: Cursor = None,
     ) -> Page[Booking]:
-        """Bookings the caller may see, oldest id first; ``from``/``to`` keep stays that
-        overlap ``[from, to)``."""
+        """The bookings the caller may see, oldest first: a family its own elders', staff
+        their facility's, a hospital those of its referrals. ``from`` and ``to`` keep the
+        stays that share a night with ``[from, to)``."""
         since, until = _date("from", start), _date("to", end)
         if since is not None and until is not None and until <= since:
             raise InvalidInputError.one("to", t("booking.to_after_from"))
@@ -70,29 +92,57 @@ class BookingController(Controller):
         )
         return await service.list_bookings(deps, principal, filters)
 
-    @get("/{booking_id:int}", guards=[EVERYONE])
+    @get("/{booking_id:int}", guards=[EVERYONE], summary="Read a booking")
     async def get_booking(
-        self, deps: NamedDependency[Deps], principal: NamedDependency[Principal], booking_id: PathId
+        self,
+        deps: NamedDependency[Deps],
+        principal: NamedDependency[Principal],
+        booking_id: BookingPathId,
     ) -> Booking:
+        """One booking the caller may see (404 for any other)."""
         return await service.get_booking(deps, principal, booking_id)
 
-    @post("/{booking_id:int}/check-in", guards=[ON_SITE], status_code=HTTP_200_OK)
+    @post(
+        "/{booking_id:int}/check-in",
+        guards=[ON_SITE],
+        status_code=HTTP_200_OK,
+        summary="Check the elder in",
+    )
     async def check_in(
-        self, deps: NamedDependency[Deps], principal: NamedDependency[Principal], booking_id: PathId
+        self,
+        deps: NamedDependency[Deps],
+        principal: NamedDependency[Principal],
+        booking_id: BookingPathId,
     ) -> Booking:
         """The elder has arrived: needs a confirmed booking whose stay includes today."""
         return await service.check_in(deps, principal, booking_id)
 
-    @post("/{booking_id:int}/check-out", guards=[ON_SITE], status_code=HTTP_200_OK)
+    @post(
+        "/{booking_id:int}/check-out",
+        guards=[ON_SITE],
+        status_code=HTTP_200_OK,
+        summary="Check the elder out",
+    )
     async def check_out(
-        self, deps: NamedDependency[Deps], principal: NamedDependency[Principal], booking_id: PathId
+        self,
+        deps: NamedDependency[Deps],
+        principal: NamedDependency[Principal],
+        booking_id: BookingPathId,
     ) -> Booking:
         """The elder has left; leaving early frees the remaining nights at once."""
         return await service.check_out(deps, principal, booking_id)
 
-    @post("/{booking_id:int}/no-show", guards=[ON_SITE], status_code=HTTP_200_OK)
+    @post(
+        "/{booking_id:int}/no-show",
+        guards=[ON_SITE],
+        status_code=HTTP_200_OK,
+        summary="Mark a no-show",
+    )
     async def no_show(
-        self, deps: NamedDependency[Deps], principal: NamedDependency[Principal], booking_id: PathId
+        self,
+        deps: NamedDependency[Deps],
+        principal: NamedDependency[Principal],
+        booking_id: BookingPathId,
     ) -> Booking:
         """The elder did not come: from the first day of the stay; frees every night."""
         return await service.mark_no_show(deps, principal, booking_id)
@@ -103,12 +153,13 @@ class BookingController(Controller):
         dto=Strict[Cancellation],
         return_dto=None,
         status_code=HTTP_200_OK,
+        summary="Cancel a booking",
     )
     async def cancel(
         self,
         deps: NamedDependency[Deps],
         principal: NamedDependency[Principal],
-        booking_id: PathId,
+        booking_id: BookingPathId,
         data: JSONBody[Cancellation],
         idempotency_key: IdempotencyHeader = None,
     ) -> Booking:
@@ -131,12 +182,13 @@ class WalkInController(Controller):
         dto=Strict[WalkIn],
         return_dto=None,
         status_code=HTTP_201_CREATED,
+        summary="Book a walk-in at the desk",
     )
     async def walk_in(
         self,
         deps: NamedDependency[Deps],
         principal: NamedDependency[Principal],
-        facility_id: PathId,
+        facility_id: FacilityPathId,
         data: JSONBody[WalkIn],
         idempotency_key: IdempotencyHeader = None,
     ) -> Booking:

@@ -21,7 +21,22 @@ from msgspec import Meta, Struct
 from respite.eligibility.model import MAX_STAY_NIGHTS, check_stay_dates
 from respite.eligibility.overrides import MAX_OVERRIDES, Override
 from respite.i18n import InvalidField, Text, t
-from respite.params import Id
+from respite.vocabulary import (
+    BedId,
+    BookingId,
+    CareRecipientId,
+    CheckIn,
+    CheckOut,
+    CreatedAt,
+    CurrencyCode,
+    FacilityId,
+    HospitalId,
+    NightlyPrice,
+    Nights,
+    PrincipalId,
+    TotalPrice,
+    UpdatedAt,
+)
 
 __all__ = [
     "ACTIONS",
@@ -66,8 +81,17 @@ MAX_PAGE = 200
 MAX_DAYS_AHEAD = 366
 MIN_OVERRIDE_REASON = 10
 OverrideReason = Annotated[str, Meta(min_length=MIN_OVERRIDE_REASON, max_length=1000)]
-CancelReason = Annotated[str, Meta(min_length=1, max_length=500)]
+CancelReason = Annotated[
+    str, Meta(min_length=1, max_length=500, description="Why the booking is cancelled.")
+]
 Overrides = Annotated[list[Override], Meta(max_length=MAX_OVERRIDES)]
+BookingStatus = Annotated[
+    Status,
+    Meta(
+        description="confirmed, then checked_in and checked_out; or cancelled, or no_show "
+        "(the elder did not come). A cancelled or no-show booking frees its nights."
+    ),
+]
 
 _ONE_NIGHT = timedelta(days=1)
 
@@ -110,18 +134,33 @@ class NewBooking(Struct, frozen=True, kw_only=True):
 
 
 class WalkIn(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    care_recipient_id: Id
-    bed_id: Id
-    check_in: date
-    check_out: date
-    override_reason: OverrideReason | None = None
-    """Staff's written reason to book although the eligibility decision refuses; it goes with
-    ``overrides``."""
-    overrides: Overrides = []
-    """Every rule the reason overrides, each once (at most ``MAX_OVERRIDES``): its reason
-    ``code``, and ``acknowledged: true`` for a rule the policy lets staff override only with an
-    acknowledgement (a not-eligible answer lists each refusal's ``allowed`` form)."""
-    check_in_now: bool = False
+    """An elder booked at the facility's desk."""
+
+    care_recipient_id: Annotated[CareRecipientId, Meta(description="The elder to book.")]
+    bed_id: Annotated[BedId, Meta(description="The bed of this facility to book.")]
+    check_in: CheckIn
+    check_out: CheckOut
+    override_reason: (
+        Annotated[
+            OverrideReason,
+            Meta(
+                description="Staff's written reason to book although the eligibility decision "
+                "refuses (at least 10 characters); it goes with overrides."
+            ),
+        ]
+        | None
+    ) = None
+    overrides: Annotated[
+        Overrides,
+        Meta(
+            description="Every rule the reason overrides, each once: its reason code, and "
+            "acknowledged: true where the policy asks for it (a not-eligible answer lists each "
+            "refusal's allowed form)."
+        ),
+    ] = []
+    check_in_now: Annotated[
+        bool, Meta(description="Check the elder in at once (the stay must include today).")
+    ] = False
 
     def __post_init__(self) -> None:
         _check_stay(self.check_in, self.check_out)
@@ -149,6 +188,8 @@ class TakeWalkIn(Struct, frozen=True, kw_only=True):
 
 
 class Cancellation(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Why a booking is cancelled."""
+
     reason: CancelReason
 
     def __post_init__(self) -> None:
@@ -186,33 +227,44 @@ class BookingFilter(Struct, frozen=True, kw_only=True):
 class Booking(Struct, frozen=True, kw_only=True):
     """A booking as its viewers see it: never the elder's identifiers."""
 
-    id: int
-    bed_id: int
-    bed_label: str
-    facility_id: int
-    care_recipient_id: int
-    check_in: date
-    check_out: date
-    nights: int
-    status: Status
-    nightly_price: int
-    """Minor units of ``currency`` (fen for CNY)."""
-    total_price: int
-    currency: str
-    policy_code: str | None
-    policy_version: int | None
-    override_reason: str | None
-    overrides: tuple[Override, ...]
-    """Every rule the override reason overrode (none for an eligible booking)."""
-    hold_id: str | None
-    hospital_id: int | None
-    booked_by: int
-    created_at: datetime
-    updated_at: datetime
-    checked_in_at: datetime | None
-    checked_out_at: datetime | None
-    cancelled_at: datetime | None
-    cancel_reason: str | None
+    id: BookingId
+    bed_id: BedId
+    bed_label: Annotated[str, Meta(description="The bed's label in its facility, e.g. 3F-12.")]
+    facility_id: FacilityId
+    care_recipient_id: Annotated[CareRecipientId, Meta(description="The elder who stays.")]
+    check_in: CheckIn
+    check_out: CheckOut
+    nights: Nights
+    status: BookingStatus
+    nightly_price: Annotated[NightlyPrice, Meta(description="The nightly price charged, in fen.")]
+    total_price: TotalPrice
+    currency: CurrencyCode
+    policy_code: (
+        Annotated[str, Meta(description="The eligibility policy the booking was decided under.")]
+        | None
+    )
+    policy_version: Annotated[int, Meta(description="That policy's version.")] | None
+    override_reason: (
+        Annotated[str, Meta(description="Staff's reason to book despite a refusal, if any.")] | None
+    )
+    overrides: Annotated[
+        tuple[Override, ...],
+        Meta(description="Every rule the override reason overrode (none for an eligible one)."),
+    ]
+    hold_id: Annotated[str, Meta(description="The hold it was confirmed from, if any.")] | None
+    hospital_id: (
+        Annotated[HospitalId, Meta(description="The hospital that referred the elder, if any.")]
+        | None
+    )
+    booked_by: Annotated[PrincipalId, Meta(description="The account that booked.")]
+    created_at: CreatedAt
+    updated_at: UpdatedAt
+    checked_in_at: Annotated[datetime, Meta(description="When the elder arrived.")] | None
+    checked_out_at: Annotated[datetime, Meta(description="When the elder left.")] | None
+    cancelled_at: (
+        Annotated[datetime, Meta(description="When it was cancelled or marked no-show.")] | None
+    )
+    cancel_reason: Annotated[str, Meta(description="Why it was cancelled.")] | None
 
 
 class Outcome(Struct, frozen=True, kw_only=True):

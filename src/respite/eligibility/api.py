@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 from litestar import Controller, Router, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
+from litestar.params import JSONBody, PathParameter, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from respite.auth import Principal, requires
@@ -33,7 +33,16 @@ __all__ = ["EligibilityController", "PolicyController", "eligibility_router"]
 
 EVERYONE = requires("family", "staff", "hospital", "admin")
 CODE_PATTERN = r"^[a-z0-9][a-z0-9-]{1,62}$"
-PolicyCodeParam = Annotated[str, PathParameter(pattern=CODE_PATTERN)]
+PolicyCodeParam = Annotated[
+    str, PathParameter(pattern=CODE_PATTERN, description="The policy's code, e.g. cn-respite.")
+]
+OnDate = Annotated[
+    date | None,
+    QueryParameter(
+        description="The date whose version in force to name (YYYY-MM-DD); default today in "
+        "Asia/Shanghai."
+    ),
+]
 
 
 class PublicationDTO(Strict[PolicyPublication]):
@@ -59,6 +68,7 @@ class EligibilityController(Controller):
         return_dto=None,
         status_code=HTTP_200_OK,
         guards=[EVERYONE],
+        summary="Check eligibility",
     )
     async def check(
         self,
@@ -78,25 +88,27 @@ class PolicyController(Controller):
     path = "/policies"
     tags = ["policies"]
 
-    @get("/", guards=[EVERYONE])
+    @get("/", guards=[EVERYONE], summary="List policies")
     async def list_policies(
         self,
         deps: NamedDependency[Deps],
         principal: NamedDependency[Principal],
-        on: FromQuery[date | None] = None,
+        on: OnDate = None,
     ) -> list[policies.PolicySummary]:
         """Every policy code, with the version in force ``on`` a date (default: today in
         Asia/Shanghai)."""
         return await policies.list_policies(deps, principal, policies.PolicyListing(on=on))
 
-    @get("/{code:str}", guards=[EVERYONE])
+    @get("/{code:str}", guards=[EVERYONE], summary="Read a policy's versions")
     async def get_policy(
         self,
         deps: NamedDependency[Deps],
         principal: NamedDependency[Principal],
         code: PolicyCodeParam,
-        on: FromQuery[date | None] = None,
-        version: Annotated[int | None, QueryParameter(ge=1, le=2**31 - 1)] = None,
+        on: OnDate = None,
+        version: Annotated[
+            int | None, QueryParameter(ge=1, le=2**31 - 1, description="Only this version.")
+        ] = None,
     ) -> policies.PolicyVersions:
         """Every version of a policy (or only ``version``), newest first, and which one is in
         force ``on`` a date (default: today in Asia/Shanghai)."""
@@ -109,6 +121,7 @@ class PolicyController(Controller):
         return_dto=None,
         status_code=HTTP_201_CREATED,
         guards=[requires("admin")],
+        summary="Publish a policy version",
     )
     async def publish(
         self,

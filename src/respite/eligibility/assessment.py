@@ -1,8 +1,8 @@
 """Elder ability assessment scoring after GB/T 42195-2022: domain scores to a care level 0–4."""
 
-from typing import Final, Literal
+from typing import Annotated, Final, Literal
 
-from msgspec import Struct
+from msgspec import Meta, Struct
 
 from respite.eligibility.model import (
     Level,
@@ -34,10 +34,17 @@ class AssessmentScores(Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     mobility: MobilityScore | None = None
     mental: MentalScore | None = None
     perception_social: PerceptionSocialScore | None = None
-    total: TotalScore | None = None
-    coma: bool = False
-    dementia_or_mental_disorder: bool = False
-    risk_events_30d: RiskEvents = 0
+    total: (
+        Annotated[TotalScore, Meta(description="Total score 0-90; or give the four domain scores.")]
+        | None
+    ) = None
+    coma: Annotated[bool, Meta(description="In a coma: level 4 directly.")] = False
+    dementia_or_mental_disorder: Annotated[
+        bool, Meta(description="A diagnosed dementia or other mental disorder: one level up.")
+    ] = False
+    risk_events_30d: Annotated[
+        RiskEvents, Meta(description="Care-risk events in 30 days; two or more: one level up.")
+    ] = 0
 
     def __post_init__(self) -> None:
         missing = [name for name in _DOMAINS if getattr(self, name) is None]
@@ -70,10 +77,18 @@ class AssessmentScores(Struct, frozen=True, kw_only=True, forbid_unknown_fields=
 
 
 class Adjustment(Struct, frozen=True, kw_only=True):
-    code: AdjustmentCode
-    outcome: AdjustmentOutcome
-    level_before: Level
-    level_after: Level
+    """One adjustment of the level after the total score, and what it did."""
+
+    code: Annotated[AdjustmentCode, Meta(description="Which adjustment.")]
+    outcome: Annotated[
+        AdjustmentOutcome,
+        Meta(
+            description="applied: the level changed; capped: it was already 4; not_stacked: "
+            "the policy allows one raise and one was applied."
+        ),
+    ]
+    level_before: Annotated[Level, Meta(description="The level before this adjustment.")]
+    level_after: Annotated[Level, Meta(description="The level after it.")]
 
 
 class LevelResult(Struct, frozen=True, kw_only=True):

@@ -52,23 +52,62 @@ Latitude = Annotated[float, Meta(ge=-90, le=90, description=f"Latitude {_IN_SYST
 Longitude = Annotated[float, Meta(ge=-180, le=180, description=f"Longitude {_IN_SYSTEM}.")]
 RadiusMetres = Annotated[float, Meta(gt=0)]
 PressureStage = Annotated[int, Meta(ge=0, le=4)]
-Level = Annotated[int, Meta(ge=0, le=4)]
+Level = Annotated[
+    int,
+    Meta(
+        ge=0,
+        le=4,
+        description="Care level of GB/T 42195-2022: 0 intact, 1 mildly, 2 moderately, "
+        "3 severely impaired, 4 ability completely lost.",
+    ),
+]
 Age = Annotated[int, Meta(ge=0, le=150)]
 NightCount = Annotated[int, Meta(ge=1, le=366)]
 ValidDays = Annotated[int, Meta(ge=1, le=3660)]
 MonthNumber = Annotated[int, Meta(ge=1, le=12)]
-SelfCareScore = Annotated[int, Meta(ge=0, le=32)]
-MobilityScore = Annotated[int, Meta(ge=0, le=15)]
-MentalScore = Annotated[int, Meta(ge=0, le=28)]
-PerceptionSocialScore = Annotated[int, Meta(ge=0, le=15)]
-TotalScore = Annotated[int, Meta(ge=0, le=90)]
+SelfCareScore = Annotated[int, Meta(ge=0, le=32, description="Self-care score, 0-32.")]
+MobilityScore = Annotated[int, Meta(ge=0, le=15, description="Basic mobility score, 0-15.")]
+MentalScore = Annotated[int, Meta(ge=0, le=28, description="Mental state score, 0-28.")]
+PerceptionSocialScore = Annotated[
+    int, Meta(ge=0, le=15, description="Perception and social participation score, 0-15.")
+]
+TotalScore = Annotated[int, Meta(ge=0, le=90, description="Total score, 0-90.")]
 # Care-risk events in 30 days; bounded so that no input overflows the stored smallint.
-RiskEvents = Annotated[int, Meta(ge=0, le=999)]
+RiskEvents = Annotated[
+    int,
+    Meta(
+        ge=0,
+        le=999,
+        description="Care-risk events (fall, choking, self-harm, wandering) in the last 30 days.",
+    ),
+]
 
 # A float annotation takes ints too (they stay ints in JSON). Not ``int | float | str``: that is
 # documented as oneOf integer/number, which every integer matches twice, breaking the schema.
 Figure = float | str
 
+
+BedSexRule = Annotated[
+    SexRule, Meta(description="Whom the bed's room takes: female, male, or any.")
+]
+BedCapabilities = Annotated[
+    list[Capability], Meta(description="The care the bed is equipped for (capability codes).")
+]
+CareStage = Annotated[
+    int,
+    Meta(
+        ge=0,
+        le=4,
+        description="The highest pressure-injury stage (0-4) the bed's staff can care for.",
+    ),
+]
+BedKind = Annotated[
+    Programme,
+    Meta(
+        description="respite: a short-stay bed in a facility; home: a registered home-care bed "
+        "the facility sets up in the elder's home."
+    ),
+]
 
 # The timezone of a facility that names none, and of decisions made without a facility (the
 # programmes' default policies, the policy listing): the one place that default is kept.
@@ -210,11 +249,13 @@ class BedProfile(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
 class Reason(Struct, frozen=True, kw_only=True):
     """One line of an explained decision; ``ok`` is False for each ground of refusal."""
 
-    code: str
-    ok: bool
+    code: Annotated[str, Meta(description="Stable code of the rule, e.g. age or quota.")]
+    ok: Annotated[bool, Meta(description="False: this rule refuses the stay.")]
     message: Text
-    """The reason in words, in the language the request negotiated."""
-    figures: dict[str, Figure]
+    """What the rule found, in words, in the language the request negotiated."""
+    figures: Annotated[
+        dict[str, Figure], Meta(description="The numbers behind the message, by name.")
+    ]
 
 
 class PeriodUse(Struct, frozen=True, kw_only=True):
@@ -224,13 +265,13 @@ class PeriodUse(Struct, frozen=True, kw_only=True):
     what remained before this stay (``limit - used``, never negative).
     """
 
-    period: str
-    start: date
-    end: date
-    limit: int
-    used: int
-    requested: int
-    left: int
+    period: Annotated[str, Meta(description="The quota period's kind, e.g. calendar_year.")]
+    start: Annotated[date, Meta(description="The period's first day (YYYY-MM-DD).")]
+    end: Annotated[date, Meta(description="The day after the period's last (YYYY-MM-DD).")]
+    limit: Annotated[int, Meta(description="Nights the quota allows in the period.")]
+    used: Annotated[int, Meta(description="Nights already used, the requested stay aside.")]
+    requested: Annotated[int, Meta(description="Nights of the requested stay in the period.")]
+    left: Annotated[int, Meta(description="Nights that remained before this stay.")]
 
     @property
     def exceeded(self) -> bool:
@@ -238,9 +279,14 @@ class PeriodUse(Struct, frozen=True, kw_only=True):
 
 
 class Decision(Struct, frozen=True, kw_only=True):
-    eligible: bool
-    policy_code: str
-    level: int | None
-    age_at_check_in: int
-    reasons: list[Reason]
-    periods: list[PeriodUse]
+    """Whether the elder may have the stay under one policy, and every reason why."""
+
+    eligible: Annotated[bool, Meta(description="True: no rule refuses the stay.")]
+    policy_code: Annotated[str, Meta(description="The policy that decided.")]
+    level: (
+        Annotated[int, Meta(description="The care level the decision used (null: no assessment).")]
+        | None
+    )
+    age_at_check_in: Annotated[int, Meta(description="The elder's age in years at check-in.")]
+    reasons: Annotated[list[Reason], Meta(description="Every rule checked, with its outcome.")]
+    periods: Annotated[list[PeriodUse], Meta(description="The quota periods the stay falls in.")]

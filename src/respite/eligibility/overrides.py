@@ -37,8 +37,18 @@ class Override(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """One rule a request overrides: the code of the reason that refused, and for a rule that
     the policy lets staff override only so, ``acknowledged: true``."""
 
-    code: Annotated[str, Meta(min_length=1, max_length=80)]
-    acknowledged: bool = False
+    code: Annotated[
+        str,
+        Meta(
+            min_length=1,
+            max_length=80,
+            description="The code of the reason that refused, as the not-eligible answer gave it.",
+        ),
+    ]
+    acknowledged: Annotated[
+        bool,
+        Meta(description="True for a rule the policy lets staff override only when acknowledged."),
+    ] = False
 
     def __post_init__(self) -> None:
         if self.code not in _REFUSAL_CODES:

@@ -9,10 +9,11 @@ published (which would bury that version) nor in the past, and it keeps its prog
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import asyncpg
 import msgspec
+from msgspec import Meta
 
 from respite import audit
 from respite.auth.model import Principal
@@ -58,30 +59,40 @@ class NewPolicyVersion(msgspec.Struct, frozen=True, kw_only=True):
     publication: PolicyPublication
 
 
+_CODE = Meta(description="The policy's code, e.g. cn-respite.")
+_CURRENT = Meta(
+    description="The version in force on the date asked about; null if none is in force yet."
+)
+
+
 class PolicySummary(msgspec.Struct, frozen=True, kw_only=True):
-    code: str
-    name: str
-    programme: Programme
-    jurisdiction: str
-    current_version: int | None
-    """The version in force on the date asked about; null if none is in force yet."""
-    latest_version: int
+    """A policy and which of its versions is in force."""
+
+    code: Annotated[str, _CODE]
+    name: Annotated[str, Meta(description="The policy's name.")]
+    programme: Annotated[Programme, Meta(description="The kind of bed it is for.")]
+    jurisdiction: Annotated[str, Meta(description="Where it applies: ISO 3166 country code.")]
+    current_version: Annotated[int, _CURRENT] | None
+    latest_version: Annotated[int, Meta(description="The newest version published.")]
 
 
 class PolicyVersion(msgspec.Struct, frozen=True, kw_only=True):
-    id: int
-    code: str
-    version: int
-    effective_from: date
-    published_at: datetime
-    document: Policy
+    """One published version of a policy: it never changes."""
+
+    id: Annotated[int, Meta(description="The id of the policy version.")]
+    code: Annotated[str, _CODE]
+    version: Annotated[int, Meta(description="The version number, from 1.")]
+    effective_from: Annotated[date, Meta(description="The first day it applies (YYYY-MM-DD).")]
+    published_at: Annotated[datetime, Meta(description="When it was published (ISO 8601).")]
+    document: Annotated[Policy, Meta(description="The rules.")]
 
 
 class PolicyVersions(msgspec.Struct, frozen=True, kw_only=True):
-    code: str
-    current_version: int | None
-    versions: list[PolicyVersion]
-    """Newest first."""
+    """A policy's versions."""
+
+    code: Annotated[str, _CODE]
+    current_version: Annotated[int, _CURRENT] | None
+    versions: Annotated[list[PolicyVersion], Meta(description="Newest first.")]
 
 
 def _on(deps: Deps, on: date | None) -> date:

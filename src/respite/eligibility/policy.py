@@ -22,9 +22,16 @@ from respite.eligibility.reasons import CAPABILITY_MISSING, REFUSAL_CODES
 from respite.field_errors import from_msgspec
 from respite.i18n import InvalidField, Text, t
 
-PolicyCode = Annotated[str, Meta(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")]
-Jurisdiction = Annotated[str, Meta(pattern=r"^[A-Z]{2}$")]
-PolicyName = Annotated[str, Meta(min_length=1, max_length=200)]
+PolicyCode = Annotated[
+    str, Meta(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$", description="A policy's code, e.g. cn-respite.")
+]
+Jurisdiction = Annotated[
+    str, Meta(pattern=r"^[A-Z]{2}$", description="Where it applies: ISO 3166 country code.")
+]
+PolicyName = Annotated[
+    str, Meta(min_length=1, max_length=200, description="The policy's name in words.")
+]
+_NIGHTS = Meta(description="Nights allowed in each period.")
 # Levels 0-4, each at most once (checked below, with "at least one"). A list, not a tuple:
 # Litestar documents an Annotated tuple's items as "integer or anything" (oneOf with an empty
 # schema), which every integer matches twice.
@@ -41,22 +48,28 @@ class _Quota(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, tag_
 
 
 class CalendarYear(_Quota, frozen=True, tag="calendar_year"):
-    nights: NightCount
+    """At most ``nights`` in each calendar year."""
+
+    nights: Annotated[NightCount, _NIGHTS]
 
 
 class FinancialYear(_Quota, frozen=True, tag="financial_year"):
-    nights: NightCount
-    start_month: MonthNumber
+    """At most ``nights`` in each financial year, which starts in ``start_month``."""
+
+    nights: Annotated[NightCount, _NIGHTS]
+    start_month: Annotated[MonthNumber, Meta(description="The year's first month, 1-12.")]
 
 
 class Rolling365(_Quota, frozen=True, tag="rolling_365"):
     """At most ``nights`` in any 365 consecutive days, not only in a window ending today."""
 
-    nights: NightCount
+    nights: Annotated[NightCount, _NIGHTS]
 
 
 class Month(_Quota, frozen=True, tag="month"):
-    nights: NightCount
+    """At most ``nights`` in each calendar month."""
+
+    nights: Annotated[NightCount, _NIGHTS]
 
 
 class HalfCertification(_Quota, frozen=True, tag="half_certification"):
@@ -73,9 +86,15 @@ Quota = CalendarYear | FinancialYear | Rolling365 | Month | HalfCertification
 class HomeRules(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Extra rules for home-care beds."""
 
-    require_within_radius: bool = True
-    # Age at check-in from which living alone qualifies even below the eligible levels.
-    alternative_min_age_living_alone: Age | None = None
+    require_within_radius: Annotated[
+        bool, Meta(description="The home must be within the facility's service radius.")
+    ] = True
+    alternative_min_age_living_alone: (
+        Annotated[
+            Age, Meta(description="Age at check-in from which living alone qualifies at any level.")
+        ]
+        | None
+    ) = None
 
 
 # The override rules of every policy that does not state its own (DESIGN.md §3):
@@ -103,8 +122,13 @@ class OverrideRules(Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tru
     Each list names each code at most once, so neither is longer than the list of codes.
     """
 
-    with_reason: OverrideCodes = frozenset(DEFAULT_WITH_REASON)
-    with_acknowledgement: OverrideCodes = frozenset(DEFAULT_WITH_ACKNOWLEDGEMENT)
+    with_reason: Annotated[
+        OverrideCodes, Meta(description="Codes overridden by naming them with a reason.")
+    ] = frozenset(DEFAULT_WITH_REASON)
+    with_acknowledgement: Annotated[
+        OverrideCodes,
+        Meta(description="Codes overridden only with acknowledged: true as well."),
+    ] = frozenset(DEFAULT_WITH_ACKNOWLEDGEMENT)
 
     def __post_init__(self) -> None:
         for name, codes in (
@@ -131,22 +155,43 @@ class Policy(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     code: PolicyCode
     name: PolicyName
     jurisdiction: Jurisdiction
-    programme: Programme
-    eligible_levels: EligibleLevels
-    min_age: Age | None
-    assessment_valid_days: ValidDays
-    max_consecutive_nights: NightCount | None
-    quota: Quota | None
-    needs_capabilities: dict[Need, NeededCapabilities]
-    stack_raises: bool = False
-    home: HomeRules | None = None
-    extra_nights_with_approval: NightCount | None = None
-    level_scale: dict[str, Level] = {}
-    notes: str = ""
-    overridable: OverrideRules = OverrideRules()
-    """Which refusals staff may override. Documents stored before this field existed (every
-    preset's version 1 among them) decode with the default rules, so they stay readable and
-    a booking judged under them follows the same rules as one under a new document."""
+    programme: Annotated[Programme, Meta(description="The kind of bed it is for: respite or home.")]
+    eligible_levels: Annotated[EligibleLevels, Meta(description="The care levels that qualify.")]
+    min_age: Annotated[Age, Meta(description="Minimum age at check-in (null: none).")] | None
+    assessment_valid_days: Annotated[
+        ValidDays, Meta(description="How many days an assessment stays valid.")
+    ]
+    max_consecutive_nights: (
+        Annotated[NightCount, Meta(description="Longest run of consecutive nights (null: none).")]
+        | None
+    )
+    quota: Annotated[Quota, Meta(description="Nights allowed per period (null: no quota).")] | None
+    needs_capabilities: Annotated[
+        dict[Need, NeededCapabilities],
+        Meta(description="For each care need, the bed capabilities it requires."),
+    ]
+    stack_raises: Annotated[
+        bool,
+        Meta(description="Whether the dementia and care-risk raises of the level add up."),
+    ] = False
+    home: Annotated[HomeRules, Meta(description="Extra rules of home-care beds.")] | None = None
+    extra_nights_with_approval: (
+        Annotated[
+            NightCount,
+            Meta(description="Nights an assessor's approved extension adds to the quota."),
+        ]
+        | None
+    ) = None
+    level_scale: Annotated[
+        dict[str, Level],
+        Meta(description="The jurisdiction's own grades and the level 0-4 each maps to."),
+    ] = {}
+    notes: Annotated[str, Meta(description="Sources and remarks, in free text.")] = ""
+    # Documents stored before this field existed (every preset's version 1 among them) decode
+    # with the default rules, so a booking judged under them follows the same rules.
+    overridable: Annotated[
+        OverrideRules, Meta(description="Which refusals staff may override at the desk.")
+    ] = OverrideRules()
 
     def __post_init__(self) -> None:
         if not self.eligible_levels:
@@ -162,7 +207,9 @@ class Policy(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
 class PolicyPublication(Policy, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """A new version of a policy as an admin publishes it: the document and when it applies."""
 
-    effective_from: date
+    effective_from: Annotated[
+        date, Meta(description="The first day the version applies (YYYY-MM-DD).")
+    ]
 
     def document(self) -> Policy:
         fields = msgspec.structs.asdict(self)

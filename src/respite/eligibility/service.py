@@ -10,10 +10,11 @@ facility's local date; without a facility, the date in ``DEFAULT_TIMEZONE``.
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import asyncpg
 import msgspec
+from msgspec import Meta
 
 from respite.auth.model import Principal
 from respite.clock import local_today
@@ -23,6 +24,7 @@ from respite.eligibility.decision import decide, programme_decision
 from respite.eligibility.errors import NoPolicyInForceError
 from respite.eligibility.model import (
     DEFAULT_TIMEZONE,
+    BedKind,
     BedProfile,
     Decision,
     Programme,
@@ -34,7 +36,7 @@ from respite.eligibility.store import StoredPolicy
 from respite.eligibility.subject import Subject, Viewer, load_subject, used_stays
 from respite.errors import NotFoundError
 from respite.i18n import InvalidField, t
-from respite.params import Id
+from respite.vocabulary import BedId, CareRecipientId, CheckIn, CheckOut, FacilityId, NightlyPrice
 
 if TYPE_CHECKING:
     from respite.deps import Deps
@@ -46,7 +48,7 @@ __all__ = [
     "EligibilityAnswer",
     "EligibilityQuery",
     "JudgedBed",
-    "PolicyRef",
+    "PolicyApplied",
     "ProgrammeResult",
     "check_bed",
     "check_eligibility",
@@ -58,12 +60,14 @@ DEFAULT_POLICY_CODES: dict[Programme, str] = {"respite": "cn-respite", "home": "
 
 
 class BedFacts(msgspec.Struct, frozen=True, kw_only=True):
-    bed_id: int
-    facility_id: int
-    kind: Programme
-    nightly_price: int
-    label: str
-    timezone: str
+    """The bed a decision was made for."""
+
+    bed_id: BedId
+    facility_id: FacilityId
+    kind: BedKind
+    nightly_price: NightlyPrice
+    label: Annotated[str, Meta(description="The bed's label in its facility.")]
+    timezone: Annotated[str, Meta(description="The facility's time zone: whose today counts.")]
 
 
 class Checked(msgspec.Struct, frozen=True, kw_only=True):
@@ -180,11 +184,14 @@ class EligibilityQuery(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown
     """With ``bed_id``: the decision for that bed. Without: whether the elder qualifies for each
     programme, under ``facility_id``'s policies or, without it, the default ones."""
 
-    care_recipient_id: Id
-    check_in: date
-    check_out: date
-    bed_id: Id | None = None
-    facility_id: Id | None = None
+    care_recipient_id: Annotated[CareRecipientId, Meta(description="The elder to decide for.")]
+    check_in: CheckIn
+    check_out: CheckOut
+    bed_id: Annotated[BedId, Meta(description="Decide for this bed.")] | None = None
+    facility_id: (
+        Annotated[FacilityId, Meta(description="Without bed_id: use this facility's policies.")]
+        | None
+    ) = None
 
     def __post_init__(self) -> None:
         check_stay_dates(self.check_in, self.check_out)
@@ -196,14 +203,16 @@ class EligibilityQuery(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown
         return Stay(check_in=self.check_in, check_out=self.check_out)
 
 
-class PolicyRef(msgspec.Struct, frozen=True, kw_only=True):
-    id: int
-    code: str
-    version: int
-    effective_from: date
+class PolicyApplied(msgspec.Struct, frozen=True, kw_only=True):
+    """The policy version a decision was made under."""
+
+    id: Annotated[int, Meta(description="The id of the policy version.")]
+    code: Annotated[str, Meta(description="The policy's code.")]
+    version: Annotated[int, Meta(description="Its version.")]
+    effective_from: Annotated[date, Meta(description="The first day that version applies.")]
 
     @classmethod
-    def of(cls, stored: StoredPolicy) -> PolicyRef:
+    def of(cls, stored: StoredPolicy) -> PolicyApplied:
         return cls(
             id=stored.id,
             code=stored.policy.code,
@@ -213,20 +222,27 @@ class PolicyRef(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class ProgrammeResult(msgspec.Struct, frozen=True, kw_only=True):
-    programme: Programme
-    policy: PolicyRef
-    decision: Decision
+    """The decision for one programme (or one bed) under one policy."""
+
+    programme: BedKind
+    policy: Annotated[PolicyApplied, Meta(description="The policy version that decided.")]
+    decision: Annotated[Decision, Meta(description="The decision and every reason.")]
 
 
 class EligibilityAnswer(msgspec.Struct, frozen=True, kw_only=True):
-    care_recipient_id: int
-    check_in: date
-    check_out: date
-    today: date
-    """The date the decision was made on, in the facility's timezone."""
-    bed: BedFacts | None
-    results: list[ProgrammeResult]
-    """One result for a bed; otherwise one per programme, respite first."""
+    """Whether the elder may have the stay, explained."""
+
+    care_recipient_id: CareRecipientId
+    check_in: CheckIn
+    check_out: CheckOut
+    today: Annotated[
+        date, Meta(description="The date the decision was made on, in the facility's calendar.")
+    ]
+    bed: Annotated[BedFacts, Meta(description="The bed decided for, if one was named.")] | None
+    results: Annotated[
+        list[ProgrammeResult],
+        Meta(description="One result for a bed; otherwise one per programme, respite first."),
+    ]
 
 
 async def check_eligibility(
@@ -253,7 +269,7 @@ async def _for_bed(
     )
     result = ProgrammeResult(
         programme=checked.bed.kind,
-        policy=PolicyRef.of(checked.policy),
+        policy=PolicyApplied.of(checked.policy),
         decision=checked.decision,
     )
     return _answer(query, today, checked.bed, [result])
@@ -289,7 +305,7 @@ async def _programme_result(
         stored.policy, subject.person, subject.assessment, stay, used, today
     )
     return ProgrammeResult(
-        programme=row["programme"], policy=PolicyRef.of(stored), decision=decision
+        programme=row["programme"], policy=PolicyApplied.of(stored), decision=decision
     )
 
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from litestar import Controller, delete, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, HeaderParameter, JSONBody
+from litestar.params import HeaderParameter, JSONBody, PathParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from respite import idempotency
@@ -16,7 +16,7 @@ from respite.booking.model import Booking
 from respite.deps import Deps
 from respite.dto import Strict
 from respite.errors import InvalidInputError
-from respite.holds import service
+from respite.holds import examples, service
 from respite.holds.model import (
     ConfirmHold,
     ExtendHold,
@@ -30,14 +30,22 @@ from respite.holds.model import (
 from respite.i18n import t
 from respite.observability import REFUSAL_OPT
 from respite.params import IdempotencyHeader, RequiredIdempotencyHeader
+from respite.reference import documented
 
 __all__ = ["HoldController"]
 
+# Required, and checked by the handler so that its absence is named like any field.
 HoldTokenHeader = Annotated[
     str | None,
     HeaderParameter(
-        name="Hold-Token", description="The token the hold was placed with", required=False
+        name="Hold-Token",
+        description="The token the hold was placed with.",
+        required=True,
+        schema_extra={"oneOf": None, "type": "string"},
     ),
+]
+HoldIdPath = Annotated[
+    str, PathParameter(description="The hold's id (hold_id of the hold's answer).")
 ]
 
 
@@ -46,7 +54,18 @@ class HoldController(Controller):
     tags = ["holds"]
     guards = [requires("family", "staff", "hospital", "admin")]
 
-    @post("", dto=Strict[HoldRequest], return_dto=None, status_code=HTTP_201_CREATED)
+    @post(
+        "",
+        dto=Strict[HoldRequest],
+        return_dto=None,
+        status_code=HTTP_201_CREATED,
+        summary="Hold a bed",
+        response_description="The hold, with the token that confirms it",
+        operation_class=documented(
+            request=[examples.HOLD_A_BED, examples.HOLD_IN_A_FACILITY],
+            answers={201: [examples.HELD]},
+        ),
+    )
     async def place(
         self,
         deps: NamedDependency[Deps],
@@ -54,7 +73,11 @@ class HoldController(Controller):
         data: JSONBody[HoldRequest],
         idempotency_key: IdempotencyHeader = None,
     ) -> Hold:
-        """Hold a bed (or let the service pick the tightest fit in a facility) for a few minutes."""
+        """Keep a bed for the elder for a few minutes (10 by default) at the price shown,
+        while the booking is finished. Name the bed (``bed_id``), or a facility and a kind of
+        bed and let the service pick the free bed the stay fills most tightly. The elder must
+        be eligible for the bed and the stay (422 ``not-eligible`` lists the reasons); 409 if
+        a night is taken. An account keeps only a few live holds at once."""
         command = PlaceHold(request=data, idempotency_key=idempotency.optional_key(idempotency_key))
         return await service.place_hold(deps, principal, command)
 
@@ -64,12 +87,15 @@ class HoldController(Controller):
         return_dto=None,
         status_code=HTTP_201_CREATED,
         opt={REFUSAL_OPT: "confirm refused"},
+        summary="Confirm a hold into a booking",
+        response_description="The booking",
+        operation_class=documented(request=[examples.CONFIRM], answers={201: [examples.CONFIRMED]}),
     )
     async def confirm(
         self,
         deps: NamedDependency[Deps],
         principal: NamedDependency[Principal],
-        hold_id: FromPath[str],
+        hold_id: HoldIdPath,
         data: JSONBody[HoldTokenBody],
         idempotency_key: RequiredIdempotencyHeader = None,
     ) -> Booking:
@@ -89,24 +115,28 @@ class HoldController(Controller):
         dto=Strict[HoldTokenBody],
         return_dto=None,
         status_code=HTTP_200_OK,
+        summary="Extend a hold",
+        response_description="The hold's new end",
+        operation_class=documented(request=[examples.CONFIRM], answers={200: [examples.EXTENDED]}),
     )
     async def extend(
         self,
         deps: NamedDependency[Deps],
         principal: NamedDependency[Principal],
-        hold_id: FromPath[str],
+        hold_id: HoldIdPath,
         data: JSONBody[HoldTokenBody],
     ) -> HoldExtended:
-        """Keep the hold longer, a bounded number of times and never past its maximum age."""
+        """Keep the hold another hold period, a bounded number of times
+        (``extensions_left``) and never past ``max_expires_at``."""
         command = ExtendHold(hold_id=hold_id, token=data.token)
         return await service.extend_hold(deps, principal, command)
 
-    @delete("/{hold_id:str}", status_code=HTTP_204_NO_CONTENT)
+    @delete("/{hold_id:str}", status_code=HTTP_204_NO_CONTENT, summary="Release a hold")
     async def release(
         self,
         deps: NamedDependency[Deps],
         principal: NamedDependency[Principal],
-        hold_id: FromPath[str],
+        hold_id: HoldIdPath,
         hold_token: HoldTokenHeader = None,
     ) -> None:
         """Give the bed back at once, for good: the hold's token never confirms again."""

@@ -11,9 +11,20 @@ from typing import Annotated
 
 from msgspec import Meta, Struct
 
-from respite.eligibility.model import Programme, check_stay_dates
+from respite.eligibility.model import BedKind, check_stay_dates
 from respite.i18n import InvalidField, t
-from respite.params import Id
+from respite.vocabulary import (
+    BedId,
+    CareRecipientId,
+    CheckIn,
+    CheckOut,
+    FacilityId,
+    HoldId,
+    NightlyPrice,
+    Nights,
+    ReferralId,
+    TotalPrice,
+)
 
 __all__ = [
     "ConfirmHold",
@@ -29,20 +40,49 @@ __all__ = [
     "tightest",
 ]
 
-TokenText = Annotated[str, Meta(min_length=10, max_length=1000)]
+TokenText = Annotated[
+    str,
+    Meta(
+        min_length=10,
+        max_length=1000,
+        description="The hold's secret token, exactly as the hold's answer gave it.",
+    ),
+]
+ExtensionsLeft = Annotated[int, Meta(description="How many more times the hold can be extended.")]
+MaxExpiresAt = Annotated[
+    float,
+    Meta(
+        description="Unix time (seconds) no extension goes past; from then on it confirms nothing."
+    ),
+]
 
 
 class HoldRequest(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Hold one bed (``bed_id``) or let the service pick one (``facility_id`` + ``kind``)."""
 
-    care_recipient_id: Id
-    check_in: date
-    check_out: date
-    bed_id: Id | None = None
-    facility_id: Id | None = None
-    kind: Programme | None = None
-    referral_id: Id | None = None
-    """A hospital's referral this hold (and the booking it becomes) is for."""
+    care_recipient_id: Annotated[CareRecipientId, Meta(description="The elder to hold a bed for.")]
+    check_in: CheckIn
+    check_out: CheckOut
+    bed_id: (
+        Annotated[BedId, Meta(description="The bed to hold; or give facility_id and kind.")] | None
+    ) = None
+    facility_id: (
+        Annotated[
+            FacilityId,
+            Meta(description="Let the service pick the bed in this facility (with kind)."),
+        ]
+        | None
+    ) = None
+    kind: (
+        Annotated[BedKind, Meta(description="With facility_id: the kind of bed to pick.")] | None
+    ) = None
+    referral_id: (
+        Annotated[
+            ReferralId,
+            Meta(description="The hospital's referral this hold (and its booking) is for."),
+        ]
+        | None
+    ) = None
 
     def __post_init__(self) -> None:
         check_stay_dates(self.check_in, self.check_out)
@@ -53,7 +93,7 @@ class HoldRequest(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True)
 
 
 class HoldTokenBody(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """The body of confirming or extending a hold."""
+    """The body of confirming or extending a hold: the token it was placed with."""
 
     token: TokenText
 
@@ -80,36 +120,47 @@ class ReleaseHold(Struct, frozen=True, kw_only=True):
 
 
 class HeldBed(Struct, frozen=True, kw_only=True):
-    id: int
-    label: str
-    facility_id: int
-    kind: Programme
+    """The bed a hold keeps."""
+
+    id: BedId
+    label: Annotated[str, Meta(description="The bed's label in its facility, e.g. 3F-12.")]
+    facility_id: FacilityId
+    kind: BedKind
 
 
 class Hold(Struct, frozen=True, kw_only=True):
-    hold_id: str
-    token: str
-    """Secret: present it to confirm, extend or release the hold."""
-    expires_at: float
-    """Unix time; the hold is gone after it unless extended."""
-    max_expires_at: float
-    extensions_left: int
-    bed: HeldBed
-    care_recipient_id: int
-    check_in: date
-    check_out: date
-    nights: int
-    nightly_price: int
-    total_price: int
+    """A bed kept for one elder for a few minutes, at the price shown, until confirmed."""
+
+    hold_id: HoldId
+    token: Annotated[
+        str,
+        Meta(description="Secret: send it to confirm, extend or release the hold. Shown once."),
+    ]
+    expires_at: Annotated[
+        float, Meta(description="Unix time (seconds): the hold ends then unless extended.")
+    ]
+    max_expires_at: MaxExpiresAt
+    extensions_left: ExtensionsLeft
+    bed: Annotated[HeldBed, Meta(description="The bed held.")]
+    care_recipient_id: Annotated[
+        CareRecipientId, Meta(description="The elder the bed is held for.")
+    ]
+    check_in: CheckIn
+    check_out: CheckOut
+    nights: Nights
+    nightly_price: Annotated[
+        NightlyPrice, Meta(description="The nightly price in fen the booking will be charged.")
+    ]
+    total_price: TotalPrice
 
 
 class HoldExtended(Struct, frozen=True, kw_only=True):
-    hold_id: str
-    expires_at: float
-    """Unix time; the hold's new end."""
-    max_expires_at: float
-    """No extension goes past it."""
-    extensions_left: int
+    """A hold kept longer."""
+
+    hold_id: HoldId
+    expires_at: Annotated[float, Meta(description="Unix time (seconds): the hold's new end.")]
+    max_expires_at: MaxExpiresAt
+    extensions_left: ExtensionsLeft
 
 
 class FreeGap(Struct, frozen=True, kw_only=True):

@@ -12,7 +12,8 @@ from typing import Annotated, Any
 from litestar import Controller, Request, Router, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException
-from litestar.params import FromQuery, JSONBody, QueryParameter
+from litestar.openapi.spec import Example, OpenAPIMediaType, OpenAPIType, RequestBody, Schema
+from litestar.params import JSONBody, QueryParameter
 from litestar.status_codes import (
     HTTP_200_OK,
     HTTP_201_CREATED,
@@ -52,12 +53,46 @@ from respite.inventory.model import (
     NewFacility,
 )
 from respite.paging import Cursor, Page, limit_parameter
-from respite.params import PathId, QueryId
+from respite.params import BedFilterId, BedPathId, BlockPathId, FacilityPathId
+from respite.reference import documented
 
 __all__ = ["BedController", "BlockController", "FacilityController", "inventory_router"]
 
 Limit = Annotated[int, limit_parameter(MAX_PAGE)]
 CSV_MEDIA_TYPE = "text/csv"
+Active = Annotated[
+    bool | None, QueryParameter(description="Only active ones (true) or inactive ones (false).")
+]
+Kind = Annotated[Programme | None, QueryParameter(description="Only beds of this kind.")]
+Night = Annotated[date | None, QueryParameter(description="YYYY-MM-DD.")]
+WindowStart = Annotated[
+    date, QueryParameter(description="The first night of the window (YYYY-MM-DD).")
+]
+WindowEnd = Annotated[
+    date, QueryParameter(description="The day after its last night: at most 92 nights.")
+]
+# The bed import reads the body itself: Litestar cannot see it, so it is described here.
+CSV_BODY = RequestBody(
+    required=True,
+    description="A UTF-8 CSV file (at most 2 MiB, 5000 rows) with a header line naming the "
+    "columns in any order. Required: label (unique in the facility), kind (respite or home), "
+    "sex_rule (female, male or any), nightly_price (fen, a whole number: 28000 is 280 yuan). "
+    "Optional, may be left empty: capabilities (codes separated by ;), pressure_care_stage "
+    "(0-4, default 0), active (true or false, default true).",
+    content={
+        CSV_MEDIA_TYPE: OpenAPIMediaType(
+            schema=Schema(type=OpenAPIType.STRING, description="The CSV file, header line first."),
+            examples={
+                "three-beds": Example(
+                    summary="Two respite beds and a home-care bed",
+                    value="label,kind,sex_rule,nightly_price,capabilities,pressure_care_stage,"
+                    "active\n3F-01,respite,female,28000,oxygen;low_bed,2,true\n"
+                    "3F-02,respite,any,26000,,0,\nHB-017,home,any,12000,wheelchair,,true\n",
+                )
+            },
+        )
+    },
+)
 
 
 def _csv_body_check(request: Request[Any, Any, Any]) -> None:
@@ -81,6 +116,7 @@ class FacilityController(Controller):
         return_dto=None,
         status_code=HTTP_201_CREATED,
         guards=[requires("admin")],
+        summary="Create a facility",
     )
     async def create_facility(
         self,
@@ -91,12 +127,12 @@ class FacilityController(Controller):
         """Create a facility (admin). Policy codes must name stored policies."""
         return await service.create_facility(deps, principal, data)
 
-    @get("/")
+    @get("/", summary="List facilities")
     async def list_facilities(
         self,
         deps: NamedDependency[Deps],
         principal: NamedDependency[Principal],
-        active: FromQuery[bool | None] = None,
+        active: Active = None,
         limit: Limit = 100,
         cursor: Cursor = None,
     ) -> Page[Facility]:
@@ -104,21 +140,27 @@ class FacilityController(Controller):
         facilities = FacilityFilter(active=active, cursor=cursor, limit=limit)
         return await service.list_facilities(deps, principal, facilities)
 
-    @get("/{facility_id:int}")
+    @get("/{facility_id:int}", summary="Read a facility")
     async def get_facility(
         self,
         deps: NamedDependency[Deps],
         principal: NamedDependency[Principal],
-        facility_id: PathId,
+        facility_id: FacilityPathId,
     ) -> Facility:
+        """One facility: any (admin), or the caller's own (staff)."""
         return await service.get_facility(deps, principal, facility_id)
 
-    @patch("/{facility_id:int}", dto=Strict[FacilityChanges], return_dto=None)
+    @patch(
+        "/{facility_id:int}",
+        dto=Strict[FacilityChanges],
+        return_dto=None,
+        summary="Change a facility",
+    )
     async def update_facility(
         self,
         deps: NamedDependency[Deps],
         principal: NamedDependency[Principal],
-        facility_id: PathId,
+        facility_id: FacilityPathId,
         data: JSONBody[FacilityChanges],
     ) -> Facility:
         """Change the fields given. Staff may change only ``phone`` and ``service_radius_m``."""
@@ -126,31 +168,41 @@ class FacilityController(Controller):
         return await service.update_facility(deps, principal, update)
 
     @post(
-        "/{facility_id:int}/beds", dto=Strict[NewBed], return_dto=None, status_code=HTTP_201_CREATED
+        "/{facility_id:int}/beds",
+        dto=Strict[NewBed],
+        return_dto=None,
+        status_code=HTTP_201_CREATED,
+        summary="Create a bed",
     )
     async def create_bed(
         self,
         deps: NamedDependency[Deps],
         principal: NamedDependency[Principal],
-        facility_id: PathId,
+        facility_id: FacilityPathId,
         data: JSONBody[NewBed],
     ) -> Bed:
         """Create a bed; its label must be new in the facility (409 otherwise)."""
         creation = BedCreation(facility_id=facility_id, bed=data)
         return await service.create_bed(deps, principal, creation)
 
-    @get("/{facility_id:int}/beds")
+    @get("/{facility_id:int}/beds", summary="List a facility's beds")
     async def list_beds(
         self,
         deps: NamedDependency[Deps],
         principal: NamedDependency[Principal],
-        facility_id: PathId,
-        kind: FromQuery[Programme | None] = None,
+        facility_id: FacilityPathId,
+        kind: Kind = None,
         capability: Annotated[
-            list[Capability] | None, QueryParameter(max_items=len(CAPABILITIES))
+            list[Capability] | None,
+            QueryParameter(
+                max_items=len(CAPABILITIES),
+                description="Only beds with this capability; repeat it for beds with all.",
+            ),
         ] = None,
-        active: FromQuery[bool | None] = None,
-        include_retired: FromQuery[bool] = False,
+        active: Active = None,
+        include_retired: Annotated[
+            bool, QueryParameter(description="Also list beds retired for good.")
+        ] = False,
         limit: Limit = 200,
         cursor: Cursor = None,
     ) -> Page[Bed]:
@@ -170,13 +222,15 @@ class FacilityController(Controller):
         "/{facility_id:int}/beds/import",
         status_code=HTTP_200_OK,
         request_max_body_size=importing.MAX_IMPORT_BYTES,
+        summary="Import beds from a CSV file",
+        operation_class=documented(body=CSV_BODY),
     )
     async def import_beds(
         self,
         request: Request[Any, Any, Any],
         deps: NamedDependency[Deps],
         principal: NamedDependency[Principal],
-        facility_id: PathId,
+        facility_id: FacilityPathId,
     ) -> importing.ImportResult:
         """Create or update beds from a CSV body (``text/csv``, UTF-8, at most 2 MiB): a header
         line ``label,kind,sex_rule,nightly_price`` and optionally ``capabilities`` (codes
@@ -190,16 +244,18 @@ class FacilityController(Controller):
         file = BedImport(facility_id=facility_id, data=await request.body())
         return await importing.import_beds(deps, principal, file)
 
-    @get("/{facility_id:int}/blocks")
+    @get("/{facility_id:int}/blocks", summary="List a facility's blocks")
     async def list_blocks(
         self,
         deps: NamedDependency[Deps],
         principal: NamedDependency[Principal],
-        facility_id: PathId,
-        bed_id: QueryId = None,
-        start: FromQuery[date | None] = None,
-        end: FromQuery[date | None] = None,
-        include_lifted: FromQuery[bool] = False,
+        facility_id: FacilityPathId,
+        bed_id: BedFilterId = None,
+        start: Night = None,
+        end: Night = None,
+        include_lifted: Annotated[
+            bool, QueryParameter(description="Also list blocks already lifted.")
+        ] = False,
         limit: Limit = 200,
         cursor: Cursor = None,
     ) -> Page[Block]:
@@ -215,15 +271,15 @@ class FacilityController(Controller):
         )
         return await blocks.list_blocks(deps, principal, filters)
 
-    @get("/{facility_id:int}/board")
+    @get("/{facility_id:int}/board", summary="Show the occupancy board")
     async def occupancy_board(
         self,
         deps: NamedDependency[Deps],
         principal: NamedDependency[Principal],
-        facility_id: PathId,
-        start: FromQuery[date],
-        end: FromQuery[date],
-        kind: FromQuery[Programme | None] = None,
+        facility_id: FacilityPathId,
+        start: WindowStart,
+        end: WindowEnd,
+        kind: Kind = None,
     ) -> board.Board:
         """Every bed × night of ``[start, end)`` (at most 92 nights) with per-night totals.
 
@@ -239,39 +295,44 @@ class BedController(Controller):
     tags = ["inventory"]
     guards = [requires("staff", "admin")]
 
-    @get("/{bed_id:int}")
+    @get("/{bed_id:int}", summary="Read a bed")
     async def get_bed(
-        self, deps: NamedDependency[Deps], principal: NamedDependency[Principal], bed_id: PathId
+        self, deps: NamedDependency[Deps], principal: NamedDependency[Principal], bed_id: BedPathId
     ) -> Bed:
+        """One bed: any (admin), or one of the caller's facility (staff)."""
         return await service.get_bed(deps, principal, bed_id)
 
-    @patch("/{bed_id:int}", dto=Strict[BedChanges], return_dto=None)
+    @patch("/{bed_id:int}", dto=Strict[BedChanges], return_dto=None, summary="Change a bed")
     async def update_bed(
         self,
         deps: NamedDependency[Deps],
         principal: NamedDependency[Principal],
-        bed_id: PathId,
+        bed_id: BedPathId,
         data: JSONBody[BedChanges],
     ) -> Bed:
         """Change the fields given; a retired bed no longer changes (409)."""
         return await service.update_bed(deps, principal, BedUpdate(bed_id=bed_id, changes=data))
 
-    @post("/{bed_id:int}/retire", status_code=HTTP_200_OK)
+    @post("/{bed_id:int}/retire", status_code=HTTP_200_OK, summary="Retire a bed")
     async def retire_bed(
-        self, deps: NamedDependency[Deps], principal: NamedDependency[Principal], bed_id: PathId
+        self, deps: NamedDependency[Deps], principal: NamedDependency[Principal], bed_id: BedPathId
     ) -> Bed:
         """Take the bed out of use for good (409 while a booking still claims a night of it
         from the facility's today on)."""
         return await service.retire_bed(deps, principal, BedRetirement(bed_id=bed_id))
 
     @post(
-        "/{bed_id:int}/blocks", dto=Strict[NewBlock], return_dto=None, status_code=HTTP_201_CREATED
+        "/{bed_id:int}/blocks",
+        dto=Strict[NewBlock],
+        return_dto=None,
+        status_code=HTTP_201_CREATED,
+        summary="Block a bed's nights",
     )
     async def create_block(
         self,
         deps: NamedDependency[Deps],
         principal: NamedDependency[Principal],
-        bed_id: PathId,
+        bed_id: BedPathId,
         data: JSONBody[NewBlock],
     ) -> Block:
         """Block the nights ``[check_in, check_out)``; 409 naming the booking or block that
@@ -284,21 +345,24 @@ class BlockController(Controller):
     tags = ["inventory"]
     guards = [requires("staff", "admin")]
 
-    @patch("/{block_id:int}", dto=Strict[BlockChanges], return_dto=None)
+    @patch("/{block_id:int}", dto=Strict[BlockChanges], return_dto=None, summary="Change a block")
     async def update_block(
         self,
         deps: NamedDependency[Deps],
         principal: NamedDependency[Principal],
-        block_id: PathId,
+        block_id: BlockPathId,
         data: JSONBody[BlockChanges],
     ) -> Block:
         """Shorten, lengthen, or change the reason or note of a block."""
         update = BlockUpdate(block_id=block_id, changes=data)
         return await blocks.update_block(deps, principal, update)
 
-    @delete("/{block_id:int}", status_code=HTTP_204_NO_CONTENT)
+    @delete("/{block_id:int}", status_code=HTTP_204_NO_CONTENT, summary="Lift a block")
     async def lift_block(
-        self, deps: NamedDependency[Deps], principal: NamedDependency[Principal], block_id: PathId
+        self,
+        deps: NamedDependency[Deps],
+        principal: NamedDependency[Principal],
+        block_id: BlockPathId,
     ) -> None:
         """Lift the block: its nights are free again. Lifting it again changes nothing."""
         await blocks.lift_block(deps, principal, BlockLift(block_id=block_id))

@@ -29,19 +29,21 @@ import logging
 import re
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
-from msgspec import Struct
+from msgspec import Meta, Struct
 
 from respite.auth.model import Principal
 from respite.cache import RedisClient
 from respite.eligibility import Programme
+from respite.eligibility.model import BedKind
 from respite.errors import InvalidInputError, NotFoundError
 from respite.holds.store import HoldsUnavailable, LiveHold, read_live_holds
 from respite.i18n import t
 from respite.inventory import queries as q
 from respite.inventory.access import own_facility
 from respite.inventory.model import FieldProblem
+from respite.vocabulary import BedId, BlockId, BookingId, FacilityId, HoldId
 
 if TYPE_CHECKING:
     from respite.deps import Deps
@@ -69,23 +71,29 @@ log = logging.getLogger("respite.inventory.board")
 
 
 class FreeCell(Struct, frozen=True, tag_field="state", tag="free"):
-    pass
+    """A night nobody claims or holds."""
 
 
 class HeldCell(Struct, frozen=True, kw_only=True, tag_field="state", tag="held"):
-    hold_id: str
-    expires_at: datetime
+    """A night under a live hold."""
+
+    hold_id: HoldId
+    expires_at: Annotated[datetime, Meta(description="When the hold ends (ISO 8601).")]
 
 
 class BookedCell(Struct, frozen=True, kw_only=True, tag_field="state", tag="booked"):
-    booking_id: int
-    status: str
-    initials: str
+    """A night of a booking."""
+
+    booking_id: BookingId
+    status: Annotated[str, Meta(description="The booking's status.")]
+    initials: Annotated[str, Meta(description="The elder's initials only, e.g. 王* or L. H.")]
 
 
 class BlockedCell(Struct, frozen=True, kw_only=True, tag_field="state", tag="blocked"):
-    block_id: int
-    reason: str
+    """A night the bed is out of service."""
+
+    block_id: BlockId
+    reason: Annotated[str, Meta(description="Why the bed is blocked.")]
 
 
 Cell = FreeCell | HeldCell | BookedCell | BlockedCell
@@ -93,34 +101,44 @@ FREE = FreeCell()
 
 
 class BoardBed(Struct, frozen=True, kw_only=True):
-    bed_id: int
-    label: str
-    kind: Programme
-    active: bool
-    retired: bool
-    cells: list[Cell]
-    """One per night of the window, in order: ``cells[i]`` is the night ``start + i``."""
+    """One bed's row of the board."""
+
+    bed_id: BedId
+    label: Annotated[str, Meta(description="The bed's label in its facility.")]
+    kind: BedKind
+    active: Annotated[bool, Meta(description="False: the bed takes no new bookings.")]
+    retired: Annotated[bool, Meta(description="True: the bed is out of use for good.")]
+    cells: Annotated[
+        list[Cell],
+        Meta(description="One per night of the window, in order: cells[i] is night start + i."),
+    ]
 
 
 class NightTotals(Struct, frozen=True, kw_only=True):
-    night: date
-    free: int
-    held: int
-    booked: int
-    blocked: int
-    occupancy_rate: float
+    """The facility's figures for one night."""
+
+    night: Annotated[date, Meta(description="The night (YYYY-MM-DD).")]
+    free: Annotated[int, Meta(description="Empty nights of active beds.")]
+    held: Annotated[int, Meta(description="Nights under a live hold.")]
+    booked: Annotated[int, Meta(description="Nights of bookings.")]
+    blocked: Annotated[int, Meta(description="Nights of beds out of service.")]
+    occupancy_rate: Annotated[
+        float, Meta(description="booked / (free + held + booked); 0 when nothing is in service.")
+    ]
 
 
 class Board(Struct, frozen=True, kw_only=True):
-    facility_id: int
-    start: date
-    end: date
-    """The window is the nights ``[start, end)``."""
-    kind: Programme | None
-    holds_unknown: bool
-    """True when Redis could not be read: held nights show as free."""
-    beds: list[BoardBed]
-    totals: list[NightTotals]
+    """A facility's beds by nights of the window ``[start, end)``, with totals per night."""
+
+    facility_id: FacilityId
+    start: Annotated[date, Meta(description="The first night of the window (YYYY-MM-DD).")]
+    end: Annotated[date, Meta(description="The day after the window's last night.")]
+    kind: Annotated[BedKind, Meta(description="Only beds of this kind (null: every kind).")] | None
+    holds_unknown: Annotated[
+        bool, Meta(description="True when holds could not be read: held nights show as free.")
+    ]
+    beds: Annotated[list[BoardBed], Meta(description="Every bed of the facility, by label.")]
+    totals: Annotated[list[NightTotals], Meta(description="One per night, in order.")]
 
 
 class BoardRow(Struct, frozen=True):

@@ -19,7 +19,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any, get_args
+from typing import TYPE_CHECKING, Annotated, Any, get_args
 
 import asyncpg
 import msgspec
@@ -67,10 +67,12 @@ class ImportRow(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class ImportResult(msgspec.Struct, frozen=True, kw_only=True):
-    rows: int
-    created: int
-    updated: int
-    unchanged: int
+    """What an import did, all rows together."""
+
+    rows: Annotated[int, msgspec.Meta(description="Rows read, the header aside.")]
+    created: Annotated[int, msgspec.Meta(description="Beds created (a new label).")]
+    updated: Annotated[int, msgspec.Meta(description="Beds changed (a label that existed).")]
+    unchanged: Annotated[int, msgspec.Meta(description="Rows equal to the bed they name.")]
 
 
 class _CellError(Exception):

@@ -26,13 +26,22 @@ from respite.eligibility import (
     Capability,
     Latitude,
     Longitude,
-    PressureStage,
-    Programme,
-    SexRule,
 )
-from respite.eligibility.model import DEFAULT_TIMEZONE
+from respite.eligibility.model import DEFAULT_TIMEZONE, BedKind, BedSexRule, CareStage
 from respite.eligibility.policy import PolicyCode
 from respite.i18n import InvalidField, Text, t
+from respite.vocabulary import (
+    BedId,
+    BlockId,
+    CheckIn,
+    CheckOut,
+    CreatedAt,
+    CurrencyCode,
+    FacilityId,
+    NightlyPrice,
+    PrincipalId,
+    UpdatedAt,
+)
 
 __all__ = [
     "MAX_BLOCK_NIGHTS",
@@ -67,22 +76,53 @@ __all__ = [
 MAX_BLOCK_NIGHTS = 366
 MAX_PAGE = 500
 
-FacilityName = Annotated[str, Meta(min_length=1, max_length=200)]
-Operator = Annotated[str, Meta(max_length=200)]
-Address = Annotated[str, Meta(max_length=300)]
+# What each field means, said once for the request, the change and the answer.
+_NAME = Meta(description="The facility's name, as families see it.")
+_OPERATOR = Meta(description="Who runs the facility.")
+_ADDRESS = Meta(description="The facility's address.")
+_DISTRICT = Meta(description="The district (区) it is in, e.g. 长宁区.")
+_COMMUNITY = Meta(description="The street or community (街道/社区) it is in.")
+_LAT = Meta(description="The facility's latitude (decimal degrees).")
+_LON = Meta(description="The facility's longitude (decimal degrees).")
+_PHONE = Meta(description="The facility's public desk number (not a person's).")
+_TIMEZONE = Meta(description="IANA time zone whose calendar dates its stays: its today.")
+_RADIUS = Meta(description="How far from the facility, in metres, its home-care beds reach.")
+_RESPITE_POLICY = Meta(description="The eligibility policy of its respite beds.")
+_HOME_POLICY = Meta(description="The eligibility policy of its home-care beds.")
+_FACILITY_ACTIVE = Meta(description="False: hidden from searches, takes no new bookings.")
+_BED_ACTIVE = Meta(description="False: not offered or bookable until active again.")
+_BLOCK_REASON = Meta(description="Why the bed is out of service.")
+FacilityName = Annotated[str, Meta(min_length=1, max_length=200), _NAME]
+Operator = Annotated[str, Meta(max_length=200), _OPERATOR]
+Address = Annotated[str, Meta(max_length=300), _ADDRESS]
 AreaName = Annotated[str, Meta(max_length=100)]
-FacilityPhone = Annotated[str, Meta(max_length=32, pattern=r"^(?:\+?[0-9][0-9 ()-]{3,28}[0-9])?$")]
-Timezone = Annotated[str, Meta(min_length=1, max_length=64)]
-Currency = Annotated[str, Meta(pattern=r"^[A-Z]{3}$")]
-ServiceRadius = Annotated[int, Meta(ge=0, le=200_000)]
-Label = Annotated[str, Meta(min_length=1, max_length=40)]
+FacilityPhone = Annotated[
+    str, Meta(max_length=32, pattern=r"^(?:\+?[0-9][0-9 ()-]{3,28}[0-9])?$"), _PHONE
+]
+Timezone = Annotated[str, Meta(min_length=1, max_length=64), _TIMEZONE]
+Currency = Annotated[
+    str, Meta(pattern=r"^[A-Z]{3}$", description="ISO 4217 code of its prices' currency.")
+]
+ServiceRadius = Annotated[int, Meta(ge=0, le=200_000), _RADIUS]
+Label = Annotated[
+    str,
+    Meta(min_length=1, max_length=40, description="The bed's label, unique in the facility."),
+]
 # Minor units per night; the bound keeps a year's total far inside a bigint.
 MAX_PRICE = 100_000_000
-Price = Annotated[int, Meta(ge=0, le=MAX_PRICE)]
+Price = Annotated[
+    int,
+    Meta(ge=0, le=MAX_PRICE, description="The price of one night in fen (1 yuan = 100 fen)."),
+]
 # Each known capability at most once: a longer list can only repeat one.
-Capabilities = Annotated[list[Capability], Meta(max_length=len(CAPABILITIES))]
+Capabilities = Annotated[
+    list[Capability],
+    Meta(max_length=len(CAPABILITIES), description="The care the bed is equipped for."),
+]
 BlockReason = Literal["maintenance", "cleaning", "isolation", "other"]
-Note = Annotated[str, Meta(max_length=500)]
+Note = Annotated[
+    str, Meta(max_length=500, description="A note for staff; needed when the reason is other.")
+]
 
 STAFF_FACILITY_FIELDS = frozenset({"phone", "service_radius_m"})
 # Links and aliases that zoneinfo lists but that name no real place's rules.
@@ -149,44 +189,47 @@ def ordered_capabilities(capabilities: Iterable[str]) -> list[str]:
 
 
 class Facility(Struct, frozen=True, kw_only=True):
-    id: int
-    name: str
-    operator: str
-    address: str
-    district: str
-    community: str
-    lat: Latitude
-    lon: Longitude
-    phone: str
-    """The facility's public desk number (not a person's): shown in full."""
-    timezone: str
-    currency: str
-    service_radius_m: int
-    respite_policy_code: str
-    home_policy_code: str
-    active: bool
-    created_at: datetime
-    updated_at: datetime
+    """A place with beds: its address and location, its calendar and its policies."""
+
+    id: FacilityId
+    name: Annotated[str, _NAME]
+    operator: Annotated[str, _OPERATOR]
+    address: Annotated[str, _ADDRESS]
+    district: Annotated[str, _DISTRICT]
+    community: Annotated[str, _COMMUNITY]
+    lat: Annotated[float, _LAT]
+    lon: Annotated[float, _LON]
+    phone: Annotated[str, _PHONE]
+    timezone: Annotated[str, _TIMEZONE]
+    currency: CurrencyCode
+    service_radius_m: Annotated[int, _RADIUS]
+    respite_policy_code: Annotated[str, _RESPITE_POLICY]
+    home_policy_code: Annotated[str, _HOME_POLICY]
+    active: Annotated[bool, _FACILITY_ACTIVE]
+    created_at: CreatedAt
+    updated_at: UpdatedAt
 
 
 _FACILITY_TRIMMED = frozenset({"name", "operator", "address", "district", "community"})
 
 
 class NewFacility(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A facility to create; policy codes must name stored policies."""
+
     name: FacilityName
-    lat: Latitude
-    lon: Longitude
+    lat: Annotated[Latitude, _LAT]
+    lon: Annotated[Longitude, _LON]
     operator: Operator = ""
     address: Address = ""
-    district: AreaName = ""
-    community: AreaName = ""
+    district: Annotated[AreaName, _DISTRICT] = ""
+    community: Annotated[AreaName, _COMMUNITY] = ""
     phone: FacilityPhone = ""
     timezone: Timezone = DEFAULT_TIMEZONE
     currency: Currency = "CNY"
     service_radius_m: ServiceRadius = 0
-    respite_policy_code: PolicyCode = "cn-respite"
-    home_policy_code: PolicyCode = "cn-home-bed"
-    active: bool = True
+    respite_policy_code: Annotated[PolicyCode, _RESPITE_POLICY] = "cn-respite"
+    home_policy_code: Annotated[PolicyCode, _HOME_POLICY] = "cn-home-bed"
+    active: Annotated[bool, _FACILITY_ACTIVE] = True
 
     def __post_init__(self) -> None:
         _check_texts(self, _FACILITY_TRIMMED, frozenset())
@@ -197,19 +240,19 @@ class FacilityChanges(Struct, frozen=True, kw_only=True, forbid_unknown_fields=T
     """A PATCH of a facility: only the fields present change."""
 
     name: FacilityName | UnsetType = UNSET
-    lat: Latitude | UnsetType = UNSET
-    lon: Longitude | UnsetType = UNSET
+    lat: Annotated[Latitude, _LAT] | UnsetType = UNSET
+    lon: Annotated[Longitude, _LON] | UnsetType = UNSET
     operator: Operator | UnsetType = UNSET
     address: Address | UnsetType = UNSET
-    district: AreaName | UnsetType = UNSET
-    community: AreaName | UnsetType = UNSET
+    district: Annotated[AreaName, _DISTRICT] | UnsetType = UNSET
+    community: Annotated[AreaName, _COMMUNITY] | UnsetType = UNSET
     phone: FacilityPhone | UnsetType = UNSET
     timezone: Timezone | UnsetType = UNSET
     currency: Currency | UnsetType = UNSET
     service_radius_m: ServiceRadius | UnsetType = UNSET
-    respite_policy_code: PolicyCode | UnsetType = UNSET
-    home_policy_code: PolicyCode | UnsetType = UNSET
-    active: bool | UnsetType = UNSET
+    respite_policy_code: Annotated[PolicyCode, _RESPITE_POLICY] | UnsetType = UNSET
+    home_policy_code: Annotated[PolicyCode, _HOME_POLICY] | UnsetType = UNSET
+    active: Annotated[bool, _FACILITY_ACTIVE] | UnsetType = UNSET
 
     def __post_init__(self) -> None:
         _require_some(self)
@@ -221,29 +264,35 @@ class FacilityChanges(Struct, frozen=True, kw_only=True, forbid_unknown_fields=T
 
 
 class Bed(Struct, frozen=True, kw_only=True):
-    id: int
-    facility_id: int
-    kind: Programme
-    label: str
-    sex_rule: SexRule
-    capabilities: list[str]
-    pressure_care_stage: int
-    nightly_price: int
-    """Minor units of the facility's currency."""
-    active: bool
-    retired_at: datetime | None
-    created_at: datetime
-    updated_at: datetime
+    """One bookable bed of a facility (a respite bed there, or a home-care bed)."""
+
+    id: BedId
+    facility_id: FacilityId
+    kind: BedKind
+    label: Annotated[str, Meta(description="The bed's label, unique in the facility.")]
+    sex_rule: BedSexRule
+    capabilities: Annotated[list[str], Meta(description="The care the bed is equipped for.")]
+    pressure_care_stage: CareStage
+    nightly_price: NightlyPrice
+    active: Annotated[bool, _BED_ACTIVE]
+    retired_at: (
+        Annotated[datetime, Meta(description="When it was taken out of use for good, if so.")]
+        | None
+    )
+    created_at: CreatedAt
+    updated_at: UpdatedAt
 
 
 class NewBed(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    kind: Programme
+    """A bed to create in the facility."""
+
+    kind: BedKind
     label: Label
-    sex_rule: SexRule
+    sex_rule: BedSexRule
     nightly_price: Price
     capabilities: Capabilities = []
-    pressure_care_stage: PressureStage = 0
-    active: bool = True
+    pressure_care_stage: CareStage = 0
+    active: Annotated[bool, _BED_ACTIVE] = True
 
     def __post_init__(self) -> None:
         _text_problem("label", self.label, trimmed=True)
@@ -253,11 +302,11 @@ class BedChanges(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """A PATCH of a bed. The kind is fixed at creation: retire the bed and create another."""
 
     label: Label | UnsetType = UNSET
-    sex_rule: SexRule | UnsetType = UNSET
+    sex_rule: BedSexRule | UnsetType = UNSET
     capabilities: Capabilities | UnsetType = UNSET
-    pressure_care_stage: PressureStage | UnsetType = UNSET
+    pressure_care_stage: CareStage | UnsetType = UNSET
     nightly_price: Price | UnsetType = UNSET
-    active: bool | UnsetType = UNSET
+    active: Annotated[bool, _BED_ACTIVE] | UnsetType = UNSET
 
     def __post_init__(self) -> None:
         _require_some(self)
@@ -290,17 +339,21 @@ def block_terms_problem(terms: BlockTerms) -> FieldProblem | None:
 
 
 class Block(Struct, frozen=True, kw_only=True):
-    id: int
-    bed_id: int
-    facility_id: int
-    check_in: date
-    check_out: date
-    """The block covers the nights ``[check_in, check_out)``."""
-    reason: BlockReason
-    note: str
-    created_by: int | None
-    created_at: datetime
-    lifted_at: datetime | None
+    """A bed out of service for the nights ``[check_in, check_out)``."""
+
+    id: BlockId
+    bed_id: BedId
+    facility_id: FacilityId
+    check_in: Annotated[CheckIn, Meta(description="The first night blocked (YYYY-MM-DD).")]
+    check_out: Annotated[CheckOut, Meta(description="The day after the last night blocked.")]
+    reason: Annotated[BlockReason, _BLOCK_REASON]
+    note: Annotated[str, Meta(description="A note for staff.")]
+    created_by: Annotated[PrincipalId, Meta(description="Who blocked the bed.")] | None
+    created_at: CreatedAt
+    lifted_at: (
+        Annotated[datetime, Meta(description="When it was lifted (its nights free again), if so.")]
+        | None
+    )
 
     @property
     def terms(self) -> BlockTerms:
@@ -310,9 +363,11 @@ class Block(Struct, frozen=True, kw_only=True):
 
 
 class NewBlock(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    check_in: date
-    check_out: date
-    reason: BlockReason
+    """Nights to take a bed out of service."""
+
+    check_in: Annotated[CheckIn, Meta(description="The first night to block (YYYY-MM-DD).")]
+    check_out: Annotated[CheckOut, Meta(description="The day after the last night to block.")]
+    reason: Annotated[BlockReason, _BLOCK_REASON]
     note: Note = ""
 
     def __post_init__(self) -> None:
@@ -331,9 +386,11 @@ class NewBlock(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
 class BlockChanges(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """A PATCH of a block: shorten or lengthen it, or change its reason or note."""
 
-    check_in: date | UnsetType = UNSET
-    check_out: date | UnsetType = UNSET
-    reason: BlockReason | UnsetType = UNSET
+    check_in: Annotated[date, Meta(description="The new first night.")] | UnsetType = UNSET
+    check_out: Annotated[date, Meta(description="The new day after the last night.")] | (
+        UnsetType
+    ) = UNSET
+    reason: Annotated[BlockReason, _BLOCK_REASON] | UnsetType = UNSET
     note: Note | UnsetType = UNSET
 
     def __post_init__(self) -> None:

@@ -13,8 +13,8 @@ from respite.auth import Principal, requires
 from respite.deps import Deps
 from respite.dto import Strict
 from respite.paging import Cursor, Page, limit_parameter
-from respite.params import PathId
-from respite.recipients import assessments, service
+from respite.params import CareRecipientPathId
+from respite.recipients import assessments, examples, service
 from respite.recipients.model import (
     MAX_PAGE,
     AssessmentRecord,
@@ -26,6 +26,7 @@ from respite.recipients.model import (
     NewCareRecipient,
     RecipientListing,
 )
+from respite.reference import documented
 
 __all__ = ["CareRecipientController", "recipients_router"]
 
@@ -42,6 +43,9 @@ class CareRecipientController(Controller):
         return_dto=None,
         status_code=HTTP_201_CREATED,
         guards=[requires("family", "hospital", "staff")],
+        summary="Register an elder",
+        response_description="The elder registered",
+        operation_class=documented(request=[examples.REGISTER]),
     )
     async def create(
         self,
@@ -55,7 +59,7 @@ class CareRecipientController(Controller):
         recipient). Admins cannot own care recipients."""
         return await service.create_recipient(deps, principal, data)
 
-    @get("/", guards=[EVERYONE])
+    @get("/", guards=[EVERYONE], summary="List elders")
     async def list_recipients(
         self,
         deps: NamedDependency[Deps],
@@ -67,13 +71,14 @@ class CareRecipientController(Controller):
         listing = RecipientListing(cursor=cursor, limit=limit)
         return await service.list_recipients(deps, principal, listing)
 
-    @get("/{care_recipient_id:int}", guards=[EVERYONE])
+    @get("/{care_recipient_id:int}", guards=[EVERYONE], summary="Read an elder")
     async def get_recipient(
         self,
         deps: NamedDependency[Deps],
         principal: NamedDependency[Principal],
-        care_recipient_id: PathId,
+        care_recipient_id: CareRecipientPathId,
     ) -> CareRecipientView:
+        """One elder the caller may see (404 for any other)."""
         return await service.get_recipient(deps, principal, care_recipient_id)
 
     @patch(
@@ -81,12 +86,13 @@ class CareRecipientController(Controller):
         dto=Strict[CareRecipientPatch],
         return_dto=None,
         guards=[EVERYONE],
+        summary="Change an elder's details",
     )
     async def update(
         self,
         deps: NamedDependency[Deps],
         principal: NamedDependency[Principal],
-        care_recipient_id: PathId,
+        care_recipient_id: CareRecipientPathId,
         data: JSONBody[CareRecipientPatch],
     ) -> CareRecipientView:
         """Change the given fields; ``null`` clears an optional one.
@@ -103,12 +109,15 @@ class CareRecipientController(Controller):
         return_dto=None,
         status_code=HTTP_201_CREATED,
         guards=[EVERYONE],
+        summary="Record an assessment",
+        response_description="The assessment, with the level it gives",
+        operation_class=documented(request=[examples.ASSESS]),
     )
     async def assess(
         self,
         deps: NamedDependency[Deps],
         principal: NamedDependency[Principal],
-        care_recipient_id: PathId,
+        care_recipient_id: CareRecipientPathId,
         data: JSONBody[NewAssessment],
     ) -> AssessmentView:
         """Record a GB/T 42195-2022 assessment: the four domain scores, or only the total.
@@ -118,12 +127,12 @@ class CareRecipientController(Controller):
         record = AssessmentRecord(care_recipient_id=care_recipient_id, assessment=data)
         return await assessments.record_assessment(deps, principal, record)
 
-    @get("/{care_recipient_id:int}/assessments", guards=[EVERYONE])
+    @get("/{care_recipient_id:int}/assessments", guards=[EVERYONE], summary="List assessments")
     async def list_assessments(
         self,
         deps: NamedDependency[Deps],
         principal: NamedDependency[Principal],
-        care_recipient_id: PathId,
+        care_recipient_id: CareRecipientPathId,
     ) -> list[AssessmentView]:
         """Every assessment, the latest (the one eligibility uses) first."""
         return await assessments.list_assessments(deps, principal, care_recipient_id)

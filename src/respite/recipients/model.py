@@ -8,7 +8,7 @@ their last four characters.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Final, Literal
 
 import msgspec
@@ -22,14 +22,21 @@ from respite.eligibility.model import (
     Level,
     LivingSituation,
     Longitude,
+    MentalScore,
+    MobilityScore,
     Need,
+    PerceptionSocialScore,
     PressureStage,
+    RiskEvents,
+    SelfCareScore,
     Sex,
+    TotalScore,
     coordinates_together,
 )
 from respite.eligibility.policy import PolicyCode
 from respite.i18n import InvalidField, Text, t
 from respite.params import MAX_ID, Id
+from respite.vocabulary import AssessmentId, CareRecipientId, CreatedAt, UpdatedAt
 
 __all__ = [
     "CARE_FIELDS",
@@ -60,17 +67,52 @@ __all__ = [
 ]
 
 MAX_PAGE: Final = 200
-PersonName = Annotated[str, Meta(min_length=1, max_length=100)]
-ContactName = Annotated[str, Meta(max_length=100)]
-Address = Annotated[str, Meta(max_length=300)]
+# What each field of an elder means, said once for the request, the change and the answer.
+_NAME = Meta(description="The elder's full name.")
+_SEX = Meta(description="The elder's sex, for rooms with a sex rule.")
+_BIRTH_DATE = Meta(description="Date of birth (YYYY-MM-DD).")
+_ADDRESS = Meta(description="Home address, as written on letters.")
+_HOME_LAT = Meta(description="Latitude of the home (decimal degrees), with home_lon.")
+_HOME_LON = Meta(description="Longitude of the home (decimal degrees), with home_lat.")
+_LIVING = Meta(description="Who the elder lives with: alone, with_family or other.")
+_NEEDS = Meta(description="Care needs (codes); each needs beds equipped for it.")
+_PRESSURE = Meta(description="Stage (0-4) of the worst pressure injury; 0: none.")
+_CONTACT_NAME = Meta(description="Emergency contact's name.")
+_CONTACT_PHONE = Meta(description="Emergency contact's phone; stored encrypted, shown as 4 digits.")
+_NATIONAL_ID = Meta(
+    description="National ID number; stored encrypted, shown back only as its last 4 characters."
+)
+PersonName = Annotated[str, Meta(min_length=1, max_length=100), _NAME]
+ContactName = Annotated[str, Meta(max_length=100), _CONTACT_NAME]
+Address = Annotated[str, Meta(max_length=300), _ADDRESS]
 # National ID numbers differ by country (CN: 17 digits and a check character); accept letters,
 # digits, spaces and hyphens, and compare them normalised (see normalise_national_id).
 NationalId = Annotated[
-    str, Meta(min_length=4, max_length=40, pattern=r"^[0-9A-Za-z][0-9A-Za-z -]*[0-9A-Za-z]$")
+    str,
+    Meta(min_length=4, max_length=40, pattern=r"^[0-9A-Za-z][0-9A-Za-z -]*[0-9A-Za-z]$"),
+    _NATIONAL_ID,
 ]
-Needs = Annotated[list[Need], Meta(max_length=len(NEEDS))]
-Assessor = Annotated[str, Meta(min_length=1, max_length=100)]
-Organisation = Annotated[str, Meta(min_length=1, max_length=200)]
+Needs = Annotated[list[Need], Meta(max_length=len(NEEDS)), _NEEDS]
+Assessor = Annotated[
+    str, Meta(min_length=1, max_length=100, description="Who assessed: the assessor's name.")
+]
+Organisation = Annotated[
+    str, Meta(min_length=1, max_length=200, description="The assessing organisation.")
+]
+ElderSex = Annotated[Sex, _SEX]
+BirthDate = Annotated[date, _BIRTH_DATE]
+HomeLat = Annotated[Latitude, _HOME_LAT]
+HomeLon = Annotated[Longitude, _HOME_LON]
+Living = Annotated[LivingSituation, _LIVING]
+PressureInjury = Annotated[PressureStage, _PRESSURE]
+ContactPhone = Annotated[Phone, _CONTACT_PHONE]
+AssessedOn = Annotated[date, Meta(description="The day of the assessment (YYYY-MM-DD).")]
+ValidUntil = Annotated[
+    date, Meta(description="The last day the assessment is valid on (YYYY-MM-DD), inclusive.")
+]
+ExtensionApproved = Annotated[
+    bool, Meta(description="The assessor approved extra nights where the policy allows it.")
+]
 OwnerKind = Literal["family", "hospital", "facility"]
 
 # The longest validity a policy may grant (eligibility's ValidDays).
@@ -118,19 +160,20 @@ def _check_location(lat: float | UnsetType | None, lon: float | UnsetType | None
 
 
 class NewCareRecipient(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """An elder to register: who they are, where they live and the care they need."""
+
     name: PersonName
-    sex: Sex
-    birth_date: date
+    sex: ElderSex
+    birth_date: BirthDate
     home_address: Address = ""
-    home_lat: Latitude | None = None
-    home_lon: Longitude | None = None
-    living_situation: LivingSituation = "with_family"
+    home_lat: HomeLat | None = None
+    home_lon: HomeLon | None = None
+    living_situation: Living = "with_family"
     needs: Needs = []
-    pressure_injury_stage: PressureStage = 0
+    pressure_injury_stage: PressureInjury = 0
     emergency_contact_name: ContactName = ""
-    emergency_contact_phone: Phone | None = None
+    emergency_contact_phone: ContactPhone | None = None
     national_id: NationalId | None = None
-    """Optional; stored encrypted, shown back only as its last four characters."""
 
     def __post_init__(self) -> None:
         _check_person(self.name, self.needs)
@@ -141,16 +184,16 @@ class CareRecipientPatch(Struct, frozen=True, kw_only=True, forbid_unknown_field
     """Only the fields given change; ``null`` clears an optional field."""
 
     name: PersonName | UnsetType = UNSET
-    sex: Sex | UnsetType = UNSET
-    birth_date: date | UnsetType = UNSET
+    sex: ElderSex | UnsetType = UNSET
+    birth_date: BirthDate | UnsetType = UNSET
     home_address: Address | UnsetType = UNSET
-    home_lat: Latitude | UnsetType | None = UNSET
-    home_lon: Longitude | UnsetType | None = UNSET
-    living_situation: LivingSituation | UnsetType = UNSET
+    home_lat: HomeLat | UnsetType | None = UNSET
+    home_lon: HomeLon | UnsetType | None = UNSET
+    living_situation: Living | UnsetType = UNSET
     needs: Needs | UnsetType = UNSET
-    pressure_injury_stage: PressureStage | UnsetType = UNSET
+    pressure_injury_stage: PressureInjury | UnsetType = UNSET
     emergency_contact_name: ContactName | UnsetType = UNSET
-    emergency_contact_phone: Phone | UnsetType | None = UNSET
+    emergency_contact_phone: ContactPhone | UnsetType | None = UNSET
     national_id: NationalId | UnsetType | None = UNSET
 
     def __post_init__(self) -> None:
@@ -217,35 +260,47 @@ def apply_patch(details: RecipientDetails, patch: CareRecipientPatch) -> Recipie
 class Owner(Struct, frozen=True, kw_only=True):
     """The one tenant a care recipient belongs to."""
 
-    kind: OwnerKind
-    id: int
+    kind: Annotated[OwnerKind, Meta(description="A family account, a hospital or a facility.")]
+    id: Annotated[int, Meta(description="The id of that family account, hospital or facility.")]
 
 
 class AssessmentSummary(Struct, frozen=True, kw_only=True):
-    id: int
+    """The latest assessment, the one eligibility uses."""
+
+    id: AssessmentId
     level: Level
-    assessed_on: date
-    valid_until: date
+    assessed_on: AssessedOn
+    valid_until: ValidUntil
 
 
 class CareRecipientView(Struct, frozen=True, kw_only=True):
-    id: int
-    owner: Owner
-    name: str
-    sex: Sex
-    birth_date: date
-    home_address: str
-    home_lat: Latitude | None
-    home_lon: Longitude | None
-    living_situation: LivingSituation
-    needs: list[Need]
-    pressure_injury_stage: int
-    emergency_contact_name: str
-    emergency_contact_phone_last4: str | None
-    national_id_last4: str | None
-    latest_assessment: AssessmentSummary | None
-    created_at: datetime
-    updated_at: datetime
+    """An elder as the caller may see them: identifiers only as their last 4 characters."""
+
+    id: CareRecipientId
+    owner: Annotated[Owner, Meta(description="Whose elder this is.")]
+    name: Annotated[str, _NAME]
+    sex: ElderSex
+    birth_date: BirthDate
+    home_address: Annotated[str, _ADDRESS]
+    home_lat: Annotated[float, _HOME_LAT] | None
+    home_lon: Annotated[float, _HOME_LON] | None
+    living_situation: Living
+    needs: Annotated[list[Need], _NEEDS]
+    pressure_injury_stage: Annotated[int, _PRESSURE]
+    emergency_contact_name: Annotated[str, _CONTACT_NAME]
+    emergency_contact_phone_last4: (
+        Annotated[str, Meta(description="The last 4 digits of the emergency contact's phone.")]
+        | None
+    )
+    national_id_last4: (
+        Annotated[str, Meta(description="The last 4 characters of the national ID number.")] | None
+    )
+    latest_assessment: (
+        Annotated[AssessmentSummary, Meta(description="The latest assessment (null: none yet).")]
+        | None
+    )
+    created_at: CreatedAt
+    updated_at: UpdatedAt
 
 
 class NewAssessment(AssessmentScores, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -253,13 +308,25 @@ class NewAssessment(AssessmentScores, frozen=True, kw_only=True, forbid_unknown_
 
     assessor: Assessor
     organisation: Organisation
-    assessed_on: date
-    valid_until: date | None = None
-    """Last valid day; default: ``assessed_on`` plus the policy's assessment_valid_days."""
-    extension_approved: bool = False
-    """The assessor approved extra nights where the policy allows it (AU respite)."""
-    policy_code: PolicyCode = "cn-respite"
-    """Whose rule decides whether the two raises stack; its version in force on assessed_on."""
+    assessed_on: AssessedOn
+    valid_until: (
+        Annotated[
+            date,
+            Meta(
+                description="The last valid day (YYYY-MM-DD); by default assessed_on plus the "
+                "policy's assessment_valid_days."
+            ),
+        ]
+        | None
+    ) = None
+    extension_approved: ExtensionApproved = False
+    policy_code: Annotated[
+        PolicyCode,
+        Meta(
+            description="The policy whose rule decides whether two raises stack (its version "
+            "in force on assessed_on)."
+        ),
+    ] = "cn-respite"
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -279,30 +346,38 @@ class AssessmentRecord(Struct, frozen=True, kw_only=True):
 
 
 class PolicyUsed(Struct, frozen=True, kw_only=True):
-    code: str
-    version: int
+    """The policy version whose rules the assessment followed."""
+
+    code: Annotated[str, Meta(description="The policy's code.")]
+    version: Annotated[int, Meta(description="Its version.")]
 
 
 class AssessmentView(Struct, frozen=True, kw_only=True):
-    id: int
-    care_recipient_id: int
-    scheme: str
-    self_care: int | None
-    mobility: int | None
-    mental: int | None
-    perception_social: int | None
-    total: int
-    coma: bool
-    dementia_or_mental_disorder: bool
-    risk_events_30d: int
-    extension_approved: bool
-    base_level: Level
-    level: Level
-    adjustments: list[Adjustment]
-    """Every adjustment considered, in order, with whether it changed the level."""
-    assessor: str
-    organisation: str
-    assessed_on: date
-    valid_until: date
-    policy: PolicyUsed | None
-    created_at: datetime
+    """A recorded assessment, with the level it gives and how it was reached."""
+
+    id: AssessmentId
+    care_recipient_id: CareRecipientId
+    scheme: Annotated[str, Meta(description="The assessment scheme, e.g. GB/T 42195-2022.")]
+    self_care: SelfCareScore | None
+    mobility: MobilityScore | None
+    mental: MentalScore | None
+    perception_social: PerceptionSocialScore | None
+    total: TotalScore
+    coma: Annotated[bool, Meta(description="In a coma.")]
+    dementia_or_mental_disorder: Annotated[
+        bool, Meta(description="A diagnosed dementia or other mental disorder.")
+    ]
+    risk_events_30d: RiskEvents
+    extension_approved: ExtensionApproved
+    base_level: Annotated[Level, Meta(description="The level of the total score alone.")]
+    level: Annotated[Level, Meta(description="The level after adjustments: the one that counts.")]
+    adjustments: Annotated[
+        list[Adjustment],
+        Meta(description="Every adjustment considered, in order, and what it did."),
+    ]
+    assessor: Annotated[str, Meta(description="Who assessed.")]
+    organisation: Annotated[str, Meta(description="The assessing organisation.")]
+    assessed_on: AssessedOn
+    valid_until: ValidUntil
+    policy: Annotated[PolicyUsed, Meta(description="The policy version followed.")] | None
+    created_at: CreatedAt

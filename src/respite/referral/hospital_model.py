@@ -8,6 +8,7 @@ from typing import Annotated
 from msgspec import Meta, Struct
 
 from respite.i18n import InvalidField, t
+from respite.vocabulary import HospitalId
 
 __all__ = [
     "Credential",
@@ -20,8 +21,12 @@ __all__ = [
     "RevokeCredential",
 ]
 
-HospitalName = Annotated[str, Meta(min_length=1, max_length=200)]
-Label = Annotated[str, Meta(min_length=1, max_length=100)]
+HospitalName = Annotated[
+    str, Meta(min_length=1, max_length=200, description="The hospital's name.")
+]
+Label = Annotated[
+    str, Meta(min_length=1, max_length=100, description='What uses it, e.g. "HIS production".')
+]
 
 
 def _not_blank(field: str, value: str) -> None:
@@ -30,6 +35,8 @@ def _not_blank(field: str, value: str) -> None:
 
 
 class NewHospital(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A referral hospital to register."""
+
     name: HospitalName
 
     def __post_init__(self) -> None:
@@ -37,31 +44,45 @@ class NewHospital(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True)
 
 
 class Hospital(Struct, frozen=True, kw_only=True):
-    id: int
-    name: str
-    created_at: datetime
+    """A referral hospital: an organisation whose credentials share its patients."""
+
+    id: HospitalId
+    name: Annotated[str, Meta(description="The hospital's name.")]
+    created_at: Annotated[datetime, Meta(description="When it was registered (ISO 8601).")]
 
 
 class NewCredential(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """An API credential to issue."""
+
     label: Label
-    """What uses it, e.g. "HIS production"."""
 
     def __post_init__(self) -> None:
         _not_blank("label", self.label)
 
 
 class Credential(Struct, frozen=True, kw_only=True):
-    id: int
-    label: str
-    principal_id: int
-    created_at: datetime
-    expires_at: datetime | None
-    revoked_at: datetime | None
+    """An API credential of a hospital (never its token)."""
+
+    id: Annotated[int, Meta(description="The id of the credential.")]
+    label: Annotated[str, Meta(description="What uses it.")]
+    principal_id: Annotated[
+        int, Meta(description="The account the credential acts as (audit records name it).")
+    ]
+    created_at: Annotated[datetime, Meta(description="When it was issued (ISO 8601).")]
+    expires_at: Annotated[datetime, Meta(description="When it stops working (null: never).")] | None
+    revoked_at: Annotated[datetime, Meta(description="When it was revoked, if it was.")] | None
 
 
 class CredentialIssued(Credential, frozen=True, kw_only=True):
-    token: str
-    """Shown once: only its hash is stored. Send it as ``Authorization: Bearer <token>``."""
+    """A new credential, with its token shown this once."""
+
+    token: Annotated[
+        str,
+        Meta(
+            description="Shown once: only its hash is stored. Send it as "
+            "Authorization: Bearer <token>."
+        ),
+    ]
 
 
 class HospitalFilter(Struct, frozen=True, kw_only=True):

@@ -20,15 +20,35 @@ from msgspec import Meta, Struct
 from respite.auth.model import Email, Phone, Principal
 from respite.availability.model import (
     AvailabilityPage,
-    FreeBed,
-    PolicyRef,
-    PolicyRefusal,
 )
 from respite.booking.events import BookingEventType
-from respite.eligibility.model import Latitude, Longitude, Programme, Reason
+from respite.eligibility.model import BedKind, Latitude, Longitude, Reason
 from respite.errors import NotFoundError
-from respite.i18n import InvalidField, Text, t
-from respite.recipients.model import Id, NewAssessment, NewCareRecipient
+from respite.i18n import InvalidField, t
+from respite.recipients.model import NewAssessment, NewCareRecipient
+from respite.referral.answer import (
+    AREA_LAT,
+    AREA_LON,
+    AREA_RADIUS,
+    AREA_TEXT,
+    BED_NEEDED,
+    CONTACT_NAME,
+    DEPARTMENT,
+    DISCHARGE,
+    EMAIL,
+    NOTE,
+    Area,
+    Candidate,
+    CloserFacility,
+    Contact,
+    Referral,
+    ReferralAnswer,
+    ReferralStatus,
+    SearchWindow,
+)
+from respite.vocabulary import (
+    CareRecipientId,
+)
 
 __all__ = [
     "EVENT_TYPES",
@@ -62,7 +82,6 @@ __all__ = [
     "search_window",
 ]
 
-ReferralStatus = Literal["open", "held", "booked", "admitted", "completed", "cancelled", "expired"]
 STATUSES: tuple[ReferralStatus, ...] = get_args(ReferralStatus)
 Trigger = Literal[
     "hold", "confirm", "check_in", "check_out", "no_show", "booking_cancelled", "cancel", "expire"
@@ -91,7 +110,6 @@ ShortText = Annotated[str, Meta(max_length=200)]
 Note = Annotated[str, Meta(max_length=2000)]
 ContactName = Annotated[str, Meta(min_length=1, max_length=100)]
 Reason500 = Annotated[str, Meta(min_length=1, max_length=500)]
-
 _NEXT: Final[dict[ReferralStatus, dict[Trigger, ReferralStatus]]] = {
     "open": {"hold": "held", "confirm": "booked", "cancel": "cancelled", "expire": "expired"},
     "held": {"hold": "held", "confirm": "booked", "cancel": "cancelled", "expire": "expired"},
@@ -127,20 +145,25 @@ def advance(status: ReferralStatus, trigger: Trigger) -> ReferralStatus:
 class PreferredArea(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Where to look for a bed; default: around the patient's home, 10 km."""
 
-    lat: Latitude
-    lon: Longitude
-    radius_km: RadiusKm = 10.0
-    description: ShortText = ""
+    lat: Annotated[Latitude, AREA_LAT]
+    lon: Annotated[Longitude, AREA_LON]
+    radius_km: Annotated[RadiusKm, AREA_RADIUS] = 10.0
+    description: Annotated[ShortText, AREA_TEXT] = ""
 
 
 class HospitalContact(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Who at the hospital answers for this placement."""
 
-    name: ContactName
-    department: ShortText = ""
-    phone: Phone | None = None
-    """Stored encrypted; answered as its last four digits only."""
-    email: Email | None = None
+    name: Annotated[ContactName, CONTACT_NAME]
+    department: Annotated[ShortText, DEPARTMENT] = ""
+    phone: (
+        Annotated[
+            Phone,
+            Meta(description="Their phone; stored encrypted, answered as its last 4 digits only."),
+        ]
+        | None
+    ) = None
+    email: Annotated[Email, EMAIL] | None = None
 
     def __post_init__(self) -> None:
         if not self.name.strip():
@@ -151,17 +174,47 @@ class NewReferral(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True)
     """A discharge placement: the patient (a new one, or one of the hospital's own by id),
     when they leave hospital, for how long, where, and whom to call."""
 
-    care_recipient_id: Id | None = None
-    patient: NewCareRecipient | None = None
-    assessment: NewAssessment | None = None
-    """The current assessment; required with a new patient, optional with an existing one."""
-    kind: Programme = "respite"
-    discharge_date: date
-    nights: Nights | None = None
-    """Respite: 1 to 90 nights, required. Home care: 1 to 366, or null for open-ended care."""
-    preferred_area: PreferredArea | None = None
-    contact: HospitalContact
-    note: Note = ""
+    care_recipient_id: (
+        Annotated[
+            CareRecipientId,
+            Meta(description="One of the hospital's own patients already registered; or patient."),
+        ]
+        | None
+    ) = None
+    patient: (
+        Annotated[
+            NewCareRecipient, Meta(description="A new patient to register; or care_recipient_id.")
+        ]
+        | None
+    ) = None
+    assessment: (
+        Annotated[
+            NewAssessment,
+            Meta(description="The current assessment: required with a new patient, else optional."),
+        ]
+        | None
+    ) = None
+    kind: Annotated[BedKind, BED_NEEDED] = "respite"
+    discharge_date: Annotated[date, DISCHARGE]
+    nights: (
+        Annotated[
+            Nights,
+            Meta(
+                description="How many nights: respite 1-90, required; home care 1-366, or null "
+                "for open-ended care."
+            ),
+        ]
+        | None
+    ) = None
+    preferred_area: (
+        Annotated[
+            PreferredArea,
+            Meta(description="Where to look; by default 10 km around the patient's home."),
+        ]
+        | None
+    ) = None
+    contact: Annotated[HospitalContact, Meta(description="Whom the facility calls.")]
+    note: Annotated[Note, NOTE] = ""
 
     def __post_init__(self) -> None:
         if (self.care_recipient_id is None) == (self.patient is None):
@@ -181,7 +234,9 @@ class NewReferral(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True)
 
 
 class ReferralCancellation(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    reason: Reason500
+    """Why no bed is needed any more."""
+
+    reason: Annotated[Reason500, Meta(description="Why the referral is cancelled.")]
 
     def __post_init__(self) -> None:
         if not self.reason.strip():
@@ -198,83 +253,6 @@ class CancelReferral(Struct, frozen=True, kw_only=True):
     referral_id: int
     reason: str
     idempotency_key: str | None = None
-
-
-class Area(Struct, frozen=True, kw_only=True):
-    lat: Latitude
-    lon: Longitude
-    radius_km: float
-    description: str
-
-
-class Contact(Struct, frozen=True, kw_only=True):
-    name: str
-    department: str
-    email: str | None
-    phone_last4: str | None
-
-
-class Referral(Struct, frozen=True, kw_only=True):
-    id: int
-    hospital_id: int
-    care_recipient_id: int
-    status: ReferralStatus
-    kind: Programme
-    discharge_date: date
-    nights: int | None
-    """Null: open-ended home care."""
-    preferred_area: Area | None
-    contact: Contact
-    note: str
-    hold_id: str | None
-    """The latest hold placed for this referral."""
-    booking_id: int | None
-    status_reason: str | None
-    """Why it was cancelled (by the hospital, or a no-show) or expired."""
-    created_at: datetime
-    updated_at: datetime
-
-
-class CloserFacility(Struct, frozen=True, kw_only=True):
-    """A facility nearer than a candidate that was not offered, and why."""
-
-    facility_id: int
-    name: str
-    distance_km: float | None
-    reasons: list[Reason]
-
-
-class Candidate(Struct, frozen=True, kw_only=True):
-    rank: int
-    facility_id: int
-    name: str
-    distance_km: float | None
-    currency: str
-    policy: PolicyRef
-    price_from: int
-    free_beds: int
-    held_beds: int
-    beds: list[FreeBed]
-    """Free beds this patient may take, cheapest first; hold one with ``bed_id``."""
-    closer_not_offered: list[CloserFacility]
-
-
-class SearchWindow(Struct, frozen=True, kw_only=True):
-    check_in: date
-    check_out: date
-
-
-class ReferralAnswer(Struct, frozen=True, kw_only=True):
-    referral: Referral
-    search: SearchWindow
-    """The stay the candidates were searched for."""
-    candidates: list[Candidate]
-    """Nearest first: availability and eligibility together."""
-    refused: list[PolicyRefusal]
-    """Policies under which the patient qualifies for no bed at all, with the reasons."""
-    summary: Text | None
-    holds_unknown: bool
-    """Holds could not be read: a listed bed may be held by someone else right now."""
 
 
 class ReferralFilter(Struct, frozen=True, kw_only=True):
