@@ -137,8 +137,10 @@ class HospitalContact(Struct, frozen=True, kw_only=True, forbid_unknown_fields=T
 
     name: ContactName
     department: ShortText = ""
+    """The referring ward or department; the facility the referral is placed with sees it."""
     phone: Phone | None = None
-    """Stored encrypted; answered as its last four digits only."""
+    """Stored encrypted; answered as its last four digits, but whole to the staff of the
+    facility the referral is placed with (``GET /v1/facilities/{id}/referrals``), audited."""
     email: Email | None = None
 
     def __post_init__(self) -> None:
