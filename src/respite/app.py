@@ -23,6 +23,7 @@ from respite.cache import redis_lifespan
 from respite.clock import Clock, SystemClock
 from respite.db import pool_lifespan
 from respite.deps import Deps, Runtime
+from respite.desk.api import desk_router
 from respite.eligibility.api import eligibility_router
 from respite.health import HealthController, MetricsController, PoolCollector, metrics_guard
 from respite.holds.api import HoldController
@@ -110,6 +111,7 @@ def create_app(
                     HoldController,
                     inventory_router,
                     referral_router,
+                    desk_router,
                 ],
             ),
         ],

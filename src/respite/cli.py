@@ -42,6 +42,7 @@ from respite.eligibility.store import ensure_presets
 from respite.errors import InvalidInputError
 from respite.id_keys import DEFAULT_BATCH, IdentifierKeyError, Rotated, check_keys, rotate
 from respite.observability import capture_stray_output, configure_logging
+from respite.recipients.phones import backfill_phone_hashes
 from respite.settings import Settings, SettingsError, load_settings, production_refusal
 
 __all__ = ["main"]
@@ -92,6 +93,8 @@ async def _migrate(settings: Settings) -> list[int]:
     try:
         applied = await migrate(conn)
         await ensure_presets(conn)
+        # Numbers stored before their search hash existed (sql/0015); nothing once done.
+        await backfill_phone_hashes(conn, settings, cipher_for(settings))
         return applied
     finally:
         await conn.close()

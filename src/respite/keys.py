@@ -14,10 +14,19 @@ from typing import Final
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-__all__ = ["IDENTIFIER_ENCRYPTION", "IDENTIFIER_HASH", "derive_key", "signing_purpose"]
+__all__ = [
+    "CONTACT_PHONE_HASH",
+    "IDENTIFIER_ENCRYPTION",
+    "IDENTIFIER_HASH",
+    "derive_key",
+    "signing_purpose",
+]
 
 IDENTIFIER_HASH: Final = "identifier-hash"
 """Keyed hashes of personal identifiers (phone logins, national ID numbers)."""
+CONTACT_PHONE_HASH: Final = "contact-phone-hash"
+"""Keyed hashes of emergency contacts' numbers, to find an elder's bookings by one: a key of
+its own, so that they cannot be matched against the hashes of phone logins."""
 IDENTIFIER_ENCRYPTION: Final = "identifier-encryption"
 """The development key of stored identifiers, when ``RESPITE_ID_KEY`` is not set."""
 KEY_BYTES: Final = 32

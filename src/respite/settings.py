@@ -110,6 +110,9 @@ class Settings(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Days after a stay's check-out date during which staff of its facility still see the
     elder (by the facility's local date; a checked-in stay shows them however late); 0:
     through the check-out day only."""
+    contact_reveal_limit: PositiveInt = 20
+    """Emergency contacts one staff member may reveal per ``contact_reveal_window_seconds``."""
+    contact_reveal_window_seconds: PositiveInt = 3600
 
     hold_ttl_seconds: Annotated[int, Meta(ge=30, le=3600)] = 600
     hold_max_extensions: Annotated[int, Meta(ge=0, le=10)] = 2

@@ -63,6 +63,8 @@ FAMILY_A_BOOKING = row(401, OK, 404, OK, 404, 404, 404, 404, 404, OK)
 HOLDER_ONLY = row(401, OK, 404, 404, 404, 404, 404, 404, 404, 404)
 ON_SITE_A = row(401, 403, 403, OK, 404, 404, 404, 403, 403, OK)
 ON_SITE_A_BOOKING = row(401, 403, 403, OK, 404, 404, 404, 403, 403, OK)
+# Staff who see the elder, and only staff: the one whole phone respite answers (invariant 6).
+REVEAL = row(401, 403, 403, OK, 404, OK, 404, 403, 403, 403)
 ADMIN_ONLY = row(401, 403, 403, 403, 403, 403, 403, 403, 403, OK)
 HOSPITALS = row(401, 403, 403, 403, 403, 403, 403, OK, OK, 403)
 HOSPITAL_A_OBJECT = row(401, 403, 403, 403, 403, 403, 403, OK, 404, 403)
@@ -156,6 +158,13 @@ TABLE: list[
             }
         ),
         FAMILY_A_ELDER,
+    ),
+    (
+        "POST",
+        "/v1/care-recipients/{care_recipient_id}/emergency-contact/reveal",
+        lambda w: f"/v1/care-recipients/{w['recipient']}/emergency-contact/reveal",
+        body(lambda w: {"reason": "calling the family"}),
+        REVEAL,
     ),
     (
         "POST",
@@ -316,6 +325,34 @@ TABLE: list[
         "GET",
         "/v1/facilities/{facility_id}/board",
         lambda w: f"/v1/facilities/{w['facility']}/board?start={CI}&end={CO}",
+        none,
+        ON_SITE_A,
+    ),
+    (
+        "GET",
+        "/v1/facilities/{facility_id}/arrivals",
+        lambda w: f"/v1/facilities/{w['facility']}/arrivals",
+        none,
+        ON_SITE_A,
+    ),
+    (
+        "GET",
+        "/v1/facilities/{facility_id}/departures",
+        lambda w: f"/v1/facilities/{w['facility']}/departures?date={CO}",
+        none,
+        ON_SITE_A,
+    ),
+    (
+        "GET",
+        "/v1/facilities/{facility_id}/bookings",
+        lambda w: f"/v1/facilities/{w['facility']}/bookings?q=8000",
+        none,
+        ON_SITE_A,
+    ),
+    (
+        "GET",
+        "/v1/facilities/{facility_id}/referrals",
+        lambda w: f"/v1/facilities/{w['facility']}/referrals",
         none,
         ON_SITE_A,
     ),

@@ -32,6 +32,8 @@ CONTACT_PHONE = "+86 137 2222 3333"
 
 def required(path: str) -> dict[str, Any]:
     """Query parameters a list route needs before it looks at the page size."""
+    if path == "/v1/facilities/{facility_id}/bookings":
+        return {"q": "王"}
     if path != "/v1/availability":
         return {}
     soon = builders.today() + timedelta(days=5)

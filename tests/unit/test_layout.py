@@ -28,6 +28,7 @@ DOMAINS = (
     "booking",
     "holds",
     "referral",
+    "desk",
 )
 # Bottom to top; a module may import its own layer and the ones below it, never above.
 LAYERS: dict[str, int] = {
@@ -40,6 +41,7 @@ LAYERS: dict[str, int] = {
     "booking": 5,
     "holds": 6,
     "referral": 7,
+    "desk": 8,
     "dev": 8,
 }
 # Top-level modules that wire or serve everything, or report on all of it (the operators'

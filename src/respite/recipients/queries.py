@@ -17,6 +17,8 @@ __all__ = [
     "SELECT_RECIPIENTS",
     "SELECT_RECIPIENT_FOR_ASSESSMENT",
     "SELECT_RECIPIENT_FOR_UPDATE",
+    "SELECT_UNHASHED_PHONES",
+    "SET_PHONE_HASHES",
     "UPDATE_RECIPIENT",
 ]
 
@@ -48,8 +50,9 @@ INSERT INTO care_recipients
     (family_id, hospital_id, facility_id, name, sex, birth_date, home_address, home_lat,
      home_lon, living_situation, needs, pressure_injury_stage, emergency_contact_name,
      emergency_contact_phone_enc, emergency_contact_phone_last4, national_id_enc,
-     national_id_hash, national_id_last4, created_by)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+     national_id_hash, national_id_last4, created_by, emergency_contact_phone_hash)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
+        $20)
 ON CONFLICT DO NOTHING
 RETURNING id, created_at, updated_at
 """
@@ -87,8 +90,8 @@ WHERE c.id = $1 AND {_VISIBLE}
 FOR UPDATE OF c
 """
 
-# $2–$11 the details; the phone is rewritten only when $12 is true ($13, $14), the national
-# ID only when $15 is true ($16–$18).
+# $2–$11 the details; the phone is rewritten only when $12 is true ($13, $14, its hash $19),
+# the national ID only when $15 is true ($16–$18).
 UPDATE_RECIPIENT = """
 UPDATE care_recipients SET
     name = $2, sex = $3, birth_date = $4, home_address = $5, home_lat = $6, home_lon = $7,
@@ -97,6 +100,8 @@ UPDATE care_recipients SET
     emergency_contact_phone_enc = CASE WHEN $12 THEN $13 ELSE emergency_contact_phone_enc END,
     emergency_contact_phone_last4 =
         CASE WHEN $12 THEN $14 ELSE emergency_contact_phone_last4 END,
+    emergency_contact_phone_hash =
+        CASE WHEN $12 THEN $19 ELSE emergency_contact_phone_hash END,
     national_id_enc = CASE WHEN $15 THEN $16 ELSE national_id_enc END,
     national_id_hash = CASE WHEN $15 THEN $17 ELSE national_id_hash END,
     national_id_last4 = CASE WHEN $15 THEN $18 ELSE national_id_last4 END,
@@ -133,4 +138,21 @@ LEFT JOIN assessments a ON a.care_recipient_id = c.id
 LEFT JOIN policies p ON p.id = a.policy_id
 WHERE c.id = $1 AND {_VISIBLE}
 ORDER BY a.assessed_on DESC, a.id DESC
+"""
+
+# Emergency phones sealed before their hash existed (sql/0015), after id $1, $2 at a time.
+SELECT_UNHASHED_PHONES = """
+SELECT id, emergency_contact_phone_enc AS sealed FROM care_recipients
+WHERE emergency_contact_phone_enc IS NOT NULL AND emergency_contact_phone_hash IS NULL
+  AND id > $1
+ORDER BY id
+LIMIT $2
+"""
+
+# Compare and set: a row whose number changed since it was read keeps the hash of its edit.
+SET_PHONE_HASHES = """
+UPDATE care_recipients AS c SET emergency_contact_phone_hash = v.hash
+FROM unnest($1::bigint[], $2::bytea[], $3::bytea[]) AS v (id, sealed, hash)
+WHERE c.id = v.id AND c.emergency_contact_phone_enc = v.sealed
+  AND c.emergency_contact_phone_hash IS NULL
 """

@@ -67,6 +67,7 @@ from respite.recipients.model import (
     normalise_national_id,
     owner_only_changes,
 )
+from respite.recipients.phones import contact_phone_hash
 from respite.settings import Settings
 
 if TYPE_CHECKING:
@@ -85,18 +86,22 @@ RECIPIENT_PAGES = "page:care-recipients"
 
 
 class _Sealed(msgspec.Struct, frozen=True):
-    """An identifier as stored: ciphertext, keyed hash (national ID only), last four."""
+    """An identifier as stored: ciphertext, keyed hash, last four."""
 
     enc: bytes | None = None
     hash: bytes | None = None
     last4: str | None = None
 
 
-def _seal_phone(cipher: IdentifierCipher, phone: str | None) -> _Sealed:
+def _seal_phone(cipher: IdentifierCipher, settings: Settings, phone: str | None) -> _Sealed:
     if phone is None:
         return _Sealed()
     plain = normalise_phone(phone)
-    return _Sealed(cipher.encrypt("emergency_contact_phone", plain), None, last4(plain))
+    return _Sealed(
+        cipher.encrypt("emergency_contact_phone", plain),
+        contact_phone_hash(settings, plain),
+        last4(plain),
+    )
 
 
 def _seal_national_id(cipher: IdentifierCipher, settings: Settings, value: str | None) -> _Sealed:
@@ -209,7 +214,7 @@ async def insert_recipient(
     owner = _owner_of(principal)
     _check_birth_date(form.birth_date, now)
     cipher = cipher_for(settings)
-    phone = _seal_phone(cipher, form.emergency_contact_phone)
+    phone = _seal_phone(cipher, settings, form.emergency_contact_phone)
     national = _seal_national_id(cipher, settings, form.national_id)
     fields = {name: getattr(form, name) for name in RecipientDetails.__struct_fields__}
     details = RecipientDetails(**{**fields, "needs": sorted(set(form.needs))})
@@ -220,6 +225,7 @@ async def insert_recipient(
         *msgspec.structs.astuple(details),
         *sealed,
         principal.id,
+        phone.hash,
     )
     if row is None:
         await _raise_duplicate(conn, national.hash, owner)
@@ -288,7 +294,7 @@ def _identifier_change(settings: Settings, patch: CareRecipientPatch) -> _Identi
     national = None if isinstance(patch.national_id, UnsetType) else patch.national_id
     return _IdentifierChange(
         phone_given=patch.emergency_contact_phone is not UNSET,
-        phone=_seal_phone(cipher, phone),
+        phone=_seal_phone(cipher, settings, phone),
         national_given=patch.national_id is not UNSET,
         national=_seal_national_id(cipher, settings, national),
     )
@@ -312,6 +318,7 @@ async def _write_update(
                 change.national.enc,
                 change.national.hash,
                 change.national.last4,
+                change.phone.hash,
             )
     except asyncpg.UniqueViolationError:
         await _raise_duplicate(conn, change.national.hash, _owner_in(row))

@@ -159,7 +159,11 @@ class HospitalContact(Struct, frozen=True, kw_only=True, forbid_unknown_fields=T
     phone: (
         Annotated[
             Phone,
-            Meta(description="Their phone; stored encrypted, answered as its last 4 digits only."),
+            Meta(
+                description="Their phone; stored encrypted, answered as its last 4 digits, "
+                "but whole to the staff of the facility the referral is placed with "
+                "(GET /v1/facilities/{id}/referrals), audited."
+            ),
         ]
         | None
     ) = None

@@ -1,0 +1,216 @@
+"""What staff at a facility's desk read: the Structs of its answers, and the pure rules.
+
+Only the standard library, msgspec, the catalog and the vocabulary of the lower layers.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Annotated, Final, Literal
+
+from msgspec import Meta, Struct
+
+from respite.auth.model import Principal
+from respite.booking.model import Status
+from respite.eligibility.model import Need
+from respite.errors import NotFoundError
+from respite.i18n import Text, t
+from respite.referral.model import ReferralStatus
+
+__all__ = [
+    "MAX_PAGE",
+    "ContactReveal",
+    "DayPage",
+    "DayQuery",
+    "EmergencyContact",
+    "FoundBookings",
+    "MatchedBy",
+    "PlacedReferral",
+    "Query",
+    "ReferralListing",
+    "RevealContact",
+    "Search",
+    "StayRow",
+    "WardContact",
+    "Which",
+    "needs_words",
+    "read_query",
+    "refuse_other_facility",
+    "status_words",
+]
+
+MAX_PAGE: Final = 200
+Which = Literal["arrivals", "departures"]
+_PHONE_LIKE: Final = re.compile(r"^\+?[0-9 ()-]*[0-9][0-9 ()-]*$")
+_NOT_DIGITS: Final = re.compile(r"[^0-9]")
+_FULL_NUMBER_DIGITS: Final = 6
+
+RevealReason = Annotated[
+    str,
+    Meta(
+        min_length=1,
+        max_length=300,
+        description="Why staff need to call the emergency contact; kept in the audit log.",
+    ),
+]
+
+
+class ContactReveal(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    reason: RevealReason
+
+
+class RevealContact(Struct, frozen=True, kw_only=True):
+    care_recipient_id: int
+    reason: str
+
+
+class EmergencyContact(Struct, frozen=True, kw_only=True):
+    """An elder's emergency contact in full, as revealed to staff (and audited)."""
+
+    care_recipient_id: int
+    name: Annotated[str, Meta(description="The contact's name; empty if none was given.")]
+    phone: Annotated[
+        str | None, Meta(description="The whole number as it was given; null if none was.")
+    ]
+    booking_id: Annotated[
+        int | None,
+        Meta(
+            description="The stay at the caller's facility that allows the reveal (checked-in "
+            "first, then the latest); null for an elder the facility registered itself."
+        ),
+    ]
+    revealed_at: datetime
+
+
+class StayRow(Struct, frozen=True, kw_only=True):
+    """A booking at the facility as the desk reads it: who, which bed, what care they need."""
+
+    booking_id: int
+    care_recipient_id: int
+    elder_name: str
+    bed_id: int
+    bed_label: str
+    check_in: date
+    check_out: date
+    status: Status
+    status_words: Annotated[Text, Meta(description="The status, in words.")]
+    needs: list[Need]
+    needs_words: Annotated[list[Text], Meta(description="The elder's care needs, in words.")]
+    emergency_contact_name: str
+    emergency_contact_phone_last4: Annotated[
+        str | None,
+        Meta(description="Reveal the whole number with POST .../emergency-contact/reveal."),
+    ]
+    referral_id: Annotated[
+        int | None, Meta(description="The hospital referral the booking is for, if any.")
+    ]
+
+
+class DayQuery(Struct, frozen=True, kw_only=True):
+    facility_id: int
+    which: Which
+    day: date | None = None
+    """None: the facility's today."""
+    cursor: str | None = None
+    limit: int = 100
+
+
+class DayPage(Struct, frozen=True, kw_only=True):
+    """One page of a day's arrivals or departures, by bed label."""
+
+    date: Annotated[date, Meta(description="The facility-local date listed.")]
+    items: list[StayRow]
+    next_cursor: str | None
+    """Pass as ``cursor`` for the next page; null on the last page."""
+
+
+MatchedBy = Literal["name", "last4", "phone"]
+
+
+class Query(Struct, frozen=True):
+    """How a search's ``q`` is read, and what is looked for."""
+
+    by: MatchedBy
+    value: str
+
+
+class Search(Struct, frozen=True, kw_only=True):
+    facility_id: int
+    q: str
+    cursor: str | None = None
+    limit: int = 50
+
+
+class FoundBookings(Struct, frozen=True, kw_only=True):
+    """Bookings at the facility whose elder matched, newest first."""
+
+    matched_by: Annotated[
+        MatchedBy,
+        Meta(description="How q was read: part of a name, a number's last 4 digits, a number."),
+    ]
+    items: list[StayRow]
+    next_cursor: str | None
+
+
+class ReferralListing(Struct, frozen=True, kw_only=True):
+    facility_id: int
+    cursor: str | None = None
+    limit: int = 50
+
+
+class WardContact(Struct, frozen=True, kw_only=True):
+    """Whom to call at the referring hospital: the ward and its contact person."""
+
+    ward: Annotated[str, Meta(description="The ward or department that referred the patient.")]
+    name: str
+    phone: Annotated[str | None, Meta(description="The whole number the hospital gave.")]
+    email: str | None
+
+
+class PlacedReferral(Struct, frozen=True, kw_only=True):
+    """A hospital's referral placed with the facility (a bed held or booked there)."""
+
+    id: int
+    hospital_id: int
+    hospital_name: str
+    care_recipient_id: int
+    elder_name: str
+    status: ReferralStatus
+    discharge_date: date
+    nights: int | None
+    booking_id: int | None
+    contact: WardContact
+    note: str
+
+
+def refuse_other_facility(principal: Principal, facility_id: int) -> None:
+    """Staff use the desk of their own facility only; to them another is not found."""
+    if principal.role == "staff" and principal.facility_id != facility_id:
+        raise NotFoundError("facility", facility_id)
+
+
+def status_words(status: Status) -> Text:
+    return t(f"staff.status.{status}")
+
+
+def needs_words(needs: list[Need]) -> list[Text]:
+    return [t(f"staff.need.{need}") for need in needs]
+
+
+def read_query(text: str) -> Query | Text:
+    """What a search's ``q`` asks for, or why it cannot be read.
+
+    Digits (with spaces, hyphens, brackets or a leading +) are a phone number: 4 of them its
+    last four, 6 or more the whole number; anything else is part of the elder's name."""
+    q = text.strip()
+    if not q:
+        return t("staff.search.blank")
+    if not _PHONE_LIKE.match(q):
+        return Query("name", q)
+    digits = _NOT_DIGITS.sub("", q)
+    if len(digits) == 4 and not q.startswith("+"):
+        return Query("last4", digits)
+    if len(digits) >= _FULL_NUMBER_DIGITS:
+        return Query("phone", q)
+    return t("staff.search.digits")
