@@ -44,7 +44,7 @@ __all__ = [
 
 class FieldError(msgspec.Struct, frozen=True):
     field: str
-    message: Text | str  # TODO(i18n): Text only, once every raise site speaks the catalog
+    message: Text
 
 
 class RespiteError(Exception):
@@ -54,14 +54,14 @@ class RespiteError(Exception):
     ``str(error)`` is its English, for logs.
     """
 
-    def __init__(self, detail: Text | str, **extensions: Any) -> None:
-        super().__init__(detail if isinstance(detail, str) else render(detail, "en"))
+    def __init__(self, detail: Text, **extensions: Any) -> None:
+        super().__init__(render(detail, "en"))
         self.detail = detail
         self.extensions = extensions
 
 
 class InvalidInputError(RespiteError):
-    def __init__(self, errors: list[FieldError], detail: Text | str | None = None) -> None:
+    def __init__(self, errors: list[FieldError], detail: Text | None = None) -> None:
         first = errors[0] if errors else FieldError("$", t("input.invalid"))
         super().__init__(
             detail or t("problem.detail.invalid_field", field=first.field, message=first.message)
@@ -69,7 +69,7 @@ class InvalidInputError(RespiteError):
         self.errors = errors
 
     @classmethod
-    def one(cls, field: str, message: Text | str) -> InvalidInputError:
+    def one(cls, field: str, message: Text) -> InvalidInputError:
         return cls([FieldError(field, message)])
 
 
@@ -96,7 +96,7 @@ class PermissionDeniedError(RespiteError):
 
 
 class RateLimitedError(RespiteError):
-    def __init__(self, detail: Text | str, retry_after: int) -> None:
+    def __init__(self, detail: Text, retry_after: int) -> None:
         super().__init__(detail, retry_after=retry_after)
         self.retry_after = retry_after
 

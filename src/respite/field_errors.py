@@ -29,8 +29,6 @@ log = logging.getLogger("respite.problems")
 # msgspec says where: "Expected `int`, got `str` - at `$.stay.nights`".
 _AT = re.compile(r"^(?P<msg>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.DOTALL)
 _NAMED = re.compile(r"^Object (?P<what>contains unknown|missing required) field `(?P<name>[^`]+)`$")
-# Legacy __post_init__ wording, "check_out: must be after ..." (English only).
-_OWN = re.compile(r"^(?P<name>[a-z_][a-z0-9_]*): (?P<msg>.+)$", re.DOTALL)
 
 _TYPE_WORDS: Final = {
     "int": "input.type.int",
@@ -137,9 +135,6 @@ def from_msgspec(exc: msgspec.ValidationError, root_type: Any = None) -> FieldEr
     if named is not None:
         key = "input.unknown_field" if named["what"] == "contains unknown" else "input.required"
         return FieldError(_join(path, named["name"]), t(key))
-    own = _OWN.match(text)
-    if own is not None and isinstance(cause, (ValueError, TypeError)):
-        return FieldError(_join(path, own["name"]), own["msg"])
     return field_error(path, text, _type_at(root_type, path))
 
 

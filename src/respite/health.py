@@ -35,6 +35,7 @@ from respite.db import Pool
 from respite.deps import Deps
 from respite.errors import AuthenticationError, PermissionDeniedError
 from respite.figures import FiguresCollector, read_figures
+from respite.i18n import t
 from respite.problems import PROBLEM_MEDIA_TYPE
 
 if TYPE_CHECKING:
@@ -140,19 +141,22 @@ def metrics_guard(runtime: Runtime) -> Guard:
     async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         token = bearer_token(connection)
         if token is None:
-            raise AuthenticationError(
-                "the metrics need a bearer token: RESPITE_METRICS_TOKEN or an admin's"
-            )
+            raise AuthenticationError(t("auth.metrics_token_needed"))
         deps = runtime.deps
         expected = deps.settings.metrics_token
         if expected is not None and hmac.compare_digest(token.encode(), expected.encode()):
             return
         principal = await authenticate(deps, token)
         if principal is None:
-            raise AuthenticationError("the token is unknown, expired or revoked")
+            raise AuthenticationError(t("auth.token_invalid"))
         if principal.role != "admin":
             raise PermissionDeniedError(
-                f"a {principal.role} may not read the metrics", allowed_roles=["admin"]
+                t(
+                    "auth.role_may_not",
+                    role=t(f"auth.role.{principal.role}"),
+                    allowed=[t("auth.role.admin")],
+                ),
+                allowed_roles=["admin"],
             )
 
     return guard

@@ -370,7 +370,7 @@ def _language(request: Request[Any, Any, Any]) -> Lang:
 def _problem(
     request: Request[Any, Any, Any],
     kind: ProblemKind,
-    detail: Text | str,
+    detail: Text,
     extensions: Mapping[str, Any] | None = None,
     headers: dict[str, str] | None = None,
 ) -> Response[dict[str, Any]]:
@@ -382,7 +382,7 @@ def _problem(
         "type": TYPE_BASE + kind.slug,
         "title": render(kind.title, lang),
         "status": kind.status,
-        "detail": detail if isinstance(detail, str) else render(detail, lang),
+        "detail": render(detail, lang),
         "instance": request.url.path,
     }
     if extensions:

@@ -24,6 +24,7 @@ from respite.eligibility.overrides import Override
 from respite.eligibility.service import check_bed
 from respite.eligibility.subject import Viewer
 from respite.errors import InvalidInputError, NotFoundError, PermissionDeniedError
+from respite.i18n import t
 from respite.settings import Settings
 from tests import builders
 
@@ -142,7 +143,7 @@ async def test_a_listener_that_refuses_rolls_everything_back(
 ) -> None:
     class Refuser(Recorder):
         async def booking_changed(self, conn: Conn, change: BookingChange) -> None:
-            raise InvalidInputError.one("referral_id", "this referral takes no booking")
+            raise InvalidInputError.one("referral_id", t("input.invalid"))
 
     facility = await builders.facility(db)
     bed = await builders.bed(db, facility)

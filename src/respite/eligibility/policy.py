@@ -224,7 +224,7 @@ class InvalidPolicyError(Exception):
     ``eligible_levels[1]``), or ``$`` for the document as a whole.
     """
 
-    def __init__(self, field: str, reason: str, message: Text | str | None = None) -> None:
+    def __init__(self, field: str, reason: str, message: Text | None = None) -> None:
         super().__init__(f"{field}: {reason}")
         self.field = field
         self.reason = reason
