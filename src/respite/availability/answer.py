@@ -153,8 +153,10 @@ class AvailabilityPage(Struct, frozen=True, kw_only=True):
         list[PolicyRefusal],
         Meta(description="Policies under which the elder qualifies for no bed of this stay."),
     ] = []
-    summary: Text | None = None
-    """When eligibility hid nearer facilities: a sentence on why."""
+    summary: Annotated[
+        Text | None,
+        Meta(description="When eligibility hid nearer facilities: a sentence on why."),
+    ] = None
     coordinate_system: Annotated[
         CoordinateSystem,
         Meta(description="The system of every lat/lon in the search and its answer."),
@@ -162,14 +164,21 @@ class AvailabilityPage(Struct, frozen=True, kw_only=True):
     place: Annotated[
         Place | None, Meta(description="The place a search by name looked around.")
     ] = None
-    not_checked_against_elder: Text | None = None
-    """A search for no one in particular: why a bed listed may still refuse the elder."""
+    not_checked_against_elder: Annotated[
+        Text | None,
+        Meta(
+            description="A search for no one in particular: why a bed listed may still "
+            "refuse the elder."
+        ),
+    ] = None
     nearest: Annotated[
         list[NearestProvider],
         Meta(description="A home-care search no provider serves: the nearest, past its radius."),
     ] = []
-    nearest_note: Text | None = None
-    """With nearest: a sentence saying that none of them serves the home."""
+    nearest_note: Annotated[
+        Text | None,
+        Meta(description="With nearest: a sentence saying that none of them serves the home."),
+    ] = None
     holds_unknown: Annotated[
         bool,
         Meta(description="True when holds could not be read: any bed listed may be held."),

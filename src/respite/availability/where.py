@@ -4,9 +4,9 @@ to, why a ``lat,lon`` was refused, and the home-care providers nearest a home no
 from __future__ import annotations
 
 import math
-from typing import Final
+from typing import Annotated, Final
 
-from msgspec import Struct
+from msgspec import Meta, Struct
 
 from respite.i18n import Text, t
 from respite.places.model import Bounds
@@ -20,13 +20,14 @@ NEAREST_PROVIDERS: Final = 3
 class NearestProvider(Struct, frozen=True, kw_only=True):
     """A home-care provider near a home it does not serve: the home is past its radius."""
 
-    facility_id: int
-    name: str
-    district: str
-    distance_m: int
-    """From the home to the facility."""
-    service_radius_m: int
-    outside_service_radius: bool = True
+    facility_id: Annotated[int, Meta(description="The provider (a facility).")]
+    name: Annotated[str, Meta(description="Its name.")]
+    district: Annotated[str, Meta(description="Its district.")]
+    distance_m: Annotated[int, Meta(description="From the home to the provider, in metres.")]
+    service_radius_m: Annotated[int, Meta(description="How far from it it serves homes, in m.")]
+    outside_service_radius: Annotated[
+        bool, Meta(description="Always true here: the home is past its service radius.")
+    ] = True
 
 
 def _numbers(text: str) -> tuple[float, float] | None:

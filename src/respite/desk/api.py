@@ -32,7 +32,7 @@ from respite.dto import Strict
 from respite.errors import InvalidInputError
 from respite.i18n import t
 from respite.paging import Cursor, Page, limit_parameter
-from respite.params import PathId
+from respite.params import CareRecipientPathId, FacilityPathId
 
 __all__ = ["ContactController", "DeskController", "desk_router"]
 
@@ -83,7 +83,7 @@ class DeskController(Controller):
         self,
         deps: NamedDependency[Deps],
         principal: NamedDependency[Principal],
-        facility_id: PathId,
+        facility_id: FacilityPathId,
         day: Day = None,
         limit: Limit = 100,
         cursor: Cursor = None,
@@ -100,7 +100,7 @@ class DeskController(Controller):
         self,
         deps: NamedDependency[Deps],
         principal: NamedDependency[Principal],
-        facility_id: PathId,
+        facility_id: FacilityPathId,
         day: Day = None,
         limit: Limit = 100,
         cursor: Cursor = None,
@@ -118,7 +118,7 @@ class DeskController(Controller):
         self,
         deps: NamedDependency[Deps],
         principal: NamedDependency[Principal],
-        facility_id: PathId,
+        facility_id: FacilityPathId,
         q: SearchText,
         limit: Limit = 50,
         cursor: Cursor = None,
@@ -137,7 +137,7 @@ class DeskController(Controller):
         self,
         deps: NamedDependency[Deps],
         principal: NamedDependency[Principal],
-        facility_id: PathId,
+        facility_id: FacilityPathId,
         limit: Limit = 50,
         cursor: Cursor = None,
     ) -> Page[PlacedReferral]:
@@ -181,7 +181,7 @@ class ContactController(Controller):
         self,
         deps: NamedDependency[Deps],
         principal: NamedDependency[Principal],
-        care_recipient_id: PathId,
+        care_recipient_id: CareRecipientPathId,
         data: JSONBody[ContactReveal],
     ) -> EmergencyContact:
         command = RevealContact(care_recipient_id=care_recipient_id, reason=data.reason)

@@ -17,6 +17,16 @@ from respite.eligibility.model import Need
 from respite.errors import NotFoundError
 from respite.i18n import Text, t
 from respite.referral.model import ReferralStatus
+from respite.vocabulary import (
+    BedId,
+    BookingId,
+    CareRecipientId,
+    CheckIn,
+    CheckOut,
+    HospitalId,
+    NextCursor,
+    ReferralId,
+)
 
 __all__ = [
     "MAX_PAGE",
@@ -57,6 +67,8 @@ RevealReason = Annotated[
 
 
 class ContactReveal(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Why the contact is needed now: kept in the audit record of the reveal."""
+
     reason: RevealReason
 
 
@@ -68,7 +80,7 @@ class RevealContact(Struct, frozen=True, kw_only=True):
 class EmergencyContact(Struct, frozen=True, kw_only=True):
     """An elder's emergency contact in full, as revealed to staff (and audited)."""
 
-    care_recipient_id: int
+    care_recipient_id: CareRecipientId
     name: Annotated[str, Meta(description="The contact's name; empty if none was given.")]
     phone: Annotated[
         str | None, Meta(description="The whole number as it was given; null if none was.")
@@ -80,24 +92,24 @@ class EmergencyContact(Struct, frozen=True, kw_only=True):
             "first, then the latest); null for an elder the facility registered itself."
         ),
     ]
-    revealed_at: datetime
+    revealed_at: Annotated[datetime, Meta(description="When it was revealed (ISO 8601).")]
 
 
 class StayRow(Struct, frozen=True, kw_only=True):
     """A booking at the facility as the desk reads it: who, which bed, what care they need."""
 
-    booking_id: int
-    care_recipient_id: int
-    elder_name: str
-    bed_id: int
-    bed_label: str
-    check_in: date
-    check_out: date
-    status: Status
+    booking_id: BookingId
+    care_recipient_id: CareRecipientId
+    elder_name: Annotated[str, Meta(description="The elder's name, in full.")]
+    bed_id: BedId
+    bed_label: Annotated[str, Meta(description="The bed's label at the facility.")]
+    check_in: CheckIn
+    check_out: CheckOut
+    status: Annotated[Status, Meta(description="The booking's status.")]
     status_words: Annotated[Text, Meta(description="The status, in words.")]
-    needs: list[Need]
+    needs: Annotated[list[Need], Meta(description="The elder's care needs, as codes.")]
     needs_words: Annotated[list[Text], Meta(description="The elder's care needs, in words.")]
-    emergency_contact_name: str
+    emergency_contact_name: Annotated[str, Meta(description="The emergency contact's name.")]
     emergency_contact_phone_last4: Annotated[
         str | None,
         Meta(description="Reveal the whole number with POST .../emergency-contact/reveal."),
@@ -120,8 +132,8 @@ class DayPage(Struct, frozen=True, kw_only=True):
     """One page of a day's arrivals or departures, by bed label."""
 
     date: Annotated[date, Meta(description="The facility-local date listed.")]
-    items: list[StayRow]
-    next_cursor: str | None
+    items: Annotated[list[StayRow], Meta(description="The stays, by bed label.")]
+    next_cursor: NextCursor
     """Pass as ``cursor`` for the next page; null on the last page."""
 
 
@@ -149,8 +161,8 @@ class FoundBookings(Struct, frozen=True, kw_only=True):
         MatchedBy,
         Meta(description="How q was read: part of a name, a number's last 4 digits, a number."),
     ]
-    items: list[StayRow]
-    next_cursor: str | None
+    items: Annotated[list[StayRow], Meta(description="The bookings found, newest first.")]
+    next_cursor: NextCursor
 
 
 class ReferralListing(Struct, frozen=True, kw_only=True):
@@ -163,25 +175,27 @@ class WardContact(Struct, frozen=True, kw_only=True):
     """Whom to call at the referring hospital: the ward and its contact person."""
 
     ward: Annotated[str, Meta(description="The ward or department that referred the patient.")]
-    name: str
+    name: Annotated[str, Meta(description="The contact person at the ward.")]
     phone: Annotated[str | None, Meta(description="The whole number the hospital gave.")]
-    email: str | None
+    email: Annotated[str | None, Meta(description="Their email address, if given.")]
 
 
 class PlacedReferral(Struct, frozen=True, kw_only=True):
     """A hospital's referral placed with the facility (a bed held or booked there)."""
 
-    id: int
-    hospital_id: int
-    hospital_name: str
-    care_recipient_id: int
-    elder_name: str
-    status: ReferralStatus
-    discharge_date: date
-    nights: int | None
-    booking_id: int | None
-    contact: WardContact
-    note: str
+    id: ReferralId
+    hospital_id: HospitalId
+    hospital_name: Annotated[str, Meta(description="The referring hospital's name.")]
+    care_recipient_id: CareRecipientId
+    elder_name: Annotated[str, Meta(description="The patient's name, in full.")]
+    status: Annotated[ReferralStatus, Meta(description="The referral's status.")]
+    discharge_date: Annotated[
+        date, Meta(description="The day the patient leaves hospital (YYYY-MM-DD).")
+    ]
+    nights: Annotated[int | None, Meta(description="Nights asked for; null: open-ended home care.")]
+    booking_id: Annotated[int | None, Meta(description="The booking made for it, once booked.")]
+    contact: Annotated[WardContact, Meta(description="Whom to call at the referring ward.")]
+    note: Annotated[str, Meta(description="The hospital's note for the facility.")]
 
 
 def refuse_other_facility(principal: Principal, facility_id: int) -> None:

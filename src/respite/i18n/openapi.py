@@ -22,7 +22,10 @@ class TextSchemaPlugin(OpenAPISchemaPlugin):
     def to_openapi_schema(
         self, field_definition: FieldDefinition, schema_creator: SchemaCreator
     ) -> Schema:
+        described = field_definition.kwarg_definition
+        own = getattr(described, "description", None)
+        words = "in words, in the language of Accept-Language (zh-CN or en)"
         return Schema(
             type=OpenAPIType.STRING,
-            description="Words for a person, in the language of Accept-Language (zh-CN or en).",
+            description=f"{own.rstrip('.')}: {words}." if own else f"Words for a person, {words}.",
         )

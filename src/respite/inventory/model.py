@@ -82,8 +82,14 @@ _OPERATOR = Meta(description="Who runs the facility.")
 _ADDRESS = Meta(description="The facility's address.")
 _DISTRICT = Meta(description="The district (区) it is in, e.g. 长宁区.")
 _COMMUNITY = Meta(description="The street or community (街道/社区) it is in.")
-_LAT = Meta(description="The facility's latitude (decimal degrees).")
-_LON = Meta(description="The facility's longitude (decimal degrees).")
+_LAT = Meta(
+    description="The facility's latitude "
+    "(decimal degrees, in the coordinate system RESPITE_COORDINATE_SYSTEM names)."
+)
+_LON = Meta(
+    description="The facility's longitude "
+    "(decimal degrees, in the coordinate system RESPITE_COORDINATE_SYSTEM names)."
+)
 _PHONE = Meta(description="The facility's public desk number (not a person's).")
 _TIMEZONE = Meta(description="IANA time zone whose calendar dates its stays: its today.")
 _RADIUS = Meta(description="How far from the facility, in metres, its home-care beds reach.")

@@ -75,15 +75,17 @@ class PlaceEntry(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
 class Place(Struct, frozen=True, kw_only=True):
     """A place of the gazetteer, as a search names it back."""
 
-    id: int
-    kind: PlaceKind
-    name: str
-    name_en: str
-    district: str | None
-    """The district a street or community lies in (its Chinese name)."""
+    id: Annotated[int, Meta(description="The place's id in the gazetteer (also a `place=`).")]
+    kind: Annotated[PlaceKind, Meta(description="district, street (街道/镇) or community.")]
+    name: Annotated[str, Meta(description="Its Chinese name, e.g. 徐汇区.")]
+    name_en: Annotated[str, Meta(description="Its English (pinyin) name, e.g. Xuhui District.")]
+    district: Annotated[
+        str | None,
+        Meta(description="The district a street or community lies in (its Chinese name)."),
+    ]
     lat: Latitude
     lon: Longitude
-    radius_m: int
+    radius_m: Annotated[int, Meta(description="How far the place reaches from its centroid, m.")]
 
 
 class Bounds(Struct, frozen=True):

@@ -72,8 +72,14 @@ _NAME = Meta(description="The elder's full name.")
 _SEX = Meta(description="The elder's sex, for rooms with a sex rule.")
 _BIRTH_DATE = Meta(description="Date of birth (YYYY-MM-DD).")
 _ADDRESS = Meta(description="Home address, as written on letters.")
-_HOME_LAT = Meta(description="Latitude of the home (decimal degrees), with home_lon.")
-_HOME_LON = Meta(description="Longitude of the home (decimal degrees), with home_lat.")
+_HOME_LAT = Meta(
+    description="Latitude of the home "
+    "(decimal degrees, in the coordinate system RESPITE_COORDINATE_SYSTEM names), with home_lon."
+)
+_HOME_LON = Meta(
+    description="Longitude of the home "
+    "(decimal degrees, in the coordinate system RESPITE_COORDINATE_SYSTEM names), with home_lat."
+)
 _LIVING = Meta(description="Who the elder lives with: alone, with_family or other.")
 _NEEDS = Meta(description="Care needs (codes); each needs beds equipped for it.")
 _PRESSURE = Meta(description="Stage (0-4) of the worst pressure injury; 0: none.")

@@ -52,8 +52,14 @@ __all__ = [
 ReferralStatus = Literal["open", "held", "booked", "admitted", "completed", "cancelled", "expired"]
 
 # What each field means, said once for the request (model.py) and the answer.
-AREA_LAT = Meta(description="Latitude of the centre of the area (decimal degrees).")
-AREA_LON = Meta(description="Longitude of the centre of the area (decimal degrees).")
+AREA_LAT = Meta(
+    description="Latitude of the centre of the area "
+    "(decimal degrees, in the coordinate system RESPITE_COORDINATE_SYSTEM names)."
+)
+AREA_LON = Meta(
+    description="Longitude of the centre of the area "
+    "(decimal degrees, in the coordinate system RESPITE_COORDINATE_SYSTEM names)."
+)
 AREA_RADIUS = Meta(description="How far around the centre to look, in km (0.1-50).")
 AREA_TEXT = Meta(description="The area in words, e.g. a district or street.")
 CONTACT_NAME = Meta(description="Name of the person at the hospital who answers for it.")
@@ -169,8 +175,10 @@ class ReferralAnswer(Struct, frozen=True, kw_only=True):
         list[PolicyRefusal],
         Meta(description="Policies under which the patient qualifies for no bed, and why."),
     ]
-    summary: Text | None
-    """When eligibility hid nearer facilities: a sentence on why."""
+    summary: Annotated[
+        Text | None,
+        Meta(description="When eligibility hid nearer facilities: a sentence on why."),
+    ]
     holds_unknown: Annotated[
         bool, Meta(description="True when holds could not be read: a listed bed may be held.")
     ]
