@@ -27,6 +27,8 @@ import pytest
 import uvicorn
 from litestar import Litestar
 
+from respite.dev.city import gazetteer
+from respite.places.service import replace_places
 from tests import builders
 
 PACKAGE = "respite_client"
@@ -150,15 +152,16 @@ class Family:
 
 
 async def find_beds(family: Family, elder: Any) -> Any:
-    """The search a family's app makes: beds for the elder, around her home (the service takes
-    it from her record). Kept in one place, so that the way of searching can change here."""
+    """The search a family's app makes: beds for the elder in her district, by its name (the
+    gazetteer's), checked against her record."""
     check_in, check_out = family.stay
     return await family.call(
         "availability",
         "availability_search",
         check_in=check_in,
         check_out=check_out,
-        care_recipient=elder.id,
+        place="长宁区",
+        care_recipient_id=elder.id,
     )
 
 
@@ -218,7 +221,9 @@ async def _search_and_hold(family: Family, elder: Any) -> Any:
     assert isinstance(page, m.AvailabilityPage), page
     assert (page.check_in, page.check_out, page.nights) == (*family.stay, 7)
     offered = page.facilities[0]
-    assert offered.facility_id == family.facility and 0.5 < offered.distance_km < 2
+    assert page.place.name == "长宁区" and page.place.kind == "district"
+    # Measured from the district's centroid, about 3 km from her street.
+    assert offered.facility_id == family.facility and 2.5 < offered.distance_km < 3.5
     beds = [(b.bed_id, b.nightly_price, b.total_price) for b in offered.beds]
     assert beds == [(family.bed, PRICE, 7 * PRICE)]  # the bed without oxygen is not offered
     check_in, check_out = family.stay
@@ -293,6 +298,7 @@ async def _refused(family: Family, elder: Any) -> None:
 async def test_a_family_books_and_cancels_a_stay_through_the_generated_client(
     generated: Generated, base_url: str, db: Any
 ) -> None:
+    await replace_places(db, gazetteer())
     facility = await builders.facility(db, lat=HOME[0] + 0.01, lon=HOME[1])
     bed = await builders.bed(db, facility, capabilities=("oxygen",), price=PRICE, label="3F-12")
     await builders.bed(db, facility, price=PRICE)  # no oxygen: never offered to her
