@@ -20,6 +20,7 @@ from msgspec import Meta, Struct
 
 from respite.eligibility.model import MAX_STAY_NIGHTS, check_stay_dates
 from respite.eligibility.overrides import MAX_OVERRIDES, Override
+from respite.inventory.profile import FacilityContact
 from respite.params import Id
 
 __all__ = [
@@ -187,6 +188,9 @@ class Booking(Struct, frozen=True, kw_only=True):
     bed_id: int
     bed_label: str
     facility_id: int
+    facility: Annotated[
+        FacilityContact, Meta(description="Where the stay is and whom to call about it.")
+    ]
     care_recipient_id: int
     check_in: date
     check_out: date

@@ -3,11 +3,12 @@
 Only the standard library, msgspec and the pure vocabulary of ``respite.eligibility``.
 
 Who may change what on a facility: an admin creates facilities and may change every field;
-staff of the facility may change only ``STAFF_FACILITY_FIELDS`` (its phone number and the
-service radius of its home-care beds). The name, operator, address, district, community and
-coordinates stay with the admin: together they decide where families find the facility and
-which homes are within its radius, so they are vetted together, and so are the policy codes
-and the active flag.
+staff of the facility may change only ``STAFF_FACILITY_FIELDS``: its phone number, the
+service radius of its home-care beds, and what its profile says in the facility's own words
+(visiting hours, what the price includes, its description). The name, operator, address,
+district, community and coordinates stay with the admin: together they decide where families
+find the facility and which homes are within its radius, so they are vetted together, and so
+are the policy codes and the active flag.
 """
 
 from __future__ import annotations
@@ -82,8 +83,29 @@ Price = Annotated[int, Meta(ge=0, le=MAX_PRICE)]
 Capabilities = Annotated[list[Capability], Meta(max_length=len(CAPABILITIES))]
 BlockReason = Literal["maintenance", "cleaning", "isolation", "other"]
 Note = Annotated[str, Meta(max_length=500)]
+VisitingHours = Annotated[
+    str,
+    Meta(max_length=200, description="When visitors may come, in the facility's own words."),
+]
+PriceIncludes = Annotated[
+    str,
+    Meta(
+        max_length=500,
+        description="What the nightly price includes (meals, care, laundry...), in the "
+        "facility's own words.",
+    ),
+]
+Description = Annotated[
+    str,
+    Meta(
+        max_length=1000,
+        description="The care and services the facility offers, in its own words.",
+    ),
+]
 
-STAFF_FACILITY_FIELDS = frozenset({"phone", "service_radius_m"})
+STAFF_FACILITY_FIELDS = frozenset(
+    {"phone", "service_radius_m", "visiting_hours", "price_includes", "description"}
+)
 # Links and aliases that zoneinfo lists but that name no real place's rules.
 _NOT_PLACES = frozenset({"localtime", "Factory", "posixrules"})
 _CONTROL = frozenset(chr(c) for c in (*range(0x20), 0x7F))
@@ -164,11 +186,18 @@ class Facility(Struct, frozen=True, kw_only=True):
     respite_policy_code: str
     home_policy_code: str
     active: bool
+    visiting_hours: VisitingHours
+    price_includes: PriceIncludes
+    description: Description
     created_at: datetime
     updated_at: datetime
 
 
-_FACILITY_TRIMMED = frozenset({"name", "operator", "address", "district", "community"})
+_FACILITY_TRIMMED = frozenset(
+    {"name", "operator", "address", "district", "community", "visiting_hours"}
+)
+# Several lines are fine in these: a price list, a paragraph about the care offered.
+_FACILITY_NOTES = frozenset({"price_includes", "description"})
 
 
 class NewFacility(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -186,9 +215,12 @@ class NewFacility(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True)
     respite_policy_code: PolicyCode = "cn-respite"
     home_policy_code: PolicyCode = "cn-home-bed"
     active: bool = True
+    visiting_hours: VisitingHours = ""
+    price_includes: PriceIncludes = ""
+    description: Description = ""
 
     def __post_init__(self) -> None:
-        _check_texts(self, _FACILITY_TRIMMED, frozenset())
+        _check_texts(self, _FACILITY_TRIMMED, _FACILITY_NOTES)
         _check_timezone(self.timezone)
 
 
@@ -209,10 +241,13 @@ class FacilityChanges(Struct, frozen=True, kw_only=True, forbid_unknown_fields=T
     respite_policy_code: PolicyCode | UnsetType = UNSET
     home_policy_code: PolicyCode | UnsetType = UNSET
     active: bool | UnsetType = UNSET
+    visiting_hours: VisitingHours | UnsetType = UNSET
+    price_includes: PriceIncludes | UnsetType = UNSET
+    description: Description | UnsetType = UNSET
 
     def __post_init__(self) -> None:
         _require_some(self)
-        _check_texts(self, _FACILITY_TRIMMED, frozenset())
+        _check_texts(self, _FACILITY_TRIMMED, _FACILITY_NOTES)
         _check_timezone(self.timezone)
 
 

@@ -27,6 +27,7 @@ from respite.availability.model import (
 from respite.booking.events import BookingEventType
 from respite.eligibility.model import Latitude, Longitude, Programme, Reason
 from respite.errors import NotFoundError
+from respite.inventory.profile import FacilityContact
 from respite.recipients.model import Id, NewAssessment, NewCareRecipient
 
 __all__ = [
@@ -231,6 +232,13 @@ class Referral(Struct, frozen=True, kw_only=True):
     hold_id: str | None
     """The latest hold placed for this referral."""
     booking_id: int | None
+    facility: Annotated[
+        FacilityContact | None,
+        Meta(
+            description="The facility of the referral's latest hold or its booking, and whom "
+            "to call there; null while it is placed nowhere."
+        ),
+    ]
     status_reason: str | None
     """Why it was cancelled (by the hospital, or a no-show) or expired."""
     created_at: datetime
