@@ -123,10 +123,11 @@ async def test_my_holds_are_mine_only_and_soonest_to_end_first(
 
 
 async def test_the_list_is_bounded_by_the_cap_and_drops_confirmed_holds(
-    client: httpx.AsyncClient, scene: dict[str, Any], db: Any
+    client: httpx.AsyncClient, scene: dict[str, Any], db: Any, clock: ManualClock
 ) -> None:
     ids = []
     for start in range(3):
+        clock.advance(timedelta(seconds=1))  # each ends a second after the one before
         ci = scene["ci"] + timedelta(days=10 * start)
         response = await place(client, scene, check_in=ci, check_out=ci + timedelta(days=1))
         assert response.status_code == 201, response.text
