@@ -246,12 +246,22 @@ TABLE: list[
         body(lambda w: {"token": w["hold"]["token"]}),
         HOLDER_ONLY,
     ),
+    ("GET", "/v1/holds", lambda w: "/v1/holds", none, SIGNED_IN),
+    (
+        "GET",
+        "/v1/holds/{hold_id}",
+        lambda w: f"/v1/holds/{w['hold']['hold_id']}",
+        none,
+        FAMILY_A_BOOKING,
+    ),
     (
         "DELETE",
         "/v1/holds/{hold_id}",
-        lambda w: f"/v1/holds/{w['hold']['hold_id']}",
-        lambda w: {"headers": {"Hold-Token": w["hold"]["token"]}},
-        HOLDER_ONLY,
+        # Without its token: the holder, its facility's staff and admins. Each caller is given
+        # a hold of its own to release, since the first to succeed would free a shared one.
+        lambda w: f"/v1/holds/{w['spare_holds'].pop()}",
+        none,
+        FAMILY_A_BOOKING,
     ),
     (
         "POST",
@@ -280,6 +290,13 @@ TABLE: list[
         lambda w: f"/v1/facilities/{w['facility']}",
         none,
         ON_SITE_A,
+    ),
+    (
+        "GET",
+        "/v1/facilities/{facility_id}/profile",
+        lambda w: f"/v1/facilities/{w['facility']}/profile",
+        none,
+        SIGNED_IN,
     ),
     (
         "PATCH",
@@ -580,6 +597,17 @@ async def _world(
         headers=family_a,
     )
     assert hold.status_code == 201, hold.text
+    spare_holds = []
+    for offset in range(len(ROLES)):
+        night = CO + timedelta(days=20 + offset)
+        stay = {"check_in": night.isoformat(), "check_out": (night + timedelta(days=1)).isoformat()}
+        placed = await client.post(
+            "/v1/holds",
+            json={"care_recipient_id": recipient, "bed_id": bed, **stay},
+            headers=family_a,
+        )
+        assert placed.status_code == 201, placed.text
+        spare_holds.append(placed.json()["hold_id"])
     referral = await refer(client, hospital_a)
     assert referral.status_code == 201, referral.text
     endpoint = await client.post(
@@ -596,6 +624,7 @@ async def _world(
         "booking": booking,
         "block": block,
         "hold": hold.json(),
+        "spare_holds": spare_holds,
         "hospital": hospital_a,
         "spare_credential": spare.json()["id"],
         "referral": referral.json()["referral"]["id"],

@@ -28,7 +28,8 @@ class World(msgspec.Struct):
 
 
 async def _world(db: Any, make_token: MakeToken) -> World:
-    facility_a, facility_b = await builders.facility(db), await builders.facility(db)
+    facility_a = await builders.facility(db, address="长宁区愚园路 1200 号", phone="021-6222 0000")
+    facility_b = await builders.facility(db)
     bed_a, bed_b = await builders.bed(db, facility_a), await builders.bed(db, facility_b)
     hospital = await builders.hospital(db)
     family, family_headers = await make_token("family")
@@ -107,6 +108,21 @@ async def test_one_booking_is_visible_to_its_tenants_only(
     missing = await shared_client.get("/v1/bookings/999999999", headers=world.headers["admin"])
     assert missing.status_code == 404
     assert (await shared_client.get(path)).status_code == 401
+
+
+async def test_each_booking_carries_its_facilitys_contact(
+    shared_client: httpx.AsyncClient, shared_db: Any, shared_world: World
+) -> None:
+    row = await shared_db.fetchrow(
+        "SELECT id, name, address, phone FROM facilities WHERE id = $1", shared_world.facility_a
+    )
+    contact = dict(row)
+    assert contact["address"] and contact["phone"]
+    family = shared_world.headers["family"]
+    listed = await shared_client.get("/v1/bookings", headers=family)
+    assert [b["facility"] for b in listed.json()["items"]] == [contact]
+    one = await shared_client.get(f"/v1/bookings/{shared_world.family_booking}", headers=family)
+    assert one.json()["facility"] == contact
 
 
 async def test_filters(client: httpx.AsyncClient, world: World) -> None:

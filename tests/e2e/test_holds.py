@@ -177,8 +177,12 @@ async def test_release_frees_the_bed_at_once(
         "recipient": await builders.recipient(db, family_id=other.id),
     }
     assert (await place(client, other_scene)).status_code == 201
-    no_token = await client.delete(f"/v1/holds/{hold['hold_id']}", headers=scene["headers"])
-    assert no_token.status_code == 422
+    again = await client.delete(f"/v1/holds/{hold['hold_id']}", headers=scene["headers"])
+    assert again.status_code == 404
+    empty = await client.delete(
+        f"/v1/holds/{hold['hold_id']}", headers={**scene["headers"], "Hold-Token": ""}
+    )
+    assert empty.status_code == 422
 
 
 async def test_expiry_lets_another_family_hold(

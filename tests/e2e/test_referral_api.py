@@ -454,3 +454,36 @@ async def test_open_ended_home_care_is_searched_for_its_first_month(
         "check_out": (today + timedelta(days=30)).isoformat(),
     }
     assert [b["bed_id"] for b in body["candidates"][0]["beds"]] == [home_bed]
+
+
+async def test_a_placed_referral_and_its_booking_carry_the_facilitys_contact(
+    client: httpx.AsyncClient, db: Any, ward: Hospital, make_token: MakeToken
+) -> None:
+    near = await site(db, make_token)
+    await db.execute(
+        "UPDATE facilities SET address = '静安区共和新路 1000 号', phone = '021-5555 0000'"
+        " WHERE id = $1",
+        near.facility,
+    )
+    name = await db.fetchval("SELECT name FROM facilities WHERE id = $1", near.facility)
+    contact = {
+        "id": near.facility,
+        "name": name,
+        "address": "静安区共和新路 1000 号",
+        "phone": "021-5555 0000",
+    }
+    referral = (await refer(client, ward)).json()["referral"]
+    assert referral["facility"] is None
+    hold_ = (await hold(client, ward, referral, near.beds[0])).json()
+    path = f"/v1/referrals/{referral['id']}"
+    assert (await client.get(path, headers=ward.headers)).json()["facility"] == contact
+    booked = await client.post(
+        f"/v1/holds/{hold_['hold_id']}/confirm",
+        json={"token": hold_["token"]},
+        headers={**ward.headers, "Idempotency-Key": "contact"},
+    )
+    assert booked.json()["facility"] == contact
+    listed = (await client.get("/v1/referrals", headers=ward.headers)).json()["items"]
+    assert [r["facility"] for r in listed] == [contact]
+    bookings = (await client.get("/v1/bookings", headers=ward.headers)).json()["items"]
+    assert [b["facility"] for b in bookings] == [contact]

@@ -88,7 +88,7 @@ CREATES = {
     "referrals": "referral_id",
     "endpoints": "endpoint_id",
 }
-ORDER = {"POST": 0, "GET": 1, "PATCH": 3, "DELETE": 4}
+ORDER = {"POST": 0, "GET": 1, "PATCH": 4, "DELETE": 5}
 # Operations that must succeed at least once per role: proof that the fuzzing reaches them.
 _STAY = ["POST /v1/holds", "POST /v1/holds/{hold_id}/confirm"]
 REACHED = {
@@ -204,13 +204,17 @@ def draw_cases(operation: Any, mode: GenerationMode, count: int) -> list[Any]:
 
 
 def operation_order(operation: Any) -> tuple[int, str]:
-    """Create, then read, then act on objects (before an update changes them, as a new birth
-    date would make a held elder ineligible at confirm), then update, then delete them."""
+    """Create, then read, then confirm the holds, then act on objects (before an update
+    changes them, as a new birth date would make a held elder ineligible at confirm), then
+    update, then delete them. Confirms come before the other steps: cancelling the booking
+    that lets staff see a family's elder would hide the elder their hold is for."""
     method = operation.method.upper()
-    rank = ORDER.get(method, 3)
+    rank = ORDER.get(method, 4)
     last = operation.path.rsplit("/", 1)[-1]
-    if method == "POST" and (last == "confirm" or last not in CREATES.keys() | {"holds"}):
+    if method == "POST" and last == "confirm":
         rank = 2
+    elif method == "POST" and last not in CREATES.keys() | {"holds"}:
+        rank = 3
     return rank, operation.path
 
 

@@ -371,3 +371,66 @@ async def test_0007_lists_the_first_two_hundred_pairs_and_counts_the_rest(
         assert "... and 10 more pairs" in report
     finally:
         await conn.close()
+
+
+# 0013: the facility's contact in kept answers ------------------------------------------------
+
+
+async def test_0013_gives_kept_booking_and_referral_answers_the_facilitys_contact(
+    empty_db: str, tmp_path: Path, sql_dir: Path
+) -> None:
+    conn = await asyncpg.connect(empty_db)
+    try:
+        await migrate(conn, _migrations_before(13, sql_dir, tmp_path / "before-0013"))
+        facility = await conn.fetchval(
+            "INSERT INTO facilities (name, lat, lon, address, phone)"
+            " VALUES ('F', 31.2, 121.4, '愚园路 1 号', '021-6222 0000') RETURNING id"
+        )
+        admin = await conn.fetchval(
+            "INSERT INTO principals (role, name) VALUES ('admin', 'a') RETURNING id"
+        )
+        hospital = await conn.fetchval("INSERT INTO hospitals (name) VALUES ('H') RETURNING id")
+        elder = await conn.fetchval(
+            "INSERT INTO care_recipients (hospital_id, name, sex, birth_date)"
+            " VALUES ($1, 'Wang', 'female', '1940-01-01') RETURNING id",
+            hospital,
+        )
+        placed, unplaced = [
+            await conn.fetchval(
+                "INSERT INTO referrals (hospital_id, care_recipient_id, kind, discharge_date,"
+                " nights, contact_name, facility_id, created_by)"
+                " VALUES ($1, $2, 'respite', '2030-01-01', 5, 'Li', $3, $4) RETURNING id",
+                hospital,
+                elder,
+                at,
+                admin,
+            )
+            for at in (facility, None)
+        ]
+        kept = {
+            "confirm": {"id": 1, "bed_label": "B1", "booked_by": admin, "facility_id": facility},
+            "bed-taken": {"type": "/problems/bed-taken", "bed_label": "B1", "bed_id": 3},
+            "cancel-placed": {"id": placed, "contact": {"name": "Li"}},
+            "cancel-unplaced": {"id": unplaced, "contact": {"name": "Li"}},
+        }
+        for key, response in kept.items():
+            operation = "referral.cancel" if key.startswith("cancel") else key
+            await conn.execute(
+                "INSERT INTO idempotency_keys (scope, principal_id, key, operation, request_hash,"
+                " status_code, response) VALUES ($1, $2, $3, $4, '\\x00', 200, $5)",
+                f"admin:{admin}",
+                admin,
+                key,
+                operation,
+                json.dumps(response),
+            )
+        assert 13 in await migrate(conn)
+        rows = await conn.fetch("SELECT key, response FROM idempotency_keys")
+        answers = {r["key"]: json.loads(r["response"]) for r in rows}
+        contact = {"id": facility, "name": "F", "address": "愚园路 1 号", "phone": "021-6222 0000"}
+        assert answers["confirm"] == {**kept["confirm"], "facility": contact}
+        assert answers["bed-taken"] == kept["bed-taken"]
+        assert answers["cancel-placed"] == {**kept["cancel-placed"], "facility": contact}
+        assert answers["cancel-unplaced"] == {**kept["cancel-unplaced"], "facility": None}
+    finally:
+        await conn.close()

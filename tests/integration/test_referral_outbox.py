@@ -17,6 +17,7 @@ from respite.booking.events import BookingChange
 from respite.booking.model import Booking
 from respite.clock import ManualClock
 from respite.db import Pool, create_pool
+from respite.inventory.profile import FacilityContact
 from respite.referral.listener import ReferralListener
 from respite.referral.outbox import Step, change_referral, lock_referral
 from respite.settings import Settings
@@ -161,9 +162,10 @@ async def test_an_event_with_no_endpoint_yet_is_kept_for_reading(
 
 async def _booking(db: Any, booking_id: int) -> Booking:
     row = await db.fetchrow(
-        "SELECT b.id, b.bed_id, bd.label, b.facility_id, b.care_recipient_id, b.check_in,"
-        " b.check_out, b.hospital_id, b.booked_by, b.created_at"
-        " FROM bookings b JOIN beds bd ON bd.id = b.bed_id WHERE b.id = $1",
+        "SELECT b.id, b.bed_id, bd.label, b.facility_id, f.name, b.care_recipient_id,"
+        " b.check_in, b.check_out, b.hospital_id, b.booked_by, b.created_at"
+        " FROM bookings b JOIN beds bd ON bd.id = b.bed_id"
+        " JOIN facilities f ON f.id = b.facility_id WHERE b.id = $1",
         booking_id,
     )
     return Booking(
@@ -171,6 +173,7 @@ async def _booking(db: Any, booking_id: int) -> Booking:
         bed_id=row["bed_id"],
         bed_label=row["label"],
         facility_id=row["facility_id"],
+        facility=FacilityContact(id=row["facility_id"], name=row["name"], address="", phone=""),
         care_recipient_id=row["care_recipient_id"],
         check_in=row["check_in"],
         check_out=row["check_out"],

@@ -21,6 +21,7 @@ from msgspec import Meta, Struct
 from respite.eligibility.model import MAX_STAY_NIGHTS, check_stay_dates
 from respite.eligibility.overrides import MAX_OVERRIDES, Override
 from respite.i18n import InvalidField, Text, t
+from respite.inventory.profile import FacilityContact
 from respite.vocabulary import (
     BedId,
     BookingId,
@@ -231,6 +232,9 @@ class Booking(Struct, frozen=True, kw_only=True):
     bed_id: BedId
     bed_label: Annotated[str, Meta(description="The bed's label in its facility, e.g. 3F-12.")]
     facility_id: FacilityId
+    facility: Annotated[
+        FacilityContact, Meta(description="Where the stay is and whom to call about it.")
+    ]
     care_recipient_id: Annotated[CareRecipientId, Meta(description="The elder who stays.")]
     check_in: CheckIn
     check_out: CheckOut

@@ -88,7 +88,8 @@ _VISIBLE = """
 """
 
 _BOOKING_COLUMNS = """
-SELECT b.id, b.bed_id, d.label AS bed_label, b.facility_id, b.care_recipient_id,
+SELECT b.id, b.bed_id, d.label AS bed_label, b.facility_id, f.name AS facility_name,
+       f.address AS facility_address, f.phone AS facility_phone, b.care_recipient_id,
        b.check_in, b.check_out, b.status, b.nightly_price, b.total_price, f.currency,
        p.code AS policy_code, p.version AS policy_version, b.override_reason, b.overrides,
        b.hold_id, b.hospital_id, b.booked_by, b.created_at, b.updated_at, b.checked_in_at,

@@ -21,6 +21,7 @@ from respite.eligibility.model import Stay
 from respite.eligibility.overrides import Override
 from respite.eligibility.service import Checked
 from respite.eligibility.subject import principal_params
+from respite.inventory.profile import FacilityContact
 
 __all__ = [
     "LockedBooking",
@@ -34,7 +35,9 @@ __all__ = [
     "visible_booking",
 ]
 
-_VIEW_FIELDS = tuple(f for f in Booking.__struct_fields__ if f not in ("nights", "overrides"))
+_VIEW_FIELDS = tuple(
+    f for f in Booking.__struct_fields__ if f not in ("nights", "overrides", "facility")
+)
 
 
 class LockedBooking(msgspec.Struct, frozen=True, kw_only=True):
@@ -48,6 +51,12 @@ def _booking(row: asyncpg.Record) -> Booking:
     return Booking(
         nights=(row["check_out"] - row["check_in"]).days,
         overrides=msgspec.convert(row["overrides"], tuple[Override, ...]),
+        facility=FacilityContact(
+            id=row["facility_id"],
+            name=row["facility_name"],
+            address=row["facility_address"],
+            phone=row["facility_phone"],
+        ),
         **{f: row[f] for f in _VIEW_FIELDS},
     )
 

@@ -1,10 +1,10 @@
-"""HTTP routes of holds: place, confirm, extend, release."""
+"""HTTP routes of holds: place, confirm, extend, release, and read back."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Controller, delete, post
+from litestar import Controller, delete, get, post
 from litestar.di import NamedDependency
 from litestar.params import HeaderParameter, JSONBody, PathParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
@@ -16,7 +16,7 @@ from respite.booking.model import Booking
 from respite.deps import Deps
 from respite.dto import Strict
 from respite.errors import InvalidInputError
-from respite.holds import examples, service
+from respite.holds import examples, mine, service
 from respite.holds.model import (
     ConfirmHold,
     ExtendHold,
@@ -24,6 +24,8 @@ from respite.holds.model import (
     HoldExtended,
     HoldRequest,
     HoldTokenBody,
+    HoldView,
+    MyHolds,
     PlaceHold,
     ReleaseHold,
 )
@@ -39,8 +41,9 @@ HoldTokenHeader = Annotated[
     str | None,
     HeaderParameter(
         name="Hold-Token",
-        description="The token the hold was placed with.",
-        required=True,
+        description="The token the hold was placed with. Without it, only a live hold is "
+        "released, and only by its holder, its facility's staff or an admin.",
+        required=False,
         schema_extra={"oneOf": None, "type": "string"},
     ),
 ]
@@ -131,7 +134,42 @@ class HoldController(Controller):
         command = ExtendHold(hold_id=hold_id, token=data.token)
         return await service.extend_hold(deps, principal, command)
 
-    @delete("/{hold_id:str}", status_code=HTTP_204_NO_CONTENT, summary="Release a hold")
+    @get(
+        "",
+        summary="My live holds",
+        description="The caller's live holds, soonest to end first, each with its bed, the "
+        "facility's name, address and phone, its nights and price, when it ends "
+        "(`expires_at`, ISO 8601) and the seconds left. Never more than `cap` of them: no one "
+        "keeps more live holds than that, so the list needs no pages. Tokens are not shown.",
+    )
+    async def list_mine(
+        self, deps: NamedDependency[Deps], principal: NamedDependency[Principal]
+    ) -> MyHolds:
+        return await mine.list_my_holds(deps, principal)
+
+    @get(
+        "/{hold_id:str}",
+        summary="One live hold",
+        description="A live hold of the caller (or, for staff, of their facility; admins: any), "
+        "as in the list. Anyone else's hold, and one that has ended, is 404.",
+    )
+    async def get_one(
+        self,
+        deps: NamedDependency[Deps],
+        principal: NamedDependency[Principal],
+        hold_id: HoldIdPath,
+    ) -> HoldView:
+        return await mine.get_hold(deps, principal, hold_id)
+
+    @delete(
+        "/{hold_id:str}",
+        status_code=HTTP_204_NO_CONTENT,
+        summary="Release a hold",
+        description="Give the bed back at once, for good: the hold's token never confirms "
+        "again. With the `Hold-Token` header, its holder releases it even once it expired "
+        "(up to its maximum age). Without it, its holder, staff of its facility or an admin "
+        "release it while it is live. Anyone else's hold is 404.",
+    )
     async def release(
         self,
         deps: NamedDependency[Deps],
@@ -139,7 +177,9 @@ class HoldController(Controller):
         hold_id: HoldIdPath,
         hold_token: HoldTokenHeader = None,
     ) -> None:
-        """Give the bed back at once, for good: the hold's token never confirms again."""
+        if hold_token is None:
+            await mine.release_live_hold(deps, principal, hold_id)
+            return
         if not hold_token:
             raise InvalidInputError.one("Hold-Token", t("hold.token_header"))
         await service.release_hold(deps, principal, ReleaseHold(hold_id=hold_id, token=hold_token))

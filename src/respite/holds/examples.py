@@ -7,7 +7,15 @@ from datetime import date, datetime, timedelta, timezone
 
 from respite.booking.model import Booking
 from respite.holds.model import HeldBed, Hold, HoldExtended, HoldRequest, HoldTokenBody
+from respite.inventory.profile import FacilityContact
 from respite.reference import example
+
+FACILITY_17 = FacilityContact(
+    id=17,
+    name="徐汇区天平路街道长者照护之家",
+    address="上海市徐汇区天平路 320 号",
+    phone="021-6431 2200",
+)
 
 __all__ = ["CONFIRM", "CONFIRMED", "EXTENDED", "HELD", "HOLD_A_BED", "HOLD_IN_A_FACILITY"]
 
@@ -69,6 +77,7 @@ CONFIRMED = example(
         bed_id=312,
         bed_label="3F-12",
         facility_id=17,
+        facility=FACILITY_17,
         care_recipient_id=4021,
         check_in=date(2027, 5, 1),
         check_out=date(2027, 5, 8),

@@ -6,13 +6,14 @@ Times of holds are unix seconds by the app's clock (``expires_at``), as clients 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated
 
 from msgspec import Meta, Struct
 
 from respite.eligibility.model import BedKind, check_stay_dates
 from respite.i18n import InvalidField, t
+from respite.inventory.profile import FacilityContact
 from respite.vocabulary import (
     BedId,
     CareRecipientId,
@@ -35,6 +36,8 @@ __all__ = [
     "HoldExtended",
     "HoldRequest",
     "HoldTokenBody",
+    "HoldView",
+    "MyHolds",
     "PlaceHold",
     "ReleaseHold",
     "tightest",
@@ -185,3 +188,38 @@ def tightest(gaps: Sequence[FreeGap]) -> list[int]:
         return (end - start, gap.bed_id)
 
     return [gap.bed_id for gap in sorted(gaps, key=width)]
+
+
+class HoldView(Struct, frozen=True, kw_only=True):
+    """A live hold as its holder (or the facility's staff) reads it back: never its token."""
+
+    hold_id: str
+    expires_at: Annotated[
+        datetime, Meta(description="When the hold ends unless extended (ISO 8601, UTC).")
+    ]
+    seconds_left: Annotated[
+        int, Meta(ge=1, description="Whole seconds until expires_at, rounded up.")
+    ]
+    max_expires_at: Annotated[
+        datetime, Meta(description="No extension goes past it (ISO 8601, UTC).")
+    ]
+    extensions_left: int
+    bed: HeldBed
+    facility: Annotated[
+        FacilityContact, Meta(description="Where the held bed is and whom to call there.")
+    ]
+    care_recipient_id: int
+    check_in: date
+    check_out: date
+    nights: int
+    nightly_price: Annotated[
+        int, Meta(description="Minor units (fen) a night, as the hold will confirm it.")
+    ]
+    total_price: Annotated[int, Meta(description="Minor units (fen) for the whole stay.")]
+
+
+class MyHolds(Struct, frozen=True, kw_only=True):
+    items: Annotated[
+        list[HoldView], Meta(description="The caller's live holds, soonest to end first.")
+    ]
+    cap: Annotated[int, Meta(description="How many live holds the caller may keep at once.")]

@@ -78,7 +78,8 @@ def _limits(settings: Settings) -> HoldLimits:
     )
 
 
-def _cap(settings: Settings, principal: Principal) -> int:
+def hold_cap(settings: Settings, principal: Principal) -> int:
+    """How many live holds the principal may keep at once."""
     return {"family": settings.hold_cap_family, "hospital": settings.hold_cap_hospital}.get(
         principal.role, settings.hold_cap_staff
     )
@@ -247,7 +248,7 @@ def _new_hold(
 async def _put_in_redis(deps: Deps, principal: Principal, hold: Hold, now: datetime) -> None:
     """Count the hold against the principal's cap, then place it; undo the count on refusal."""
     at, store = now.timestamp(), deps.holds
-    cap = _cap(deps.settings, principal)
+    cap = hold_cap(deps.settings, principal)
     if not await store.reserve(principal.id, hold.hold_id, hold.expires_at, at, cap):
         raise HoldCapReachedError(cap=cap, retry_after=deps.settings.hold_ttl_seconds)
     stored = StoredHold(
@@ -259,6 +260,7 @@ async def _put_in_redis(deps: Deps, principal: Principal, hold: Hold, now: datet
         principal_id=principal.id,
         care_recipient_id=hold.care_recipient_id,
         token_hash=token_hash(hold.token),
+        nightly_price=hold.nightly_price,
     )
     try:
         placed = await store.place(hold.bed.facility_id, hold.hold_id, stored, at)

@@ -6,7 +6,8 @@ Layout. Every key of a facility carries the hash tag ``{f:<id>}`` and every key 
 - ``{f:<id>}:holds`` — hash, field = hold id, value = JSON of the hold (``StoredHold``). One
   HGETALL per facility shows every hold of it. The key expires a minute after its last hold.
 - ``{p:<id>}:holds`` — sorted set of that principal's hold ids scored by expiry: the cap on
-  live holds per principal (no hoarding).
+  live holds per principal (no hoarding), and the index of "my holds". A hold id starts with
+  its facility's id (``<facility>-<random>``), so the id alone finds the hash that holds it.
 
 A hold is live while ``expires_at`` (unix seconds by the app's clock) is after the app's
 ``now``: liveness is checked on every read and in every script, never left to keyspace
@@ -45,6 +46,7 @@ __all__ = [
     "PlaceResult",
     "StoredHold",
     "facility_key",
+    "hold_facility",
     "principal_key",
     "read_live_holds",
 ]
@@ -76,6 +78,8 @@ class StoredHold(msgspec.Struct, frozen=True, kw_only=True):
     care_recipient_id: int
     token_hash: str
     extensions: int = 0
+    nightly_price: int | None = None
+    """The price the hold showed; absent from holds placed before it was kept here."""
 
 
 class PlaceResult(msgspec.Struct, frozen=True):
@@ -106,6 +110,27 @@ def facility_key(facility_id: int) -> str:
 
 def principal_key(principal_id: int) -> str:
     return f"{{p:{principal_id}}}:holds"
+
+
+def hold_facility(hold_id: str) -> int | None:
+    """The facility a hold id names, or None for a string that is no hold id."""
+    facility, dash, rest = hold_id.partition("-")
+    if not dash or not rest or not facility.isascii() or not facility.isdigit():
+        return None
+    if len(facility) > 18:  # beyond a bigint: no facility has that id
+        return None
+    return int(facility)
+
+
+def _stored(hold_id: str, raw: bytes | str | None) -> StoredHold | None:
+    if raw is None:
+        return None
+    try:
+        return _decode_stored(raw)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        # Only our scripts write here; a value they did not write holds no bed.
+        log.error("unreadable hold %r ignored", hold_id)
+        return None
 
 
 # KEYS: facility hashes. The HGETALL of each, in one command: a pipeline of HGETALLs costs
@@ -325,6 +350,43 @@ class HoldStore:
             with _answering():
                 await self._rescore(keys=[principal_key(result.hold.principal_id)], args=rescore)
         return result
+
+    async def held(self, facility_id: int, hold_id: str) -> StoredHold | None:
+        """The hold as Redis keeps it, live or not (the caller judges), or None."""
+        with _answering():
+            raw = await self.client.hget(facility_key(facility_id), hold_id)
+        return _stored(hold_id, raw)
+
+    async def holds_of(
+        self, principal_id: int, now: float, limit: int
+    ) -> list[tuple[str, StoredHold]]:
+        """The principal's live holds, soonest to end first, at most ``limit``: the ids from its
+        set, then the holds from their facilities' hashes in one pipeline (on a cluster, the
+        client sends each node its part at once)."""
+        key = principal_key(principal_id)
+        with _answering():
+            ids = await self.client.zrangebyscore(key, f"({now!r}", "+inf", start=0, num=limit)
+        wanted: dict[int, list[str]] = {}
+        for raw_id in ids:
+            hold_id = raw_id.decode() if isinstance(raw_id, bytes) else str(raw_id)
+            facility_id = hold_facility(hold_id)
+            if facility_id is not None:
+                wanted.setdefault(facility_id, []).append(hold_id)
+        if not wanted:
+            return []
+        with _answering():
+            async with self.client.pipeline(transaction=False) as pipe:
+                for facility_id, hold_ids in wanted.items():
+                    pipe.hmget(facility_key(facility_id), hold_ids)
+                replies = await pipe.execute()
+        found = []
+        for hold_ids, values in zip(wanted.values(), replies, strict=True):
+            for hold_id, raw in zip(hold_ids, values, strict=True):
+                stored = _stored(hold_id, raw)
+                # Redis may have lost the hold, or kept an id whose hold was confirmed.
+                if stored and stored.expires_at > now and stored.principal_id == principal_id:
+                    found.append((hold_id, stored))
+        return sorted(found, key=lambda held: (held[1].expires_at, held[0]))
 
     async def release(
         self, facility_id: int, hold_id: str, token_hash: str, principal_id: int

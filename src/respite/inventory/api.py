@@ -1,7 +1,8 @@
 """HTTP routes of facilities, beds, blocks, bed imports and the occupancy board.
 
-Staff and admins only. Staff reach their own facility and its beds and blocks; anything of
-another facility answers 404, like an id that does not exist.
+Staff and admins only, but for a facility's profile, which every signed-in caller reads.
+Staff reach their own facility and its beds and blocks; anything of another facility answers
+404, like an id that does not exist.
 """
 
 from __future__ import annotations
@@ -52,11 +53,18 @@ from respite.inventory.model import (
     NewBlock,
     NewFacility,
 )
+from respite.inventory.profile import FacilityProfile
 from respite.paging import Cursor, Page, limit_parameter
 from respite.params import BedFilterId, BedPathId, BlockPathId, FacilityPathId
 from respite.reference import documented
 
-__all__ = ["BedController", "BlockController", "FacilityController", "inventory_router"]
+__all__ = [
+    "BedController",
+    "BlockController",
+    "FacilityController",
+    "FacilityProfileController",
+    "inventory_router",
+]
 
 Limit = Annotated[int, limit_parameter(MAX_PAGE)]
 CSV_MEDIA_TYPE = "text/csv"
@@ -163,7 +171,8 @@ class FacilityController(Controller):
         facility_id: FacilityPathId,
         data: JSONBody[FacilityChanges],
     ) -> Facility:
-        """Change the fields given. Staff may change only ``phone`` and ``service_radius_m``."""
+        """Change the fields given. Staff may change only ``phone``, ``service_radius_m`` and
+        the profile's words: ``visiting_hours``, ``price_includes``, ``description``."""
         update = FacilityUpdate(facility_id=facility_id, changes=data)
         return await service.update_facility(deps, principal, update)
 
@@ -290,6 +299,28 @@ class FacilityController(Controller):
         return await board.occupancy_board(deps, principal, query)
 
 
+class FacilityProfileController(Controller):
+    path = "/v1/facilities"
+    tags = ["inventory"]
+    guards = [requires("family", "staff", "hospital", "admin")]
+
+    @get(
+        "/{facility_id:int}/profile",
+        summary="A facility's profile",
+        description="What a family or a hospital needs to know of any facility: its name, "
+        "address, desk phone, the kinds of bed it offers and what they can do for an elder "
+        "(in the caller's language), its visiting hours, its price range and what the price "
+        "includes. Every signed-in caller may read it; staff-only settings are not in it.",
+    )
+    async def get_facility_profile(
+        self,
+        deps: NamedDependency[Deps],
+        principal: NamedDependency[Principal],
+        facility_id: FacilityPathId,
+    ) -> FacilityProfile:
+        return await service.get_facility_profile(deps, principal, facility_id)
+
+
 class BedController(Controller):
     path = "/v1/beds"
     tags = ["inventory"]
@@ -369,5 +400,11 @@ class BlockController(Controller):
 
 
 inventory_router = Router(
-    path="/", route_handlers=[FacilityController, BedController, BlockController]
+    path="/",
+    route_handlers=[
+        FacilityController,
+        FacilityProfileController,
+        BedController,
+        BlockController,
+    ],
 )

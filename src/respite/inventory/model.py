@@ -3,11 +3,12 @@
 Only the standard library, msgspec and the pure vocabulary of ``respite.eligibility``.
 
 Who may change what on a facility: an admin creates facilities and may change every field;
-staff of the facility may change only ``STAFF_FACILITY_FIELDS`` (its phone number and the
-service radius of its home-care beds). The name, operator, address, district, community and
-coordinates stay with the admin: together they decide where families find the facility and
-which homes are within its radius, so they are vetted together, and so are the policy codes
-and the active flag.
+staff of the facility may change only ``STAFF_FACILITY_FIELDS``: its phone number, the
+service radius of its home-care beds, and what its profile says in the facility's own words
+(visiting hours, what the price includes, its description). The name, operator, address,
+district, community and coordinates stay with the admin: together they decide where families
+find the facility and which homes are within its radius, so they are vetted together, and so
+are the policy codes and the active flag.
 """
 
 from __future__ import annotations
@@ -129,8 +130,29 @@ BlockReason = Literal["maintenance", "cleaning", "isolation", "other"]
 Note = Annotated[
     str, Meta(max_length=500, description="A note for staff; needed when the reason is other.")
 ]
+VisitingHours = Annotated[
+    str,
+    Meta(max_length=200, description="When visitors may come, in the facility's own words."),
+]
+PriceIncludes = Annotated[
+    str,
+    Meta(
+        max_length=500,
+        description="What the nightly price includes (meals, care, laundry...), in the "
+        "facility's own words.",
+    ),
+]
+Description = Annotated[
+    str,
+    Meta(
+        max_length=1000,
+        description="The care and services the facility offers, in its own words.",
+    ),
+]
 
-STAFF_FACILITY_FIELDS = frozenset({"phone", "service_radius_m"})
+STAFF_FACILITY_FIELDS = frozenset(
+    {"phone", "service_radius_m", "visiting_hours", "price_includes", "description"}
+)
 # Links and aliases that zoneinfo lists but that name no real place's rules.
 _NOT_PLACES = frozenset({"localtime", "Factory", "posixrules"})
 _CONTROL = frozenset(chr(c) for c in (*range(0x20), 0x7F))
@@ -212,11 +234,18 @@ class Facility(Struct, frozen=True, kw_only=True):
     respite_policy_code: Annotated[str, _RESPITE_POLICY]
     home_policy_code: Annotated[str, _HOME_POLICY]
     active: Annotated[bool, _FACILITY_ACTIVE]
+    visiting_hours: VisitingHours
+    price_includes: PriceIncludes
+    description: Description
     created_at: CreatedAt
     updated_at: UpdatedAt
 
 
-_FACILITY_TRIMMED = frozenset({"name", "operator", "address", "district", "community"})
+_FACILITY_TRIMMED = frozenset(
+    {"name", "operator", "address", "district", "community", "visiting_hours"}
+)
+# Several lines are fine in these: a price list, a paragraph about the care offered.
+_FACILITY_NOTES = frozenset({"price_includes", "description"})
 
 
 class NewFacility(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -236,9 +265,12 @@ class NewFacility(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True)
     respite_policy_code: Annotated[PolicyCode, _RESPITE_POLICY] = "cn-respite"
     home_policy_code: Annotated[PolicyCode, _HOME_POLICY] = "cn-home-bed"
     active: Annotated[bool, _FACILITY_ACTIVE] = True
+    visiting_hours: VisitingHours = ""
+    price_includes: PriceIncludes = ""
+    description: Description = ""
 
     def __post_init__(self) -> None:
-        _check_texts(self, _FACILITY_TRIMMED, frozenset())
+        _check_texts(self, _FACILITY_TRIMMED, _FACILITY_NOTES)
         _check_timezone(self.timezone)
 
 
@@ -259,10 +291,13 @@ class FacilityChanges(Struct, frozen=True, kw_only=True, forbid_unknown_fields=T
     respite_policy_code: Annotated[PolicyCode, _RESPITE_POLICY] | UnsetType = UNSET
     home_policy_code: Annotated[PolicyCode, _HOME_POLICY] | UnsetType = UNSET
     active: Annotated[bool, _FACILITY_ACTIVE] | UnsetType = UNSET
+    visiting_hours: VisitingHours | UnsetType = UNSET
+    price_includes: PriceIncludes | UnsetType = UNSET
+    description: Description | UnsetType = UNSET
 
     def __post_init__(self) -> None:
         _require_some(self)
-        _check_texts(self, _FACILITY_TRIMMED, frozenset())
+        _check_texts(self, _FACILITY_TRIMMED, _FACILITY_NOTES)
         _check_timezone(self.timezone)
 
 

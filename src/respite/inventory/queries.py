@@ -28,6 +28,7 @@ __all__ = [
     "SELECT_FACILITIES",
     "SELECT_FACILITY",
     "SELECT_FACILITY_FOR_UPDATE",
+    "SELECT_FACILITY_PROFILE",
     "SELECT_POLICY_PROGRAMMES",
     "UPDATE_BED",
     "UPDATE_BEDS",
@@ -36,12 +37,31 @@ __all__ = [
 ]
 
 FACILITY_COLUMNS = """id, name, operator, address, district, community, lat, lon, phone, timezone,
-    currency, service_radius_m, respite_policy_code, home_policy_code, active, created_at,
-    updated_at"""
+    currency, service_radius_m, respite_policy_code, home_policy_code, active, visiting_hours,
+    price_includes, description, created_at, updated_at"""
 
 FACILITY_EXISTS = "SELECT true FROM facilities WHERE id = $1"
 
 SELECT_FACILITY = f"SELECT {FACILITY_COLUMNS} FROM facilities WHERE id = $1"
+
+# A facility's profile: what it says of itself, and what its bookable beds offer, in one row.
+# Capabilities and kinds are of its active, unretired beds only; the price range is null
+# (both ends) while it has none.
+SELECT_FACILITY_PROFILE = """
+WITH beds_offered AS (
+    SELECT kind, capabilities, pressure_care_stage, nightly_price
+    FROM beds WHERE facility_id = $1 AND active AND retired_at IS NULL
+)
+SELECT f.id, f.name, f.address, f.phone, f.district, f.community, f.currency, f.active,
+       f.visiting_hours, f.price_includes, f.description,
+       array(SELECT DISTINCT kind FROM beds_offered) AS kinds,
+       array(SELECT DISTINCT c FROM beds_offered, unnest(capabilities) c) AS capabilities,
+       (SELECT coalesce(max(pressure_care_stage), 0) FROM beds_offered) AS pressure_care_stage,
+       (SELECT min(nightly_price) FROM beds_offered) AS min_price,
+       (SELECT max(nightly_price) FROM beds_offered) AS max_price
+FROM facilities f
+WHERE f.id = $1
+"""
 
 # Read-modify-write of a PATCH: two concurrent patches of different fields must both land.
 # NO KEY UPDATE: does not wait for bookings and beds being written (their foreign keys hold
@@ -60,15 +80,17 @@ LIMIT $4
 
 INSERT_FACILITY = f"""
 INSERT INTO facilities (name, operator, address, district, community, lat, lon, phone, timezone,
-    currency, service_radius_m, respite_policy_code, home_policy_code, active)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+    currency, service_radius_m, respite_policy_code, home_policy_code, active, visiting_hours,
+    price_includes, description)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
 RETURNING {FACILITY_COLUMNS}
 """
 
 UPDATE_FACILITY = f"""
 UPDATE facilities SET name = $2, operator = $3, address = $4, district = $5, community = $6,
     lat = $7, lon = $8, phone = $9, timezone = $10, currency = $11, service_radius_m = $12,
-    respite_policy_code = $13, home_policy_code = $14, active = $15, updated_at = now()
+    respite_policy_code = $13, home_policy_code = $14, active = $15, visiting_hours = $16,
+    price_includes = $17, description = $18, updated_at = now()
 WHERE id = $1
 RETURNING {FACILITY_COLUMNS}
 """

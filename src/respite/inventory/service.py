@@ -41,6 +41,12 @@ from respite.inventory.model import (
     ordered_capabilities,
     patched,
 )
+from respite.inventory.profile import (
+    FacilityProfile,
+    capability_words,
+    kind_words,
+    price_range,
+)
 from respite.paging import Page
 
 if TYPE_CHECKING:
@@ -51,6 +57,7 @@ __all__ = [
     "create_facility",
     "get_bed",
     "get_facility",
+    "get_facility_profile",
     "list_beds",
     "list_facilities",
     "retire_bed",
@@ -111,6 +118,9 @@ def _facility_values(f: Facility | NewFacility) -> tuple[object, ...]:
         f.respite_policy_code,
         f.home_policy_code,
         f.active,
+        f.visiting_hours,
+        f.price_includes,
+        f.description,
     )
 
 
@@ -138,6 +148,30 @@ async def get_facility(deps: Deps, principal: Principal, facility_id: int) -> Fa
     if row is None:
         raise NotFoundError("facility", facility_id)
     return _facility(row)
+
+
+async def get_facility_profile(
+    deps: Deps, principal: Principal, facility_id: int
+) -> FacilityProfile:
+    """What every signed-in caller may know of a facility: one query, whatever its beds."""
+    row = await deps.pool.fetchrow(q.SELECT_FACILITY_PROFILE, facility_id)
+    if row is None:
+        raise NotFoundError("facility", facility_id)
+    return FacilityProfile(
+        id=row["id"],
+        name=row["name"],
+        address=row["address"],
+        phone=row["phone"],
+        district=row["district"],
+        community=row["community"],
+        active=row["active"],
+        kinds=kind_words(row["kinds"]),
+        capabilities=capability_words(row["capabilities"], row["pressure_care_stage"]),
+        visiting_hours=row["visiting_hours"],
+        price_includes=row["price_includes"],
+        description=row["description"],
+        price=price_range(row["min_price"], row["max_price"], row["currency"]),
+    )
 
 
 async def list_facilities(

@@ -13,6 +13,7 @@ from respite.availability.answer import DistanceKm, FacilityName, FreeBeds
 from respite.availability.model import FreeBed, PolicyRef, PolicyRefusal
 from respite.eligibility.model import BedKind, Reason
 from respite.i18n import Text
+from respite.inventory.profile import FacilityContact
 from respite.vocabulary import (
     BookingId,
     CareRecipientId,
@@ -112,6 +113,13 @@ class Referral(Struct, frozen=True, kw_only=True):
     booking_id: (
         Annotated[BookingId, Meta(description="The booking made for it, once booked.")] | None
     )
+    facility: Annotated[
+        FacilityContact | None,
+        Meta(
+            description="The facility of the referral's latest hold or its booking, and whom "
+            "to call there; null while it is placed nowhere."
+        ),
+    ]
     status_reason: (
         Annotated[
             str,

@@ -94,6 +94,7 @@ _REFERRAL = Referral(
     note="出院后需每日两次协助站立训练。",
     hold_id=None,
     booking_id=None,
+    facility=None,
     status_reason=None,
     created_at=_OPENED,
     updated_at=_OPENED,

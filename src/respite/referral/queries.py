@@ -45,7 +45,8 @@ _REFERRAL_COLUMNS = """
     r.id, r.hospital_id, r.care_recipient_id, r.status, r.kind, r.discharge_date, r.nights,
     r.area_lat, r.area_lon, r.area_radius_m, r.area_description, r.contact_name,
     r.contact_department, r.contact_email, r.contact_phone_last4, r.note, r.hold_id,
-    r.booking_id, r.status_reason, r.created_at, r.updated_at
+    r.booking_id, r.status_reason, r.created_at, r.updated_at, r.facility_id,
+    f.name AS facility_name, f.address AS facility_address, f.phone AS facility_phone
 """
 
 INSERT_REFERRAL = """
@@ -57,7 +58,7 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
 RETURNING id
 """
 
-# With the timezone of the facility it is placed at (null while it is placed nowhere).
+# With the facility it is placed at and its timezone (null while it is placed nowhere).
 SELECT_REFERRAL = f"""
 SELECT {_REFERRAL_COLUMNS}, f.timezone
 FROM referrals r LEFT JOIN facilities f ON f.id = r.facility_id
@@ -88,7 +89,7 @@ WHERE id = $1
 # Keyset pages by (updated_at, id); $4/$5 is where the previous page ended.
 LIST_REFERRALS = f"""
 SELECT {_REFERRAL_COLUMNS}
-FROM referrals r
+FROM referrals r LEFT JOIN facilities f ON f.id = r.facility_id
 WHERE r.hospital_id = $1
   AND ($2::text IS NULL OR r.status = $2)
   AND ($3::timestamptz IS NULL OR r.updated_at >= $3)

@@ -25,6 +25,7 @@ from respite.db import Conn
 from respite.eligibility.subject import Viewer, load_subject
 from respite.errors import InvalidInputError, NotFoundError
 from respite.i18n import t
+from respite.inventory.profile import FacilityContact
 from respite.paging import Page
 from respite.recipients.assessments import insert_assessment
 from respite.recipients.service import insert_recipient
@@ -78,6 +79,17 @@ class _Created(msgspec.Struct, frozen=True):
     referral_id: int
 
 
+def _facility(row: asyncpg.Record) -> FacilityContact | None:
+    if row["facility_id"] is None:
+        return None
+    return FacilityContact(
+        id=row["facility_id"],
+        name=row["facility_name"],
+        address=row["facility_address"],
+        phone=row["facility_phone"],
+    )
+
+
 def _referral(row: asyncpg.Record) -> Referral:
     area = None
     if row["area_lat"] is not None:
@@ -105,6 +117,7 @@ def _referral(row: asyncpg.Record) -> Referral:
         note=row["note"],
         hold_id=row["hold_id"],
         booking_id=row["booking_id"],
+        facility=_facility(row),
         status_reason=row["status_reason"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
