@@ -287,10 +287,15 @@ def shared_clock() -> ManualClock:
 
 
 @pytest.fixture(scope="module")
-async def shared_app(
-    servers: Servers, shared_database_url: str, shared_clock: ManualClock
+async def shared_redis_url(servers: Servers) -> str:
+    return await flushed_redis(servers, 1)
+
+
+@pytest.fixture(scope="module")
+def shared_app(
+    shared_database_url: str, shared_redis_url: str, shared_clock: ManualClock
 ) -> Litestar:
-    settings = settings_for(shared_database_url, await flushed_redis(servers, 1))
+    settings = settings_for(shared_database_url, shared_redis_url)
     return create_app(settings, clock=shared_clock, configure_logs=False)
 
 
