@@ -32,12 +32,23 @@ class Site(msgspec.Struct):
     staff: dict[str, str]
 
 
-@pytest.fixture
-async def site(db: Any, make_token: MakeToken) -> Site:
+async def open_site(db: Any, make_token: MakeToken) -> Site:
     facility = await builders.facility(db)
     bed = await builders.bed(db, facility)
     _, staff = await make_token("staff", facility_id=facility)
     return Site(facility, bed, staff)
+
+
+@pytest.fixture
+async def site(db: Any, make_token: MakeToken) -> Site:
+    return await open_site(db, make_token)
+
+
+@pytest.fixture(scope="module")
+async def shared_site(shared_db: Any, shared_make_token: MakeToken) -> Site:
+    """For the tests that only refuse: they share one database (see conftest), and each
+    books a bed of its own at the site."""
+    return await open_site(shared_db, shared_make_token)
 
 
 async def act(
@@ -294,32 +305,42 @@ async def test_cancel_by_each_role(
 @pytest.mark.parametrize("role", ["family", "hospital"])
 @pytest.mark.parametrize("action", ["check-in", "check-out", "no-show"])
 async def test_only_staff_and_admins_move_a_stay_on_site(
-    client: httpx.AsyncClient, db: Any, make_token: MakeToken, site: Site, role: str, action: str
+    shared_client: httpx.AsyncClient,
+    shared_db: Any,
+    shared_make_token: MakeToken,
+    shared_site: Site,
+    role: str,
+    action: str,
 ) -> None:
-    hospital = await builders.hospital(db) if role == "hospital" else None
-    principal, headers = await make_token(role, hospital_id=hospital)
+    hospital = await builders.hospital(shared_db) if role == "hospital" else None
+    principal, headers = await shared_make_token(role, hospital_id=hospital)
     elder = await builders.recipient(
-        db, family_id=principal.id if role == "family" else None, hospital_id=hospital
+        shared_db, family_id=principal.id if role == "family" else None, hospital_id=hospital
     )
-    booking = await builders.booking(db, site.bed, day(0), day(2), recipient_id=elder)
-    await db.execute("UPDATE bookings SET hospital_id = $1 WHERE id = $2", hospital, booking)
-    before = await state(db, booking)
-    response = await act(client, booking, action, headers)
+    bed = await builders.bed(shared_db, shared_site.facility)
+    booking = await builders.booking(shared_db, bed, day(0), day(2), recipient_id=elder)
+    await shared_db.execute("UPDATE bookings SET hospital_id = $1 WHERE id = $2", hospital, booking)
+    before = await state(shared_db, booking)
+    response = await act(shared_client, booking, action, headers)
     assert response.status_code == 403, response.text
-    assert await state(db, booking) == before
+    assert await state(shared_db, booking) == before
 
 
 async def test_staff_of_another_facility_cannot_touch_a_booking(
-    client: httpx.AsyncClient, db: Any, make_token: MakeToken, site: Site
+    shared_client: httpx.AsyncClient,
+    shared_db: Any,
+    shared_make_token: MakeToken,
+    shared_site: Site,
 ) -> None:
-    booking = await builders.booking(db, site.bed, day(0), day(2))
-    _, other = await make_token("staff", facility_id=await builders.facility(db))
-    before = await state(db, booking)
+    bed = await builders.bed(shared_db, shared_site.facility)
+    booking = await builders.booking(shared_db, bed, day(0), day(2))
+    _, other = await shared_make_token("staff", facility_id=await builders.facility(shared_db))
+    before = await state(shared_db, booking)
     for action in ("check-in", "no-show", "cancel", "check-out"):
-        response = await act(client, booking, action, other)
+        response = await act(shared_client, booking, action, other)
         assert response.status_code == 404, (action, response.text)
-    assert (await client.get(f"/v1/bookings/{booking}", headers=other)).status_code == 404
-    assert await state(db, booking) == before
+    assert (await shared_client.get(f"/v1/bookings/{booking}", headers=other)).status_code == 404
+    assert await state(shared_db, booking) == before
 
 
 async def test_two_cancels_at_once_one_wins_one_is_told_the_status(
@@ -362,21 +383,30 @@ async def test_check_in_and_cancel_at_once_exactly_one_applies(
     ],
 )
 async def test_a_bad_cancel_body_is_422_and_changes_nothing(
-    client: httpx.AsyncClient, db: Any, site: Site, payload: dict[str, Any], field: str
+    shared_client: httpx.AsyncClient,
+    shared_db: Any,
+    shared_site: Site,
+    payload: dict[str, Any],
+    field: str,
 ) -> None:
-    booking = await builders.booking(db, site.bed, day(0), day(2))
-    before = await state(db, booking)
-    response = await client.post(f"/v1/bookings/{booking}/cancel", json=payload, headers=site.staff)
+    bed = await builders.bed(shared_db, shared_site.facility)
+    booking = await builders.booking(shared_db, bed, day(0), day(2))
+    before = await state(shared_db, booking)
+    response = await shared_client.post(
+        f"/v1/bookings/{booking}/cancel", json=payload, headers=shared_site.staff
+    )
     assert response.status_code == 422, response.text
     assert [e["field"] for e in response.json()["errors"]] == [field]
-    assert await state(db, booking) == before
+    assert await state(shared_db, booking) == before
 
 
 @pytest.mark.parametrize("ident", [str(2**63), "0", "-5", "abc"])
-async def test_a_bad_booking_id_is_a_4xx(client: httpx.AsyncClient, site: Site, ident: str) -> None:
+async def test_a_bad_booking_id_is_a_4xx(
+    shared_client: httpx.AsyncClient, shared_site: Site, ident: str
+) -> None:
     for response in (
-        await client.get(f"/v1/bookings/{ident}", headers=site.staff),
-        await client.post(f"/v1/bookings/{ident}/check-in", headers=site.staff),
+        await shared_client.get(f"/v1/bookings/{ident}", headers=shared_site.staff),
+        await shared_client.post(f"/v1/bookings/{ident}/check-in", headers=shared_site.staff),
     ):
         assert 400 <= response.status_code < 500, response.text
 

@@ -27,6 +27,11 @@ def next_month(today: date) -> date:
     return today + timedelta(days=30)
 
 
+@pytest.fixture(scope="module")
+def shared_next_month(shared_clock: ManualClock) -> date:
+    return local_today("Asia/Shanghai", shared_clock.now()) + timedelta(days=30)
+
+
 def publication(start: date, preset: str = "cn-respite", **changes: Any) -> dict[str, Any]:
     """A preset's document as a new version from ``start``; ``DROP`` leaves a field out."""
     document: dict[str, Any] = msgspec.to_builtins(PRESETS[preset])
@@ -36,6 +41,10 @@ def publication(start: date, preset: str = "cn-respite", **changes: Any) -> dict
 
 async def _versions(db: Any) -> int:
     return int(await db.fetchval("SELECT count(*) FROM policies"))
+
+
+async def _audited(db: Any) -> int:
+    return int(await db.fetchval("SELECT count(*) FROM audit_log WHERE entity = 'policy'"))
 
 
 async def test_the_presets_are_version_1_of_five_policies(
@@ -97,17 +106,21 @@ async def test_a_new_code_starts_at_version_1(
 
 @pytest.mark.parametrize("role", ["family", "staff", "hospital"])
 async def test_only_admins_publish(
-    next_month: date, client: httpx.AsyncClient, db: Any, make_token: MakeToken, role: str
+    shared_next_month: date,
+    shared_client: httpx.AsyncClient,
+    shared_db: Any,
+    shared_make_token: MakeToken,
+    role: str,
 ) -> None:
-    facility = await builders.facility(db) if role == "staff" else None
-    hospital = await builders.hospital(db) if role == "hospital" else None
-    _, headers = await make_token(role, facility_id=facility, hospital_id=hospital)
-    before = await _versions(db)
-    refused = await client.post(
-        "/v1/policies/cn-respite/versions", json=publication(next_month), headers=headers
+    facility = await builders.facility(shared_db) if role == "staff" else None
+    hospital = await builders.hospital(shared_db) if role == "hospital" else None
+    _, headers = await shared_make_token(role, facility_id=facility, hospital_id=hospital)
+    before = await _versions(shared_db)
+    refused = await shared_client.post(
+        "/v1/policies/cn-respite/versions", json=publication(shared_next_month), headers=headers
     )
     assert_problem(refused, 403, "forbidden")
-    assert await _versions(db) == before
+    assert await _versions(shared_db) == before
 
 
 @pytest.mark.parametrize(
@@ -136,24 +149,23 @@ async def test_only_admins_publish(
     ],
 )
 async def test_a_malformed_version_is_refused_with_the_path_of_the_wrong_field(
-    client: httpx.AsyncClient,
-    db: Any,
-    make_token: MakeToken,
-    next_month: date,
+    shared_client: httpx.AsyncClient,
+    shared_db: Any,
+    shared_make_token: MakeToken,
+    shared_next_month: date,
     changes: dict[str, Any],
     field: str,
 ) -> None:
-    _, admin = await make_token("admin")
+    _, admin = await shared_make_token("admin")
     given = dict(changes)
-    body = publication(next_month, given.pop("preset", "cn-respite"), **given)
-    before = await _versions(db)
+    body = publication(shared_next_month, given.pop("preset", "cn-respite"), **given)
+    before = (await _versions(shared_db), await _audited(shared_db))
 
-    refused = await client.post("/v1/policies/cn-respite/versions", json=body, headers=admin)
+    refused = await shared_client.post("/v1/policies/cn-respite/versions", json=body, headers=admin)
 
     problem = assert_problem(refused, 422, "invalid-input")
     assert [e["field"] for e in problem["errors"]] == [field], problem
-    assert await _versions(db) == before
-    assert await db.fetchval("SELECT count(*) FROM audit_log WHERE entity = 'policy'") == 0
+    assert (await _versions(shared_db), await _audited(shared_db)) == before
 
 
 async def test_a_version_may_start_on_any_date_that_is_still_today_somewhere(
@@ -187,21 +199,23 @@ async def test_a_version_may_not_start_before_the_latest_one(
 
 
 async def test_malformed_json_and_bad_codes(
-    next_month: date, client: httpx.AsyncClient, make_token: MakeToken
+    shared_next_month: date, shared_client: httpx.AsyncClient, shared_make_token: MakeToken
 ) -> None:
-    _, admin = await make_token("admin")
-    broken = await client.post(
+    _, admin = await shared_make_token("admin")
+    broken = await shared_client.post(
         "/v1/policies/cn-respite/versions",
         content=b'{"code": ',
         headers={**admin, "content-type": "application/json"},
     )
     assert_problem(broken, 400, "malformed-body")
-    bad_code = await client.post(
-        "/v1/policies/CN_respite/versions", json=publication(next_month), headers=admin
+    bad_code = await shared_client.post(
+        "/v1/policies/CN_respite/versions", json=publication(shared_next_month), headers=admin
     )
     assert assert_problem(bad_code, 422, "invalid-input")["errors"][0]["field"] == "code"
-    assert_problem(await client.get("/v1/policies/xx-none", headers=admin), 404, "not-found")
-    missing = await client.get("/v1/policies/cn-respite", params={"version": 9}, headers=admin)
+    assert_problem(await shared_client.get("/v1/policies/xx-none", headers=admin), 404, "not-found")
+    missing = await shared_client.get(
+        "/v1/policies/cn-respite", params={"version": 9}, headers=admin
+    )
     assert_problem(missing, 404, "not-found")
 
 

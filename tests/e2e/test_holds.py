@@ -21,8 +21,7 @@ def seconds(n: float) -> timedelta:
     return timedelta(seconds=n)
 
 
-@pytest.fixture
-async def scene(db: Any, make_token: MakeToken) -> dict[str, Any]:
+async def set_scene(db: Any, make_token: MakeToken) -> dict[str, Any]:
     facility = await builders.facility(db)
     bed = await builders.bed(db, facility, price=30000)
     family, headers = await make_token("family")
@@ -37,6 +36,17 @@ async def scene(db: Any, make_token: MakeToken) -> dict[str, Any]:
         "ci": today + timedelta(days=10),
         "co": today + timedelta(days=15),
     }
+
+
+@pytest.fixture
+async def scene(db: Any, make_token: MakeToken) -> dict[str, Any]:
+    return await set_scene(db, make_token)
+
+
+@pytest.fixture(scope="module")
+async def shared_scene(shared_db: Any, shared_make_token: MakeToken) -> dict[str, Any]:
+    """For the tests that only refuse: they share one database (see conftest)."""
+    return await set_scene(shared_db, shared_make_token)
 
 
 def hold_body(
@@ -459,26 +469,30 @@ Change = Callable[[dict[str, Any]], dict[str, Any]]
     ],
 )
 async def test_bad_hold_requests_are_422_and_hold_nothing(
-    client: httpx.AsyncClient,
-    scene: dict[str, Any],
-    redis_url: str,
+    shared_client: httpx.AsyncClient,
+    shared_scene: dict[str, Any],
+    shared_redis_url: str,
     change: Change,
     field: str,
 ) -> None:
-    response = await client.post(
-        "/v1/holds", json={**hold_body(scene), **change(scene)}, headers=scene["headers"]
+    response = await shared_client.post(
+        "/v1/holds",
+        json={**hold_body(shared_scene), **change(shared_scene)},
+        headers=shared_scene["headers"],
     )
     assert response.status_code == 422, response.text
     assert response.json()["errors"][0]["field"] == field
-    client_ = redis.Redis.from_url(redis_url)
+    client_ = redis.Redis.from_url(shared_redis_url)
     try:
         assert await client_.keys("*:holds") == []
     finally:
         await client_.aclose()
 
 
-async def test_holds_need_a_token(client: httpx.AsyncClient, scene: dict[str, Any]) -> None:
-    assert (await client.post("/v1/holds", json=hold_body(scene))).status_code == 401
+async def test_holds_need_a_token(
+    shared_client: httpx.AsyncClient, shared_scene: dict[str, Any]
+) -> None:
+    assert (await shared_client.post("/v1/holds", json=hold_body(shared_scene))).status_code == 401
 
 
 async def test_an_unreadable_entry_in_redis_holds_nothing(

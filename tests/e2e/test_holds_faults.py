@@ -1,8 +1,6 @@
 """Holds and bookings under races and faults: the database stands between every overbooking."""
 
 import asyncio
-import shutil
-import tempfile
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -19,6 +17,7 @@ from respite.dev.servers import LocalPostgres, LocalRedis
 from respite.settings import Settings
 from tests import builders
 from tests.conftest import MakeToken, serve_in_loop
+from tests.folders import scratch_folder
 
 
 @pytest.fixture
@@ -29,12 +28,8 @@ def d0() -> date:
 
 @pytest.fixture
 def private_dir() -> Iterator[Path]:
-    folder = Path(tempfile.mkdtemp(prefix="respite-fault-"))
-    folder.chmod(0o755)
-    try:
+    with scratch_folder("respite-fault-") as folder:
         yield folder
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 async def _flush(url: str) -> None:

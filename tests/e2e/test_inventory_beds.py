@@ -30,12 +30,22 @@ class Ward(msgspec.Struct):
     admin: dict[str, str]
 
 
-@pytest.fixture
-async def ward(db: Any, make_token: MakeToken) -> Ward:
+async def open_ward(db: Any, make_token: MakeToken) -> Ward:
     facility = await builders.facility(db)
     _, staff = await make_token("staff", facility_id=facility)
     _, admin = await make_token("admin")
     return Ward(facility, staff, admin)
+
+
+@pytest.fixture
+async def ward(db: Any, make_token: MakeToken) -> Ward:
+    return await open_ward(db, make_token)
+
+
+@pytest.fixture(scope="module")
+async def shared_ward(shared_db: Any, shared_make_token: MakeToken) -> Ward:
+    """For the tests that only refuse: they share one database (see conftest)."""
+    return await open_ward(shared_db, shared_make_token)
 
 
 async def _snapshot(db: Any) -> list[Any]:
@@ -148,15 +158,15 @@ async def test_a_label_that_collides_is_409_and_changes_nothing(
     ],
 )
 async def test_bad_beds_are_refused_naming_the_field(
-    client: Client, db: Any, ward: Ward, body: dict[str, Any], field: str
+    shared_client: Client, shared_db: Any, shared_ward: Ward, body: dict[str, Any], field: str
 ) -> None:
-    before = await _snapshot(db)
-    response = await client.post(
-        f"/v1/facilities/{ward.facility}/beds", json=body, headers=ward.staff
+    before = await _snapshot(shared_db)
+    response = await shared_client.post(
+        f"/v1/facilities/{shared_ward.facility}/beds", json=body, headers=shared_ward.staff
     )
     problem = assert_problem(response, 422, "invalid-input")
     assert [e["field"] for e in problem["errors"]] == [field]
-    assert await _snapshot(db) == before
+    assert await _snapshot(shared_db) == before
 
 
 @pytest.mark.parametrize(
@@ -170,15 +180,17 @@ async def test_bad_beds_are_refused_naming_the_field(
     ],
 )
 async def test_bad_bed_patches_change_nothing(
-    client: Client, db: Any, ward: Ward, body: dict[str, Any], field: str
+    shared_client: Client, shared_db: Any, shared_ward: Ward, body: dict[str, Any], field: str
 ) -> None:
-    bed = await builders.bed(db, ward.facility)
-    before = await _snapshot(db)
+    bed = await builders.bed(shared_db, shared_ward.facility)
+    before = await _snapshot(shared_db)
     problem = assert_problem(
-        await client.patch(f"/v1/beds/{bed}", json=body, headers=ward.staff), 422, "invalid-input"
+        await shared_client.patch(f"/v1/beds/{bed}", json=body, headers=shared_ward.staff),
+        422,
+        "invalid-input",
     )
     assert [e["field"] for e in problem["errors"]] == [field]
-    assert await _snapshot(db) == before
+    assert await _snapshot(shared_db) == before
 
 
 async def test_a_booked_bed_cannot_be_retired_until_its_bookings_are_past(
@@ -209,19 +221,21 @@ async def test_a_booked_bed_cannot_be_retired_until_its_bookings_are_past(
     assert await _snapshot(db) == before
 
 
-async def test_unknown_bed_and_facility_are_404(client: Client, ward: Ward) -> None:
+async def test_unknown_bed_and_facility_are_404(shared_client: Client, shared_ward: Ward) -> None:
     for response in (
-        await client.get("/v1/beds/987654", headers=ward.admin),
-        await client.patch("/v1/beds/987654", json={"active": True}, headers=ward.admin),
-        await client.post("/v1/beds/987654/retire", headers=ward.admin),
-        await client.get("/v1/facilities/987654/beds", headers=ward.admin),
-        await client.post("/v1/facilities/987654/beds", json=BED, headers=ward.admin),
+        await shared_client.get("/v1/beds/987654", headers=shared_ward.admin),
+        await shared_client.patch(
+            "/v1/beds/987654", json={"active": True}, headers=shared_ward.admin
+        ),
+        await shared_client.post("/v1/beds/987654/retire", headers=shared_ward.admin),
+        await shared_client.get("/v1/facilities/987654/beds", headers=shared_ward.admin),
+        await shared_client.post("/v1/facilities/987654/beds", json=BED, headers=shared_ward.admin),
     ):
         assert_problem(response, 404, "not-found")
 
 
-async def test_query_parameters_are_validated(client: Client, ward: Ward) -> None:
-    url = f"/v1/facilities/{ward.facility}/beds"
+async def test_query_parameters_are_validated(shared_client: Client, shared_ward: Ward) -> None:
+    url = f"/v1/facilities/{shared_ward.facility}/beds"
     for params, field in (
         ({"kind": "castle"}, "kind"),
         ({"capability": "sauna"}, "capability"),
@@ -231,6 +245,8 @@ async def test_query_parameters_are_validated(client: Client, ward: Ward) -> Non
         ({"active": "perhaps"}, "active"),
     ):
         problem = assert_problem(
-            await client.get(url, params=params, headers=ward.staff), 422, "invalid-input"
+            await shared_client.get(url, params=params, headers=shared_ward.staff),
+            422,
+            "invalid-input",
         )
         assert [e["field"] for e in problem["errors"]] == [field]

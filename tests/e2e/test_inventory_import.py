@@ -31,12 +31,25 @@ class Ward(msgspec.Struct):
     admin: dict[str, str]
 
 
-@pytest.fixture
-async def ward(db: Any, make_token: MakeToken) -> Ward:
+async def open_ward(db: Any, make_token: MakeToken) -> Ward:
     facility = await builders.facility(db)
     _, staff = await make_token("staff", facility_id=facility)
     _, admin = await make_token("admin")
     return Ward(facility, {**staff, **CSV}, {**admin, **CSV})
+
+
+@pytest.fixture
+async def ward(db: Any, make_token: MakeToken) -> Ward:
+    return await open_ward(db, make_token)
+
+
+@pytest.fixture(scope="module")
+async def shared_ward(shared_db: Any, shared_make_token: MakeToken) -> Ward:
+    """For the tests that only refuse: they share one database (see conftest). Its facility
+    has a bed labelled A1, which the bad files name too."""
+    ward = await open_ward(shared_db, shared_make_token)
+    await builders.bed(shared_db, ward.facility, label="A1")
+    return ward
 
 
 async def _snapshot(db: Any) -> list[Any]:
@@ -110,67 +123,73 @@ BAD_FILES = [
 
 @pytest.mark.parametrize(("data", "where"), BAD_FILES)
 async def test_a_bad_file_lists_every_problem_and_imports_nothing(
-    client: Client, db: Any, ward: Ward, data: bytes, where: list[tuple[int, str | None]]
+    shared_client: Client,
+    shared_db: Any,
+    shared_ward: Ward,
+    data: bytes,
+    where: list[tuple[int, str | None]],
 ) -> None:
-    await builders.bed(db, ward.facility, label="A1")
-    before = await _snapshot(db)
-    response = await client.post(
-        f"/v1/facilities/{ward.facility}/beds/import", content=data, headers=ward.staff
+    before = await _snapshot(shared_db)
+    response = await shared_client.post(
+        f"/v1/facilities/{shared_ward.facility}/beds/import",
+        content=data,
+        headers=shared_ward.staff,
     )
     problem = assert_problem(response, 422, "invalid-file")
     assert [(e["line"], e["column"]) for e in problem["errors"]] == where
     assert all(e["message"] for e in problem["errors"])
     assert problem["error_count"] == len(where)
     assert "Nothing was imported" in problem["detail"]
-    assert await _snapshot(db) == before
+    assert await _snapshot(shared_db) == before
 
 
 async def test_ten_megabytes_of_junk_are_refused_before_reading(
-    client: Client, db: Any, ward: Ward
+    shared_client: Client, shared_db: Any, shared_ward: Ward
 ) -> None:
-    before = await _snapshot(db)
-    response = await client.post(
-        f"/v1/facilities/{ward.facility}/beds/import",
+    before = await _snapshot(shared_db)
+    response = await shared_client.post(
+        f"/v1/facilities/{shared_ward.facility}/beds/import",
         content=b"\x00junk," * (10 * 1024 * 1024 // 6),
-        headers=ward.staff,
+        headers=shared_ward.staff,
     )
     assert_problem(response, 413, "body-too-large")
-    assert await _snapshot(db) == before
+    assert await _snapshot(shared_db) == before
 
 
 @pytest.mark.parametrize(
     "content_type", ["application/json", "text/plain", "text/csv; charset=latin-1", None]
 )
 async def test_only_utf8_csv_is_accepted(
-    client: Client, db: Any, ward: Ward, content_type: str | None
+    shared_client: Client, shared_db: Any, shared_ward: Ward, content_type: str | None
 ) -> None:
-    headers = {k: v for k, v in ward.staff.items() if k != "content-type"}
+    headers = {k: v for k, v in shared_ward.staff.items() if k != "content-type"}
     if content_type:
         headers["content-type"] = content_type
-    before = await _snapshot(db)
-    response = await client.post(
-        f"/v1/facilities/{ward.facility}/beds/import", content=beds_file(2), headers=headers
+    before = await _snapshot(shared_db)
+    response = await shared_client.post(
+        f"/v1/facilities/{shared_ward.facility}/beds/import", content=beds_file(2), headers=headers
     )
     assert_problem(response, 415, "unsupported-media-type")
-    assert await _snapshot(db) == before
+    assert await _snapshot(shared_db) == before
 
 
 async def test_many_bad_rows_are_counted_and_the_list_is_capped(
-    client: Client, db: Any, ward: Ward
+    shared_client: Client, shared_db: Any, shared_ward: Ward
 ) -> None:
     rows = "".join(f"X{i},castle,any,1,,,\n" for i in range(1500))
-    response = await client.post(
-        f"/v1/facilities/{ward.facility}/beds/import",
+    before = await _snapshot(shared_db)
+    response = await shared_client.post(
+        f"/v1/facilities/{shared_ward.facility}/beds/import",
         content=(HEADER + rows).encode(),
-        headers=ward.staff,
+        headers=shared_ward.staff,
     )
     problem = assert_problem(response, 422, "invalid-file")
     assert problem["error_count"] == 1500 and len(problem["errors"]) == 1000
-    assert await db.fetchval("SELECT count(*) FROM beds") == 0
+    assert await _snapshot(shared_db) == before
 
 
-async def test_unknown_facility_is_404(client: Client, ward: Ward) -> None:
-    response = await client.post(
-        "/v1/facilities/987654/beds/import", content=beds_file(1), headers=ward.admin
+async def test_unknown_facility_is_404(shared_client: Client, shared_ward: Ward) -> None:
+    response = await shared_client.post(
+        "/v1/facilities/987654/beds/import", content=beds_file(1), headers=shared_ward.admin
     )
     assert_problem(response, 404, "not-found")

@@ -90,12 +90,22 @@ class Ward(msgspec.Struct):
     staff: dict[str, str]
 
 
-@pytest.fixture
-async def ward(db: Any, make_token: MakeToken) -> Ward:
+async def open_ward(db: Any, make_token: MakeToken) -> Ward:
     facility = await builders.facility(db)
     bed = await builders.bed(db, facility)
     _, staff = await make_token("staff", facility_id=facility)
     return Ward(facility, bed, staff)
+
+
+@pytest.fixture
+async def ward(db: Any, make_token: MakeToken) -> Ward:
+    return await open_ward(db, make_token)
+
+
+@pytest.fixture(scope="module")
+async def shared_ward(shared_db: Any, shared_make_token: MakeToken) -> Ward:
+    """For the tests that only refuse: they share one database (see conftest)."""
+    return await open_ward(shared_db, shared_make_token)
 
 
 async def _beds(db: Any) -> list[Any]:
@@ -136,12 +146,12 @@ async def test_a_bed_with_a_10000_capabilities_list_is_refused_and_nothing_chang
 
 
 async def test_too_many_query_values_are_refused_naming_the_parameter(
-    client: httpx.AsyncClient, ward: Ward
+    shared_client: httpx.AsyncClient, shared_ward: Ward
 ) -> None:
     capability: list[tuple[str, str | int | float | bool | None]]
     capability = [("capability", "oxygen")] * (len(CAPABILITIES) + 1)
-    listed = await client.get(
-        f"/v1/facilities/{ward.facility}/beds", params=capability, headers=ward.staff
+    listed = await shared_client.get(
+        f"/v1/facilities/{shared_ward.facility}/beds", params=capability, headers=shared_ward.staff
     )
     assert _names(assert_problem(listed, 422, "invalid-input")) == ["capability"]
 
@@ -152,14 +162,14 @@ async def test_too_many_query_values_are_refused_naming_the_parameter(
         ("near", "31.23,121.47"),
         *[("needs", "oxygen")] * (len(NEEDS) + 1),
     ]
-    found = await client.get("/v1/availability", params=search)
+    found = await shared_client.get("/v1/availability", params=search)
     assert _names(assert_problem(found, 422, "invalid-input")) == ["needs"]
 
 
 async def test_a_policy_with_an_overlong_capability_list_is_refused_and_not_published(
-    client: httpx.AsyncClient, db: Any, make_token: MakeToken
+    shared_client: httpx.AsyncClient, shared_db: Any, shared_make_token: MakeToken
 ) -> None:
-    _, admin = await make_token("admin")
+    _, admin = await shared_make_token("admin")
     document: dict[str, Any] = msgspec.to_builtins(PRESETS["cn-respite"])
     start = builders.today() + timedelta(days=30)
     body = {
@@ -167,7 +177,9 @@ async def test_a_policy_with_an_overlong_capability_list_is_refused_and_not_publ
         "effective_from": start.isoformat(),
         "needs_capabilities": {"oxygen": ["oxygen"] * (len(CAPABILITIES) + 1)},
     }
-    before = await db.fetchval("SELECT count(*) FROM policies")
-    published = await client.post("/v1/policies/cn-respite/versions", json=body, headers=admin)
+    before = await shared_db.fetchval("SELECT count(*) FROM policies")
+    published = await shared_client.post(
+        "/v1/policies/cn-respite/versions", json=body, headers=admin
+    )
     assert _names(assert_problem(published, 422, "invalid-input")) == ["needs_capabilities[...]"]
-    assert await db.fetchval("SELECT count(*) FROM policies") == before
+    assert await shared_db.fetchval("SELECT count(*) FROM policies") == before

@@ -6,6 +6,8 @@ import httpx
 import pytest
 from litestar import Litestar, get
 
+from tests.conftest import serve_in_loop
+
 PROBLEM = "application/problem+json"
 GOOD = {"name": "Li Hua", "password": "a long password", "email": "li@example.test"}
 
@@ -80,14 +82,15 @@ async def test_unknown_route_and_method(shared_client: httpx.AsyncClient) -> Non
 
 # A fresh app: the test adds a route to it.
 async def test_unexpected_error_is_500_with_an_id_and_nothing_internal(
-    app: Litestar, client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+    fresh_app: Litestar, caplog: pytest.LogCaptureFixture
 ) -> None:
     @get("/boom", exclude_from_auth=True)
     async def boom() -> None:
         raise RuntimeError("secret internal detail")
 
-    app.register(boom)
-    response = await client.get("/boom")
+    fresh_app.register(boom)
+    async with serve_in_loop(fresh_app) as client:
+        response = await client.get("/boom")
     body = assert_problem(response, 500, "internal")
     assert "secret internal detail" not in response.text
     assert body["error_id"] in caplog.text

@@ -252,6 +252,24 @@ async def test_patch_to_a_national_id_the_tenant_has_is_409(
     assert (row["name"], row["national_id_last4"]) == ("王秀英", "0011")
 
 
+@pytest.fixture(scope="module")
+async def shared_elder(
+    shared_client: httpx.AsyncClient, shared_make_token: MakeToken
+) -> tuple[dict[str, str], dict[str, Any]]:
+    """A family and its elder, for the tests that only refuse: they share one database (see
+    conftest)."""
+    _, headers = await shared_make_token("family")
+    created = await shared_client.post(
+        URL, json={**ELDER, "national_id": "310101195001010011"}, headers=headers
+    )
+    assert created.status_code == 201, created.text
+    return headers, created.json()
+
+
+async def _updates(db: Any) -> int:
+    return int(await db.fetchval("SELECT count(*) FROM audit_log WHERE action = 'update'"))
+
+
 @pytest.mark.parametrize(
     ("change", "field"),
     [
@@ -276,28 +294,26 @@ async def test_patch_to_a_national_id_the_tenant_has_is_409(
     ],
 )
 async def test_bad_fields_are_named_and_change_nothing(
-    client: httpx.AsyncClient,
-    db: Any,
-    make_token: MakeToken,
+    shared_client: httpx.AsyncClient,
+    shared_db: Any,
+    shared_elder: tuple[dict[str, str], dict[str, Any]],
     change: dict[str, Any],
     field: str,
 ) -> None:
-    _, headers = await make_token("family")
-    existing = (
-        await client.post(URL, json={**ELDER, "national_id": "310101195001010011"}, headers=headers)
-    ).json()
+    headers, existing = shared_elder
+    before = (await _count(shared_db), await _updates(shared_db))
 
-    created = await client.post(URL, json={**ELDER, **change}, headers=headers)
+    created = await shared_client.post(URL, json={**ELDER, **change}, headers=headers)
     problem = assert_problem(created, 422, "invalid-input")
     assert [e["field"] for e in problem["errors"]] == [field], problem
 
-    patched = await client.patch(f"{URL}/{existing['id']}", json=change, headers=headers)
+    patched = await shared_client.patch(f"{URL}/{existing['id']}", json=change, headers=headers)
     problem = assert_problem(patched, 422, "invalid-input")
     assert [e["field"] for e in problem["errors"]] == [field], problem
 
-    assert await _count(db) == 1
-    assert (await client.get(f"{URL}/{existing['id']}", headers=headers)).json() == existing
-    assert await db.fetchval("SELECT count(*) FROM audit_log WHERE action = 'update'") == 0
+    assert (await _count(shared_db), await _updates(shared_db)) == before
+    got = await shared_client.get(f"{URL}/{existing['id']}", headers=headers)
+    assert got.json() == existing
 
 
 async def test_an_empty_patch_and_out_of_range_parameters_are_refused(

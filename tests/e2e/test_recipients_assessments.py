@@ -24,6 +24,23 @@ async def _elder(client: httpx.AsyncClient, headers: dict[str, str]) -> int:
     return int(created.json()["id"])
 
 
+@pytest.fixture(scope="module")
+async def shared_elder(
+    shared_client: httpx.AsyncClient, shared_make_token: MakeToken
+) -> tuple[int, dict[str, str]]:
+    """A family's elder, for the tests that only refuse: they share one database (see
+    conftest)."""
+    _, headers = await shared_make_token("family")
+    return await _elder(shared_client, headers), headers
+
+
+async def stored(db: Any) -> tuple[int, int]:
+    return (
+        await db.fetchval("SELECT count(*) FROM assessments"),
+        await db.fetchval("SELECT count(*) FROM audit_log WHERE entity = 'assessment'"),
+    )
+
+
 async def test_domain_scores_give_a_level_and_every_adjustment(
     client: httpx.AsyncClient, db: Any, make_token: MakeToken
 ) -> None:
@@ -174,23 +191,22 @@ def _document(code: str) -> dict[str, Any]:
     ],
 )
 async def test_invalid_scores_are_named_and_store_nothing(
-    client: httpx.AsyncClient,
-    db: Any,
-    make_token: MakeToken,
+    shared_client: httpx.AsyncClient,
+    shared_db: Any,
+    shared_elder: tuple[int, dict[str, str]],
     body: dict[str, Any],
     field: str,
 ) -> None:
-    _, headers = await make_token("family")
-    elder = await _elder(client, headers)
+    elder, headers = shared_elder
+    before = await stored(shared_db)
 
-    answer = await client.post(
+    answer = await shared_client.post(
         f"/v1/care-recipients/{elder}/assessments", json={**ASSESSED, **body}, headers=headers
     )
 
     problem = assert_problem(answer, 422, "invalid-input")
     assert [e["field"] for e in problem["errors"]] == [field], problem
-    assert await db.fetchval("SELECT count(*) FROM assessments") == 0
-    assert await db.fetchval("SELECT count(*) FROM audit_log WHERE entity = 'assessment'") == 0
+    assert await stored(shared_db) == before
 
 
 async def test_the_latest_assessment_is_the_one_that_counts(

@@ -1,10 +1,7 @@
 """The hold scripts, unchanged, on a real three-master Redis Cluster."""
 
-import shutil
-import tempfile
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -18,18 +15,14 @@ from respite.holds.store import facility_key
 from respite.settings import Settings
 from tests import builders
 from tests.conftest import MakeToken, serve_in_loop
+from tests.folders import scratch_folder
 from tests.redis_cluster import ClusterNode, redis_cluster
 
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[list[ClusterNode]]:
-    folder = Path(tempfile.mkdtemp(prefix="respite-cluster-"))
-    folder.chmod(0o755)
-    try:
-        with redis_cluster(folder) as nodes:
-            yield nodes
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    with scratch_folder("respite-cluster-") as folder, redis_cluster(folder) as nodes:
+        yield nodes
 
 
 def _owner(nodes: list[ClusterNode], key: str) -> int:

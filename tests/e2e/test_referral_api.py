@@ -36,6 +36,13 @@ async def ward(client: httpx.AsyncClient, make_token: MakeToken) -> Hospital:
     return await hospital(client, admin)
 
 
+@pytest.fixture(scope="module")
+async def shared_ward(shared_client: httpx.AsyncClient, shared_make_token: MakeToken) -> Hospital:
+    """For the tests that only refuse: they share one database (see conftest)."""
+    _, admin = await shared_make_token("admin")
+    return await hospital(shared_client, admin)
+
+
 # An edit of a good body; dates are given as days from the test's today.
 Edit = Callable[[dict[str, Any], date], None]
 
@@ -128,33 +135,33 @@ BAD = [
 
 @pytest.mark.parametrize(("edit", "name"), BAD)
 async def test_bad_input_is_a_problem_naming_the_field_and_stores_nothing(
-    client: httpx.AsyncClient, db: Any, ward: Hospital, edit: Any, name: str
+    shared_client: httpx.AsyncClient, shared_db: Any, shared_ward: Hospital, edit: Any, name: str
 ) -> None:
     body = referral_body()
     edit(body, builders.today())
-    before = await counts(db)
-    response = await client.post(
-        "/v1/referrals", json=body, headers={**ward.headers, "Idempotency-Key": "k"}
+    before = await counts(shared_db)
+    response = await shared_client.post(
+        "/v1/referrals", json=body, headers={**shared_ward.headers, "Idempotency-Key": "k"}
     )
     problem = assert_problem(response, 422, "invalid-input")
     assert [e["field"] for e in problem["errors"]] == [name], problem
-    assert await counts(db) == before
+    assert await counts(shared_db) == before
 
 
 async def test_home_care_without_a_home_location_is_refused(
-    client: httpx.AsyncClient, db: Any, ward: Hospital
+    shared_client: httpx.AsyncClient, shared_db: Any, shared_ward: Hospital
 ) -> None:
-    before = await counts(db)
+    before = await counts(shared_db)
     response = await refer(
-        client,
-        ward,
+        shared_client,
+        shared_ward,
         kind="home",
         nights=None,
         patient={**referral_body()["patient"], "home_lat": None, "home_lon": None},
     )
     assert_problem(response, 422, "invalid-input")
     assert response.json()["errors"][0]["field"] == "patient"
-    assert await counts(db) == before
+    assert await counts(shared_db) == before
 
 
 async def test_a_write_needs_an_idempotency_key_used_for_one_body_only(

@@ -41,6 +41,12 @@ async def desk(db: Any, make_token: MakeToken) -> Desk:
     return await open_desk(db, make_token)
 
 
+@pytest.fixture(scope="module")
+async def shared_desk(shared_db: Any, shared_make_token: MakeToken) -> Desk:
+    """For the tests that only refuse: they share one database (see conftest)."""
+    return await open_desk(shared_db, shared_make_token)
+
+
 def body(desk: Desk, start: int = 0, nights: int = 3, **extra: Any) -> dict[str, Any]:
     return {
         "care_recipient_id": desk.recipient,
@@ -111,15 +117,15 @@ async def test_an_eligible_walk_in_is_booked_and_audited(
 
 
 async def test_a_refused_walk_in_is_422_with_every_reason_and_writes_nothing(
-    client: httpx.AsyncClient, db: Any, desk: Desk
+    shared_client: httpx.AsyncClient, shared_db: Any, shared_desk: Desk
 ) -> None:
     # Level 0 is not eligible, and 40 nights break the 30-night limit: two grounds at once.
-    intact = await builders.recipient(db, facility_id=desk.facility, level=0)
-    before = await counts(db)
-    response = await client.post(
-        url(desk.facility),
-        json={**body(desk, nights=40), "care_recipient_id": intact},
-        headers=desk.headers,
+    intact = await builders.recipient(shared_db, facility_id=shared_desk.facility, level=0)
+    before = await counts(shared_db)
+    response = await shared_client.post(
+        url(shared_desk.facility),
+        json={**body(shared_desk, nights=40), "care_recipient_id": intact},
+        headers=shared_desk.headers,
     )
     assert response.status_code == 422, response.text
     problem = response.json()
@@ -135,21 +141,25 @@ async def test_a_refused_walk_in_is_422_with_every_reason_and_writes_nothing(
         {"code": "stay_exceeds_consecutive_limit", "allowed": "with_reason"},
     ]
     assert problem["not_overridden"] == problem["refused"]
-    assert await counts(db) == before
+    assert await counts(shared_db) == before
 
 
 @pytest.mark.parametrize("role", ["family", "hospital"])
 async def test_families_and_hospitals_cannot_take_walk_ins_or_override(
-    client: httpx.AsyncClient, db: Any, make_token: MakeToken, desk: Desk, role: str
+    shared_client: httpx.AsyncClient,
+    shared_db: Any,
+    shared_make_token: MakeToken,
+    shared_desk: Desk,
+    role: str,
 ) -> None:
-    hospital = await builders.hospital(db) if role == "hospital" else None
-    _, headers = await make_token(role, hospital_id=hospital)
-    before = await counts(db)
-    overriding = body(desk, override_reason=OVERRIDE, overrides=[{"code": "no_assessment"}])
-    response = await client.post(url(desk.facility), json=overriding, headers=headers)
+    hospital = await builders.hospital(shared_db) if role == "hospital" else None
+    _, headers = await shared_make_token(role, hospital_id=hospital)
+    before = await counts(shared_db)
+    overriding = body(shared_desk, override_reason=OVERRIDE, overrides=[{"code": "no_assessment"}])
+    response = await shared_client.post(url(shared_desk.facility), json=overriding, headers=headers)
     assert response.status_code == 403, response.text
     assert response.json()["type"] == "/problems/forbidden"
-    assert await counts(db) == before
+    assert await counts(shared_db) == before
 
 
 async def test_check_in_now_books_and_checks_in_in_one_go(
@@ -168,49 +178,64 @@ async def test_check_in_now_books_and_checks_in_in_one_go(
 
 
 async def test_check_in_now_needs_a_stay_that_includes_today(
-    client: httpx.AsyncClient, db: Any, desk: Desk
+    shared_client: httpx.AsyncClient, shared_db: Any, shared_desk: Desk
 ) -> None:
-    before = await counts(db)
-    response = await client.post(
-        url(desk.facility), json=body(desk, start=2, check_in_now=True), headers=desk.headers
+    before = await counts(shared_db)
+    response = await shared_client.post(
+        url(shared_desk.facility),
+        json=body(shared_desk, start=2, check_in_now=True),
+        headers=shared_desk.headers,
     )
     assert response.status_code == 422, response.text
     assert [e["field"] for e in response.json()["errors"]] == ["check_in_now"]
-    assert await counts(db) == before
+    assert await counts(shared_db) == before
 
 
 async def test_another_facilitys_desk_bed_or_elder_is_404(
-    client: httpx.AsyncClient, db: Any, make_token: MakeToken, desk: Desk
+    shared_client: httpx.AsyncClient,
+    shared_db: Any,
+    shared_make_token: MakeToken,
+    shared_desk: Desk,
 ) -> None:
-    other = await builders.facility(db)
-    other_bed = await builders.bed(db, other)
-    family_elder = await builders.recipient(db)  # a family's, never booked here
-    _, other_staff = await make_token("staff", facility_id=other)
-    before = await counts(db)
+    other = await builders.facility(shared_db)
+    other_bed = await builders.bed(shared_db, other)
+    family_elder = await builders.recipient(shared_db)  # a family's, never booked here
+    _, other_staff = await shared_make_token("staff", facility_id=other)
+    before = await counts(shared_db)
     cases = [
-        (url(desk.facility), body(desk), other_staff, "facility"),
-        (url(other), body(desk), desk.headers, "facility"),
-        (url(desk.facility), {**body(desk), "bed_id": other_bed}, desk.headers, "bed"),
-        (url(desk.facility), {**body(desk), "bed_id": 10**12}, desk.headers, "bed"),
+        (url(shared_desk.facility), body(shared_desk), other_staff, "facility"),
+        (url(other), body(shared_desk), shared_desk.headers, "facility"),
         (
-            url(desk.facility),
-            {**body(desk), "care_recipient_id": family_elder},
-            desk.headers,
+            url(shared_desk.facility),
+            {**body(shared_desk), "bed_id": other_bed},
+            shared_desk.headers,
+            "bed",
+        ),
+        (
+            url(shared_desk.facility),
+            {**body(shared_desk), "bed_id": 10**12},
+            shared_desk.headers,
+            "bed",
+        ),
+        (
+            url(shared_desk.facility),
+            {**body(shared_desk), "care_recipient_id": family_elder},
+            shared_desk.headers,
             "care recipient",
         ),
         (
-            url(desk.facility),
-            {**body(desk), "care_recipient_id": 10**12},
-            desk.headers,
+            url(shared_desk.facility),
+            {**body(shared_desk), "care_recipient_id": 10**12},
+            shared_desk.headers,
             "care recipient",
         ),
-        (url(10**12), body(desk), desk.headers, "facility"),
+        (url(10**12), body(shared_desk), shared_desk.headers, "facility"),
     ]
     for path, payload, headers, entity in cases:
-        response = await client.post(path, json=payload, headers=headers)
+        response = await shared_client.post(path, json=payload, headers=headers)
         assert response.status_code == 404, (path, payload, response.text)
         assert response.json()["entity"] == entity
-    assert await counts(db) == before
+    assert await counts(shared_db) == before
 
 
 def days_from(today: date, offset: int) -> str:
@@ -275,28 +300,30 @@ def days_from(today: date, offset: int) -> str:
     ],
 )
 async def test_bad_walk_in_bodies_name_the_field_and_write_nothing(
-    client: httpx.AsyncClient,
-    db: Any,
-    desk: Desk,
+    shared_client: httpx.AsyncClient,
+    shared_db: Any,
+    shared_desk: Desk,
     change: Callable[[date], dict[str, Any]],
     field: str,
 ) -> None:
-    before = await counts(db)
-    response = await client.post(
-        url(desk.facility), json={**body(desk), **change(desk.today)}, headers=desk.headers
+    before = await counts(shared_db)
+    response = await shared_client.post(
+        url(shared_desk.facility),
+        json={**body(shared_desk), **change(shared_desk.today)},
+        headers=shared_desk.headers,
     )
     assert response.status_code == 422, response.text
     assert response.json()["type"] == "/problems/invalid-input"
     assert [e["field"] for e in response.json()["errors"]] == [field]
-    assert await counts(db) == before
+    assert await counts(shared_db) == before
 
 
 @pytest.mark.parametrize("facility", ["abc", str(2**63), "-1", "0"])
 async def test_a_bad_facility_id_in_the_path_is_a_4xx(
-    client: httpx.AsyncClient, desk: Desk, facility: str
+    shared_client: httpx.AsyncClient, shared_desk: Desk, facility: str
 ) -> None:
-    response = await client.post(
-        f"/v1/facilities/{facility}/walk-ins", json=body(desk), headers=desk.headers
+    response = await shared_client.post(
+        f"/v1/facilities/{facility}/walk-ins", json=body(shared_desk), headers=shared_desk.headers
     )
     assert 400 <= response.status_code < 500, response.text
 

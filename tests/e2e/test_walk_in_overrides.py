@@ -21,6 +21,12 @@ async def desk(db: Any, make_token: MakeToken) -> Desk:
     return await open_desk(db, make_token)
 
 
+@pytest.fixture(scope="module")
+async def shared_desk(shared_db: Any, shared_make_token: MakeToken) -> Desk:
+    """For the tests that only refuse: they share one database (see conftest)."""
+    return await open_desk(shared_db, shared_make_token)
+
+
 @pytest.mark.parametrize("role", ["staff", "admin"])
 async def test_staff_or_admin_override_a_missing_assessment_with_a_stored_audited_reason(
     client: httpx.AsyncClient, db: Any, make_token: MakeToken, desk: Desk, role: str
@@ -58,13 +64,13 @@ async def test_staff_or_admin_override_a_missing_assessment_with_a_stored_audite
 
 
 async def test_an_override_of_a_rule_that_did_not_refuse_is_refused(
-    client: httpx.AsyncClient, db: Any, desk: Desk
+    shared_client: httpx.AsyncClient, shared_db: Any, shared_desk: Desk
 ) -> None:
-    before = await counts(db)
-    eligible = await client.post(
-        url(desk.facility),
-        json=body(desk, override_reason=OVERRIDE, overrides=[{"code": "no_assessment"}]),
-        headers=desk.headers,
+    before = await counts(shared_db)
+    eligible = await shared_client.post(
+        url(shared_desk.facility),
+        json=body(shared_desk, override_reason=OVERRIDE, overrides=[{"code": "no_assessment"}]),
+        headers=shared_desk.headers,
     )
     assert eligible.status_code == 422, eligible.text
     assert eligible.json()["type"] == "/problems/invalid-input"
@@ -73,11 +79,11 @@ async def test_an_override_of_a_rule_that_did_not_refuse_is_refused(
     ]
 
     # A refused stay: overriding its refusal and rules that passed is refused as a whole.
-    unassessed = await builders.recipient(db, facility_id=desk.facility, level=None)
-    extra = await client.post(
-        url(desk.facility),
+    unassessed = await builders.recipient(shared_db, facility_id=shared_desk.facility, level=None)
+    extra = await shared_client.post(
+        url(shared_desk.facility),
         json={
-            **body(desk),
+            **body(shared_desk),
             "care_recipient_id": unassessed,
             "override_reason": OVERRIDE,
             "overrides": [
@@ -86,11 +92,11 @@ async def test_an_override_of_a_rule_that_did_not_refuse_is_refused(
                 {"code": "sex_rule", "acknowledged": True},
             ],
         },
-        headers=desk.headers,
+        headers=shared_desk.headers,
     )
     assert extra.status_code == 422, extra.text
     assert [e["field"] for e in extra.json()["errors"]] == ["overrides[1]", "overrides[2]"]
-    assert await counts(db) == before
+    assert await counts(shared_db) == before
 
 
 class Mismatch(msgspec.Struct):
@@ -100,13 +106,22 @@ class Mismatch(msgspec.Struct):
     bed: int
 
 
-@pytest.fixture
-async def mismatch(db: Any, desk: Desk) -> Mismatch:
+async def set_mismatch(db: Any, desk: Desk) -> Mismatch:
     man = await builders.recipient(
         db, facility_id=desk.facility, sex="male", needs=("wheelchair",), level=None
     )
     bed = await builders.bed(db, desk.facility, sex_rule="female", label="2F-07")
     return Mismatch(man, bed)
+
+
+@pytest.fixture
+async def mismatch(db: Any, desk: Desk) -> Mismatch:
+    return await set_mismatch(db, desk)
+
+
+@pytest.fixture(scope="module")
+async def shared_mismatch(shared_db: Any, shared_desk: Desk) -> Mismatch:
+    return await set_mismatch(shared_db, shared_desk)
 
 
 WHEELCHAIR = "needs_capability_missing:wheelchair"
@@ -142,24 +157,24 @@ WHEELCHAIR = "needs_capability_missing:wheelchair"
     ],
 )
 async def test_a_reason_alone_does_not_put_a_man_in_a_female_bed_without_wheelchair_access(
-    client: httpx.AsyncClient,
-    db: Any,
-    desk: Desk,
-    mismatch: Mismatch,
+    shared_client: httpx.AsyncClient,
+    shared_db: Any,
+    shared_desk: Desk,
+    shared_mismatch: Mismatch,
     overrides: list[dict[str, Any]],
     not_overridden: list[str],
 ) -> None:
-    before = await counts(db)
-    response = await client.post(
-        url(desk.facility),
+    before = await counts(shared_db)
+    response = await shared_client.post(
+        url(shared_desk.facility),
         json={
-            **body(desk),
-            "care_recipient_id": mismatch.man,
-            "bed_id": mismatch.bed,
+            **body(shared_desk),
+            "care_recipient_id": shared_mismatch.man,
+            "bed_id": shared_mismatch.bed,
             "override_reason": OVERRIDE,
             "overrides": overrides,
         },
-        headers=desk.headers,
+        headers=shared_desk.headers,
     )
     assert response.status_code == 422, response.text
     problem = response.json()
@@ -171,26 +186,26 @@ async def test_a_reason_alone_does_not_put_a_man_in_a_female_bed_without_wheelch
         {"code": "sex_rule", "allowed": "with_acknowledgement"},
         {"code": WHEELCHAIR, "allowed": "with_acknowledgement"},
     ]
-    assert await counts(db) == before
+    assert await counts(shared_db) == before
 
 
 async def test_a_reason_without_the_rules_it_overrides_is_refused(
-    client: httpx.AsyncClient, db: Any, desk: Desk, mismatch: Mismatch
+    shared_client: httpx.AsyncClient, shared_db: Any, shared_desk: Desk, shared_mismatch: Mismatch
 ) -> None:
-    before = await counts(db)
-    response = await client.post(
-        url(desk.facility),
+    before = await counts(shared_db)
+    response = await shared_client.post(
+        url(shared_desk.facility),
         json={
-            **body(desk),
-            "care_recipient_id": mismatch.man,
-            "bed_id": mismatch.bed,
+            **body(shared_desk),
+            "care_recipient_id": shared_mismatch.man,
+            "bed_id": shared_mismatch.bed,
             "override_reason": OVERRIDE,
         },
-        headers=desk.headers,
+        headers=shared_desk.headers,
     )
     assert response.status_code == 422, response.text
     assert [e["field"] for e in response.json()["errors"]] == ["overrides"]
-    assert await counts(db) == before
+    assert await counts(shared_db) == before
 
 
 async def test_both_acknowledgements_and_the_reason_book_the_man_and_audit_every_rule(
@@ -270,20 +285,22 @@ async def test_an_exhausted_quota_is_overridden_with_a_reason(
     ],
 )
 async def test_a_refusal_the_policy_never_lets_staff_override_is_refused_whatever_is_sent(
-    client: httpx.AsyncClient,
-    db: Any,
-    make_token: MakeToken,
-    desk: Desk,
+    shared_client: httpx.AsyncClient,
+    shared_db: Any,
+    shared_make_token: MakeToken,
+    shared_desk: Desk,
     role: str,
     overrides: list[dict[str, Any]],
 ) -> None:
-    intact = await builders.recipient(db, facility_id=desk.facility, level=0)
-    _, headers = await make_token(role, facility_id=desk.facility if role == "staff" else None)
-    before = await counts(db)
-    form: dict[str, Any] = {**body(desk), "care_recipient_id": intact}
+    intact = await builders.recipient(shared_db, facility_id=shared_desk.facility, level=0)
+    _, headers = await shared_make_token(
+        role, facility_id=shared_desk.facility if role == "staff" else None
+    )
+    before = await counts(shared_db)
+    form: dict[str, Any] = {**body(shared_desk), "care_recipient_id": intact}
     if overrides:
         form |= {"override_reason": OVERRIDE, "overrides": overrides}
-    response = await client.post(url(desk.facility), json=form, headers=headers)
+    response = await shared_client.post(url(shared_desk.facility), json=form, headers=headers)
     assert response.status_code == 422, response.text
     problem = response.json()
     if len(overrides) > 1:
@@ -293,4 +310,4 @@ async def test_a_refusal_the_policy_never_lets_staff_override_is_refused_whateve
         assert problem["type"] == "/problems/not-eligible"
         assert problem["override_options"] == [{"code": "level_not_eligible", "allowed": "never"}]
         assert problem["not_overridden"] == ["level_not_eligible"]
-    assert await counts(db) == before
+    assert await counts(shared_db) == before

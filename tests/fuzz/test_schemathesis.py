@@ -11,8 +11,9 @@ What is checked, for every generated request and its answer:
 How: the document is read from the running app (``/schema/openapi.json``); schemathesis draws
 cases for each operation with Hypothesis (valid ones and, where the schema allows, invalid
 ones), derandomized so CI sees the same cases every run, without shrinking and a fixed budget
-per operation (``EXAMPLES``) that keeps the five roles within a few minutes on two cores. The
-requests are sent through the real app in this event loop (``serve_in_loop``), with the role's
+per operation (``EXAMPLES``). Drawing is most of the cost, and derandomized draws do not depend
+on the role: each process draws an operation's cases once (``Plan``) and every role sends its
+own copy of the first ``EXAMPLES[role]`` of them. The requests are sent through the real app in this event loop (``serve_in_loop``), with the role's
 bearer token, against a seeded database (a facility with beds, a block, a booking, care
 recipients of every tenant, a hospital) so that ids in paths and bodies hit real objects: a
 drawn id is swapped, most of the time, for one known to exist.
@@ -36,6 +37,9 @@ throwaway token instead of the role's own.
 
 from __future__ import annotations
 
+import copy
+import functools
+import json
 import random
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -203,6 +207,48 @@ def draw_cases(operation: Any, mode: GenerationMode, count: int) -> list[Any]:
     return cases
 
 
+def replica(case: Any) -> Any:
+    """A deep copy of a drawn case, for ``shape`` to change. It shares the operation and the
+    record of the case as drawn (written once, then only read; the drawn case itself is never
+    changed). A case tracks changes to itself in ``__setattr__``: its slots are copied past it."""
+    memo = {id(case.operation): case.operation, id(case._components): case._components}
+    twin = object.__new__(type(case))
+    for name in type(case).__slots__:
+        object.__setattr__(twin, name, copy.deepcopy(getattr(case, name), memo))
+    return twin
+
+
+class Plan:
+    """A document's operations in the order they are fuzzed, and the cases drawn for each."""
+
+    def __init__(self, document: dict[str, Any]) -> None:
+        schema = schemathesis.openapi.from_dict(document)
+        self.operations = sorted(
+            (r.ok() for r in schema.get_all_operations() if isinstance(r, Ok)), key=operation_order
+        )
+        self._drawn: dict[tuple[str, GenerationMode], list[Any] | Exception] = {}
+
+    def cases(self, operation: Any, mode: GenerationMode, count: int) -> list[Any]:
+        """The first ``count`` cases of the operation in this mode, each a copy of its own;
+        raises what drawing raised (an operation may have nothing to negate)."""
+        key = (operation.label, mode)
+        if key not in self._drawn:
+            try:
+                self._drawn[key] = draw_cases(operation, mode, max(EXAMPLES.values()))
+            except Exception as exc:
+                self._drawn[key] = exc
+        drawn = self._drawn[key]
+        if isinstance(drawn, Exception):
+            raise drawn
+        return [replica(case) for case in drawn[:count]]
+
+
+@functools.cache
+def plan_of(document: str) -> Plan:
+    """One plan a process for each document (every role's app serves the same one)."""
+    return Plan(json.loads(document))
+
+
 def operation_order(operation: Any) -> tuple[int, str]:
     """Create, then read, then confirm the holds, then act on objects (before an update
     changes them, as a new birth date would make a held elder ineligible at confirm), then
@@ -366,13 +412,13 @@ async def auth_for(db: Any, world: World, role: str, operation: Any) -> dict[str
 
 
 async def fuzz_operation(
-    client: httpx.AsyncClient, db: Any, world: World, role: str, operation: Any
+    client: httpx.AsyncClient, db: Any, world: World, role: str, plan: Plan, operation: Any
 ) -> list[str]:
     rng = random.Random(f"{role} {operation.label}")
     findings: list[str] = []
     for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
         try:
-            cases = draw_cases(operation, mode, EXAMPLES[role])
+            cases = plan.cases(operation, mode, EXAMPLES[role])
         except Exception as exc:  # some operations have nothing to negate
             if mode is GenerationMode.NEGATIVE:
                 continue
@@ -395,15 +441,11 @@ async def test_every_operation_as_role(
 ) -> None:
     world = await seed(db, make_token)
     async with serve_in_loop(fuzz_app) as client:
-        document = (await client.get("/schema/openapi.json")).json()
-        schema = schemathesis.openapi.from_dict(document)
-        operations = sorted(
-            (r.ok() for r in schema.get_all_operations() if isinstance(r, Ok)), key=operation_order
-        )
-        assert len(operations) >= 50, "the document lost its operations"
+        plan = plan_of((await client.get("/schema/openapi.json")).text)
+        assert len(plan.operations) >= 50, "the document lost its operations"
         findings: list[str] = []
-        for operation in operations:
-            findings += await fuzz_operation(client, db, world, role, operation)
+        for operation in plan.operations:
+            findings += await fuzz_operation(client, db, world, role, plan, operation)
     assert not findings, f"{len(findings)} findings:\n" + summary(findings)
     # The fuzzing went past validation and tenancy into the life cycle of a stay.
     for label in REACHED.get(role, ()):

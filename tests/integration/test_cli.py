@@ -6,13 +6,12 @@ the day it is loaded on."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -28,6 +27,7 @@ from respite.dev import processes, seed
 from respite.dev.attach import RECORD
 from respite.dev.demo import City
 from tests import builders
+from tests.folders import scratch_folder
 
 
 @pytest.fixture
@@ -145,20 +145,19 @@ class Dev(msgspec.Struct):
 @pytest.fixture
 def folder() -> Iterator[Path]:
     # Reachable by the unprivileged user PostgreSQL runs as when the tests run as root.
-    path = Path(tempfile.mkdtemp(prefix="respite-cli-"))
-    path.chmod(0o711)
-    yield path / "data"
-    shutil.rmtree(path, ignore_errors=True)
+    with scratch_folder("respite-cli-", 0o711) as path:
+        yield path / "data"
 
 
-@pytest.fixture
-def dev(folder: Path, tmp_path: Path) -> Iterator[Dev]:
-    """``respite dev`` (what ``ops/run`` runs) serving on a free port, with the demo city."""
+@contextlib.contextmanager
+def running_dev(folder: Path, logs: Path) -> Iterator[Dev]:
+    """``respite dev`` (what ``ops/run`` runs) on ``folder``, serving on a free port, with the
+    demo city; its output goes to ``logs``/dev.log, its log lines to ``logs``/dev.err."""
     port = processes.free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("RESPITE_")}
     env |= {"RESPITE_DATA_DIR": str(folder), "RESPITE_PORT": str(port)}
-    stderr = tmp_path / "dev.err"
-    with (tmp_path / "dev.log").open("wb") as log, stderr.open("wb") as err:
+    stderr = logs / "dev.err"
+    with (logs / "dev.log").open("wb") as log, stderr.open("wb") as err:
         process = subprocess.Popen(
             [sys.executable, "-m", "respite.cli", "dev"], env=env, stdout=log, stderr=err
         )
@@ -182,6 +181,32 @@ def dev(folder: Path, tmp_path: Path) -> Iterator[Dev]:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+@pytest.fixture
+def first_dev(folder: Path, tmp_path: Path) -> Iterator[Dev]:
+    """The first ``respite dev`` on a folder: it makes the database and seeds the demo city."""
+    with running_dev(folder, tmp_path) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def first_run() -> Iterator[Path]:
+    """A data folder as the first ``respite dev`` on it leaves it, stopped. That first run
+    (migrations, 1,500 beds and 2,000 elders seeded) is most of a dev's start-up: a test that
+    only needs a running dev runs one on a copy (``dev``)."""
+    with scratch_folder("respite-cli-", 0o711) as path:
+        with running_dev(path / "data", path):
+            assert "no database under" in (path / "dev.err").read_text()
+        yield path / "data"
+
+
+@pytest.fixture
+def dev(first_run: Path, folder: Path, tmp_path: Path) -> Iterator[Dev]:
+    # cp -a: PostgreSQL serves only a data folder owned by its user, with its modes.
+    subprocess.run(["cp", "-a", str(first_run), str(folder)], check=True)
+    with running_dev(folder, tmp_path) as running:
+        yield running
 
 
 def test_every_command_uses_the_servers_of_a_running_dev_and_never_stops_them(dev: Dev) -> None:
@@ -222,22 +247,24 @@ def test_every_command_uses_the_servers_of_a_running_dev_and_never_stops_them(de
     assert dev.postmaster() == postmaster and dev.get("/health/ready").status_code == 200
 
 
-def test_a_stopped_dev_leaves_no_record_and_its_folder_serves_the_cli_alone(dev: Dev) -> None:
-    assert (dev.folder / RECORD).exists()
-    postmaster = dev.postmaster()
-    dev.process.send_signal(signal.SIGINT)
-    dev.process.wait(30)
+def test_a_stopped_dev_leaves_no_record_and_its_folder_serves_the_cli_alone(
+    first_dev: Dev,
+) -> None:
+    assert (first_dev.folder / RECORD).exists()
+    postmaster = first_dev.postmaster()
+    first_dev.process.send_signal(signal.SIGINT)
+    first_dev.process.wait(30)
     # From making its database to stopping, each line on stderr was one JSON log line.
-    entries = [json.loads(line) for line in dev.stderr.read_text().splitlines()]
+    entries = [json.loads(line) for line in first_dev.stderr.read_text().splitlines()]
     messages = {(e["logger"], e["message"]) for e in entries}
     assert ("respite.db", "applied migration 0001_domain") in messages
     assert ("uvicorn.error", "Application shutdown complete.") in messages
-    assert not (dev.folder / RECORD).exists()
+    assert not (first_dev.folder / RECORD).exists()
     assert processes.wait_for(lambda: not processes.alive(postmaster), 10)
-    created = _respite(dev.folder, "token", "create", "--role", "admin", "--name", "later")
+    created = _respite(first_dev.folder, "token", "create", "--role", "admin", "--name", "later")
     assert created.returncode == 0, created.stderr
-    assert "later" in _respite(dev.folder, "token", "list").stdout
-    assert not processes.postgres_processes_in((dev.folder / "postgres").resolve())
+    assert "later" in _respite(first_dev.folder, "token", "list").stdout
+    assert not processes.postgres_processes_in((first_dev.folder / "postgres").resolve())
 
 
 def test_a_record_left_by_a_killed_dev_is_not_believed(dev: Dev) -> None:

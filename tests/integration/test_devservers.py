@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -28,21 +26,16 @@ from respite.dev.servers import (
     find_redis_server,
     local_servers,
 )
+from tests.folders import scratch_folder
 
 AS_ROOT = os.geteuid() == 0
 
 
 @pytest.fixture
 def data_dir() -> Iterator[Path]:
-    """A fresh folder the unprivileged PostgreSQL user can reach when the tests run as root.
-
-    Not tmp_path: pytest keeps its temporary root 0700 and re-tightens it whenever any pytest
-    session starts, which cuts a running server off its files in the middle of a test.
-    """
-    path = Path(tempfile.mkdtemp(prefix="respite-devservers-"))
-    path.chmod(0o711)  # others may walk through, not list
-    yield path
-    shutil.rmtree(path)
+    """A fresh folder the unprivileged PostgreSQL user can walk through (not list)."""
+    with scratch_folder("respite-devservers-", 0o711, strict=True) as path:
+        yield path
 
 
 def _alive(pid: int) -> bool:
