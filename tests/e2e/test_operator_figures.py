@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from importlib.metadata import version
 from typing import Any
 
@@ -112,7 +112,7 @@ async def test_holds_placed_confirmed_released_and_expired_are_counted_and_survi
     assert holds(await scrape(client, scene.admin)) == counted
     # Past its maximum age it never can be; a confirm begun just before may still be ending,
     # for as long as a request may take.
-    end = datetime.fromtimestamp(left["max_expires_at"], UTC)
+    end = datetime.fromisoformat(left["max_expires_at"])
     clock.set(end + timedelta(seconds=1))
     assert holds(await scrape(client, scene.admin)) == counted
     clock.set(end + timedelta(seconds=settings.request_timeout + 1))

@@ -19,6 +19,7 @@ named them. Kept free of imports beyond ``respite.errors`` and ``respite.i18n`` 
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 from respite.errors import ConflictError, RateLimitedError, UnavailableError
@@ -59,7 +60,7 @@ class HeldByAnotherError(ConflictError):
 
 
 class ExtensionsUsedUpError(ConflictError):
-    def __init__(self, *, hold_id: str, max_extensions: int, expires_at: float) -> None:
+    def __init__(self, *, hold_id: str, max_extensions: int, expires_at: datetime) -> None:
         super().__init__(
             t("hold.extensions_used_up", n=max_extensions),
             hold_id=hold_id,
@@ -70,7 +71,7 @@ class ExtensionsUsedUpError(ConflictError):
 
 
 class HoldAtMaximumAgeError(ConflictError):
-    def __init__(self, *, hold_id: str, expires_at: float) -> None:
+    def __init__(self, *, hold_id: str, expires_at: datetime) -> None:
         super().__init__(
             t("hold.max_age"),
             hold_id=hold_id,

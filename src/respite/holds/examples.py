@@ -3,7 +3,7 @@ May 2027 and confirms it. Built from the Structs themselves, so they keep their 
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 from respite.booking.model import Booking
 from respite.holds.model import HeldBed, Hold, HoldExtended, HoldRequest, HoldTokenBody
@@ -42,13 +42,20 @@ HOLD_IN_A_FACILITY = example(
         kind="respite",
     ),
 )
+
+
+def _utc(at: datetime) -> datetime:
+    return at.astimezone(UTC)
+
+
 HELD = example(
     "Bed 3F-12 held for 10 minutes at 280 yuan a night",
     Hold(
         hold_id="17-3f9c2a7b41d05e6c8a92",
         token=_TOKEN,
-        expires_at=_PLACED.timestamp() + 600,
-        max_expires_at=_PLACED.timestamp() + 1800,
+        expires_at=_utc(_PLACED + timedelta(seconds=600)),
+        seconds_left=600,
+        max_expires_at=_utc(_PLACED + timedelta(seconds=1800)),
         extensions_left=2,
         bed=_BED,
         care_recipient_id=4021,
@@ -64,8 +71,9 @@ EXTENDED = example(
     "Ten more minutes, one extension left",
     HoldExtended(
         hold_id="17-3f9c2a7b41d05e6c8a92",
-        expires_at=_PLACED.timestamp() + 1200,
-        max_expires_at=_PLACED.timestamp() + 1800,
+        expires_at=_utc(_PLACED + timedelta(seconds=1200)),
+        seconds_left=900,
+        max_expires_at=_utc(_PLACED + timedelta(seconds=1800)),
         extensions_left=1,
     ),
 )

@@ -10,9 +10,8 @@ proof that confirms it.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import date
 
 import asyncpg
 
@@ -24,7 +23,7 @@ from respite.deps import Deps
 from respite.errors import NotFoundError
 from respite.holds import queries as q
 from respite.holds.ends import end_hold
-from respite.holds.model import HeldBed, HoldView, MyHolds
+from respite.holds.model import HeldBed, HoldView, MyHolds, instant, seconds_left
 from respite.holds.service import hold_cap
 from respite.holds.store import StoredHold, hold_facility
 from respite.inventory.profile import FacilityContact
@@ -59,7 +58,7 @@ async def release_live_hold(deps: Deps, principal: Principal, hold_id: str) -> N
     the end is recorded in PostgreSQL first, so the token never confirms again."""
     at = deps.clock.now().timestamp()
     facility_id, stored = await _live(deps, principal, hold_id, at)
-    max_expires_at = _at(stored.created_at + deps.settings.hold_max_age_seconds)
+    max_expires_at = instant(stored.created_at + deps.settings.hold_max_age_seconds)
     async with busy(), deps.pool.acquire() as conn, conn.transaction():
         if await end_hold(conn, hold_id, "released", max_expires_at) is not None:
             raise NotFoundError("live hold", hold_id)
@@ -101,10 +100,6 @@ async def _views(deps: Deps, held: Sequence[tuple[str, StoredHold]], at: float) 
     ]
 
 
-def _at(unix: float) -> datetime:
-    return datetime.fromtimestamp(unix, UTC)
-
-
 def _view(
     settings: Settings, hold_id: str, stored: StoredHold, bed: asyncpg.Record, at: float
 ) -> HoldView:
@@ -113,9 +108,9 @@ def _view(
     price = stored.nightly_price if stored.nightly_price is not None else bed["nightly_price"]
     return HoldView(
         hold_id=hold_id,
-        expires_at=_at(stored.expires_at),
-        seconds_left=max(1, math.ceil(stored.expires_at - at)),
-        max_expires_at=_at(stored.created_at + settings.hold_max_age_seconds),
+        expires_at=instant(stored.expires_at),
+        seconds_left=seconds_left(stored.expires_at, at),
+        max_expires_at=instant(stored.created_at + settings.hold_max_age_seconds),
         extensions_left=max(0, settings.hold_max_extensions - stored.extensions),
         bed=HeldBed(
             id=bed["id"], label=bed["label"], facility_id=bed["facility_id"], kind=bed["kind"]

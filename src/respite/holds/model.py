@@ -1,12 +1,14 @@
 """Holds: what is asked, what is answered, and the choice of a bed in a facility (pure).
 
-Times of holds are unix seconds by the app's clock (``expires_at``), as clients read them.
+Redis keeps a hold's times as unix seconds by the app's clock; answers show them in ISO 8601
+(UTC), like every other time, with the seconds left.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated
 
 from msgspec import Meta, Struct
@@ -52,10 +54,17 @@ TokenText = Annotated[
     ),
 ]
 ExtensionsLeft = Annotated[int, Meta(description="How many more times the hold can be extended.")]
+ExpiresAt = Annotated[
+    datetime, Meta(description="When the hold ends unless extended (ISO 8601, UTC).")
+]
+SecondsLeft = Annotated[
+    int, Meta(ge=0, description="Whole seconds until expires_at, rounded up (0: ended).")
+]
 MaxExpiresAt = Annotated[
-    float,
+    datetime,
     Meta(
-        description="Unix time (seconds) no extension goes past; from then on it confirms nothing."
+        description="No extension goes past it, and from then on the hold confirms nothing "
+        "(ISO 8601, UTC)."
     ),
 ]
 
@@ -139,9 +148,8 @@ class Hold(Struct, frozen=True, kw_only=True):
         str,
         Meta(description="Secret: send it to confirm, extend or release the hold. Shown once."),
     ]
-    expires_at: Annotated[
-        float, Meta(description="Unix time (seconds): the hold ends then unless extended.")
-    ]
+    expires_at: ExpiresAt
+    seconds_left: SecondsLeft
     max_expires_at: MaxExpiresAt
     extensions_left: ExtensionsLeft
     bed: Annotated[HeldBed, Meta(description="The bed held.")]
@@ -161,7 +169,8 @@ class HoldExtended(Struct, frozen=True, kw_only=True):
     """A hold kept longer."""
 
     hold_id: HoldId
-    expires_at: Annotated[float, Meta(description="Unix time (seconds): the hold's new end.")]
+    expires_at: ExpiresAt
+    seconds_left: SecondsLeft
     max_expires_at: MaxExpiresAt
     extensions_left: ExtensionsLeft
 
@@ -193,25 +202,21 @@ def tightest(gaps: Sequence[FreeGap]) -> list[int]:
 class HoldView(Struct, frozen=True, kw_only=True):
     """A live hold as its holder (or the facility's staff) reads it back: never its token."""
 
-    hold_id: str
-    expires_at: Annotated[
-        datetime, Meta(description="When the hold ends unless extended (ISO 8601, UTC).")
-    ]
-    seconds_left: Annotated[
-        int, Meta(ge=1, description="Whole seconds until expires_at, rounded up.")
-    ]
-    max_expires_at: Annotated[
-        datetime, Meta(description="No extension goes past it (ISO 8601, UTC).")
-    ]
-    extensions_left: int
-    bed: HeldBed
+    hold_id: HoldId
+    expires_at: ExpiresAt
+    seconds_left: SecondsLeft
+    max_expires_at: MaxExpiresAt
+    extensions_left: ExtensionsLeft
+    bed: Annotated[HeldBed, Meta(description="The bed held.")]
     facility: Annotated[
         FacilityContact, Meta(description="Where the held bed is and whom to call there.")
     ]
-    care_recipient_id: int
-    check_in: date
-    check_out: date
-    nights: int
+    care_recipient_id: Annotated[
+        CareRecipientId, Meta(description="The elder the bed is held for.")
+    ]
+    check_in: CheckIn
+    check_out: CheckOut
+    nights: Nights
     nightly_price: Annotated[
         int, Meta(description="Minor units (fen) a night, as the hold will confirm it.")
     ]
@@ -219,7 +224,18 @@ class HoldView(Struct, frozen=True, kw_only=True):
 
 
 class MyHolds(Struct, frozen=True, kw_only=True):
+    """The caller's live holds: never more than its cap, so the list has no pages."""
+
     items: Annotated[
         list[HoldView], Meta(description="The caller's live holds, soonest to end first.")
     ]
     cap: Annotated[int, Meta(description="How many live holds the caller may keep at once.")]
+
+
+def instant(unix: float) -> datetime:
+    """A time Redis keeps (unix seconds) as answers show it."""
+    return datetime.fromtimestamp(unix, UTC)
+
+
+def seconds_left(unix: float, now: float) -> int:
+    return max(0, math.ceil(unix - now))

@@ -55,6 +55,8 @@ from respite.holds.model import (
     HoldRequest,
     PlaceHold,
     ReleaseHold,
+    instant,
+    seconds_left,
     tightest,
 )
 from respite.holds.starts import start_hold
@@ -136,7 +138,7 @@ async def _judge_and_record(
         care_recipient_id=hold.care_recipient_id,
         check_in=hold.check_in,
         check_out=hold.check_out,
-        expires_at=datetime.fromtimestamp(hold.expires_at, UTC),
+        expires_at=hold.expires_at,
         referral_id=request.referral_id,
     )
     for listener in deps.listeners:
@@ -145,7 +147,7 @@ async def _judge_and_record(
     await audit.record(
         conn, principal, "hold", "hold", hold.hold_id, facility_id=hold.bed.facility_id, after=stay
     )
-    await start_hold(conn, hold.hold_id, datetime.fromtimestamp(hold.max_expires_at, UTC))
+    await start_hold(conn, hold.hold_id, hold.max_expires_at)
     if command.idempotency_key is not None:
         await idempotency.remember(conn, principal, command.idempotency_key, 201, hold)
     return hold
@@ -232,8 +234,9 @@ def _new_hold(
     return Hold(
         hold_id=hold_id,
         token=sign_token(settings.secret_key, token),
-        expires_at=at + settings.hold_ttl_seconds,
-        max_expires_at=at + settings.hold_max_age_seconds,
+        expires_at=instant(at + settings.hold_ttl_seconds),
+        seconds_left=settings.hold_ttl_seconds,
+        max_expires_at=instant(at + settings.hold_max_age_seconds),
         extensions_left=settings.hold_max_extensions,
         bed=HeldBed(id=bed.bed_id, label=bed.label, facility_id=bed.facility_id, kind=bed.kind),
         care_recipient_id=request.care_recipient_id,
@@ -249,13 +252,14 @@ async def _put_in_redis(deps: Deps, principal: Principal, hold: Hold, now: datet
     """Count the hold against the principal's cap, then place it; undo the count on refusal."""
     at, store = now.timestamp(), deps.holds
     cap = hold_cap(deps.settings, principal)
-    if not await store.reserve(principal.id, hold.hold_id, hold.expires_at, at, cap):
+    expires_at = hold.expires_at.timestamp()
+    if not await store.reserve(principal.id, hold.hold_id, expires_at, at, cap):
         raise HoldCapReachedError(cap=cap, retry_after=deps.settings.hold_ttl_seconds)
     stored = StoredHold(
         bed_id=hold.bed.id,
         check_in=hold.check_in.isoformat(),
         check_out=hold.check_out.isoformat(),
-        expires_at=hold.expires_at,
+        expires_at=expires_at,
         created_at=at,
         principal_id=principal.id,
         care_recipient_id=hold.care_recipient_id,
@@ -308,14 +312,15 @@ async def extend_hold(deps: Deps, principal: Principal, command: ExtendHold) -> 
         raise ExtensionsUsedUpError(
             hold_id=held.hold_id,
             max_extensions=settings.hold_max_extensions,
-            expires_at=stored.expires_at,
+            expires_at=instant(stored.expires_at),
         )
     if result.status == "max_age":
-        raise HoldAtMaximumAgeError(hold_id=held.hold_id, expires_at=stored.expires_at)
+        raise HoldAtMaximumAgeError(hold_id=held.hold_id, expires_at=instant(stored.expires_at))
     return HoldExtended(
         hold_id=held.hold_id,
-        expires_at=stored.expires_at,
-        max_expires_at=stored.created_at + settings.hold_max_age_seconds,
+        expires_at=instant(stored.expires_at),
+        seconds_left=seconds_left(stored.expires_at, deps.clock.now().timestamp()),
+        max_expires_at=instant(stored.created_at + settings.hold_max_age_seconds),
         extensions_left=settings.hold_max_extensions - stored.extensions,
     )
 

@@ -44,6 +44,8 @@ class FacilityContact(Struct, frozen=True, kw_only=True):
 
 
 class CapabilityWords(Struct, frozen=True, kw_only=True):
+    """One thing the facility's beds can do for an elder: its code and its words."""
+
     code: Annotated[
         str,
         Meta(
@@ -55,6 +57,8 @@ class CapabilityWords(Struct, frozen=True, kw_only=True):
 
 
 class BedKindWords(Struct, frozen=True, kw_only=True):
+    """A kind of bed the facility offers: its code and its words."""
+
     kind: Annotated[Programme, Meta(description="`respite` or `home`.")]
     name: Text
 
@@ -71,12 +75,12 @@ class PriceRange(Struct, frozen=True, kw_only=True):
 class FacilityProfile(Struct, frozen=True, kw_only=True):
     """A facility as families and hospitals see it."""
 
-    id: int
-    name: str
-    address: str
+    id: Annotated[int, Meta(description="The facility's id.")]
+    name: Annotated[str, Meta(description="The facility's name.")]
+    address: Annotated[str, Meta(description="Its street address; empty if not recorded.")]
     phone: Annotated[str, Meta(description="The facility's public desk number, in full.")]
-    district: str
-    community: str
+    district: Annotated[str, Meta(description="The district it is in.")]
+    community: Annotated[str, Meta(description="The street or community (街道/社区) it is in.")]
     active: Annotated[bool, Meta(description="False: it takes no new bookings for now.")]
     kinds: Annotated[
         list[BedKindWords], Meta(description="The kinds of bed it offers now, in words.")
