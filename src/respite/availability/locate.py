@@ -11,12 +11,13 @@ import msgspec
 
 from respite.availability.model import MAX_RADIUS_KM, AvailabilityQuery, Point
 from respite.availability.plan import bounding_box
+from respite.availability.policies import PolicyCache
 from respite.availability.queries import SELECT_NEAREST_HOME_PROVIDERS
 from respite.availability.where import NEAREST_PROVIDERS, NearestProvider, outside_area, swapped
 from respite.db import Conn
 from respite.errors import FieldError, InvalidInputError
 from respite.places.model import Place
-from respite.places.service import find_place, gazetteer_bounds
+from respite.places.service import find_place
 
 __all__ = ["locate", "nearest_home_providers"]
 
@@ -25,7 +26,7 @@ MIN_PLACE_RADIUS_M = 1000.0
 
 
 async def locate(
-    conn: Conn, query: AvailabilityQuery, system: str
+    conn: Conn, query: AvailabilityQuery, system: str, cache: PolicyCache
 ) -> tuple[AvailabilityQuery, Place | None]:
     """The query with ``near`` (and an anonymous home-care search's home) set from its place,
     and that place; or the query as it is once its points are found inside the deployment's
@@ -33,7 +34,7 @@ async def locate(
     outside the area (or one written ``lon,lat``)."""
     if query.place is None:
         if query.checks_area:
-            await _check_points(conn, query, system)
+            await _check_points(conn, query, system, cache)
         return query, None
     place = await find_place(conn, query.place)
     point = Point(place.lat, place.lon)
@@ -46,13 +47,15 @@ async def locate(
     return msgspec.structs.replace(query, near=point, radius_m=radius, home=home), place
 
 
-async def _check_points(conn: Conn, query: AvailabilityQuery, system: str) -> None:
+async def _check_points(
+    conn: Conn, query: AvailabilityQuery, system: str, cache: PolicyCache
+) -> None:
     points = [("near", query.near)]
     if query.home is not None and query.home != query.near:
         points.append(("home", query.home))
     if all(p is None for _, p in points):
         return
-    bounds = await gazetteer_bounds(conn)
+    bounds = await cache.bounds(conn)
     if bounds is None:  # no gazetteer: nothing says where the deployment is
         return
     errors = [

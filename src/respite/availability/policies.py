@@ -26,6 +26,8 @@ from respite.db import Conn
 from respite.eligibility.model import Programme
 from respite.eligibility.policy import Policy
 from respite.eligibility.store import StoredPolicy
+from respite.places.model import Bounds
+from respite.places.service import gazetteer_bounds
 
 __all__ = ["DEFAULT_TTL", "PolicyCache", "cache_for", "in_force", "load_versions"]
 
@@ -49,17 +51,28 @@ def in_force(
 
 
 class PolicyCache:
+    """What a search reads of the deployment that changes rarely: the policies' versions and
+    the box its gazetteer covers (a search checks its points against it), each for ``ttl``."""
+
     def __init__(self, ttl: float = DEFAULT_TTL, clock: Callable[[], float] = time.monotonic):
         self._ttl = ttl
         self._clock = clock
         self._versions: list[StoredPolicy] = []
         self._expires = float("-inf")
+        self._bounds: Bounds | None = None
+        self._bounds_expire = float("-inf")
 
     async def versions(self, conn: Conn) -> list[StoredPolicy]:
         if self._clock() >= self._expires:
             self._versions = await load_versions(conn)
             self._expires = self._clock() + self._ttl
         return self._versions
+
+    async def bounds(self, conn: Conn) -> Bounds | None:
+        if self._clock() >= self._bounds_expire:
+            self._bounds = await gazetteer_bounds(conn)
+            self._bounds_expire = self._clock() + self._ttl
+        return self._bounds
 
 
 @functools.lru_cache(maxsize=32)

@@ -273,7 +273,7 @@ async def _context(
     cache: PolicyCache,
     system: CoordinateSystem,
 ) -> _Context:
-    query, place = await locate(conn, query, system)
+    query, place = await locate(conn, query, system, cache)
     policies = await _policies_in_force(conn, query, cache)
     if query.care_recipient_id is None:
         searcher = anonymous(query)
