@@ -9,6 +9,8 @@ import secrets
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import httpx
+
 from respite.clock import local_today
 from respite.nights import claim_elder_nights, claim_nights
 
@@ -194,3 +196,29 @@ async def block(
         )
         await claim_nights(db, bed_id, check_in, check_out, block_id=kid)
     return kid
+
+
+async def placed_hold(
+    client: httpx.AsyncClient,
+    headers: dict[str, str],
+    *,
+    elder: int,
+    bed: int,
+    first: int,
+    nights: int,
+) -> dict[str, Any]:
+    """A hold placed through the API for ``nights`` nights from ``first`` days after today."""
+    check_in = today() + timedelta(days=first)
+    response = await client.post(
+        "/v1/holds",
+        json={
+            "care_recipient_id": elder,
+            "bed_id": bed,
+            "check_in": check_in.isoformat(),
+            "check_out": (check_in + timedelta(days=nights)).isoformat(),
+        },
+        headers=headers,
+    )
+    assert response.status_code == 201, response.text
+    hold: dict[str, Any] = response.json()
+    return hold

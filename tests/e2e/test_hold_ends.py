@@ -44,20 +44,9 @@ async def scene(db: Any, make_token: MakeToken) -> Scene:
 
 
 async def place(client: httpx.AsyncClient, scene: Scene, first: int = 10) -> dict[str, Any]:
-    today = builders.today()
-    response = await client.post(
-        "/v1/holds",
-        json={
-            "care_recipient_id": scene.recipient,
-            "bed_id": scene.bed,
-            "check_in": (today + timedelta(days=first)).isoformat(),
-            "check_out": (today + timedelta(days=first + 5)).isoformat(),
-        },
-        headers=scene.family,
+    return await builders.placed_hold(
+        client, scene.family, elder=scene.recipient, bed=scene.bed, first=first, nights=5
     )
-    assert response.status_code == 201, response.text
-    hold: dict[str, Any] = response.json()
-    return hold
 
 
 async def confirm(

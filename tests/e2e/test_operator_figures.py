@@ -68,20 +68,9 @@ async def scene(db: Any, make_token: MakeToken) -> Scene:
 
 
 async def place(client: httpx.AsyncClient, scene: Scene, first: int) -> dict[str, Any]:
-    today = builders.today()
-    response = await client.post(
-        "/v1/holds",
-        json={
-            "care_recipient_id": scene.recipient,
-            "bed_id": scene.bed,
-            "check_in": (today + timedelta(days=first)).isoformat(),
-            "check_out": (today + timedelta(days=first + 3)).isoformat(),
-        },
-        headers=scene.family,
+    return await builders.placed_hold(
+        client, scene.family, elder=scene.recipient, bed=scene.bed, first=first, nights=3
     )
-    assert response.status_code == 201, response.text
-    hold: dict[str, Any] = response.json()
-    return hold
 
 
 async def test_holds_placed_confirmed_released_and_expired_are_counted_and_survive_the_purge(

@@ -73,20 +73,9 @@ async def scene(client: httpx.AsyncClient, db: Any, make_token: MakeToken) -> Sc
 
 
 async def hold(client: httpx.AsyncClient, scene: Scene, first: int) -> dict[str, Any]:
-    today = builders.today()
-    placed = await client.post(
-        "/v1/holds",
-        json={
-            "care_recipient_id": scene.elder,
-            "bed_id": scene.bed,
-            "check_in": (today + timedelta(days=first)).isoformat(),
-            "check_out": (today + timedelta(days=first + 4)).isoformat(),
-        },
-        headers=scene.family,
+    return await builders.placed_hold(
+        client, scene.family, elder=scene.elder, bed=scene.bed, first=first, nights=4
     )
-    assert placed.status_code == 201, placed.text
-    answer: dict[str, Any] = placed.json()
-    return answer
 
 
 async def confirm(client: httpx.AsyncClient, scene: Scene, held: dict[str, Any]) -> httpx.Response:
