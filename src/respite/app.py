@@ -9,6 +9,7 @@ from litestar import Litestar, Router
 from litestar.config.compression import CompressionConfig
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.exceptions import HTTPException
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
@@ -32,6 +33,9 @@ from respite.i18n import LanguageMiddleware, Text, render
 from respite.i18n.openapi import TextSchemaPlugin
 from respite.inventory.api import inventory_router
 from respite.observability import EdgeMiddleware, configure_logging, edge_of_answer
+from respite.pages import pages_router, static_router
+from respite.pages.error_pages import on_http_exception_anywhere
+from respite.pages.templating import template_config
 from respite.problem_docs import ProblemDocsPlugin, ProblemTypesController
 from respite.problems import exception_handlers
 from respite.query_params import UnknownQueryParameters
@@ -46,7 +50,7 @@ from respite.settings import Settings
 
 __all__ = ["create_app"]
 
-PUBLIC_PATHS = ["^/health", "^/metrics", "^/schema", "^/problems"]
+PUBLIC_PATHS = ["^/health", "^/metrics", "^/schema", "^/problems", "^/static"]
 
 
 def create_app(
@@ -114,6 +118,8 @@ def create_app(
                     desk_router,
                 ],
             ),
+            static_router(),
+            pages_router(settings),
         ],
         lifespan=[backends],
         dependencies={
@@ -125,7 +131,12 @@ def create_app(
             DefineMiddleware(EdgeMiddleware, timeout=settings.request_timeout),
             DefineMiddleware(BearerAuthMiddleware, exclude=PUBLIC_PATHS, runtime=runtime),
         ],
-        exception_handlers=exception_handlers(),
+        # An unknown path: a page for a browser, a problem for the API's clients.
+        exception_handlers={
+            **exception_handlers(),
+            HTTPException: on_http_exception_anywhere,
+        },
+        template_config=template_config(),
         request_max_body_size=settings.max_body_bytes,
         plugins=[DescribedStructs(), ProblemDocsPlugin(), TextSchemaPlugin()],
         type_encoders={Text: render},

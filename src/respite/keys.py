@@ -18,6 +18,7 @@ __all__ = [
     "CONTACT_PHONE_HASH",
     "IDENTIFIER_ENCRYPTION",
     "IDENTIFIER_HASH",
+    "PAGE_CSRF",
     "derive_key",
     "signing_purpose",
 ]
@@ -29,6 +30,8 @@ CONTACT_PHONE_HASH: Final = "contact-phone-hash"
 its own, so that they cannot be matched against the hashes of phone logins."""
 IDENTIFIER_ENCRYPTION: Final = "identifier-encryption"
 """The development key of stored identifiers, when ``RESPITE_ID_KEY`` is not set."""
+PAGE_CSRF: Final = "page-csrf"
+"""The MAC key of the pages' CSRF tokens."""
 KEY_BYTES: Final = 32
 
 

@@ -80,6 +80,10 @@ class Settings(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Addresses or networks (CIDR) of the reverse proxies in front of respite: only a request
     from one of them is believed about its client's address (``X-Forwarded-For``). In the
     environment: separated by commas."""
+    cookies_secure: bool = False
+    """Send the pages' cookies (the session, its CSRF token, the language) with ``Secure``,
+    so a browser returns them over HTTPS only: set it wherever respite is served over HTTPS
+    (behind a proxy that ends TLS too)."""
     phone_region: Annotated[str, Meta(pattern=r"^[A-Z]{2}$")] = "CN"
     """Where a phone number written without its country code is from (ISO 3166 code)."""
     environment: Literal["production", "development"] | None = None

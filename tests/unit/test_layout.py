@@ -45,8 +45,8 @@ LAYERS: dict[str, int] = {
     "dev": 8,
 }
 # Top-level modules that wire or serve everything, or report on all of it (the operators'
-# figures): they may import any layer.
-TOP = {"app", "cli", "problems", "problem_docs", "health", "figures", "__main__"}
+# figures), and the pages (they call the use cases of every domain): they may import any layer.
+TOP = {"app", "cli", "problems", "problem_docs", "health", "figures", "pages", "__main__"}
 # Modules at the bottom although they live in a domain's folder: who is calling (every layer
 # checks it), the Redis hold store (search and the board read live holds), and each domain's
 # errors (problems.py imports them all).

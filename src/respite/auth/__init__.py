@@ -26,6 +26,7 @@ if TYPE_CHECKING:
         revoke_token_id,
         sign_in,
         sign_out,
+        sign_out_everywhere,
     )
 
 
@@ -38,6 +39,7 @@ __all__ = [
     "revoke_token_id",
     "sign_in",
     "sign_out",
+    "sign_out_everywhere",
 ]
 __getattr__ = on_first_use(
     __name__,
@@ -61,6 +63,7 @@ __getattr__ = on_first_use(
             "revoke_token_id",
             "sign_in",
             "sign_out",
+            "sign_out_everywhere",
         ),
     },
 )

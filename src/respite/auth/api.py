@@ -11,7 +11,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CON
 
 from respite.auth import service
 from respite.auth.guards import requires
-from respite.auth.limits import client_address
+from respite.auth.limits import request_address
 from respite.auth.model import FamilyRegistration, Principal, SignIn, TokenIssued
 from respite.deps import Deps
 from respite.dto import Strict
@@ -20,12 +20,6 @@ from respite.i18n import t
 from respite.reference import BEARER
 
 __all__ = ["AuthController"]
-
-
-def _address(request: Request[Any, Any, Any], deps: Deps) -> str:
-    peer = request.client.host if request.client else None
-    forwarded = request.headers.getall("x-forwarded-for", [])
-    return client_address(peer, forwarded, deps.settings.trusted_proxies)
 
 
 class AuthController(Controller):
@@ -46,7 +40,9 @@ class AuthController(Controller):
         data: JSONBody[FamilyRegistration],
     ) -> TokenIssued:
         """Create a family account; the answer carries its first token (shown once)."""
-        return await service.register_family(deps, data, address=_address(request, deps))
+        return await service.register_family(
+            deps, data, address=request_address(request, deps.settings)
+        )
 
     @post(
         "/signin",
@@ -60,7 +56,7 @@ class AuthController(Controller):
     ) -> TokenIssued:
         """Sign in with an email address or phone number and a password; the answer carries a
         new token. Repeated wrong passwords are rate limited (429 with Retry-After)."""
-        return await service.sign_in(deps, data, address=_address(request, deps))
+        return await service.sign_in(deps, data, address=request_address(request, deps.settings))
 
     @post(
         "/signout",

@@ -8,7 +8,7 @@ be probed.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from litestar import Request
 from litestar.connection import ASGIConnection
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from respite.deps import Runtime
 
 __all__ = [
+    "SESSION_COOKIE",
     "BearerAuthMiddleware",
     "bearer_token",
     "optional_principal",
@@ -32,6 +33,10 @@ __all__ = [
     "provide_principal",
     "requires",
 ]
+
+SESSION_COOKIE: Final = "respite_session"
+"""The cookie a signed-in browser carries: a token like any other, read on pages only."""
+API_PREFIX: Final = "/v1/"
 
 Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Awaitable[None]]
 
@@ -46,8 +51,19 @@ def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
     return token.strip()
 
 
+def session_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
+    """A page's session cookie. Never on the API: a cookie is sent by the browser on its own,
+    so an API that honoured it would act on a cross-site request; pages refuse those by their
+    CSRF token, the API by taking bearer tokens only."""
+    if connection.scope["path"].startswith(API_PREFIX):
+        return None
+    return connection.cookies.get(SESSION_COOKIE) or None
+
+
 class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
-    """Anonymous when no Authorization header; 401 when one is given but is not valid."""
+    """Anonymous when no Authorization header (nor, on a page, a session cookie); 401 when a
+    header is given but is not valid. A stale session cookie leaves a page anonymous: the page
+    asks to sign in again."""
 
     def __init__(self, app: ASGIApp, *, runtime: Runtime, exclude: list[str]) -> None:
         super().__init__(app, exclude=exclude)
@@ -58,7 +74,11 @@ class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
     ) -> AuthenticationResult:
         token = bearer_token(connection)
         if token is None:
-            return AuthenticationResult(user=None, auth=None)
+            cookie = session_token(connection)
+            if cookie is None:
+                return AuthenticationResult(user=None, auth=None)
+            principal = await authenticate(self.runtime.deps, cookie)
+            return AuthenticationResult(user=principal, auth=cookie if principal else None)
         principal = await authenticate(self.runtime.deps, token)
         if principal is None:
             raise AuthenticationError(t("auth.token_invalid"))

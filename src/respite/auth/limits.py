@@ -25,9 +25,10 @@ from __future__ import annotations
 import functools
 import ipaddress
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import msgspec
+from litestar import Request
 
 from respite.errors import RateLimitedError
 from respite.ratelimit import Count, count, give_back
@@ -36,7 +37,14 @@ if TYPE_CHECKING:
     from respite.cache import RedisClient
     from respite.settings import Settings
 
-__all__ = ["SignInAttempt", "admit_sign_in", "client_address", "refusal", "signed_in"]
+__all__ = [
+    "SignInAttempt",
+    "admit_sign_in",
+    "client_address",
+    "refusal",
+    "request_address",
+    "signed_in",
+]
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 _IPV6_SUBSCRIBER_PREFIX = 64
@@ -61,6 +69,13 @@ def _counted_as(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
     if isinstance(ip, ipaddress.IPv6Address):
         return str(ipaddress.ip_network(f"{ip}/{_IPV6_SUBSCRIBER_PREFIX}", strict=False))
     return str(ip)
+
+
+def request_address(request: Request[Any, Any, Any], settings: Settings) -> str:
+    """The address ``request`` counts against, by ``client_address``."""
+    peer = request.client.host if request.client else None
+    forwarded = request.headers.getall("x-forwarded-for", [])
+    return client_address(peer, forwarded, settings.trusted_proxies)
 
 
 def client_address(peer: str | None, forwarded_for: Iterable[str], trusted: Sequence[str]) -> str:

@@ -57,6 +57,12 @@ WHERE id = $1 AND revoked_at IS NULL
 RETURNING id, principal_id
 """
 
+REVOKE_TOKENS_OF_PRINCIPAL = """
+UPDATE tokens SET revoked_at = now()
+WHERE principal_id = $1 AND revoked_at IS NULL
+RETURNING id
+"""
+
 LIST_TOKENS = """
 SELECT t.id, p.role, p.name, t.label, p.facility_id, p.hospital_id, t.created_at, t.expires_at,
        t.revoked_at

@@ -51,6 +51,7 @@ __all__ = [
     "revoke_token_id",
     "sign_in",
     "sign_out",
+    "sign_out_everywhere",
 ]
 
 # Checked against when the login is unknown, so a wrong login costs as long as a wrong password.
@@ -206,6 +207,16 @@ async def sign_out(deps: Deps, principal: Principal, token: str) -> None:
         row = await conn.fetchrow(q.REVOKE_TOKEN, hash_token(token))
         if row is not None:
             await audit.record(conn, principal, "revoke", "token", row["id"])
+
+
+async def sign_out_everywhere(deps: Deps, principal: Principal) -> int:
+    """Revoke every token of ``principal``: every browser signed in and every API token; how
+    many were live."""
+    async with deps.pool.acquire() as conn, conn.transaction():
+        rows = await conn.fetch(q.REVOKE_TOKENS_OF_PRINCIPAL, principal.id)
+        for row in rows:
+            await audit.record(conn, principal, "revoke", "token", row["id"])
+    return len(rows)
 
 
 async def revoke_token_id(conn: Conn, token_id: int) -> bool:

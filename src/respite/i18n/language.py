@@ -1,7 +1,9 @@
 """Which language a request is answered in.
 
-``Accept-Language`` decides (RFC 9110 §12.5.4: weighted ranges, ``*``, prefixes: ``zh``,
-``zh-Hans``, ``zh-TW`` all read Simplified Chinese here, the only Chinese we write); without
+On a page, the language switch decides first (the ``respite_lang`` cookie it sets; the API
+never reads it); then ``Accept-Language`` (RFC 9110 §12.5.4: weighted ranges, ``*``,
+prefixes: ``zh``, ``zh-Hans``, ``zh-TW`` all read Simplified Chinese here, the only Chinese we
+write); without
 one, or with none we speak, the deployment's default (``RESPITE_DEFAULT_LANGUAGE``, zh-CN).
 The middleware puts the choice in a context variable for the request, so every ``Text`` in
 the answer is rendered in it, and says it back in ``Content-Language``.
@@ -20,6 +22,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 __all__ = [
     "DEFAULT_LANGUAGE",
     "LANGUAGES",
+    "LANGUAGE_COOKIE",
     "Lang",
     "LanguageMiddleware",
     "current_language",
@@ -31,6 +34,8 @@ Lang = Literal["zh-CN", "en"]
 LANGUAGES: Final[tuple[Lang, ...]] = ("zh-CN", "en")
 DEFAULT_LANGUAGE: Final[Lang] = "zh-CN"
 SCOPE_KEY: Final = "respite.language"
+LANGUAGE_COOKIE: Final = "respite_lang"
+API_PREFIX: Final = "/v1/"
 _MAX_RANGES: Final = 20  # a header longer than this is not a person's browser
 
 _current: ContextVar[Lang] = ContextVar("respite_language", default=DEFAULT_LANGUAGE)
@@ -88,10 +93,30 @@ def request_language(scope: Scope, default: Lang) -> Lang:
     known = cast("dict[str, object]", scope).get(SCOPE_KEY)
     if known == "zh-CN" or known == "en":
         return known
+    accept: bytes | None = None
+    page = not scope["path"].startswith(API_PREFIX)
     for name, value in scope.get("headers", ()):
-        if name == b"accept-language":
-            return negotiate(value.decode("latin-1"), default)
-    return default
+        if name == b"cookie" and page:
+            chosen = _chosen(value)
+            if chosen is not None:
+                return chosen
+        elif name == b"accept-language":
+            accept = value
+    return negotiate(accept.decode("latin-1"), default) if accept is not None else default
+
+
+def _chosen(cookies: bytes) -> Lang | None:
+    """The language a page's switch chose, from a ``Cookie`` header."""
+    marker = LANGUAGE_COOKIE.encode() + b"="
+    for part in cookies.split(b";"):
+        part = part.strip()
+        if part.startswith(marker):
+            value = part[len(marker) :]
+            if value == b"zh-CN":
+                return "zh-CN"
+            if value == b"en":
+                return "en"
+    return None
 
 
 class LanguageMiddleware:
@@ -106,6 +131,11 @@ class LanguageMiddleware:
             await self.app(scope, receive, send)
             return
         lang = request_language(scope, self.default)
+        vary = (
+            b"Accept-Language"
+            if scope["path"].startswith(API_PREFIX)
+            else b"Accept-Language, Cookie"
+        )
         cast("dict[str, object]", scope)[SCOPE_KEY] = lang
 
         async def send_with_language(message: Message) -> None:
@@ -114,7 +144,7 @@ class LanguageMiddleware:
                 present = {name.lower() for name, _ in headers}
                 if b"content-language" not in present:
                     headers.append((b"content-language", lang.encode()))
-                headers.append((b"vary", b"Accept-Language"))
+                headers.append((b"vary", vary))
                 message["headers"] = headers
             await send(message)
 

@@ -1,0 +1,80 @@
+"""A page's form, read into the same Struct the API decodes, with errors people can act on.
+
+A browser posts text: ``read_form`` turns the fields into the Struct's types (numbers,
+dates) as msgspec does for the API, leaving out empty fields so a blank optional field is
+absent rather than an empty string, and ``_csrf_token`` (checked before). Every required field
+left blank is named at once; otherwise the first field msgspec refuses is, in the same words
+the API uses (``field_errors``): each field is checked on its own first, so every field that
+is wrong is named at once, then the whole (for rules across fields).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, TypeVar
+
+import msgspec
+from litestar import Request
+
+from respite.errors import FieldError, InvalidInputError
+from respite.field_errors import from_msgspec
+from respite.i18n import t
+
+__all__ = ["form_fields", "read_form"]
+
+S = TypeVar("S", bound=msgspec.Struct)
+_CSRF_FIELD = "_csrf_token"
+
+
+async def form_fields(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    """The posted fields, stripped, without the blank ones and the CSRF token; a field given
+    several times (checkboxes) is a list."""
+    form = await request.form()
+    fields: dict[str, Any] = {}
+    for name in form:
+        if name == _CSRF_FIELD:
+            continue
+        values = [value.strip() for value in form.getall(name) if isinstance(value, str)]
+        values = [value for value in values if value]
+        if not values:
+            continue
+        fields[name] = values if len(values) > 1 else values[0]
+    return fields
+
+
+def read_form(fields: dict[str, Any], into: type[S], *, lists: frozenset[str] = frozenset()) -> S:
+    """``fields`` as an ``into``; ``lists`` name the fields that are always lists (a set of
+    checkboxes with one ticked). Raises ``InvalidInputError`` naming the fields."""
+    data = {
+        name: ([value] if name in lists and not isinstance(value, list) else value)
+        for name, value in fields.items()
+    }
+    errors: list[FieldError] = []
+    for field in msgspec.structs.fields(into):
+        if field.encode_name not in data:
+            if field.required:
+                errors.append(FieldError(field.encode_name, t("input.required")))
+            continue
+        try:
+            msgspec.convert(
+                {field.encode_name: data[field.encode_name]}, _alone(into, field.name), strict=False
+            )
+        except msgspec.ValidationError as exc:
+            errors.append(from_msgspec(exc, into))
+    if errors:
+        raise InvalidInputError(errors)
+    try:
+        return msgspec.convert(data, into, strict=False)
+    except msgspec.ValidationError as exc:
+        raise InvalidInputError([from_msgspec(exc, into)]) from None
+
+
+@functools.cache
+def _alone(into: type[msgspec.Struct], name: str) -> type[msgspec.Struct]:
+    """A Struct of ``into``'s field ``name`` alone, to check it without the others."""
+    field = next(f for f in msgspec.structs.fields(into) if f.name == name)
+    return msgspec.defstruct(
+        f"{into.__name__}_{field.name}",
+        [(field.name, field.type)],
+        rename={field.name: field.encode_name},
+    )
