@@ -70,6 +70,39 @@ SEARCH_FIELDS: Final = (
 )
 """The query parameters the page reads, each as the API names it; any other is ignored."""
 RADII_KM: Final = (1, 3, 5, 10, 20, 50)
+
+
+def _options(name: str, choices: list[tuple[str, str]]) -> list[tuple[str, str, str]]:
+    """Each choice of a set of radio buttons or checkboxes as (id, value, label's key): the
+    first's id is the field's, which the error summary links to."""
+    return [
+        (f"f-{name}" if i == 0 else f"f-{name}-{value or 'none'}", value, label)
+        for i, (value, label) in enumerate(choices)
+    ]
+
+
+_FIELD = "page.search.field."
+OPTIONS: Final = {
+    "near_home": _options(
+        "near_home", [("", f"{_FIELD}where_place"), ("true", f"{_FIELD}where_home")]
+    ),
+    "kind": _options(
+        "kind", [("respite", f"{_FIELD}kind_respite"), ("home", f"{_FIELD}kind_home")]
+    ),
+    "sex": _options(
+        "sex",
+        [
+            ("female", f"{_FIELD}sex_female"),
+            ("male", f"{_FIELD}sex_male"),
+            ("", f"{_FIELD}sex_unsaid"),
+        ],
+    ),
+    "needs": _options("needs", [(need, f"page.search.need.{need}") for need in NEEDS]),
+    "sort": _options(
+        "sort", [("distance", f"{_FIELD}sort_distance"), ("price", f"{_FIELD}sort_price")]
+    ),
+}
+"""The form's fixed choices, built once: a page draws them without computing an id."""
 PRESSURE_STAGES: Final = (0, 1, 2, 3, 4)
 # Fields the form has no input for: their errors point at what to change instead.
 _ON_FORM: Final = {
@@ -309,7 +342,11 @@ def _page(
         # Holding is a family's, for one of its elders.
         holds=chosen is not None,
         place_choices=[] if refusal is None else refusal.places,
-        needs=NEEDS,
+        options=OPTIONS,
+        whom=_options(
+            "care_recipient_id",
+            [(str(e.id), e.name) for e in elders or ()] + [("", f"{_FIELD}someone_else")],
+        ),
         radii=RADII_KM,
         stages=PRESSURE_STAGES,
     )
