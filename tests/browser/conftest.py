@@ -144,7 +144,11 @@ async def look(
             return None
         language = watch.language
         if language not in scanners:
-            scanners[language] = await chromium.new_context(viewport=PHONE, locale=language)
+            scanner = await chromium.new_context(viewport=PHONE, locale=language)
+            # Only for its guard: the copy's requests leave no more than the page's did (the
+            # page's own watch has reported them).
+            await Watch(language, javascript=True).attach(scanner)
+            scanners[language] = scanner
         return scanners[language]
 
     yield Look(request.module.__name__.rsplit(".", 1)[-1], watches, scanner_for)
