@@ -301,6 +301,7 @@ async def test_a_family_holds_a_bed_for_its_own_elder_only(
     )
     assert [f["name"] for f in api.json()["facilities"]] == ["衡山护理院"]
     assert "Places nearby that cannot take 王秀英" in answer.text
+    assert "Near 王秀英's home" in html.unescape(answer.text)
     # One form per facility and per shifted stay, each a HoldRequest the holds page decodes.
     forms = hold_forms(answer.text)
     assert forms == [

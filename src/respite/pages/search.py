@@ -125,6 +125,8 @@ _FORM_WORDS: Final = {
     "places.one_place_only": "page.search.says.one_place_only",
 }
 _ELDERS_SHOWN: Final = 50
+# The form's last part, folded away unless one of its fields says something.
+_MORE: Final = frozenset({"sex", "needs", "pressure_stage", "radius_km", "sort"})
 
 
 class SearchForm(msgspec.Struct, frozen=True, kw_only=True):
@@ -325,6 +327,10 @@ def _page(
     refusal: Refusal | None = None,
 ) -> Template:
     principal = optional_principal(request)
+    errors = [] if refusal is None else refusal.errors
+    more_open = any(
+        name in _MORE and not (name == "sort" and value == "distance") for name, value in pairs
+    ) or any(error.field in _MORE for error in errors)
     chosen = None
     if form is not None and form.care_recipient_id is not None:
         chosen = next((e for e in elders or () if e.id == form.care_recipient_id), None)
@@ -332,7 +338,7 @@ def _page(
         request,
         "search/search.html",
         status=200 if refusal is None else refusal.status,
-        errors=None if refusal is None else refusal.errors,
+        errors=errors,
         typed=_typed(pairs),
         elders=elders,
         signed_in=principal is not None,
@@ -342,6 +348,7 @@ def _page(
         # Holding is a family's, for one of its elders.
         holds=chosen is not None,
         place_choices=[] if refusal is None else refusal.places,
+        more_open=more_open,
         options=OPTIONS,
         whom=_options(
             "care_recipient_id",
