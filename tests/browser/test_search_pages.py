@@ -175,3 +175,19 @@ async def test_a_family_searches_near_its_elders_home(
         elder
     )
     await look(page, "search-for-an-elder")
+
+
+async def test_the_results_in_large_print(
+    live_server: str, page: Page, look: Look, tianping: dict[str, Any]
+) -> None:
+    await page.goto(f"{live_server}/search")
+    await page.click("button[name=display][value=large]")
+    await page.wait_for_url(f"{live_server}/search")
+    await fill_search(page, "天平路街道", tianping, oxygen=True)
+    await page.click("#f-search")
+    await page.locator("section.results").wait_for()
+    assert await page.get_attribute("html", "class") == "large"
+    await look(page, "search-results-large-print")  # 60×60 tap targets, 22 px text
+    await page.click("section.results >> text=衡山护理院")
+    await page.wait_for_url(f"{live_server}/facilities/{tianping['oxygen']}")
+    await look(page, "facility-large-print")
