@@ -13,6 +13,8 @@ from typing import Any
 import httpx
 import pytest
 
+from respite.auth.model import Principal
+from respite.auth.service import issue_token
 from respite.clock import ManualClock
 from tests import builders
 from tests.forms import csrf_token, register
@@ -291,3 +293,43 @@ async def test_a_hold_in_a_care_home_picks_its_bed(client: httpx.AsyncClient, sc
     assert answer.status_code == 303
     held = await client.get(answer.headers["location"])
     assert "3F-12, respite bed in the care home" in held.text
+
+
+async def test_the_hold_form_sent_twice_keeps_one_bed(
+    client: httpx.AsyncClient, scene: Scene, db: Any
+) -> None:
+    second_bed = await builders.bed(db, scene.facility, price=32000)
+    fields = {**scene.hold_fields(facility_id=scene.facility, kind="respite", submit="go")}
+    del fields["bed_id"]
+    first = await send(client, "/holds", fields)
+    again = await send(client, "/holds", fields)  # back, then "Hold" once more
+    assert first.status_code == again.status_code == 303
+    assert first.headers["location"] == again.headers["location"]
+    keyed = {**scene.hold_fields(bed_id=second_bed), "idempotency_key": "search-render-1"}
+    keyed["check_in"], keyed["check_out"] = (
+        scene.check_out.isoformat(),
+        (scene.check_out + timedelta(days=1)).isoformat(),
+    )
+    one = await send(client, "/holds", keyed)
+    two = await send(client, "/holds", keyed)
+    assert one.status_code == two.status_code == 303
+    assert one.headers["location"] == two.headers["location"]
+    mine = await client.get(one.headers["location"])
+    assert mine.status_code == 200 and "Confirm the booking" in mine.text
+
+
+async def test_a_hold_booked_through_the_api_says_so_here(
+    client: httpx.AsyncClient, scene: Scene, db: Any
+) -> None:
+    hold_id = await place(client, scene)
+    family = Principal(id=scene.family_id, role="family", name="Li Ming")
+    issued = await issue_token(db, family, None)
+    api = await client.post(
+        f"/v1/holds/{hold_id}/confirm",
+        json={"token": client.cookies["respite_hold"]},
+        headers={"Authorization": f"Bearer {issued.token}", "Idempotency-Key": "app-1"},
+    )
+    assert api.status_code == 201, api.text
+    page = await client.get(f"/holds/{hold_id}")
+    assert page.status_code == 200 and "This hold is booked" in page.text
+    assert 'href="/stays"' in page.text

@@ -52,6 +52,10 @@ __all__ = ["HOLD_COOKIE", "HoldPages", "confirm_key"]
 HOLD_COOKIE: Final = "respite_hold"
 SEARCH: Final = "/search"
 HoldId = Annotated[str, PathParameter(max_length=64)]
+# The fields of the search page's form that are the API's; a hospital's referral_id is not.
+HOLD_FIELDS: Final = frozenset(
+    {"care_recipient_id", "check_in", "check_out", "bed_id", "facility_id", "kind"}
+)
 
 
 def confirm_key(hold_id: str) -> str:
@@ -73,10 +77,12 @@ class HoldPages(Controller):
             principal = family(request)
         except SignInNeeded:
             raise SignInNeeded(back) from None  # back to the search once signed in
-        key = _text(fields.pop("idempotency_key", None))
-        fields.pop("referral_id", None)  # a hospital's word, never a family's
+        key = _text(fields.get("idempotency_key"))
         try:
-            held = read_form(fields, HoldRequest)
+            held = read_form({k: v for k, v in fields.items() if k in HOLD_FIELDS}, HoldRequest)
+            kept = await _kept_already(deps, principal, held)
+            if kept is not None:  # the form sent again (back, then "Hold" once more)
+                return go(f"/holds/{kept}")
             command = PlaceHold(request=held, idempotency_key=idempotency.optional_key(key))
             hold = await holds.place_hold(deps, principal, command)
         except RespiteError as exc:
@@ -177,6 +183,23 @@ async def _live(deps: Deps, principal: Principal, hold_id: str) -> HoldView | No
         return None
 
 
+async def _kept_already(deps: Deps, principal: Principal, asked: HoldRequest) -> str | None:
+    """The family's live hold that is this very request, if it holds one already: sending
+    the form twice keeps one bed, not two."""
+    mine = await holds.list_my_holds(deps, principal)
+    for hold in mine.items:
+        same_bed = hold.bed.id == asked.bed_id or (
+            hold.bed.facility_id == asked.facility_id and hold.bed.kind == asked.kind
+        )
+        if (
+            same_bed
+            and hold.care_recipient_id == asked.care_recipient_id
+            and (hold.check_in, hold.check_out) == (asked.check_in, asked.check_out)
+        ):
+            return hold.hold_id
+    return None
+
+
 async def _booked(deps: Deps, principal: Principal, hold_id: str) -> Booking | None:
     """The booking this family made of ``hold_id`` on the pages, if it did."""
     async with deps.pool.acquire() as conn:
@@ -195,6 +218,8 @@ async def _ended(
         return page(request, "holds/ended.html", status=404, state="unknown", booking_id=None)
     async with deps.pool.acquire() as conn:
         ended = await how_ended(conn, hold_id)
+    if ended == "confirmed":  # booked, though not on these pages (through the API, say)
+        return page(request, "holds/ended.html", state="confirmed", booking_id=None)
     state = "released" if ended == "released" else "expired"
     return page(request, "holds/ended.html", status=410, state=state, booking_id=None)
 
