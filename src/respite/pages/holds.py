@@ -128,7 +128,7 @@ class HoldPages(Controller):
         booked = await _booked(deps, principal, hold_id)
         if booked is not None:
             return _to_stay(booked)
-        return await _ended(request, deps, principal, hold_id)
+        return await _ended(request, deps, principal, hold_id, refused=True)
 
     @post("/{hold_id:str}/release")
     async def release(
@@ -138,7 +138,7 @@ class HoldPages(Controller):
         try:
             await holds.release_live_hold(deps, principal, hold_id)
         except NotFoundError:
-            return await _ended(request, deps, principal, hold_id)
+            return await _ended(request, deps, principal, hold_id, refused=True)
         return go(f"/holds/{hold_id}")
 
 
@@ -207,10 +207,16 @@ async def _booked(deps: Deps, principal: Principal, hold_id: str) -> Booking | N
 
 
 async def _ended(
-    request: Request[Any, Any, Any], deps: Deps, principal: Principal, hold_id: str
+    request: Request[Any, Any, Any],
+    deps: Deps,
+    principal: Principal,
+    hold_id: str,
+    *,
+    refused: bool = False,
 ) -> Template:
     """The page of a hold that is no longer live: booked, let go, run out — or, when it is
-    not this family's (or not known at all), not found. Nothing is changed."""
+    not this family's (or not known at all), not found (404). Nothing is changed: a confirm
+    or a release ``refused`` for a hold that ran out or was let go answers 410."""
     booked = await _booked(deps, principal, hold_id)
     if booked is not None:
         return page(request, "holds/ended.html", state="confirmed", booking_id=booked.id)
@@ -221,7 +227,8 @@ async def _ended(
     if ended == "confirmed":  # booked, though not on these pages (through the API, say)
         return page(request, "holds/ended.html", state="confirmed", booking_id=None)
     state = "released" if ended == "released" else "expired"
-    return page(request, "holds/ended.html", status=410, state=state, booking_id=None)
+    status = 410 if refused else 200
+    return page(request, "holds/ended.html", status=status, state=state, booking_id=None)
 
 
 def _refused(request: Request[Any, Any, Any], exc: RespiteError, back: str, title: str) -> Template:
