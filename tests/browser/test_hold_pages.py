@@ -218,3 +218,100 @@ async def test_a_stay_is_cancelled_with_a_reason(
     await look(page, "stay-cancelled")
     await page.goto(f"{live_server}/stays")
     await look(page, "my-stays-past")
+
+
+@BOTH
+async def test_the_countdown_says_when_the_time_is_up(
+    live_server: str, page: Page, look: Look, db: Any, clock: ManualClock, language: Lang
+) -> None:
+    family = await sign_up(page, live_server, db)
+    await hold(page, live_server, family)
+    clock.advance(timedelta(seconds=598))
+    await page.reload()
+    over = say("page.hold.countdown.over", language)
+    spoken = page.locator("[data-countdown-say]")
+    await page.wait_for_function(
+        "over => document.querySelector('[data-countdown-say]').textContent === over", arg=over
+    )
+    assert await spoken.is_visible()
+    assert await page.locator("[data-countdown-clock]").inner_text() == "0:00"
+    confirm = page.locator(f'button:has-text("{say("page.hold.confirm", language)}")')
+    assert await confirm.is_hidden()
+    assert await page.locator(f'a:has-text("{say("page.hold.search_again", language)}")').is_visible()
+    await look(page, "hold-time-up")
+
+
+@BOTH
+async def test_the_hold_page_in_large_print(
+    live_server: str, page: Page, look: Look, db: Any, language: Lang
+) -> None:
+    family = await sign_up(page, live_server, db)
+    path = await hold(page, live_server, family)
+    await page.click('button[name="display"][value="large"]')
+    await page.wait_for_url(f"{live_server}{path}")
+    confirm = page.locator(f'button:has-text("{say("page.hold.confirm", language)}")')
+    box = await confirm.bounding_box()
+    assert box is not None and box["height"] >= 60 and box["width"] >= 60
+    width = await page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390  # nothing scrolls sideways
+    await look(page, "hold-large-print")
+
+
+@BOTH
+async def test_a_bed_taken_meanwhile_and_a_stay_begun_say_so(
+    live_server: str,
+    page: Page,
+    look: Look,
+    db: Any,
+    language: Lang,
+    watch_of: Callable[[Page], Watch],
+) -> None:
+    family = await sign_up(page, live_server, db)
+    await builders.booking(db, family.bed, family.check_in, family.check_out)
+    token = await page.get_attribute('input[name="_csrf_token"]', "value")
+    assert token
+    # As the search page's form posts it: a real form, submitted by the browser.
+    await page.evaluate(
+        """fields => {
+            const form = document.createElement("form");
+            form.method = "post";
+            form.action = "/holds";
+            for (const [name, value] of Object.entries(fields)) {
+                const input = document.createElement("input");
+                input.type = "hidden";
+                input.name = name;
+                input.value = value;
+                form.append(input);
+            }
+            document.body.append(form);
+            form.submit();
+        }""",
+        {
+            "_csrf_token": token,
+            "care_recipient_id": str(family.elder),
+            "bed_id": str(family.bed),
+            "check_in": family.check_in.isoformat(),
+            "check_out": family.check_out.isoformat(),
+            "back": "/stays",
+        },
+    )
+    await page.wait_for_url(f"{live_server}/holds")
+    title = say("page.hold.refused.title", language)
+    assert await page.locator("h1").inner_text() == title
+    watch_of(page).forgive()  # 409, which Chromium logs as a console error
+    await look(page, "hold-refused")
+    await page.click(f'a:has-text("{say("page.hold.refused.back", language)}")')
+    await page.wait_for_url(f"{live_server}/stays")
+    today = builders.today()
+    begun = await builders.booking(
+        db,
+        family.bed,
+        today,
+        today + timedelta(days=2),
+        recipient_id=family.elder,
+        status="checked_in",
+    )
+    await page.goto(f"{live_server}/stays/{begun}")
+    assert "021 6432 1000" in await page.inner_text(".notice")
+    assert await page.locator('input[name="reason"]').count() == 0
+    await look(page, "stay-begun")

@@ -44,12 +44,21 @@
       }
       if (now <= 0) {
         box.classList.add("countdown-over");
-        clock.textContent = "0:00";
+        say.classList.remove("visually-hidden"); // seen as well as heard
+        toggle("[data-countdown-hide]", true);
+        toggle("[data-countdown-after]", false);
         return;
       }
       window.setTimeout(tick, 1000 - ((performance.now() - started) % 1000));
     }
     tick();
+  }
+
+  function toggle(selector, hidden) {
+    var found = document.querySelectorAll(selector);
+    for (var i = 0; i < found.length; i++) {
+      found[i].hidden = hidden;
+    }
   }
 
   // A second click (or Enter) on a form that books or cancels is not sent again.
