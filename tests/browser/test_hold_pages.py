@@ -237,7 +237,9 @@ async def test_the_countdown_says_when_the_time_is_up(
     assert await page.locator("[data-countdown-clock]").inner_text() == "0:00"
     confirm = page.locator(f'button:has-text("{say("page.hold.confirm", language)}")')
     assert await confirm.is_hidden()
-    assert await page.locator(f'a:has-text("{say("page.hold.search_again", language)}")').is_visible()
+    assert await page.locator(
+        f'a:has-text("{say("page.hold.search_again", language)}")'
+    ).is_visible()
     await look(page, "hold-time-up")
 
 
