@@ -204,9 +204,13 @@ async def test_a_stay_is_cancelled_with_a_reason(
     await look(page, "my-stays")
     await page.click(f'a[href="/stays/{stay_id}"]')
     await page.click(f'button:has-text("{say("page.stays.cancel.submit", language)}")')
-    summary = page.locator("[data-error-summary]")
-    assert await summary.is_visible()
-    assert await page.evaluate("document.activeElement.hasAttribute('data-error-summary')")
+    await page.wait_for_url(f"{live_server}/stays/{stay_id}/cancel")
+    await page.wait_for_load_state()
+    assert await page.locator("[data-error-summary]").is_visible()
+    # The script moves the focus to the summary once the page has loaded.
+    await page.wait_for_function(
+        "document.activeElement && document.activeElement.hasAttribute('data-error-summary')"
+    )
     watch_of(page).forgive()  # the form's answer is 422, which Chromium logs as a console error
     await look(page, "cancel-error")
     await page.check("#f-reason-unwell")
@@ -298,6 +302,7 @@ async def test_a_bed_taken_meanwhile_and_a_stay_begun_say_so(
         },
     )
     await page.wait_for_url(f"{live_server}/holds")
+    await page.wait_for_load_state()
     title = say("page.hold.refused.title", language)
     assert await page.locator("h1").inner_text() == title
     watch_of(page).forgive()  # 409, which Chromium logs as a console error
