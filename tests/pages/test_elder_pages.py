@@ -3,7 +3,9 @@ with each adjustment in words; refusals that change nothing; another family's el
 
 from __future__ import annotations
 
+import itertools
 import re
+from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
@@ -11,6 +13,7 @@ import msgspec
 import pytest
 
 from respite.dev.city import gazetteer
+from respite.eligibility.assessment import AssessmentScores, assess
 from respite.i18n import render
 from respite.pages.assessments import explanation
 from respite.places.service import replace_places
@@ -158,13 +161,18 @@ async def test_a_refused_elder_lists_every_problem_and_changes_nothing(
         client,
         "/elders/new",
         "/elders/new",
-        {"name": "x" * 101, "birth_date": "1941-13-45", "home_address": "天平路 12 号"},
+        {
+            "name": "x" * 101,
+            "birth_date": "1941-13-45",
+            "home_address": "天平路 12 号",
+            "home_place": "天" * 101,
+        },
     )
     assert answer.status_code == 422
     assert "There is a problem" in answer.text and "<title>Error: " in answer.text
     summary = answer.text.split('class="error-summary"')[1].split("</div>")[0]
     links = re.findall(r'href="#f-(\w+)"', summary)
-    assert links == ["name", "sex", "birth_date"]  # in the form's order
+    assert links == ["name", "sex", "birth_date", "home_place"]  # in the form's order
     assert "must be at most 100 characters long" in summary
     assert 'value="天平路 12 号"' in answer.text and 'value="1941-13-45"' in answer.text
     future = await post_form(
@@ -390,3 +398,115 @@ async def test_a_form_without_its_csrf_token_changes_nothing(
     forged = await client.post("/elders/new", data={**ELDER, "home_place": ""})
     assert forged.status_code == 403 and "The form could not be sent" in forged.text
     assert await count(db, "care_recipients") == before
+
+
+@pytest.mark.parametrize("stack", [False, True])
+@pytest.mark.parametrize("total", [90, 70, 50, 35, 10])
+def test_every_way_to_a_level_is_said_in_both_languages(stack: bool, total: int) -> None:
+    for coma, dementia, events in itertools.product([False, True], [False, True], [0, 1, 2, 5]):
+        scores = AssessmentScores(
+            total=total, coma=coma, dementia_or_mental_disorder=dementia, risk_events_30d=events
+        )
+        result = assess(scores, stack_raises=stack)
+        view = AssessmentView(
+            id=1,
+            care_recipient_id=1,
+            scheme="GB/T 42195-2022",
+            self_care=None,
+            mobility=None,
+            mental=None,
+            perception_social=None,
+            total=total,
+            coma=coma,
+            dementia_or_mental_disorder=dementia,
+            risk_events_30d=events,
+            extension_approved=False,
+            base_level=result.base_level,
+            level=result.level,
+            adjustments=result.adjustments,
+            assessor="-",
+            organisation="-",
+            assessed_on=date(2026, 11, 20),
+            valid_until=date(2027, 11, 19),
+            policy=None,
+            created_at=datetime(2026, 11, 20, tzinfo=UTC),
+        )
+        reasons = explanation(view)
+        assert len(reasons) == 2 + max(1, len(result.adjustments))
+        for lang in ("en", "zh-CN"):
+            said = [render(reason, lang) for reason in reasons]
+            assert str(result.level) in said[-1]
+
+
+async def test_an_elder_the_api_registered_reads_well_on_the_pages(
+    client: httpx.AsyncClient, db: Any, places: None
+) -> None:
+    """An elder whose home is outside every place, with an assessment of a total only."""
+    await register(client)
+    signed = await client.post(
+        "/v1/auth/signin", json={"login": "li@example.test", "password": "a long enough secret"}
+    )
+    bearer = {"Authorization": f"Bearer {signed.json()['token']}"}
+    made = await client.post(
+        "/v1/care-recipients",
+        headers=bearer,
+        json={
+            "name": "Zhao Lan",
+            "sex": "male",
+            "birth_date": "1936-02-01",
+            "home_lat": 40.0,
+            "home_lon": 116.4,
+        },
+    )
+    elder = made.json()["id"]
+    assessed = await client.post(
+        f"/v1/care-recipients/{elder}/assessments",
+        headers=bearer,
+        json={
+            "total": 20,
+            "assessor": "Dr Wu",
+            "organisation": "Clinic",
+            "assessed_on": "2026-11-01",
+        },
+    )
+    assert assessed.status_code == 201, assessed.text
+    page = await client.get(f"/elders/{elder}")
+    assert page.status_code == 200 and "a location is on file" in page.text
+    assert "Level 4: ability completely lost" in page.text and "Scores" not in page.text
+    edit = await client.get(f"/elders/{elder}/edit")
+    kept = await client.post(
+        f"/elders/{elder}/edit",
+        data={
+            "_csrf_token": csrf_token(edit.text),
+            "name": "Zhao Lan",
+            "sex": "male",
+            "birth_date": "1936-02-01",
+            "living_situation": "with_family",
+            "pressure_injury_stage": "0",
+        },
+    )
+    assert kept.status_code == 303  # the location on file, unnamed, stays as it was
+    row = await db.fetchrow("SELECT home_lat, home_lon FROM care_recipients WHERE id = $1", elder)
+    assert (row["home_lat"], row["home_lon"]) == (40.0, 116.4)
+
+
+async def test_one_id_card_number_is_one_elder(client: httpx.AsyncClient, db: Any) -> None:
+    await register(client)
+    await add_elder(client, home_place="", national_id="310104194104031234")
+    again = await post_form(
+        client,
+        "/elders/new",
+        "/elders/new",
+        {**ELDER, "home_place": "", "national_id": "310104 19410403 1234"},
+    )
+    assert again.status_code == 409 and 'href="#f-national_id"' in again.text
+    assert "you have already added an elder with this ID card number" in again.text
+    assert await count(db, "care_recipients") == 1
+
+
+async def test_a_page_of_elders_that_does_not_exist_is_not_an_error_of_ours(
+    client: httpx.AsyncClient,
+) -> None:
+    await register(client)
+    answer = await client.get("/elders?cursor=not-a-cursor")
+    assert 400 <= answer.status_code < 500
