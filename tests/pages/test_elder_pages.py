@@ -243,6 +243,20 @@ async def test_changing_an_elder_keeps_what_is_not_shown(
     )
     assert cleared.status_code == 303
     assert await db.fetchval("SELECT home_lat FROM care_recipients WHERE id = $1", elder) is None
+    forgotten = await post_form(
+        client,
+        f"/elders/{elder}/edit",
+        f"/elders/{elder}/edit",
+        {**form, "home_place": "", "forget_emergency_contact_phone": "true"},
+    )
+    assert forgotten.status_code == 303
+    row = await db.fetchrow(
+        "SELECT emergency_contact_phone_last4, emergency_contact_phone_enc, national_id_last4"
+        " FROM care_recipients WHERE id = $1",
+        elder,
+    )
+    assert row["emergency_contact_phone_last4"] is None
+    assert row["emergency_contact_phone_enc"] is None and row["national_id_last4"] == "1234"
 
 
 async def test_a_refused_change_changes_nothing(

@@ -69,6 +69,7 @@ _DETAILS: Final = (
     "pressure_injury_stage",
     "emergency_contact_name",
 )
+_IDENTIFIERS: Final = ("emergency_contact_phone", "national_id")
 Purpose = Literal["new", "edit"]
 
 
@@ -158,7 +159,8 @@ class ElderPages(Controller):
         home = await read_home(deps, fields)
         try:
             command = _read_elder(fields, home)
-            patch = _patch(command, home_change(home))
+            forget = {name for name in _IDENTIFIERS if fields.get(f"forget_{name}") == "true"}
+            patch = _patch(command, home_change(home), forget)
             update = CareRecipientUpdate(care_recipient_id=care_recipient_id, changes=patch)
             await service.update_recipient(deps, principal, update)
         except (InvalidInputError, DuplicateNationalIdError) as exc:
@@ -189,12 +191,14 @@ def _read_elder(fields: Form, home: Home) -> NewCareRecipient:
     return command
 
 
-def _patch(command: NewCareRecipient, location: HomeChange) -> CareRecipientPatch:
+def _patch(command: NewCareRecipient, location: HomeChange, forget: set[str]) -> CareRecipientPatch:
+    """The change: every detail as the form has it; an identifier typed replaces the one on
+    file, one to forget is removed (``null``), a blank one stays."""
     changes: dict[str, Any] = {name: getattr(command, name) for name in _DETAILS}
-    if command.emergency_contact_phone is not None:
-        changes["emergency_contact_phone"] = command.emergency_contact_phone
-    if command.national_id is not None:
-        changes["national_id"] = command.national_id
+    for name in _IDENTIFIERS:
+        typed = getattr(command, name)
+        if typed is not None or name in forget:
+            changes[name] = typed
     if location.change:
         changes["home_lat"], changes["home_lon"] = location.lat, location.lon
     return CareRecipientPatch(**changes)
