@@ -173,3 +173,23 @@ async def test_large_print(live_server: str, page: Page, look: Look, language: L
     # A tap target of a radio is its whole line (60 px tall in large print).
     line = await page.locator(".choice").first.bounding_box()
     assert line is not None and line["height"] >= 60
+    await page.fill("#f-name", "王秀英")
+    await page.check("#f-sex")
+    await page.fill("#f-birth_date", "1941-04-03")
+    await page.click("form[action='/elders/new'] button[type=submit]")
+    await page.wait_for_url(ELDER_PAGE)
+    await page.click("main a[href$='/assessment']")
+    await look(page, "assess-large")
+    for field, score in (("self_care", "30"), ("mobility", "14"), ("mental", "25")):
+        await page.fill(f"#f-{field}", score)
+    await page.fill("#f-perception_social", "12")
+    await page.fill("#f-risk_events_30d", "2")
+    await page.fill("#f-assessed_on", "2026-11-20")
+    await page.fill("#f-assessor", "张医生")
+    await page.fill("#f-organisation", "徐汇区老年人能力评估中心")
+    await page.click("form button[type=submit]")
+    await page.wait_for_url(LEVEL)
+    assert say(language, "page.elders.reason.risk_events.applied", events=2, before=1, after=2) in (
+        await page.inner_text("main")
+    )
+    await look(page, "elder-large")
