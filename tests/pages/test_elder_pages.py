@@ -341,3 +341,13 @@ async def test_a_page_of_elders_that_does_not_exist_is_not_an_error_of_ours(
     await register(client)
     answer = await client.get("/elders?cursor=not-a-cursor")
     assert 400 <= answer.status_code < 500
+
+
+async def test_coordinates_posted_with_the_form_are_not_taken(
+    client: httpx.AsyncClient, db: Any
+) -> None:
+    """The home's location comes from a place of the gazetteer, never from the form itself."""
+    await register(client)
+    elder = await add_elder(client, home_place="", home_lat="31.2", home_lon="121.4")
+    row = await db.fetchrow("SELECT home_lat, home_lon FROM care_recipients WHERE id = $1", elder)
+    assert (row["home_lat"], row["home_lon"]) == (None, None)
