@@ -26,6 +26,8 @@ from litestar.types import ControllerRouterHandler
 
 from respite.keys import PAGE_CSRF, derive_key
 from respite.pages.account import AccountPages
+from respite.pages.assessments import AssessmentPages
+from respite.pages.elders import ElderPages
 from respite.pages.error_pages import page_exception_handlers
 from respite.pages.home import HomePage
 from respite.pages.preferences import PreferencePages
@@ -37,7 +39,13 @@ STATIC: Final = Path(__file__).parent / "static"
 STATIC_PATH: Final = "/static"
 CSRF_COOKIE: Final = "respite_csrf"
 
-PAGES: Final[list[ControllerRouterHandler]] = [HomePage, AccountPages, PreferencePages]
+PAGES: Final[list[ControllerRouterHandler]] = [
+    HomePage,
+    AccountPages,
+    PreferencePages,
+    ElderPages,
+    AssessmentPages,
+]
 
 
 async def _any_query(request: Request[Any, Any, Any]) -> None:
