@@ -26,6 +26,8 @@ from litestar.types import ControllerRouterHandler
 
 from respite.keys import PAGE_CSRF, derive_key
 from respite.pages.account import AccountPages
+from respite.pages.assessments import AssessmentPages
+from respite.pages.elders import ElderPages
 from respite.pages.error_pages import page_exception_handlers
 from respite.pages.holds import HoldPages
 from respite.pages.home import HomePage
@@ -43,6 +45,8 @@ PAGES: Final[list[ControllerRouterHandler]] = [
     HomePage,
     AccountPages,
     PreferencePages,
+    ElderPages,
+    AssessmentPages,
     HoldPages,
     StayPages,
 ]
