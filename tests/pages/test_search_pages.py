@@ -21,7 +21,7 @@ from respite.i18n import Lang, formats
 from respite.places.service import replace_places
 from tests import builders, dates
 from tests.dates import When
-from tests.forms import register
+from tests.forms import csrf_token, register
 
 LANGS: tuple[Lang, ...] = ("en", "zh-CN")
 TIANPING = (31.2055, 121.4400)  # 徐汇区天平路街道
@@ -304,6 +304,9 @@ async def test_a_family_holds_a_bed_for_its_own_elder_only(
     assert "Near 王秀英's home" in html.unescape(answer.text)
     # One form per facility and per shifted stay, each a HoldRequest the holds page decodes.
     forms = hold_forms(answer.text)
+    for form in forms:
+        assert dict(parse_qsl(urlsplit(form.pop("back")).query))["care_recipient_id"] == str(elder)
+        assert form.pop("idempotency_key")
     assert forms == [
         {
             "facility_id": str(tianping["oxygen"]),
@@ -320,6 +323,11 @@ async def test_a_family_holds_a_bed_for_its_own_elder_only(
     ]
     for form in forms:
         msgspec.convert(form, HoldRequest, strict=False)
+    # The holds page takes the form as it is: a hold, and its page.
+    held = await client.post(
+        "/holds", data={"_csrf_token": csrf_token(answer.text), **forms[0], "back": "/search"}
+    )
+    assert held.status_code == 303 and held.headers["location"].startswith("/holds/"), held.text
 
     someone_else = await client.get("/search", params={**stay(when), "place": "天平路街道"})
     assert hold_forms(someone_else.text) == []

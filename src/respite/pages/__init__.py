@@ -26,11 +26,15 @@ from litestar.types import ControllerRouterHandler
 
 from respite.keys import PAGE_CSRF, derive_key
 from respite.pages.account import AccountPages
+from respite.pages.assessments import AssessmentPages
+from respite.pages.elders import ElderPages
 from respite.pages.error_pages import page_exception_handlers
 from respite.pages.facilities import FacilityPage
+from respite.pages.holds import HoldPages
 from respite.pages.home import HomePage
 from respite.pages.preferences import PreferencePages
 from respite.pages.search import SearchPage
+from respite.pages.stays import StayPages
 from respite.settings import Settings
 
 __all__ = ["STATIC_PATH", "pages_router", "static_router"]
@@ -45,6 +49,10 @@ PAGES: Final[list[ControllerRouterHandler]] = [
     PreferencePages,
     SearchPage,
     FacilityPage,
+    ElderPages,
+    AssessmentPages,
+    HoldPages,
+    StayPages,
 ]
 
 

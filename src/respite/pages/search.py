@@ -10,13 +10,18 @@ refusals. Two translations only, both because a browser sends every field of a f
 the needs typed for someone else (the elder's own are used, as the API does).
 
 Anyone may search. A family also sees its elders to search for, and each result then offers
-the form that holds a bed (``POST /holds``, the holds pages' handler). The results cost no
+the form that holds a bed (``POST /holds``, the holds pages' handler: the API's
+``HoldRequest`` fields ``facility_id``, ``kind``, ``check_in``, ``check_out``,
+``care_recipient_id``, with ``back``, this search, and an ``idempotency_key``). A facility
+rather than a bed: the hold takes the free bed the stay fills best, so a bed taken meanwhile
+does not refuse it. The results cost no
 query beyond the search's own: a family's elders are read on another connection meanwhile.
 """
 
 from __future__ import annotations
 
 import asyncio
+import secrets
 from datetime import date
 from typing import Annotated, Any, Final
 from urllib.parse import urlencode
@@ -345,8 +350,10 @@ def _page(
         answer=answer,
         links=None if answer is None else _links(pairs, answer),
         elder=chosen,
-        # Holding is a family's, for one of its elders.
+        # Holding is a family's, for one of its elders. Each form carries an idempotency key
+        # made here, so that a double-click places one hold (the holds page's contract).
         holds=chosen is not None,
+        hold_key=secrets.token_urlsafe(9) if chosen is not None else "",
         place_choices=[] if refusal is None else refusal.places,
         more_open=more_open,
         options=OPTIONS,
