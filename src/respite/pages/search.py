@@ -205,20 +205,21 @@ class SearchPage(Controller):
         pairs = _pairs(request)
         principal = optional_principal(request)
         family = principal if principal is not None and principal.role == "family" else None
-        elders_read = _nobody() if family is None else _elders(deps, family)
-        if not any(name in SEARCH_FIELDS for name, _ in pairs):
-            return _page(request, pairs, await elders_read)
-        outcome, elders = await asyncio.gather(
-            _answer(request, deps, principal, pairs), elders_read
-        )
+        searched = any(name in SEARCH_FIELDS for name, _ in pairs)
+        if family is None:  # no elders to list: nothing to do meanwhile, no task to start
+            if not searched:
+                return _page(request, pairs, None)
+            outcome, elders = await _answer(request, deps, principal, pairs), None
+        elif not searched:
+            return _page(request, pairs, await _elders(deps, family))
+        else:
+            outcome, elders = await asyncio.gather(
+                _answer(request, deps, principal, pairs), _elders(deps, family)
+            )
         if isinstance(outcome, Refusal):
             return _page(request, pairs, elders, refusal=outcome)
         answer, form = outcome
         return _page(request, pairs, elders, answer=answer, form=form)
-
-
-async def _nobody() -> list[Elder] | None:
-    return None
 
 
 async def _elders(deps: Deps, principal: Principal) -> list[Elder]:
