@@ -2,7 +2,7 @@
 load, and the results page's Largest Contentful Paint on a slow phone.
 
     .venv/bin/python ops/bench/pages.py            # full run, ~4 minutes on 2 cores
-    .venv/bin/python ops/bench/pages.py --quick    # smoke run, ~1.5 minutes
+    .venv/bin/python ops/bench/pages.py --quick    # smoke run, ~1 minute
 
 One private PostgreSQL and Redis, one database with ``datagen``'s city (facilities around
 People's Square) and the Shanghai gazetteer (``respite/dev/shanghai_places.json``, imported

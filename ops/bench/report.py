@@ -1,6 +1,6 @@
 """Every benchmark in one run, and one Markdown report of it (``ops/bench/run`` calls this).
 
-    ops/bench/run            # full: ~25 minutes on 2 cores, writes ops/bench/REPORT.md
+    ops/bench/run            # full: ~30 minutes on 2 cores, writes ops/bench/REPORT.md
     ops/bench/run --quick    # a few minutes, smaller data, 60 s soak
 
 Runs, one after another so that they do not share the cores: ``availability.py`` (10,000 and
