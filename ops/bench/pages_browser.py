@@ -1,9 +1,10 @@
 """The family pages in a real browser: what a first load transfers, and Largest Contentful
 Paint on a slow phone over a weak link. ``pages.py`` runs these; nothing here starts servers.
 
-Debian's Chromium (``/usr/bin/chromium``) driven by Playwright for Python through the DevTools
-protocol (CDP), never a downloaded browser. Each load is in a fresh browser context (cold
-cache, no cookies) at 390 x 844 CSS pixels, device scale 2, as a cheap phone.
+Debian's Chromium (``/usr/bin/chromium``, or ``RESPITE_CHROMIUM``) driven by Playwright for
+Python through the DevTools protocol (CDP), never a downloaded browser. Each load is in a
+fresh browser context (cold cache, no cookies) at 390 x 844 CSS pixels, device scale 2, as a
+cheap phone.
 
 - ``weigh``: every request of a first load with the URL, its origin, status, what the browser
   asked for (``Accept-Encoding``), what the server sent (``Content-Encoding``,
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import statistics
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -31,7 +33,8 @@ from urllib.parse import urlsplit
 
 __all__ = ["CHROMIUM", "FLAGS", "Browser", "floor_server", "missing"]
 
-CHROMIUM: Final = "/usr/bin/chromium"
+# Where ops/setup installs it (as the browser tests find it: RESPITE_CHROMIUM, if set).
+CHROMIUM: Final = os.environ.get("RESPITE_CHROMIUM", "/usr/bin/chromium")
 FLAGS: Final = [
     "--headless",
     "--no-sandbox",
@@ -121,11 +124,14 @@ def missing() -> str | None:
     """What to install for the browser parts, or None when all is there."""
     needs = []
     if not Path(CHROMIUM).exists():
-        needs.append("Debian's Chromium: apt-get install -y chromium fonts-wqy-microhei")
+        needs.append(
+            f"a Chromium at {CHROMIUM} (ops/setup installs Debian's as root, or "
+            "apt-get install -y chromium fonts-wqy-microhei)"
+        )
     try:
         import playwright.async_api  # noqa: F401
     except ImportError:
-        needs.append("Playwright for Python: .venv/bin/pip install playwright")
+        needs.append("Playwright for Python (a dev dependency: ops/setup installs it)")
     return "; ".join(needs) or None
 
 
