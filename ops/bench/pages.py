@@ -237,9 +237,11 @@ async def browser(base: str, found: list[Search], page: bool, args: argparse.Nam
         if any(s.how == how for s in found)
     ]
     results = [path("page", s, args.page) for s in chosen] if page else []
+    labels = {"place": "a street or district by its name", "near": "5 km around a point"}
     # Until the search page exists, the pages there are stand in for it.
     weighed, painted = ([args.page], results) if page else (["/", "/signin"], ["/", "/signin"])
     out: dict[str, Any] = {"weight": {}, "lcp": {}, "results_paths": results, "origin": base}
+    out["labels"] = {p: labels[s.how] for p, s in zip(results, chosen, strict=False)}
     async with pages_browser.Browser(base, "zh-CN") as chromium:
         out["chromium"] = chromium.version()
         for p in weighed:

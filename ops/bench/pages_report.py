@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 from typing import Any, Final
+from urllib.parse import unquote
 
 __all__ = ["LCP_TARGET_MS", "NOT_THERE", "RATIO_TARGET", "WEIGHT_TARGET", "describe"]
 __all__ += ["markdown", "verdicts"]
@@ -78,7 +79,11 @@ def verdicts(result: dict[str, Any]) -> dict[str, Any]:
             "met": first and first["wire_bytes"] <= WEIGHT_TARGET and not first["foreign_origins"],
         },
         "lcp": {
-            "value": {p["path"]: [p["lcp_median_ms"], p["lcp_max_ms"]] for p in lcps} or None,
+            "value": {
+                b["labels"][p["path"]]: {"median_ms": p["lcp_median_ms"], "max_ms": p["lcp_max_ms"]}
+                for p in lcps
+            }
+            or None,
             "target": f"median <= {LCP_TARGET_MS:g} ms",
             "met": worst <= LCP_TARGET_MS if worst is not None else None,
         },
@@ -105,8 +110,9 @@ def _browser(b: dict[str, Any], page: str) -> str:
                 f"(asked: {r['accept_encoding']})"
             )
     lines.append("\nLargest Contentful Paint, 4x CPU slowdown, 1.6 Mbit/s / 750 kbit/s, 150 ms")
-    for p, lcp in b["lcp"].items():
-        stand_in = "" if p in b["results_paths"] else "  (stand-in)"
+    for raw, lcp in b["lcp"].items():
+        p = unquote(raw)
+        stand_in = f" ({b['labels'][raw]})" if raw in b["results_paths"] else "  (stand-in)"
         runs = ", ".join(f"{r['lcp_ms']}" for r in lcp["runs"])
         fcp = ", ".join(f"{r['fcp_ms']}" for r in lcp["runs"])
         ok = lcp["lcp_max_ms"] is not None and lcp["lcp_median_ms"] <= LCP_TARGET_MS
@@ -153,7 +159,7 @@ def markdown(result: dict[str, Any]) -> list[str]:
                 rows[-1].append(f["p99_ms"])
     out += _table(["clients", "side", "searches", "n", "p50 ms", "p90 ms", "p99 ms"], rows)
     ratios = [
-        [clients, *row["ratio_p50"].values(), row["paired_ratio_median"]]
+        [clients, *(f"{r:.2f}" for r in (*row["ratio_p50"].values(), row["paired_ratio_median"]))]
         for clients, row in result["server_time"].items()
         if "ratio_p50" in row
     ]
@@ -176,7 +182,8 @@ def markdown(result: dict[str, Any]) -> list[str]:
         out += _table(["page", "status", "requests", "bytes", "other origins"], rows)
         rows = []
         for path, lcp in b["lcp"].items():
-            rows.append([f"`{path}`", lcp["lcp_median_ms"], lcp["lcp_max_ms"], len(lcp["runs"])])
+            shown = f"`{unquote(path)}`"
+            rows.append([shown, lcp["lcp_median_ms"], lcp["lcp_max_ms"], len(lcp["runs"])])
             rows[-1] += [lcp["element"], lcp["response_end_median_ms"]]
         out += [
             "Largest Contentful Paint, 4× CPU slowdown, 1.6 Mbit/s down, 750 kbit/s up, "
