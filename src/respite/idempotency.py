@@ -28,6 +28,7 @@ from respite.i18n import t
 __all__ = [
     "IdempotencyKey",
     "Replay",
+    "answered",
     "body_hash",
     "claim",
     "optional_key",
@@ -124,3 +125,15 @@ async def remember(
     conn: Conn, principal: Principal, key: str, status_code: int, response: Any
 ) -> None:
     await conn.execute(REMEMBER_ANSWER, scope(principal), key, status_code, response)
+
+
+async def answered(
+    conn: Conn, principal: Principal, key: str, operation: str, answer: type[T]
+) -> T | None:
+    """What an earlier success with ``key`` answered, as ``answer``, without claiming the key:
+    None while it is unused (or in use by a transaction not yet committed), or was used for
+    another operation."""
+    row = await conn.fetchrow(SELECT_KEY, scope(principal), key)
+    if row is None or row["operation"] != operation or row["response"] is None:
+        return None
+    return msgspec.convert(row["response"], answer)

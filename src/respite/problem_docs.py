@@ -133,7 +133,7 @@ def _page(title: str, body: str) -> str:
         f"<title>{escape(title)} · respite</title>"
         "<style>body{font:18px/1.5 system-ui,sans-serif;max-width:44rem;margin:1rem auto;"
         "padding:0 1rem}code{font-size:1rem}</style></head><body>"
-        f"{body}</body></html>"
+        f"<main>{body}</main></body></html>"
     )
 
 

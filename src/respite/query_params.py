@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import Counter
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import unquote
 
 import msgspec
 from litestar import Request
@@ -24,6 +24,16 @@ from respite.errors import FieldError, InvalidInputError
 from respite.i18n import t
 
 __all__ = ["UnknownQueryParameters"]
+
+
+def _names(query: str) -> list[str]:
+    """The names of ``parse_qsl(query, keep_blank_values=True)``, without unquoting the values
+    (Litestar parses them once more for the route)."""
+    return [
+        unquote(part.partition("=")[0].replace("+", " "), errors="replace")
+        for part in query.split("&")
+        if part
+    ]
 
 
 class Declared(msgspec.Struct, frozen=True):
@@ -46,7 +56,7 @@ class UnknownQueryParameters:
         if declared is None:
             return
         # In the order sent, so that the errors list them as the client wrote them.
-        given = Counter(name for name, _ in parse_qsl(query.decode("latin-1"), True))
+        given = Counter(_names(query.decode("latin-1")))
         errors = [
             FieldError(name, t("input.unknown_parameter"))
             if name not in declared.names

@@ -16,7 +16,7 @@ Every context is watched: a console error, an uncaught exception, an answer 5xx 
 to any origin but loopback fails the test (at ``look``, and at the end of the test).
 
 Chromium is launched once per worker process, on its first browser test, from
-``RESPITE_CHROMIUM`` or ``/usr/bin/chromium``; ``ops/setup`` installs it. It is never skipped:
+``RESPITE_CHROMIUM`` or ``/usr/bin/chromium``; ``ops/setup --tests`` installs it. It is never skipped:
 without it every browser test fails, saying what to install.
 """
 
@@ -65,7 +65,7 @@ async def live_server(app: Litestar) -> AsyncIterator[str]:
 async def chromium() -> AsyncIterator[Browser]:
     if not os.access(CHROMIUM, os.X_OK):
         pytest.fail(
-            f"no Chromium at {CHROMIUM}: run ops/setup, or install it "
+            f"no Chromium at {CHROMIUM}: run ops/setup --tests, or install it "
             "(sudo apt-get install chromium fonts-wqy-microhei), or set RESPITE_CHROMIUM"
         )
     async with async_playwright() as playwright:

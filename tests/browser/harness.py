@@ -5,7 +5,8 @@ error, an uncaught exception, an answer 5xx, and any request to an origin other 
 machine's loopback (no CDN, no font or script from elsewhere: such a request is aborted before
 it leaves and recorded). ``scan`` runs axe-core on the page as it stands; ``Look`` (the ``look``
 fixture) does that, writes a screenshot for a person to look at, and fails the test on a
-violation of impact serious or critical, or on anything the watch saw.
+violation of impact serious or critical, on an age-friendly rule broken (``age_friendly``),
+or on anything the watch saw.
 
 axe-core comes from the ``axe-playwright-python`` wheel, which bundles ``axe.min.js``; only that
 file is used (injected with ``page.evaluate``, which a page's CSP does not block).
@@ -26,6 +27,8 @@ import msgspec
 import pytest
 from playwright.async_api import BrowserContext, ConsoleMessage, Page, Request, Response, Route
 
+from tests.browser.age_friendly import age_friendly
+
 __all__ = ["SCREENSHOTS", "Look", "Violation", "Watch", "is_loopback", "scan"]
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / ".screenshots"
@@ -34,6 +37,7 @@ BLOCKING = ("serious", "critical")
 # Not a timed assertion: a bound on a hang (axe.run never settles where scripts cannot run).
 SCAN_LIMIT = 60.0
 NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
+_LOAD_FAILED = re.compile(r"Failed to load resource: the server responded with a status of 4\d\d")
 
 
 def is_loopback(url: str) -> bool:
@@ -67,12 +71,19 @@ class Watch:
         await context.route("**/*", self._route)
 
     def _console(self, message: ConsoleMessage) -> None:
-        if message.type == "error":
+        # Chromium logs every answer 4xx as a console error, a page that refuses a form (422)
+        # included: those are judged by ``_response`` instead.
+        if message.type == "error" and not _LOAD_FAILED.match(message.text):
             self.console_errors.append(f"{message.text} ({message.location.get('url', '')})")
 
     def _response(self, response: Response) -> None:
+        request = response.request
         if response.status >= 500:
-            self.server_errors.append(f"{response.status} {response.request.method} {response.url}")
+            self.server_errors.append(f"{response.status} {request.method} {response.url}")
+        elif response.status >= 400 and request.resource_type != "document":
+            # A page may answer 4xx (a refused form, a stay of another family); a style
+            # sheet, script or image it needs may not.
+            self.server_errors.append(f"{response.status} {request.method} {response.url}")
 
     async def _route(self, route: Route, request: Request) -> None:
         if is_loopback(request.url):
@@ -168,8 +179,12 @@ class Look:
         self.watches = watches
         self.scanner_for = scanner_for
 
-    async def __call__(self, page: Page, name: str) -> list[Violation]:
-        """Every violation found (the test fails on the serious and critical ones)."""
+    async def __call__(
+        self, page: Page, name: str, *, age_friendly_rules: bool = True
+    ) -> list[Violation]:
+        """Every violation found (the test fails on the serious and critical ones, and on
+        any age-friendly rule broken: ``age_friendly``; off only for pages not meant for
+        families and staff, such as the API's reference)."""
         if not NAME.fullmatch(name):
             raise ValueError(
                 f"a screenshot's name is lower-case letters, digits, - and _: {name!r}"
@@ -180,6 +195,8 @@ class Look:
         await page.screenshot(path=self.folder / f"{name}-{watch.language}.png", full_page=True)
         blocking = [found for found in violations if found.impact in BLOCKING]
         failures = watch.problems() + [f"accessibility: {found}" for found in blocking]
+        if age_friendly_rules:
+            failures += [f"age-friendly: {broken}" for broken in await age_friendly(page)]
         if failures:
             watch.forgive()  # reported here: the end of the test need not say it again
             pytest.fail(

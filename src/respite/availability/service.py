@@ -120,9 +120,8 @@ async def search_availability(
     NotFoundError for a care recipient the principal may not see; AuthenticationError for a
     care recipient without a principal."""
     query = validate_query(params, deps.clock.now())
-    fingerprint = query.fingerprint()
     if params.cursor is not None:
-        after = decode_cursor(deps.settings, params.cursor, fingerprint)
+        after = decode_cursor(deps.settings, params.cursor, query.fingerprint())
         query = msgspec.structs.replace(query, after=after)
     policies = cache_for(deps.settings.database_url or "")
     viewer = None if principal is None else Viewer.of(principal, query.now, deps.settings)
@@ -130,7 +129,8 @@ async def search_availability(
     result = await _search(deps.pool, deps.redis, viewer, query, policies, system)
     if result.next_key is None:
         return result.page
-    next_cursor = encode_cursor(deps.settings, fingerprint, result.next_key)
+    # The fingerprint leaves out where the page starts (``after``): the same as above.
+    next_cursor = encode_cursor(deps.settings, query.fingerprint(), result.next_key)
     return msgspec.structs.replace(result.page, next_cursor=next_cursor)
 
 
@@ -158,18 +158,18 @@ async def _search(
             ids = list(
                 dict.fromkeys([r.facility_id for r in rows] + [r.facility_id for r in early or ()])
             )
+            # Redis answers while PostgreSQL explains exclusions, and while the connection
+            # goes back to the pool.
+            reading = asyncio.create_task(_read_holds(client, ids, now, False))
             excluded: list[ExcludedFacility] = []
             refused: list[PolicyRefusal] = []
             if _has_explanations(ctx):
-                # Redis answers while PostgreSQL explains exclusions.
-                reading = asyncio.create_task(_read_holds(client, ids, now, False))
                 excluded, refused = await _explanations(conn, ctx)
     except BaseException:
         if reading is not None:
             reading.cancel()
         raise
-    # Read after the connection went back, when there was nothing to explain meanwhile.
-    holds = await (reading or _read_holds(client, ids, now, False))
+    holds = await reading
     offers = [
         offer(r, policy_ref(ctx.policies[r.policy_code]), holds, query.stay) if r.bookable else None
         for r in rows

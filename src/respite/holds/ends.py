@@ -15,7 +15,7 @@ from typing import Literal, cast
 
 from respite.db import Conn
 
-__all__ = ["END_HOLD", "SELECT_HOLD_END", "Ended", "end_hold"]
+__all__ = ["END_HOLD", "SELECT_HOLD_END", "Ended", "end_hold", "how_ended"]
 
 Ended = Literal["confirmed", "released"]
 
@@ -41,3 +41,9 @@ async def end_hold(
     earlier = await conn.fetchval(SELECT_HOLD_END, hold_id)
     assert earlier is not None, "an insert was refused for a row that is not there"
     return cast(Ended, earlier)
+
+
+async def how_ended(conn: Conn, hold_id: str) -> Ended | None:
+    """How the hold ended for good, or None: still live, expired, or never there."""
+    ended = await conn.fetchval(SELECT_HOLD_END, hold_id)
+    return None if ended is None else cast(Ended, ended)

@@ -26,9 +26,13 @@ from litestar.types import ControllerRouterHandler
 
 from respite.keys import PAGE_CSRF, derive_key
 from respite.pages.account import AccountPages
+from respite.pages.assessments import AssessmentPages
+from respite.pages.elders import ElderPages
 from respite.pages.error_pages import page_exception_handlers
+from respite.pages.holds import HoldPages
 from respite.pages.home import HomePage
 from respite.pages.preferences import PreferencePages
+from respite.pages.stays import StayPages
 from respite.settings import Settings
 
 __all__ = ["STATIC_PATH", "pages_router", "static_router"]
@@ -37,7 +41,15 @@ STATIC: Final = Path(__file__).parent / "static"
 STATIC_PATH: Final = "/static"
 CSRF_COOKIE: Final = "respite_csrf"
 
-PAGES: Final[list[ControllerRouterHandler]] = [HomePage, AccountPages, PreferencePages]
+PAGES: Final[list[ControllerRouterHandler]] = [
+    HomePage,
+    AccountPages,
+    PreferencePages,
+    ElderPages,
+    AssessmentPages,
+    HoldPages,
+    StayPages,
+]
 
 
 async def _any_query(request: Request[Any, Any, Any]) -> None:

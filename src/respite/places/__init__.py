@@ -14,10 +14,11 @@ if TYPE_CHECKING:
         find_place,
         gazetteer_bounds,
         import_places,
+        place_at,
         replace_places,
     )
 
-__all__ = ["find_place", "gazetteer_bounds", "import_places", "replace_places"]
+__all__ = ["find_place", "gazetteer_bounds", "import_places", "place_at", "replace_places"]
 __getattr__ = on_first_use(
     __name__,
     {
@@ -25,6 +26,7 @@ __getattr__ = on_first_use(
             "find_place",
             "gazetteer_bounds",
             "import_places",
+            "place_at",
             "replace_places",
         )
     },

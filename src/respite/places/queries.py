@@ -10,6 +10,7 @@ __all__ = [
     "SELECT_BOUNDS",
     "SELECT_NEAR_MATCHES",
     "SELECT_PLACES_BY_KEY",
+    "SELECT_PLACE_AT",
     "SELECT_PLACE_BY_ID",
 ]
 
@@ -39,6 +40,19 @@ LEFT JOIN places parent ON parent.id = p.parent_id
 """
 
 SELECT_PLACE_BY_ID = _SELECT + "WHERE p.id = $1"
+
+# The most local place whose reach holds the point $1, $2 (lat, lon): a community before its
+# street, a street before its district. Distances are flat-earth, fine within a city.
+SELECT_PLACE_AT = (
+    _SELECT
+    + """CROSS JOIN LATERAL (
+    SELECT 111320.0 * sqrt(power(p.lat - $1, 2) + power(cos(radians($1)) * (p.lon - $2), 2))
+        AS away_m
+) d
+WHERE d.away_m <= p.radius_m
+ORDER BY p.radius_m, d.away_m, p.id
+LIMIT 1"""
+)
 
 SELECT_PLACES_BY_KEY = (
     _SELECT + "WHERE p.name_key = $1 OR p.name_en_key = $1 ORDER BY p.kind, p.id LIMIT 20"

@@ -35,6 +35,7 @@ __all__ = [
     "find_place",
     "gazetteer_bounds",
     "import_places",
+    "place_at",
     "replace_places",
 ]
 
@@ -104,6 +105,13 @@ async def find_place(conn: Conn, given: str) -> Place:
         raise AmbiguousPlaceError(text, found)
     near = [_place(r) for r in await conn.fetch(queries.SELECT_NEAR_MATCHES, key)] if key else []
     raise UnknownPlaceError(text, near)
+
+
+async def place_at(conn: Conn, lat: float, lon: float) -> Place | None:
+    """The most local place that reaches the point (a home's street or community), or None
+    outside every place."""
+    row = await conn.fetchrow(queries.SELECT_PLACE_AT, lat, lon)
+    return None if row is None else _place(row)
 
 
 async def gazetteer_bounds(conn: Conn) -> Bounds | None:
