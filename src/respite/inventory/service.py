@@ -151,9 +151,10 @@ async def get_facility(deps: Deps, principal: Principal, facility_id: int) -> Fa
 
 
 async def get_facility_profile(
-    deps: Deps, principal: Principal, facility_id: int
+    deps: Deps, principal: Principal | None, facility_id: int
 ) -> FacilityProfile:
-    """What every signed-in caller may know of a facility: one query, whatever its beds."""
+    """What a facility shows the public (the API: every signed-in caller; the pages: anyone
+    who may search): one query, whatever its beds."""
     row = await deps.pool.fetchrow(q.SELECT_FACILITY_PROFILE, facility_id)
     if row is None:
         raise NotFoundError("facility", facility_id)

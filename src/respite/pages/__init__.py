@@ -29,9 +29,11 @@ from respite.pages.account import AccountPages
 from respite.pages.assessments import AssessmentPages
 from respite.pages.elders import ElderPages
 from respite.pages.error_pages import page_exception_handlers
+from respite.pages.facilities import FacilityPage
 from respite.pages.holds import HoldPages
 from respite.pages.home import HomePage
 from respite.pages.preferences import PreferencePages
+from respite.pages.search import SearchPage
 from respite.pages.stays import StayPages
 from respite.settings import Settings
 
@@ -45,6 +47,8 @@ PAGES: Final[list[ControllerRouterHandler]] = [
     HomePage,
     AccountPages,
     PreferencePages,
+    SearchPage,
+    FacilityPage,
     ElderPages,
     AssessmentPages,
     HoldPages,

@@ -50,7 +50,7 @@ def read_form(fields: dict[str, Any], into: type[S], *, lists: frozenset[str] = 
         for name, value in fields.items()
     }
     errors: list[FieldError] = []
-    for field in msgspec.structs.fields(into):
+    for field in _fields_of(into):
         if field.encode_name not in data:
             if field.required:
                 errors.append(FieldError(field.encode_name, t("input.required")))
@@ -70,9 +70,16 @@ def read_form(fields: dict[str, Any], into: type[S], *, lists: frozenset[str] = 
 
 
 @functools.cache
+def _fields_of(into: type[msgspec.Struct]) -> tuple[msgspec.structs.FieldInfo, ...]:
+    """``into``'s fields, read once: msgspec resolves the type hints anew at every call
+    (about 0.2 ms for the search form's dozen, more than the rest of reading it)."""
+    return msgspec.structs.fields(into)
+
+
+@functools.cache
 def _alone(into: type[msgspec.Struct], name: str) -> type[msgspec.Struct]:
     """A Struct of ``into``'s field ``name`` alone, to check it without the others."""
-    field = next(f for f in msgspec.structs.fields(into) if f.name == name)
+    field = next(f for f in _fields_of(into) if f.name == name)
     return msgspec.defstruct(
         f"{into.__name__}_{field.name}",
         [(field.name, field.type)],

@@ -17,6 +17,7 @@ from respite.auth.guards import optional_principal
 from respite.auth.model import Principal
 from respite.errors import FieldError
 from respite.i18n.language import DEFAULT_LANGUAGE, Lang, request_language
+from respite.pages.templating import words_in
 
 __all__ = ["DISPLAY_COOKIE", "NO_STORE", "go", "local_path", "page"]
 
@@ -49,6 +50,7 @@ def page(
     """The page ``template`` with ``context``; ``errors`` are shown in the error summary at
     the top of its form and beside each field."""
     principal: Principal | None = optional_principal(request)
+    lang = language(request)
     return Template(
         template_name=template,
         status_code=status,
@@ -61,7 +63,8 @@ def page(
             "query": request.url.query,
             "errors": errors or [],
             "field_errors": {error.field: error.message for error in errors or []},
-            "html_lang": language(request),
+            "html_lang": lang,
+            "t": words_in(lang),
             **context,
         },
     )

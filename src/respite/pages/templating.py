@@ -11,6 +11,8 @@ template is English or Chinese: both languages come from the catalog, so no page
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Final
@@ -22,7 +24,7 @@ from litestar.template.config import TemplateConfig
 
 from respite.i18n import LANGUAGES, Lang, Text, current_language, formats, render, t
 
-__all__ = ["TEMPLATES", "template_config"]
+__all__ = ["TEMPLATES", "template_config", "words_in"]
 
 TEMPLATES: Final = Path(__file__).parent / "templates"
 
@@ -39,9 +41,31 @@ def _finalize(context: Context, value: Any) -> Any:
     return value
 
 
+@functools.lru_cache(maxsize=8192)
+def _said(key: str, lang: Lang, figures: tuple[tuple[str, Any], ...]) -> str:
+    """A message with these figures in ``lang``: the same words each time (a page's labels,
+    a search's prices and counts recur), so said once."""
+    return render(t(key, **dict(figures)), lang)
+
+
 @pass_context
 def _say(context: Context, key: str, /, **figures: Any) -> str:
-    return render(t(key, **figures), _lang(context))
+    return words_in(_lang(context))(key, **figures)
+
+
+@functools.cache
+def words_in(lang: Lang) -> Callable[..., str]:
+    """The templates' ``t`` for one language, as ``frame.page`` passes it: a function that
+    needs no template context, since Jinja copies the whole context for every call of one
+    that does, made inside a block (a page's every word)."""
+
+    def say(key: str, /, **figures: Any) -> str:
+        try:
+            return _said(key, lang, tuple(figures.items()))
+        except TypeError:  # a figure that cannot be a key (a list): said every time
+            return render(t(key, **figures), lang)
+
+    return say
 
 
 @pass_context
