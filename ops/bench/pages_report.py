@@ -105,7 +105,7 @@ def _browser(b: dict[str, Any], page: str) -> str:
         )
         for r in w["requests"]:
             lines.append(
-                f"      {r['status']} {r['url']}  {r['encoded_bytes']} B wire, "
+                f"      {r['status']} {r['url'][:100]}  {r['encoded_bytes']} B wire, "
                 f"content-length {r['body_bytes']}, {r['content_encoding'] or 'identity'} "
                 f"(asked: {r['accept_encoding']})"
             )
