@@ -1,7 +1,7 @@
 """Family pages (issue 14): the results page beside the JSON search, the search page's first
 load, and the results page's Largest Contentful Paint on a slow phone.
 
-    .venv/bin/python ops/bench/pages.py            # full run, ~4-5 minutes on 2 cores
+    .venv/bin/python ops/bench/pages.py            # full run, 2-5 minutes on 2 cores
     .venv/bin/python ops/bench/pages.py --quick    # smoke run, ~1 minute
 
 One private PostgreSQL and Redis, one database with ``datagen``'s city (facilities around
