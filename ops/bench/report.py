@@ -1,13 +1,14 @@
 """Every benchmark in one run, and one Markdown report of it (``ops/bench/run`` calls this).
 
-    ops/bench/run            # full: ~25 minutes on 2 cores, writes ops/bench/REPORT.md
+    ops/bench/run            # full: ~30 minutes on 2 cores, writes ops/bench/REPORT.md
     ops/bench/run --quick    # a few minutes, smaller data, 60 s soak
 
 Runs, one after another so that they do not share the cores: ``availability.py`` (10,000 and
 100,000 beds; it reports its app process's memory itself),
-``board.py`` (300 beds x 92 nights), ``holds.py`` (with its floors and the contention run)
-and ``soak.py``. Each generates its own data set in its own private servers. The raw output of
-each is kept next to the report under ``--logs``.
+``board.py`` (300 beds x 92 nights), ``holds.py`` (with its floors and the contention run),
+``soak.py`` and ``pages.py`` (the family pages: server time, first load, LCP in Chromium).
+Each generates its own data set in its own private servers. The raw output of each is kept
+next to the report under ``--logs``.
 """
 
 from __future__ import annotations
@@ -33,7 +34,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import availability
 import board
 import holds
+import pages_report
 import soak
+
+import pages
 
 __all__ = ["main", "render"]
 
@@ -82,6 +86,11 @@ def run_board(quick: bool) -> None:
         sys.argv = argv
 
 
+def _run_pages(quick: list[str], out: Path) -> None:
+    """``pages.py`` answers 2 while the search page is not there: the report says so."""
+    pages.main([*quick, "--json", str(out)])
+
+
 def machine() -> dict[str, str]:
     cpu = "?"
     for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -121,6 +130,7 @@ def main(argv: list[str] | None = None) -> None:
         "board": lambda: run_board(args.quick),
         "holds": lambda: holds.main([*quick, "--json", str(logs / "holds.json")]),
         "soak": lambda: soak.main([*quick, "--json", str(logs / "soak.json")]),
+        "pages": lambda: _run_pages(quick, logs / "pages.json"),
     }
     for name, run in steps.items():
         if name in skip:
@@ -181,6 +191,7 @@ def render(data: dict[str, Any]) -> str:
     out += _board(data)
     out += _holds(data)
     out += _soak(data)
+    out += _pages(data)
     out += _memory(data)
     return "\n".join(out) + "\n"
 
@@ -361,6 +372,8 @@ def _memory(data: dict[str, Any]) -> list[str]:
         rows.append(["holds app", _mib(data["holds"]["memory_kib"]["app"].get("VmHWM"))])
     if "soak" in data:
         rows.append(["soak app", _mib(data["soak"]["memory"]["peak_kib"])])
+    if "pages" in data:
+        rows.append(["pages app", _mib(data["pages"]["app_memory_kib"].get("VmHWM"))])
     if not rows:
         return []
     return [
@@ -368,6 +381,10 @@ def _memory(data: dict[str, Any]) -> list[str]:
         "",
         *_table(["process", "peak"], rows),
     ]
+
+
+def _pages(data: dict[str, Any]) -> list[str]:
+    return pages_report.markdown(data["pages"]) if "pages" in data else []
 
 
 if __name__ == "__main__":
