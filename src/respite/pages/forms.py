@@ -4,8 +4,9 @@ A browser posts text: ``read_form`` turns the fields into the Struct's types (nu
 dates) as msgspec does for the API, leaving out empty fields so a blank optional field is
 absent rather than an empty string, and ``_csrf_token`` (checked before). Every required field
 left blank is named at once; otherwise the first field msgspec refuses is, in the same words
-the API uses (``field_errors``): each field is checked on its own first, so every field that
-is wrong is named at once, then the whole (for rules across fields).
+the API uses (``field_errors``): when the whole is refused, each field is checked on its own,
+so every field that is wrong is named at once (or, when each is right alone, the rule across
+fields that is not).
 """
 
 from __future__ import annotations
@@ -49,6 +50,11 @@ def read_form(fields: dict[str, Any], into: type[S], *, lists: frozenset[str] = 
         name: ([value] if name in lists and not isinstance(value, list) else value)
         for name, value in fields.items()
     }
+    try:
+        return msgspec.convert(data, into, strict=False)
+    except msgspec.ValidationError as exc:
+        whole = from_msgspec(exc, into)
+    # Refused: say every field that is wrong, not only the first msgspec met.
     errors: list[FieldError] = []
     for field in _fields_of(into):
         if field.encode_name not in data:
@@ -61,12 +67,7 @@ def read_form(fields: dict[str, Any], into: type[S], *, lists: frozenset[str] = 
             )
         except msgspec.ValidationError as exc:
             errors.append(from_msgspec(exc, into))
-    if errors:
-        raise InvalidInputError(errors)
-    try:
-        return msgspec.convert(data, into, strict=False)
-    except msgspec.ValidationError as exc:
-        raise InvalidInputError([from_msgspec(exc, into)]) from None
+    raise InvalidInputError(errors or [whole])
 
 
 @functools.cache
