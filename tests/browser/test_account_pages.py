@@ -9,14 +9,11 @@ from typing import Any
 import pytest
 from playwright.async_api import Page
 
-from respite.i18n import LANGUAGES, Lang, render, t
+from respite.i18n import LANGUAGES, Lang
+from tests.browser.actions import say
 from tests.browser.harness import Look, Watch
 
 PASSWORD = "a long enough secret"
-
-
-def say(key: str, lang: Lang, **figures: Any) -> str:
-    return render(t(key, **figures), lang)
 
 
 async def sign_up(page: Page, base: str, lang: Lang, login: str = "li@example.test") -> None:

@@ -11,8 +11,9 @@ import pytest
 from playwright.async_api import Page
 
 from respite.dev.city import gazetteer
-from respite.i18n import LANGUAGES, Lang, render, t
+from respite.i18n import LANGUAGES, Lang, t
 from respite.places.service import replace_places
+from tests.browser.actions import say
 from tests.browser.harness import Look
 
 ELDER_PAGE = re.compile(r"/elders/\d+$")
@@ -31,10 +32,6 @@ async def sign_up(page: Page, url: str, login: str) -> None:
     await page.fill("#f-password", "a long enough secret")
     await page.click("form[action='/register'] button[type=submit]")
     await page.wait_for_url(f"{url}/elders")
-
-
-def say(lang: Lang, key: str, **figures: Any) -> str:
-    return render(t(key, **figures), lang)
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -67,7 +64,7 @@ async def test_a_family_adds_an_elder_changes_them_and_records_an_assessment(
     await page.click("form[action='/elders/new'] button[type=submit]")
     await page.wait_for_url(ELDER_PAGE)
     assert await page.text_content("h1") == "王秀英"
-    assert say(language, "page.elders.detail.none") in await page.inner_text("main")
+    assert say("page.elders.detail.none", language) in await page.inner_text("main")
     await look(page, "elder-new")
 
     await page.click("a[href$='/edit']")
@@ -77,8 +74,8 @@ async def test_a_family_adds_an_elder_changes_them_and_records_an_assessment(
     await page.click("form[action$='/edit'] button[type=submit]")
     await page.wait_for_url(ELDER_PAGE)
     main = await page.inner_text("main")
-    assert say(language, "page.elders.need.wheelchair") in main
-    assert say(language, "page.elders.need.fall_risk") not in main
+    assert say("page.elders.need.wheelchair", language) in main
+    assert say("page.elders.need.fall_risk", language) not in main
 
     await page.click("main a[href$='/assessment']")
     await look(page, "assess")
@@ -96,14 +93,14 @@ async def test_a_family_adds_an_elder_changes_them_and_records_an_assessment(
     await page.click("form button[type=submit]")
     await page.wait_for_url(LEVEL)
     main = await page.inner_text("main")
-    level = say(language, "page.elders.detail.level_now", level=3, name=t("page.elders.level.3"))
+    level = say("page.elders.detail.level_now", language, level=3, name=t("page.elders.level.3"))
     assert level in main
-    why = say(language, "page.elders.reason.dementia_or_mental_disorder.applied", before=2, after=3)
+    why = say("page.elders.reason.dementia_or_mental_disorder.applied", language, before=2, after=3)
     assert why in main
     await look(page, "elder-assessed")
 
     await page.click("nav a[href='/elders']")
-    assert say(language, "page.elders.list.level", level=3, name=t("page.elders.level.3")) in (
+    assert say("page.elders.list.level", language, level=3, name=t("page.elders.level.3")) in (
         await page.inner_text("main")
     )
     await look(page, "list")
@@ -189,7 +186,7 @@ async def test_large_print(live_server: str, page: Page, look: Look, language: L
     await page.fill("#f-organisation", "徐汇区老年人能力评估中心")
     await page.click("form button[type=submit]")
     await page.wait_for_url(LEVEL)
-    assert say(language, "page.elders.reason.risk_events.applied", events=2, before=1, after=2) in (
+    assert say("page.elders.reason.risk_events.applied", language, events=2, before=1, after=2) in (
         await page.inner_text("main")
     )
     await look(page, "elder-large")

@@ -14,19 +14,11 @@ from playwright.async_api import Page
 from respite.clock import ManualClock
 from respite.i18n import LANGUAGES, Lang
 from tests import builders, dates
+from tests.browser.actions import tab_to
 from tests.browser.harness import Look
 
 HOME = (31.2055, 121.4400)
 KM_LAT = 1 / 111.195
-
-
-async def tab_to(page: Page, selector: str) -> None:
-    """Press Tab until the element ``selector`` names has the focus."""
-    for _ in range(80):
-        await page.keyboard.press("Tab")
-        if await page.evaluate(f"document.activeElement.matches({selector!r})"):
-            return
-    raise AssertionError(f"Tab never reached {selector}")
 
 
 async def choose(page: Page, group: str, value: str) -> None:

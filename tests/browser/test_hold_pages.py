@@ -15,15 +15,12 @@ import pytest
 from playwright.async_api import Page
 
 from respite.clock import ManualClock
-from respite.i18n import LANGUAGES, Lang, render, t
+from respite.i18n import LANGUAGES, Lang
 from tests import builders
+from tests.browser.actions import say
 from tests.browser.harness import Look, Watch
 
 BOTH = pytest.mark.parametrize("language", LANGUAGES)
-
-
-def say(key: str, language: Lang, **figures: Any) -> str:
-    return render(t(key, **figures), language)
 
 
 class Family:

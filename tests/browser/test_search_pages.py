@@ -13,18 +13,15 @@ from playwright.async_api import Page
 
 from respite.clock import ManualClock
 from respite.dev.city import gazetteer
-from respite.i18n import LANGUAGES, Lang, render, t
+from respite.i18n import LANGUAGES, Lang
 from respite.places.service import replace_places
 from tests import builders, dates
+from tests.browser.actions import say, tab_to
 from tests.browser.harness import Look
 
 TIANPING = (31.2055, 121.4400)  # 徐汇区天平路街道
 KM_LAT = 1 / 111.195
 PASSWORD = "a long enough secret"
-
-
-def say(key: str, lang: Lang, **figures: Any) -> str:
-    return render(t(key, **figures), lang)
 
 
 @pytest.fixture
@@ -191,15 +188,6 @@ async def test_the_results_in_large_print(
     await page.click("section.results >> text=衡山护理院")
     await page.wait_for_url(f"{live_server}/facilities/{tianping['oxygen']}")
     await look(page, "facility-large-print")
-
-
-async def tab_to(page: Page, selector: str) -> None:
-    """Press Tab until the element ``selector`` names has the focus."""
-    for _ in range(60):
-        await page.keyboard.press("Tab")
-        if await page.evaluate(f"document.activeElement.matches({selector!r})"):
-            return
-    raise AssertionError(f"Tab never reached {selector}")
 
 
 async def test_a_search_by_keyboard_alone(
