@@ -119,18 +119,25 @@ async def recipient(
 
 
 async def principal(
-    db: Any, role: str = "family", *, facility_id: int | None = None, hospital_id: int | None = None
+    db: Any,
+    role: str = "family",
+    *,
+    facility_id: int | None = None,
+    hospital_id: int | None = None,
+    staff_role: str = "manager",
 ) -> int:
     email = f"{secrets.token_hex(5)}@example.test" if role == "family" else None
     return int(
         await db.fetchval(
-            "INSERT INTO principals (role, name, email, password_hash, facility_id, hospital_id)"
-            " VALUES ($1, $1, $2, $3, $4, $5) RETURNING id",
+            "INSERT INTO principals"
+            " (role, name, email, password_hash, facility_id, hospital_id, staff_role)"
+            " VALUES ($1, $1, $2, $3, $4, $5, $6) RETURNING id",
             role,
             email,
             "x" if role == "family" else None,
             facility_id,
             hospital_id,
+            staff_role if role == "staff" else None,
         )
     )
 

@@ -171,11 +171,13 @@ async def prepare(database_url: str, beds: int, nights: int) -> tuple[Principal,
         await migrate(conn)
         facility = await load(conn, random.Random(20311), beds, nights)
         staff_id = await conn.fetchval(
-            "INSERT INTO principals (role, name, facility_id) VALUES ('staff', 's', $1)"
-            " RETURNING id",
+            "INSERT INTO principals (role, name, facility_id, staff_role)"
+            " VALUES ('staff', 's', $1, 'manager') RETURNING id",
             facility,
         )
-        staff = Principal(id=staff_id, role="staff", name="s", facility_id=facility)
+        staff = Principal(
+            id=staff_id, role="staff", name="s", facility_id=facility, staff_role="manager"
+        )
         return staff, (await issue_token(conn, staff, None)).token
     finally:
         await conn.close()

@@ -30,7 +30,7 @@ import uvicorn
 
 from respite import __version__
 from respite.app import create_app
-from respite.auth.model import ROLES, TokenInfo
+from respite.auth.model import ROLES, STAFF_ROLES, TokenInfo
 from respite.auth.service import create_principal, issue_token, list_tokens, revoke_token_id
 from respite.clock import SystemClock, local_today
 from respite.crypto import cipher_for
@@ -183,6 +183,7 @@ async def _create_token(dsn: str, args: argparse.Namespace) -> str:
                 args.name or args.role,
                 facility_id=args.facility,
                 hospital_id=args.hospital,
+                staff_role=args.staff_role,
             )
             # The CLI's own clock: a token minted by an operator expires in real days.
             expires = SystemClock().now() + timedelta(days=args.days) if args.days else None
@@ -389,6 +390,9 @@ def _parser() -> argparse.ArgumentParser:
     create = token.add_parser("create", help="create a principal and print its token once")
     create.add_argument("--role", choices=ROLES, required=True)
     create.add_argument("--facility", type=int, help="facility id (staff)")
+    create.add_argument(
+        "--staff-role", choices=STAFF_ROLES, default="manager", help="staff: the role inside"
+    )
     create.add_argument("--hospital", type=int, help="hospital id (hospital)")
     create.add_argument("--name", default="", help="who the token is for")
     create.add_argument("--label", default="", help="what the token is for, e.g. 'HIS production'")

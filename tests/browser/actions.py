@@ -1,5 +1,6 @@
-"""What browser tests do again and again: say a catalog message as a page would, and move
-the focus by keyboard."""
+"""What browser tests do again and again: say a catalog message as a page would, move the
+focus by keyboard, and sign a page in with a token minted for the test (staff accounts are
+made by operators and managers, not by signing up)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ from typing import Any
 
 from playwright.async_api import Page
 
+from respite.auth.guards import SESSION_COOKIE
 from respite.i18n import Lang, render, t
 
-__all__ = ["say", "tab_to"]
+__all__ = ["say", "sign_in_with", "tab_to"]
 
 
 def say(key: str, lang: Lang, **figures: Any) -> str:
@@ -24,3 +26,10 @@ async def tab_to(page: Page, selector: str) -> None:
         if await page.evaluate(f"document.activeElement.matches({selector!r})"):
             return
     raise AssertionError(f"Tab never reached {selector}")
+
+
+async def sign_in_with(page: Page, base_url: str, token: str) -> None:
+    """Give the page's browser the session of ``token`` (a session cookie is a token)."""
+    await page.context.add_cookies(
+        [{"name": SESSION_COOKIE, "value": token, "url": base_url, "httpOnly": True}]
+    )

@@ -4,12 +4,15 @@ Fixtures (see ``test_harness.py`` for them in use):
 
 - ``live_server``: the test's ``app`` (its own database, Redis, clock) served over HTTP by
   uvicorn on 127.0.0.1; its base URL.
-- ``page``: a new tab in a fresh browser context, 390×844, in ``language`` (zh-CN unless the
-  test parametrizes ``language``), JavaScript on unless the test parametrizes ``javascript``
-  to False. ``new_page(language=..., javascript=...)`` opens more (two people at once).
+- ``page``: a new tab in a fresh browser context, at ``screen``'s size (a phone's, 390×844,
+  unless the test parametrizes ``screen`` with ``"desktop"`` 1366×768 or ``"tablet"``
+  820×1180, as the desk's pages do: ``DESK_SCREENS``), in ``language`` (zh-CN unless the test
+  parametrizes ``language``), JavaScript on unless the test parametrizes ``javascript`` to
+  False. ``new_page(language=..., javascript=..., screen=...)`` opens more (two people at
+  once).
 - ``look``: ``await look(page, "name")`` on every page a test visits: axe-core's scan (the
   test fails on a violation of impact serious or critical), then a full-page screenshot in
-  ``.screenshots/<test module>/<name>-<language>.png``.
+  ``.screenshots/<test module>/<name>-<language>[-<width>].png`` (the width when not a phone's).
 - ``watch_of(page)``: what the watch of the page's context saw (for tests of the harness).
 
 Every context is watched: a console error, an uncaught exception, an answer 5xx or a request
@@ -49,6 +52,12 @@ FLAGS = [
     "--dns-prefetch-disable",
 ]
 PHONE = ViewportSize(width=390, height=844)
+SCREENS: dict[str, ViewportSize] = {
+    "phone": PHONE,
+    "desktop": ViewportSize(width=1366, height=768),
+    "tablet": ViewportSize(width=820, height=1180),
+}
+DESK_SCREENS = ("desktop", "tablet")
 # Long enough for a loaded two-core machine; a bound on a hang, not a timed assertion.
 ACTION_LIMIT_MS = 20_000
 
@@ -85,22 +94,29 @@ def javascript() -> bool:
 
 
 @pytest.fixture
+def screen() -> str:
+    return "phone"
+
+
+@pytest.fixture
 def watches() -> dict[Page, Watch]:
     return {}
 
 
 @pytest.fixture
 async def new_page(
-    chromium: Browser, language: Lang, javascript: bool, watches: dict[Page, Watch]
+    chromium: Browser, language: Lang, javascript: bool, screen: str, watches: dict[Page, Watch]
 ) -> AsyncIterator[NewPage]:
     contexts: list[BrowserContext] = []
     context_watches: list[Watch] = []
 
-    async def open_page(*, language: Lang = language, javascript: bool = javascript) -> Page:
+    async def open_page(
+        *, language: Lang = language, javascript: bool = javascript, screen: str = screen
+    ) -> Page:
         context = await chromium.new_context(
-            viewport=PHONE,
+            viewport=SCREENS[screen],
             device_scale_factor=1,
-            has_touch=True,
+            has_touch=screen != "desktop",
             locale=language,
             java_script_enabled=javascript,
         )

@@ -32,6 +32,9 @@ from tests.browser.age_friendly import age_friendly
 __all__ = ["SCREENSHOTS", "Look", "Violation", "Watch", "is_loopback", "scan"]
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / ".screenshots"
+# Screenshots at another width than a phone's are named with it, so one test's desktop and
+# tablet runs keep a screenshot each.
+PHONE_WIDTH = 390
 AXE_SOURCE = (files("axe_playwright_python") / "axe.min.js").read_text(encoding="utf-8")
 BLOCKING = ("serious", "critical")
 # Not a timed assertion: a bound on a hang (axe.run never settles where scripts cannot run).
@@ -192,7 +195,11 @@ class Look:
         watch = self.watches[page]
         violations = await scan(page, await self.scanner_for(page))
         self.folder.mkdir(parents=True, exist_ok=True)
-        await page.screenshot(path=self.folder / f"{name}-{watch.language}.png", full_page=True)
+        size = page.viewport_size
+        wide = f"-{size['width']}" if size is not None and size["width"] != PHONE_WIDTH else ""
+        await page.screenshot(
+            path=self.folder / f"{name}-{watch.language}{wide}.png", full_page=True
+        )
         blocking = [found for found in violations if found.impact in BLOCKING]
         failures = watch.problems() + [f"accessibility: {found}" for found in blocking]
         if age_friendly_rules:

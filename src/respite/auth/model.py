@@ -17,10 +17,12 @@ from respite.keys import IDENTIFIER_HASH, derive_key
 
 __all__ = [
     "ROLES",
+    "STAFF_ROLES",
     "FamilyRegistration",
     "Principal",
     "Role",
     "SignIn",
+    "StaffRole",
     "TokenInfo",
     "TokenIssued",
     "hash_password",
@@ -33,6 +35,8 @@ __all__ = [
 
 Role = Literal["family", "staff", "hospital", "admin"]
 ROLES: tuple[Role, ...] = ("family", "staff", "hospital", "admin")
+StaffRole = Literal["manager", "front_desk"]
+STAFF_ROLES: tuple[StaffRole, ...] = ("manager", "front_desk")
 TOKEN_PREFIX = "rsp_"
 
 Email = Annotated[str, Meta(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
@@ -57,6 +61,13 @@ class Principal(Struct, frozen=True, kw_only=True):
     hospital_id: Annotated[int, Meta(description="Hospital: the hospital it acts for.")] | None = (
         None
     )
+    staff_role: (
+        Annotated[
+            StaffRole,
+            Meta(description="Staff: manager (beds and team too) or front_desk (the day's work)."),
+        ]
+        | None
+    ) = None
 
 
 class FamilyRegistration(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

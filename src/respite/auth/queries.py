@@ -3,20 +3,21 @@ expiry is decided by the one clock, not the database's."""
 
 INSERT_PRINCIPAL = """
 INSERT INTO principals
-    (role, name, email, phone_hash, phone_last4, password_hash, facility_id, hospital_id)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+    (role, name, email, phone_hash, phone_last4, password_hash, facility_id, hospital_id,
+     staff_role)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 RETURNING id
 """
 
 SELECT_PRINCIPAL_BY_EMAIL = """
-SELECT id, role, name, facility_id, hospital_id, password_hash
+SELECT id, role, name, facility_id, hospital_id, staff_role, password_hash
 FROM principals WHERE email = $1 AND disabled_at IS NULL
 """
 
 # $1 the canonical number's hash, $2 every hash the number may be kept under: the canonical
 # one wins over one kept by an earlier spelling.
 SELECT_PRINCIPAL_BY_PHONE = """
-SELECT id, role, name, facility_id, hospital_id, password_hash, phone_hash
+SELECT id, role, name, facility_id, hospital_id, staff_role, password_hash, phone_hash
 FROM principals WHERE phone_hash = any($2::bytea[]) AND disabled_at IS NULL
 ORDER BY phone_hash = $1 DESC
 LIMIT 1
@@ -37,7 +38,7 @@ RETURNING id
 """
 
 SELECT_PRINCIPAL_BY_TOKEN = """
-SELECT p.id, p.role, p.name, p.facility_id, p.hospital_id
+SELECT p.id, p.role, p.name, p.facility_id, p.hospital_id, p.staff_role
 FROM tokens t JOIN principals p ON p.id = t.principal_id
 WHERE t.token_hash = $1
   AND t.revoked_at IS NULL

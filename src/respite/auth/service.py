@@ -25,6 +25,7 @@ from respite.auth.model import (
     Principal,
     Role,
     SignIn,
+    StaffRole,
     TokenInfo,
     TokenIssued,
     hash_password,
@@ -65,6 +66,7 @@ def _principal(row: asyncpg.Record) -> Principal:
         name=row["name"],
         facility_id=row["facility_id"],
         hospital_id=row["hospital_id"],
+        staff_role=row["staff_role"],
     )
 
 
@@ -89,9 +91,11 @@ async def create_principal(
     *,
     facility_id: int | None = None,
     hospital_id: int | None = None,
+    staff_role: StaffRole = "manager",
 ) -> Principal:
     """An operator-made principal (staff, hospital, admin), in the caller's transaction; it
-    signs in with tokens only."""
+    signs in with tokens only. Staff made so are their facility's managers unless
+    ``staff_role`` says otherwise."""
     if role == "staff" and (
         facility_id is None or not await conn.fetchval(q.FACILITY_EXISTS, facility_id)
     ):
@@ -100,11 +104,18 @@ async def create_principal(
         hospital_id is None or not await conn.fetchval(q.HOSPITAL_EXISTS, hospital_id)
     ):
         raise InvalidInputError.one("hospital", t("auth.no_hospital", id=hospital_id))
+    role_inside = staff_role if role == "staff" else None
     principal_id = await conn.fetchval(
-        q.INSERT_PRINCIPAL, role, name, None, None, None, None, facility_id, hospital_id
+        q.INSERT_PRINCIPAL,
+        *(role, name, None, None, None, None, facility_id, hospital_id, role_inside),
     )
     return Principal(
-        id=principal_id, role=role, name=name, facility_id=facility_id, hospital_id=hospital_id
+        id=principal_id,
+        role=role,
+        name=name,
+        facility_id=facility_id,
+        hospital_id=hospital_id,
+        staff_role=role_inside,
     )
 
 
@@ -142,6 +153,7 @@ async def register_family(deps: Deps, form: FamilyRegistration, *, address: str)
                 hashes[0] if hashes else None,
                 phone[-4:] if phone else None,
                 password_hash,
+                None,
                 None,
                 None,
             )

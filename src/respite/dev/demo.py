@@ -19,7 +19,7 @@ from typing import Any
 
 import msgspec
 
-from respite.auth.model import Principal, Role, hash_password
+from respite.auth.model import Principal, Role, StaffRole, hash_password
 from respite.auth.service import issue_token
 from respite.db import Conn, connect
 from respite.dev.city import Street, elder_name, gazetteer, point_near, streets
@@ -300,19 +300,26 @@ async def _demo_principal(
     conn: Conn, role: Role, facility_id: int | None, hospital_id: int | None
 ) -> Principal:
     name = f"demo {role}"
+    staff_role: StaffRole | None = "manager" if role == "staff" else None
     row = await conn.fetchrow("SELECT id FROM principals WHERE name = $1 AND role = $2", name, role)
     principal_id = (
         row["id"]
         if row
         else await conn.fetchval(
-            "INSERT INTO principals (role, name, facility_id, hospital_id)"
-            " VALUES ($1, $2, $3, $4) RETURNING id",
+            "INSERT INTO principals (role, name, facility_id, hospital_id, staff_role)"
+            " VALUES ($1, $2, $3, $4, $5) RETURNING id",
             role,
             name,
             facility_id,
             hospital_id,
+            staff_role,
         )
     )
     return Principal(
-        id=principal_id, role=role, name=name, facility_id=facility_id, hospital_id=hospital_id
+        id=principal_id,
+        role=role,
+        name=name,
+        facility_id=facility_id,
+        hospital_id=hospital_id,
+        staff_role=staff_role,
     )

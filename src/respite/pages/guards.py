@@ -1,4 +1,7 @@
-"""Who may see a page. A page that needs an account sends a stranger to sign in and back."""
+"""Who may see a page. A page that needs an account sends a stranger to sign in and back.
+
+Families have their pages; staff of a facility have the desk's (``respite.pages.desk``), and
+some of those only the facility's managers (what each role may do: ``auth.staff_roles``)."""
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ from respite.auth.model import Principal
 from respite.errors import PermissionDeniedError
 from respite.i18n import t
 
-__all__ = ["SignInNeeded", "family", "signed_in"]
+__all__ = ["SignInNeeded", "family", "manager", "signed_in", "staff"]
 
 
 class SignInNeeded(Exception):
@@ -35,4 +38,20 @@ def family(request: Request[Any, Any, Any]) -> Principal:
     principal = signed_in(request)
     if principal.role != "family":
         raise PermissionDeniedError(t("page.error.families_only"))
+    return principal
+
+
+def staff(request: Request[Any, Any, Any]) -> Principal:
+    """Staff of a facility, signed in; anyone else is refused."""
+    principal = signed_in(request)
+    if principal.role != "staff" or principal.facility_id is None:
+        raise PermissionDeniedError(t("page.error.staff_only"))
+    return principal
+
+
+def manager(request: Request[Any, Any, Any]) -> Principal:
+    """A manager of a facility, signed in; front desk staff and anyone else are refused."""
+    principal = staff(request)
+    if principal.staff_role != "manager":
+        raise PermissionDeniedError(t("page.error.managers_only"))
     return principal
