@@ -27,6 +27,7 @@ from litestar.types import ControllerRouterHandler
 from respite.keys import PAGE_CSRF, derive_key
 from respite.pages.account import AccountPages
 from respite.pages.assessments import AssessmentPages
+from respite.pages.desk import DESK_PAGES
 from respite.pages.elders import ElderPages
 from respite.pages.error_pages import page_exception_handlers
 from respite.pages.facilities import FacilityPage
@@ -53,6 +54,7 @@ PAGES: Final[list[ControllerRouterHandler]] = [
     AssessmentPages,
     HoldPages,
     StayPages,
+    *DESK_PAGES,
 ]
 
 

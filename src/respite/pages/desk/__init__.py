@@ -1,0 +1,19 @@
+"""The desk: the pages for a facility's staff, in Chinese and English.
+
+Each module is one part of a facility's work, named as staff name it: ``today`` (arrivals
+and departures, check in and out), ``board`` (beds × nights), ``walk_ins``, ``beds`` (beds,
+blocks, importing and exporting), ``people`` (elders and referrals), ``team`` (the staff
+accounts a manager keeps). Every page is for staff of one facility (``guards.staff``), some
+for its managers only (``guards.manager``; the roles: ``auth.staff_roles``); another
+facility's bed, booking or elder is answered as not found, as the API does.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from litestar.types import ControllerRouterHandler
+
+__all__ = ["DESK_PAGES"]
+
+DESK_PAGES: Final[list[ControllerRouterHandler]] = []
