@@ -91,10 +91,16 @@ async def test_a_search_by_place_name_its_results_and_a_facility(
     assert "衡山护理院" in await results.inner_text()
     assert "徐汇康乐之家" in await page.inner_text("section.excluded")
     assert "枫林颐养院" in await page.inner_text("section.shifted")
-    # What was asked stays in the form, to change it and search again.
+    await look(page, "search-results")
+    # What was asked is said in words, and the form comes back filled in to change it.
+    assert say("page.search.need.oxygen", language) in await results.inner_text()
+    await page.click("#change-search")
+    await page.locator("#f-place").wait_for()
     assert await page.input_value("#f-place") == place
     assert await page.is_checked("input[name=needs][value=oxygen]")
-    await look(page, "search-results")
+    assert await page.locator("section.results").count() == 0
+    await look(page, "search-change")
+    await page.go_back()
     await page.click(f"section.shifted >> text={say('page.search.shifted.search_these', language)}")
     await page.wait_for_url(f"**check_in={tianping['shifted']}**")
     assert "枫林颐养院" in await page.inner_text("section.results")
@@ -203,10 +209,12 @@ async def test_a_search_by_keyboard_alone(
         await page.fill(f"#f-{field}", tianping[field])
     await page.keyboard.press("Enter")
     await page.locator("section.results").wait_for()
-    # From the top: the link to the results, then the first facility's name.
+    # From the top: the link to change the search, the one to sign in to hold a bed, then
+    # the first facility's name.
     await page.evaluate("document.activeElement.blur()")
-    await tab_to(page, "a[href='#results-title']")
-    await page.keyboard.press("Enter")
+    await tab_to(page, "#change-search")
+    await page.keyboard.press("Tab")
+    assert await page.evaluate("document.activeElement.id") == "sign-in-to-hold"
     await page.keyboard.press("Tab")
     assert await page.evaluate("document.activeElement.matches('.results h3 a')")
     name = await page.evaluate("document.activeElement.textContent")

@@ -144,7 +144,30 @@ async def test_results_say_what_the_api_answers_for_the_same_query(
     }
     moved = await client.get(again, headers=headers)
     assert shifted["name"] in section(moved.text, "results")
-    assert "Hold a bed" not in answer.text and "预留床位" not in found.replace("登录后预留床位", "")
+    # No hold button for a visitor: one invitation to sign in first.
+    assert "Hold a bed" not in answer.text and "预留床位" not in found.replace(
+        "登录后预留床位", ""
+    ).replace("如需为长者预留床位", "")
+    assert answer.text.count('id="sign-in-to-hold"') == 1
+
+
+async def test_results_say_what_was_asked_and_link_to_the_form_filled_in(
+    client: httpx.AsyncClient, when: When, tianping: dict[str, int]
+) -> None:
+    query = {**stay(when), "place": "天平路街道", "needs": "oxygen", "radius_km": "3"}
+    answer = await client.get("/search", params=query, headers={"Accept-Language": "zh-CN"})
+
+    assert answer.status_code == 200, answer.text
+    assert '<form method="get" action="/search"' not in answer.text  # the beds come first
+    assert "查找条件：需要吸氧" in section(answer.text, "results")
+    [change] = re.findall(r'id="change-search" href="([^"]+)"', answer.text)
+    assert dict(parse_qsl(urlsplit(html.unescape(change)).query)) == {**query, "change": "1"}
+    form = await client.get(html.unescape(change))
+    assert form.status_code == 200
+    assert '<form method="get" action="/search"' in form.text
+    assert "results-title" not in form.text  # the form alone: nothing is searched
+    assert 'value="天平路街道"' in form.text
+    assert 'value="oxygen" checked' in form.text and '<option value="3" selected' in form.text
 
 
 async def test_chinese_results_read_in_chinese(
@@ -295,7 +318,9 @@ async def test_a_family_holds_a_bed_for_its_own_elder_only(
     answer = await client.get("/search", params={**query, "place": "typed, then home chosen"})
 
     assert answer.status_code == 200, answer.text
-    assert "王秀英" in answer.text and f'value="{elder}" checked' in answer.text
+    assert "王秀英" in answer.text
+    changed = await client.get("/search", params={**query, "change": "1"})
+    assert f'value="{elder}" checked' in changed.text and "results-title" not in changed.text
     api = await client.get(
         "/v1/availability", params=query, headers={"Authorization": f"Bearer {token}"}
     )

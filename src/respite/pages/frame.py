@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from litestar import Request
+from litestar import MediaType, Request
 from litestar.datastructures import Cookie
 from litestar.response import Redirect, Template
 
@@ -53,6 +53,7 @@ def page(
     lang = language(request)
     return Template(
         template_name=template,
+        media_type=MediaType.HTML,  # said, not guessed from the template's name each time
         status_code=status,
         headers=NO_STORE,
         cookies=cookies or [],

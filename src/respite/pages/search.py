@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any, Final
 from urllib.parse import urlencode
@@ -34,6 +35,7 @@ from msgspec import Meta
 
 from respite.auth.guards import optional_principal
 from respite.auth.model import Principal
+from respite.availability.answer import FacilityBeds
 from respite.availability.model import (
     DEFAULT_PAGE_SIZE,
     MAX_RADIUS_KM,
@@ -48,8 +50,9 @@ from respite.eligibility.model import NEEDS, PressureStage, Programme, Sex
 from respite.errors import FieldError, InvalidInputError, NotFoundError
 from respite.i18n import Text
 from respite.pages.forms import read_form
-from respite.pages.frame import page
+from respite.pages.frame import language, page
 from respite.pages.guards import signed_in
+from respite.pages.templating import words_in
 from respite.params import MAX_ID
 from respite.places.model import Place
 from respite.problems import problem_kind
@@ -185,13 +188,46 @@ class Refusal(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class Links(msgspec.Struct, frozen=True, kw_only=True):
-    """Where the results lead: the search itself (to sign in and come back), the next and
-    first pages, and each shifted stay's search."""
+    """Where the results lead: the search itself (to sign in and come back), its form filled
+    in (to change it), the next and first pages, and each shifted stay's search."""
 
     here: str
+    change: str
     next: str | None
     first: str | None
     shifted: list[str]
+
+
+class Facts(msgspec.Struct, frozen=True):
+    """A result card's figures in words: how far, the stay's price and a night's, how many
+    beds are free. Said here, once per card, rather than by four calls from the template,
+    each of which costs Jinja more than the words cost to say."""
+
+    distance: str | None
+    price: str | None
+    nightly: str | None
+    free: str
+
+
+def _facts(offer: FacilityBeds | Alternative, nights: int, say: Callable[..., str]) -> Facts:
+    distance = None
+    if offer.distance_km is not None:
+        distance = say("page.search.result.how_far", distance=offer.distance_km * 1000)
+    price = nightly = None
+    if offer.beds:
+        total = offer.beds[0].total_price
+        ranged = "_from" if offer.beds[-1].total_price != total else ""
+        if nights == 1:
+            price = say(f"page.search.result.stay_price{ranged}_one", total=total)
+        else:
+            price = say(f"page.search.result.stay_price{ranged}_many", total=total, nights=nights)
+        nightly = say("page.search.result.nightly", price=offer.beds[0].nightly_price)
+    free = (
+        say("page.search.result.free_one")
+        if offer.free_beds == 1
+        else say("page.search.result.free_many", count=offer.free_beds)
+    )
+    return Facts(distance, price, nightly, free)
 
 
 class SearchPage(Controller):
@@ -205,7 +241,12 @@ class SearchPage(Controller):
         pairs = _pairs(request)
         principal = optional_principal(request)
         family = principal if principal is not None and principal.role == "family" else None
-        searched = any(name in SEARCH_FIELDS for name, _ in pairs)
+        # A results page shows what was asked in words, and a link to change it: the form
+        # filled in, without searching (the form above every answer made a phone scroll
+        # past it to the beds, and cost the page half its time).
+        searched = "change" not in request.query_params and any(
+            name in SEARCH_FIELDS for name, _ in pairs
+        )
         if family is None:  # no elders to list: nothing to do meanwhile, no task to start
             if not searched:
                 return _page(request, pairs, None)
@@ -296,6 +337,7 @@ def _links(pairs: list[tuple[str, str]], answer: AvailabilityPage) -> Links:
     cursor = answer.next_cursor
     return Links(
         here=_url(pairs),
+        change=_url(pairs, cursor=None, change="1"),
         next=None if cursor is None else _url(pairs, cursor=cursor),
         first=_url(pairs, cursor=None) if any(n == "cursor" for n, _ in pairs) else None,
         shifted=[_shifted(pairs, alternative) for alternative in answer.alternatives],
@@ -309,6 +351,15 @@ def _shifted(pairs: list[tuple[str, str]], alternative: Alternative) -> str:
         check_out=alternative.check_out.isoformat(),
         cursor=None,
     )
+
+
+def _all_facts(answer: AvailabilityPage | None, say: Callable[..., str]) -> dict[str, list[Facts]]:
+    if answer is None:
+        return {"found": [], "shifted": []}
+    return {
+        "found": [_facts(offer, answer.nights, say) for offer in answer.facilities],
+        "shifted": [_facts(offer, answer.nights, say) for offer in answer.alternatives],
+    }
 
 
 def _typed(pairs: list[tuple[str, str]]) -> dict[str, Any]:
@@ -349,6 +400,7 @@ def _page(
         elders=elders,
         signed_in=principal is not None,
         answer=answer,
+        facts=_all_facts(answer, words_in(language(request))),
         links=None if answer is None else _links(pairs, answer),
         elder=chosen,
         # Holding is a family's, for one of its elders. Each form carries an idempotency key
