@@ -238,10 +238,12 @@ async def read_invitation(deps: Deps, token: str) -> InvitationView:
         raise UnknownInvitationError
     invitation = _invitation(row, deps.clock.now())
     return InvitationView(
+        id=invitation.id,
+        facility_id=invitation.facility_id,
         facility_name=row["facility_name"],
         staff_role=invitation.staff_role,
         login_kind=invitation.login_kind,
-        email=row["email"],
+        email=invitation.email,
         phone_last4=invitation.phone_last4,
         state=invitation.state,
         expires_at=invitation.expires_at,

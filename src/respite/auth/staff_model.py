@@ -88,8 +88,11 @@ class InvitationIssued(Struct, frozen=True, kw_only=True):
 
 
 class InvitationView(Struct, frozen=True, kw_only=True):
-    """What the invitation's page shows the person who opened its link."""
+    """What the invitation's page shows the person who opened its link (and the team's page
+    the manager who just made it)."""
 
+    id: int
+    facility_id: int
     facility_name: str
     staff_role: StaffRole
     login_kind: LoginKind
