@@ -20,7 +20,7 @@ from tests import builders
 from tests.forms import csrf_token, post_form
 
 PASSWORD = "a long enough secret"
-LINK = re.compile(r'value="(http://testserver/invitations/(rsi_[A-Za-z0-9_-]+))"')
+LINK = re.compile(r"readonly[^>]*>(http://testserver/invitations/(rsi_[A-Za-z0-9_-]+))</textarea>")
 
 
 async def staff_member(
@@ -221,8 +221,8 @@ async def test_bad_acceptance_is_named_per_field_and_makes_no_account(
 @pytest.mark.parametrize(
     ("lang", "title", "what_to_do"),
     [
-        ("en", "This invitation has expired", "Ask your manager for a new one."),
-        ("zh-CN", "此邀请已过期", "请向负责人索取新的邀请。"),
+        ("en", "This invitation has expired", "Ask your manager to make you a new one"),
+        ("zh-CN", "此邀请已过期", "请让负责人在团队页面为您重新生成邀请。"),
     ],
 )
 async def test_an_expired_link_says_what_to_do(
