@@ -292,3 +292,18 @@ async def test_an_operator_invites_a_first_manager_on_the_command_line(
     missing = ["staff", "invite", "--facility", "987654", "--login", "a@example.test"]
     assert await asyncio.to_thread(main, missing) == 2
     assert "There is no facility with id 987654" in capsys.readouterr().err
+
+
+async def test_racing_acceptances_of_one_invitation_make_one_account(
+    client: httpx.AsyncClient, db: Any, make_token: MakeToken
+) -> None:
+    facility = await builders.facility(db)
+    _, manager = await make_token("staff", facility_id=facility)
+    issued = await invite(client, manager, facility, "race@example.test")
+    answers = await asyncio.gather(
+        *(accept(client, issued["token"], name=f"Racer {n}") for n in range(8))
+    )
+    assert sorted(a.status_code for a in answers) == [201] + [409] * 7
+    assert (
+        await db.fetchval("SELECT count(*) FROM principals WHERE email = 'race@example.test'") == 1
+    )

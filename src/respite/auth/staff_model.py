@@ -15,6 +15,7 @@ from typing import Annotated, Final, Literal
 from msgspec import Meta, Struct
 
 from respite.auth.model import Name, Password, StaffRole
+from respite.vocabulary import CreatedAt, FacilityId
 
 __all__ = [
     "INVITATION_DAYS",
@@ -44,6 +45,7 @@ _LOGIN = Meta(
     description="The email address or phone number the colleague will sign in with; a number "
     "without a country code is read as one of RESPITE_PHONE_REGION (China by default).",
 )
+_ROLE_HELD = Meta(description="manager or front_desk: what the account may do there.")
 _ROLE = Meta(
     description="front_desk (the day's work), or manager (beds and team too): managers invite "
     "front desk only; an admin invites either, and makes a facility's first manager so."
@@ -61,22 +63,22 @@ class Invitation(Struct, frozen=True, kw_only=True):
     """An invitation as its facility's managers see it: never its token, never the whole
     phone number."""
 
-    id: int
-    facility_id: int
-    staff_role: StaffRole
+    id: Annotated[int, Meta(description="The id of the invitation.")]
+    facility_id: FacilityId
+    staff_role: Annotated[StaffRole, _ROLE_HELD]
     login_kind: Annotated[LoginKind, Meta(description="Whether the login is an email or phone.")]
     email: Annotated[str, Meta(description="The email address, masked: l***@example.cn.")] | None
     phone_last4: Annotated[str, Meta(description="The phone number's last four digits.")] | None
     state: Annotated[InvitationState, Meta(description="pending, used, withdrawn or expired.")]
-    created_at: datetime
-    expires_at: datetime
+    created_at: CreatedAt
+    expires_at: Annotated[datetime, Meta(description="When its link stops working (ISO 8601).")]
     invited_by: Annotated[int, Meta(description="Who invited; null: an operator.")] | None
 
 
 class InvitationIssued(Struct, frozen=True, kw_only=True):
     """A new invitation and its link, shown once: only the token's hash is kept."""
 
-    invitation: Invitation
+    invitation: Annotated[Invitation, Meta(description="The invitation, as the team lists it.")]
     token: Annotated[str, Meta(description="The invitation's secret; shown once.")]
     path: Annotated[
         str,
@@ -113,12 +115,12 @@ class Acceptance(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
 class StaffMember(Struct, frozen=True, kw_only=True):
     """A member of a facility's team: the login masked, as on every page."""
 
-    id: int
-    name: str
-    staff_role: StaffRole
+    id: Annotated[int, Meta(description="The id of the staff member's account.")]
+    name: Annotated[str, Meta(description="Their name, as they gave it.")]
+    staff_role: Annotated[StaffRole, _ROLE_HELD]
     email: Annotated[str, Meta(description="Masked: l***@example.cn.")] | None
-    phone_last4: str | None
-    created_at: datetime
+    phone_last4: Annotated[str, Meta(description="Their phone number's last four digits.")] | None
+    created_at: CreatedAt
 
 
 def new_invitation_token() -> str:
