@@ -32,5 +32,7 @@ CREATE UNIQUE INDEX staff_invitations_open_email ON staff_invitations (facility_
     WHERE email IS NOT NULL AND accepted_at IS NULL AND withdrawn_at IS NULL;
 CREATE UNIQUE INDEX staff_invitations_open_phone ON staff_invitations (facility_id, phone_hash)
     WHERE phone_hash IS NOT NULL AND accepted_at IS NULL AND withdrawn_at IS NULL;
+-- Ended invitations are purged oldest first (respite.retention), after as long as dead tokens.
+CREATE INDEX staff_invitations_ended ON staff_invitations (least(accepted_at, withdrawn_at, expires_at));
 -- A facility's staff, for its team page.
 CREATE INDEX principals_facility ON principals (facility_id) WHERE facility_id IS NOT NULL;

@@ -17,6 +17,7 @@ import pytest
 from respite.auth.model import hash_token
 from respite.cli import main
 from respite.clock import ManualClock
+from respite.retention import Purger
 from tests import builders
 from tests.conftest import MakeToken
 from tests.e2e.test_problems import assert_problem
@@ -307,3 +308,24 @@ async def test_racing_acceptances_of_one_invitation_make_one_account(
     assert (
         await db.fetchval("SELECT count(*) FROM principals WHERE email = 'race@example.test'") == 1
     )
+
+
+async def test_ended_invitations_are_purged_after_the_retention_of_dead_tokens(
+    client: httpx.AsyncClient, db: Any, make_token: MakeToken, clock: ManualClock, settings: Any
+) -> None:
+    facility = await builders.facility(db)
+    _, manager = await make_token("staff", facility_id=facility)
+    used = await invite(client, manager, facility, "used@example.test")
+    assert (await accept(client, used["token"])).status_code == 201
+    withdrawn = await invite(client, manager, facility, "withdrawn@example.test")
+    await client.post(
+        f"/v1/staff-invitations/{withdrawn['invitation']['id']}/withdraw", headers=manager
+    )
+    clock.advance(timedelta(days=settings.retention_tokens_days + 1))
+    # Made now: it ends in 7 days, and stays until its retention is over too.
+    await invite(client, manager, facility, "later@example.test")
+    purged = await Purger(db, settings, clock=clock).purge()
+    assert purged.ended_invitations == 2
+    left = await db.fetch("SELECT email FROM staff_invitations")
+    assert [row["email"] for row in left] == ["later@example.test"]
+    assert await db.fetchval("SELECT count(*) FROM principals WHERE email = 'used@example.test'")
