@@ -18,6 +18,7 @@ from respite import __version__
 from respite.api_docs import assets_router, swagger_ui
 from respite.auth.api import AuthController
 from respite.auth.guards import BearerAuthMiddleware, provide_principal
+from respite.auth.staff_api import InvitationAcceptController, TeamController
 from respite.availability.api import AvailabilityController
 from respite.booking.api import booking_router
 from respite.cache import redis_lifespan
@@ -103,6 +104,7 @@ def create_app(
             ProblemTypesController,
             assets_router(),
             AuthController,
+            InvitationAcceptController,
             AvailabilityController,
             # Each of these needs a bearer token (BearerAuthMiddleware): the reference says so.
             Router(
@@ -116,6 +118,7 @@ def create_app(
                     inventory_router,
                     referral_router,
                     desk_router,
+                    TeamController,
                 ],
             ),
             static_router(),

@@ -1,5 +1,5 @@
-"""``respite`` on the command line: serve, dev, migrate, seed, token, import-beds, places,
-rotate-id-key.
+"""``respite`` on the command line: serve, dev, migrate, seed, token, staff, import-beds,
+places, rotate-id-key.
 
 Every command that needs PostgreSQL and Redis uses ``RESPITE_DATABASE_URL`` and
 ``RESPITE_REDIS_URL`` when they are set; otherwise the servers of the ``respite dev`` running
@@ -280,6 +280,37 @@ async def _deps(live: Settings) -> AsyncIterator[Deps]:
         )
 
 
+def cmd_staff_invite(settings: Settings, args: argparse.Namespace) -> int:
+    """Invite someone to a facility's team (its first manager, usually) and print the link to
+    pass on: the service sends nothing, and only the token's hash is kept, so the link is
+    printed once. It expires after 7 days and is used once (``auth.staff``)."""
+    from respite.auth.staff import InvitationCreation, invite_staff
+    from respite.auth.staff_model import InvitationIssued, NewInvitation
+    from respite.errors import RespiteError
+    from respite.i18n import render
+
+    new = NewInvitation(login=args.login, staff_role=args.role)
+
+    async def run(live: Settings) -> InvitationIssued:
+        async with _deps(live) as deps:
+            creation = InvitationCreation(facility_id=args.facility, invitation=new)
+            return await invite_staff(deps, None, creation)
+
+    try:
+        with backends(settings) as live:
+            asyncio.run(_migrate(live))
+            issued = asyncio.run(run(live))
+    except RespiteError as exc:
+        print(f"respite: {render(exc.detail, 'en')}", file=sys.stderr)
+        return 2
+    site = (args.site or f"http://{settings.host}:{settings.port}").rstrip("/")
+    expires = issued.invitation.expires_at.strftime("%Y-%m-%d %H:%M")
+    role = issued.invitation.staff_role.replace("_", " ")
+    print(f"invited a {role} to facility {args.facility}; the link works once, until {expires} UTC")
+    print(f"{site}{issued.path}")
+    return 0
+
+
 def cmd_import_beds(settings: Settings, args: argparse.Namespace) -> None:
     """Import a CSV of beds into one facility: all rows or none (see inventory.importing)."""
     from respite.errors import RespiteError
@@ -406,6 +437,21 @@ def _parser() -> argparse.ArgumentParser:
     token.add_parser(
         "list", help="list tokens: id, role, expiry, revoked or not (never the token)"
     ).set_defaults(run=cmd_token_list)
+    staff = commands.add_parser("staff", help="a facility's staff accounts").add_subparsers(
+        dest="staff_command", required=True
+    )
+    invite = staff.add_parser(
+        "invite",
+        help="invite a facility's manager (or front desk) and print the link once",
+        description=cmd_staff_invite.__doc__,
+    )
+    invite.add_argument("--facility", type=int, required=True, help="facility id")
+    invite.add_argument("--login", required=True, help="their email address or phone number")
+    invite.add_argument("--role", choices=STAFF_ROLES, default="manager", help="default: manager")
+    invite.add_argument(
+        "--site", default="", help="where respite is served, e.g. https://respite.example.cn"
+    )
+    invite.set_defaults(run=cmd_staff_invite)
     beds = commands.add_parser("import-beds", help="create or update a facility's beds from CSV")
     beds.add_argument("file", help="UTF-8 CSV: label,kind,sex_rule,nightly_price[,...]")
     beds.add_argument("--facility", type=int, required=True, help="facility id")

@@ -21,7 +21,12 @@ import redis.exceptions
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
-from respite.auth.errors import AccountExistsError
+from respite.auth.errors import (
+    AccountExistsError,
+    InvitationEndedError,
+    ManagerOnlyError,
+    UnknownInvitationError,
+)
 from respite.booking.errors import (
     BedTakenError,
     ElderAlreadyStayingError,
@@ -325,6 +330,20 @@ PROBLEMS: dict[type[RespiteError], ProblemKind] = {
     AccountExistsError: ProblemKind(
         status=409,
         slug="account-exists",
+    ),
+    ManagerOnlyError: ProblemKind(
+        status=403,
+        slug="managers-only",
+        members=("action", "allowed_staff_roles"),
+    ),
+    InvitationEndedError: ProblemKind(
+        status=409,
+        slug="invitation-ended",
+        members=("state",),
+    ),
+    UnknownInvitationError: ProblemKind(
+        status=404,
+        slug="unknown-invitation",
     ),
 }
 

@@ -6,6 +6,8 @@
   never while their delivery is still pending;
 - dead tokens: ``retention_tokens_days`` (30) after the token expired or was revoked, the
   earlier of the two;
+- ended staff invitations: as long as dead tokens, after the invitation was used, withdrawn
+  or expired, the earliest of the three (its account, once made, stays);
 - the records of a hold (``hold_starts``, ``ended_holds``): a day after its maximum age, when
   its token has long confirmed nothing. They are counted into ``hold_tally`` by the statement
   that deletes them, so the operators' figures of holds never go down (``respite.figures``).
@@ -129,11 +131,20 @@ class Kind(msgspec.Struct, frozen=True):
     days: Callable[[Settings], int]
 
 
+# An invitation ends when it is used, withdrawn or expires: least() of the three (sql/0017).
+PURGE_ENDED_INVITATIONS: Final = """
+DELETE FROM staff_invitations WHERE ctid = ANY (ARRAY(
+    SELECT ctid FROM staff_invitations WHERE least(accepted_at, withdrawn_at, expires_at) < $1
+    ORDER BY least(accepted_at, withdrawn_at, expires_at) LIMIT $2 FOR UPDATE SKIP LOCKED
+))
+"""
+
 KINDS: Final = (
     Kind("idempotency_keys", PURGE_IDEMPOTENCY_KEYS, lambda s: s.retention_idempotency_days),
     Kind("audit_records", PURGE_AUDIT_RECORDS, lambda s: s.retention_audit_days),
     Kind("webhook_attempts", PURGE_WEBHOOK_ATTEMPTS, lambda s: s.retention_webhook_attempts_days),
     Kind("dead_tokens", PURGE_DEAD_TOKENS, lambda s: s.retention_tokens_days),
+    Kind("ended_invitations", PURGE_ENDED_INVITATIONS, lambda s: s.retention_tokens_days),
     Kind("hold_records", PURGE_HOLD_RECORDS, lambda s: HOLD_RECORD_DAYS),
     Kind("uncounted_hold_ends", PURGE_UNCOUNTED_HOLD_ENDS, lambda s: HOLD_RECORD_DAYS),
 )
@@ -146,6 +157,7 @@ class Purged(msgspec.Struct, frozen=True, kw_only=True):
     audit_records: int = 0
     webhook_attempts: int = 0
     dead_tokens: int = 0
+    ended_invitations: int = 0
     hold_records: int = 0
     uncounted_hold_ends: int = 0
 

@@ -7,7 +7,8 @@ but the object is another tenant's (ids cannot be probed), and OK when the call 
 (any 2xx, or a 409/422 about the request itself: the authorization passed).
 
 Staff are of four facilities, by what family A's elder did there: ``staff`` of facility A,
-where the elder stays now; ``recent_staff`` of a facility the elder left within
+where the elder stays now (a manager; ``front_desk`` is its front desk colleague, who may do
+what ``staff`` may but what ``auth.staff_roles`` keeps for managers: 403 ``managers-only``); ``recent_staff`` of a facility the elder left within
 ``staff_recent_stay_days``; ``former_staff`` of one the elder left longer ago; and
 ``other_staff`` of a facility where the elder only ever had a cancelled booking.
 
@@ -26,6 +27,7 @@ import pytest
 from litestar import Litestar
 
 from respite.app import create_app
+from respite.auth.service import create_principal, issue_token
 from respite.clock import ManualClock
 from respite.settings import Settings
 from tests import builders
@@ -38,6 +40,7 @@ ROLES = (
     "family",
     "other_family",
     "staff",
+    "front_desk",
     "other_staff",
     "recent_staff",
     "former_staff",
@@ -49,9 +52,13 @@ TODAY = builders.today()
 CI, CO = TODAY + timedelta(days=40), TODAY + timedelta(days=43)
 
 
-def row(*cells: int | str) -> dict[str, int | str]:
-    assert len(cells) == len(ROLES)
-    return dict(zip(ROLES, cells, strict=True))
+def row(*cells: int | str, front_desk: int | str | None = None) -> dict[str, int | str]:
+    """The cells of every role but ``front_desk``, which is the manager's (``staff``) unless
+    given."""
+    others = [role for role in ROLES if role != "front_desk"]
+    assert len(cells) == len(others)
+    cells_of = dict(zip(others, cells, strict=True))
+    return {**cells_of, "front_desk": cells_of["staff"] if front_desk is None else front_desk}
 
 
 ANYONE = row(OK, OK, OK, OK, OK, OK, OK, OK, OK, OK)
@@ -65,6 +72,8 @@ ON_SITE_A = row(401, 403, 403, OK, 404, 404, 404, 403, 403, OK)
 ON_SITE_A_BOOKING = row(401, 403, 403, OK, 404, 404, 404, 403, 403, OK)
 # Staff who see the elder, and only staff: the one whole phone respite answers (invariant 6).
 REVEAL = row(401, 403, 403, OK, 404, OK, 404, 403, 403, 403)
+# What only facility A's managers (and admins) may do: beds, imports, profile, the team.
+MANAGERS_A = row(401, 403, 403, OK, 404, 404, 404, 403, 403, OK, front_desk=403)
 ADMIN_ONLY = row(401, 403, 403, 403, 403, 403, 403, 403, 403, OK)
 HOSPITALS = row(401, 403, 403, 403, 403, 403, 403, OK, OK, 403)
 HOSPITAL_A_OBJECT = row(401, 403, 403, 403, 403, 403, 403, OK, 404, 403)
@@ -303,7 +312,7 @@ TABLE: list[
         "/v1/facilities/{facility_id}",
         lambda w: f"/v1/facilities/{w['facility']}",
         body(lambda w: {"phone": "021-12345678"}),
-        ON_SITE_A,
+        MANAGERS_A,
     ),
     (
         "GET",
@@ -319,7 +328,7 @@ TABLE: list[
         body(
             lambda w: {"kind": "respite", "label": "M-1", "sex_rule": "any", "nightly_price": 100}
         ),
-        ON_SITE_A,
+        MANAGERS_A,
     ),
     (
         "POST",
@@ -329,7 +338,7 @@ TABLE: list[
             "content": b"label,kind,sex_rule,nightly_price\nM-2,respite,any,100\n",
             "headers": {"content-type": "text/csv"},
         },
-        ON_SITE_A,
+        MANAGERS_A,
     ),
     (
         "GET",
@@ -379,14 +388,14 @@ TABLE: list[
         "/v1/beds/{bed_id}",
         lambda w: f"/v1/beds/{w['bed']}",
         body(lambda w: {"nightly_price": 21000}),
-        ON_SITE_A,
+        MANAGERS_A,
     ),
     (
         "POST",
         "/v1/beds/{bed_id}/retire",
         lambda w: f"/v1/beds/{w['spare_bed']}/retire",
         none,
-        ON_SITE_A,
+        MANAGERS_A,
     ),
     (
         "POST",
@@ -409,6 +418,50 @@ TABLE: list[
         ON_SITE_A,
     ),
     ("DELETE", "/v1/blocks/{block_id}", lambda w: f"/v1/blocks/{w['block']}", none, ON_SITE_A),
+    (
+        "POST",
+        "/v1/facilities/{facility_id}/staff-invitations",
+        lambda w: f"/v1/facilities/{w['facility']}/staff-invitations",
+        body(lambda w: {"login": "colleague@example.test"}),
+        MANAGERS_A,
+    ),
+    (
+        "GET",
+        "/v1/facilities/{facility_id}/staff-invitations",
+        lambda w: f"/v1/facilities/{w['facility']}/staff-invitations",
+        none,
+        MANAGERS_A,
+    ),
+    (
+        "POST",
+        "/v1/staff-invitations/{invitation_id}/withdraw",
+        lambda w: f"/v1/staff-invitations/{w['invitation']}/withdraw",
+        none,
+        MANAGERS_A,
+    ),
+    (
+        "POST",
+        "/v1/staff-invitations/accept",
+        lambda w: "/v1/staff-invitations/accept",
+        # The first caller accepts it; the others meet a used invitation (409).
+        body(lambda w: {"token": w["invitation_token"], "name": "X", "password": "a long one!"}),
+        ANYONE,
+    ),
+    (
+        "GET",
+        "/v1/facilities/{facility_id}/staff",
+        lambda w: f"/v1/facilities/{w['facility']}/staff",
+        none,
+        MANAGERS_A,
+    ),
+    (
+        "POST",
+        "/v1/staff/{staff_id}/remove",
+        # Each caller is given a front desk colleague of its own to remove.
+        lambda w: f"/v1/staff/{w['spare_staff'].pop()}/remove",
+        none,
+        MANAGERS_A,
+    ),
     ("GET", "/v1/hospitals", lambda w: "/v1/hospitals", none, ADMIN_ONLY),
     (
         "POST",
@@ -547,6 +600,24 @@ async def _staff_after_a_stay(
     return (await make_token("staff", facility_id=facility))[1]
 
 
+async def _front_desk(db: Any, facility: int) -> dict[str, str]:
+    principal = await create_principal(
+        db, "staff", "front desk", facility_id=facility, staff_role="front_desk"
+    )
+    issued = await issue_token(db, principal, None)
+    return {"Authorization": f"Bearer {issued.token}"}
+
+
+async def _invitation(
+    client: httpx.AsyncClient, admin: dict[str, str], facility: int, login: str
+) -> dict[str, Any]:
+    invited = await client.post(
+        f"/v1/facilities/{facility}/staff-invitations", json={"login": login}, headers=admin
+    )
+    assert invited.status_code == 201, invited.text
+    return dict(invited.json())
+
+
 async def _world(
     client: httpx.AsyncClient, db: Any, make_token: MakeToken, bound: int
 ) -> tuple[World, dict[str, dict[str, str]]]:
@@ -562,6 +633,7 @@ async def _world(
     facility = await builders.facility(db)
     other_facility = await builders.facility(db)
     _, staff_a = await make_token("staff", facility_id=facility)
+    front_desk_a = await _front_desk(db, facility)
     _, staff_b = await make_token("staff", facility_id=other_facility)
     hospital_a = await hospital(client, admin, "甲医院")
     hospital_b = await hospital(client, admin, "乙医院")
@@ -615,6 +687,16 @@ async def _world(
     )
     assert endpoint.status_code == 201, endpoint.text
     current = (await client.get("/v1/policies/cn-respite", headers=admin)).json()
+    invitation = await _invitation(client, admin, facility, "withdrawn@example.test")
+    accepted = await _invitation(client, admin, facility, "accepting@example.test")
+    spare_staff = [
+        (
+            await create_principal(
+                db, "staff", "spare", facility_id=facility, staff_role="front_desk"
+            )
+        ).id
+        for _ in ROLES
+    ]
     world: World = {
         "family_email": "family-a@example.test",
         "facility": facility,
@@ -633,6 +715,9 @@ async def _world(
             "discharge_date": builders.today().isoformat(),
         },
         "endpoint": endpoint.json()["id"],
+        "invitation": invitation["invitation"]["id"],
+        "invitation_token": accepted["token"],
+        "spare_staff": spare_staff,
         "policy_version": {
             **current["versions"][0]["document"],
             "effective_from": (TODAY + timedelta(days=400)).isoformat(),
@@ -643,6 +728,7 @@ async def _world(
         "family": family_a,
         "other_family": family_b,
         "staff": staff_a,
+        "front_desk": front_desk_a,
         "other_staff": staff_b,
         "recent_staff": recent_staff,
         "former_staff": former_staff,

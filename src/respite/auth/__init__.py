@@ -28,18 +28,34 @@ if TYPE_CHECKING:
         sign_out,
         sign_out_everywhere,
     )
+    from respite.auth.staff import (
+        accept_invitation,
+        invite_staff,
+        list_invitations,
+        list_team,
+        read_invitation,
+        remove_staff,
+        withdraw_invitation,
+    )
 
 
 __all__ = [
+    "accept_invitation",
     "authenticate",
     "create_principal",
+    "invite_staff",
     "issue_token",
+    "list_invitations",
+    "list_team",
     "list_tokens",
+    "read_invitation",
     "register_family",
+    "remove_staff",
     "revoke_token_id",
     "sign_in",
     "sign_out",
     "sign_out_everywhere",
+    "withdraw_invitation",
 ]
 __getattr__ = on_first_use(
     __name__,
@@ -53,6 +69,15 @@ __getattr__ = on_first_use(
             "Principal",
             "ROLES",
             "Role",
+        ),
+        "respite.auth.staff": (
+            "accept_invitation",
+            "invite_staff",
+            "list_invitations",
+            "list_team",
+            "read_invitation",
+            "remove_staff",
+            "withdraw_invitation",
         ),
         "respite.auth.service": (
             "authenticate",

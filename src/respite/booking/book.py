@@ -26,6 +26,7 @@ from datetime import datetime
 import asyncpg
 
 from respite import audit
+from respite.auth import staff_roles
 from respite.auth.model import Principal
 from respite.booking import store
 from respite.booking.beds import judge, load_bed, load_elder
@@ -214,6 +215,7 @@ def _override_reason(
     )
     if not may_override:
         raise PermissionDeniedError(t("booking.may_not_override"))
+    staff_roles.require(principal, "overrides")
     reason = (request.override_reason or "").strip()
     if len(reason) < MIN_OVERRIDE_REASON:
         raise InvalidInputError.one(

@@ -25,6 +25,7 @@ import asyncpg
 import msgspec
 
 from respite import audit
+from respite.auth import staff_roles
 from respite.auth.model import Principal
 from respite.db import Conn
 from respite.eligibility import CAPABILITIES, Programme, SexRule
@@ -347,6 +348,7 @@ async def import_beds(deps: Deps, principal: Principal | None, file: BedImport) 
     """
     facility_id = file.facility_id
     own_facility(principal, facility_id)
+    staff_roles.require(principal, "import_beds")
     rows, errors = parse_beds_csv(file.data)
     if errors:
         raise ImportRejectedError(errors)

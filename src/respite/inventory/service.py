@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import asyncpg
 
 from respite import audit, paging
+from respite.auth import staff_roles
 from respite.auth.model import Principal
 from respite.db import Conn
 from respite.errors import FieldError, InvalidInputError, NotFoundError, PermissionDeniedError
@@ -195,6 +196,7 @@ async def update_facility(deps: Deps, principal: Principal, update: FacilityUpda
     """Admins change any field; staff only ``STAFF_FACILITY_FIELDS`` of their own facility."""
     facility_id, changes = update.facility_id, update.changes
     own_facility(principal, facility_id)
+    staff_roles.require(principal, "profile")
     admin_only = [f for f in given_fields(changes) if f not in STAFF_FACILITY_FIELDS]
     if principal.role != "admin" and admin_only:
         allowed = sorted(STAFF_FACILITY_FIELDS)
@@ -233,6 +235,7 @@ async def update_facility(deps: Deps, principal: Principal, update: FacilityUpda
 async def create_bed(deps: Deps, principal: Principal, creation: BedCreation) -> Bed:
     facility_id, new = creation.facility_id, creation.bed
     own_facility(principal, facility_id)
+    staff_roles.require(principal, "beds")
     async with deps.pool.acquire() as conn, conn.transaction():
         await check_facility_exists(conn, facility_id)
         row = await conn.fetchrow(
@@ -285,6 +288,7 @@ async def update_bed(deps: Deps, principal: Principal, update: BedUpdate) -> Bed
     async with deps.pool.acquire() as conn, conn.transaction():
         # NO KEY UPDATE: serialises patches of this bed without waiting for bookings of it.
         before = await scoped_bed(conn, q.SELECT_BED_FOR_PATCH, bed_id, principal)
+        staff_roles.require(principal, "beds")
         if before.retired_at is not None:
             raise BedRetiredError(bed=bed_id, doing="change")
         after = patched(before, update.changes)
@@ -340,6 +344,7 @@ async def retire_bed(deps: Deps, principal: Principal, retirement: BedRetirement
     bed_id = retirement.bed_id
     async with deps.pool.acquire() as conn, conn.transaction():
         before = await scoped_bed(conn, q.SELECT_BED_FOR_UPDATE, bed_id, principal)
+        staff_roles.require(principal, "beds")
         if before.retired_at is not None:
             return before
         live = await conn.fetchrow(q.FIRST_LIVE_BOOKING, bed_id, deps.clock.now())

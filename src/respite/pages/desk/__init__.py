@@ -14,6 +14,11 @@ from typing import Final
 
 from litestar.types import ControllerRouterHandler
 
+from respite.pages.desk.team import InvitationPages, TeamPages
+
 __all__ = ["DESK_PAGES"]
 
-DESK_PAGES: Final[list[ControllerRouterHandler]] = []
+DESK_PAGES: Final[list[ControllerRouterHandler]] = [
+    TeamPages,
+    InvitationPages,
+]
