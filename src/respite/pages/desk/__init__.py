@@ -14,6 +14,8 @@ from typing import Final
 
 from litestar.types import ControllerRouterHandler
 
+from respite.pages.desk.today import TodayPages
+
 __all__ = ["DESK_PAGES"]
 
-DESK_PAGES: Final[list[ControllerRouterHandler]] = []
+DESK_PAGES: Final[list[ControllerRouterHandler]] = [TodayPages]
