@@ -14,8 +14,9 @@ from typing import Final
 
 from litestar.types import ControllerRouterHandler
 
+from respite.pages.desk.people import PeoplePages
 from respite.pages.desk.today import TodayPages
 
 __all__ = ["DESK_PAGES"]
 
-DESK_PAGES: Final[list[ControllerRouterHandler]] = [TodayPages]
+DESK_PAGES: Final[list[ControllerRouterHandler]] = [TodayPages, PeoplePages]
