@@ -356,3 +356,20 @@ async def test_a_manager_takes_the_same_steps(client: httpx.AsyncClient, db: Any
     booking = await stay(db, desk, "3A", 0, 2)
     answer = await confirm(client, booking, "check-in")
     assert answer.status_code == 303 and await status_of(db, booking) == "checked_in"
+
+
+async def test_a_stay_that_has_begun_is_not_cancelled_and_says_why(
+    client: httpx.AsyncClient, db: Any
+) -> None:
+    desk = await open_desk(client, db)
+    booking = await stay(db, desk, "3A", -1, 3, status="checked_in")
+    page = await client.get(f"/desk/bookings/{booking}")
+    assert 'action="/desk/bookings/' not in page.text.split("</header>")[1]  # no cancel form
+    sent = await client.post(
+        f"/desk/bookings/{booking}/cancel",
+        data={"_csrf_token": csrf_token(page.text), "reason": "the family asked"},
+    )
+    assert sent.status_code == 409
+    assert "This booking cannot be cancelled now" in sent.text
+    assert "needs a confirmed booking; this one is checked in" in sent.text
+    assert await status_of(db, booking) == "checked_in"
