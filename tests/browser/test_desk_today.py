@@ -205,3 +205,23 @@ async def test_an_elder_found_by_name_and_the_contact_revealed(
     assert [(r["entity_id"], r["reason"]) for r in audited] == [
         (str(elder), "长者夜间摔倒，需要通知家属")
     ]
+
+
+@BOTH
+@pytest.mark.parametrize("screen", ["tablet"])
+async def test_the_day_and_a_booking_in_large_print(
+    live_server: str, page: Page, look: Look, db: Any, language: Lang
+) -> None:
+    desk = await open_desk(page, live_server, db)
+    booking = await stay(db, desk, "3A", 0, 2, "王芳")
+    await stay(db, desk, "3B", -1, 2, "李桂兰", status="checked_in")
+    await page.context.add_cookies(
+        [{"name": "respite_display", "value": "large", "url": live_server}]
+    )
+    await page.goto(f"{live_server}/desk")
+    assert await page.get_attribute("html", "class") == "large"
+    await look(page, "today-large-print")  # held to 60×60 tap targets and 22 px text
+    await page.goto(f"{live_server}/desk/bookings/{booking}")
+    await look(page, "booking-large-print")
+    await page.goto(f"{live_server}/desk/bookings/{booking}/check-in")
+    await look(page, "confirm-large-print")
