@@ -13,14 +13,20 @@ from respite.exports import on_first_use
 
 if TYPE_CHECKING:
     from respite.desk.contact import placed_referrals, reveal_emergency_contact
-    from respite.desk.service import find_bookings, stays_on_day
+    from respite.desk.service import booking_origin, find_bookings, stays_on_day
 
 
-__all__ = ["find_bookings", "placed_referrals", "reveal_emergency_contact", "stays_on_day"]
+__all__ = [
+    "booking_origin",
+    "find_bookings",
+    "placed_referrals",
+    "reveal_emergency_contact",
+    "stays_on_day",
+]
 __getattr__ = on_first_use(
     __name__,
     {
         "respite.desk.contact": ("placed_referrals", "reveal_emergency_contact"),
-        "respite.desk.service": ("find_bookings", "stays_on_day"),
+        "respite.desk.service": ("booking_origin", "find_bookings", "stays_on_day"),
     },
 )

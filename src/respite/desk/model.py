@@ -30,6 +30,7 @@ from respite.vocabulary import (
 
 __all__ = [
     "MAX_PAGE",
+    "BookedBy",
     "ContactReveal",
     "DayPage",
     "DayQuery",
@@ -139,6 +140,10 @@ class DayPage(Struct, frozen=True, kw_only=True):
 
 MatchedBy = Literal["name", "last4", "phone"]
 
+BookedBy = Literal["family", "hospital", "walk_in", "staff", "admin"]
+"""Who made a booking: a family, a hospital's referral, staff at the desk for an elder in
+front of them (a walk-in, booked without a hold), staff through a hold, or an admin."""
+
 
 class Query(Struct, frozen=True):
     """How a search's ``q`` is read, and what is looked for."""
@@ -228,3 +233,14 @@ def read_query(text: str) -> Query | Text:
     if len(digits) >= _FULL_NUMBER_DIGITS:
         return Query("phone", q)
     return t("staff.search.digits")
+
+
+def booked_by(role: str, *, held: bool, hospital: bool) -> BookedBy:
+    """Who made a booking, from the booking account's role and how it was booked."""
+    if hospital or role == "hospital":
+        return "hospital"
+    if role == "family":
+        return "family"
+    if role == "staff":
+        return "staff" if held else "walk_in"
+    return "admin"

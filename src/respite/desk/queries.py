@@ -14,6 +14,7 @@ __all__ = [
     "SEARCH_BY_NAME",
     "SEARCH_BY_PHONE",
     "SELECT_ARRIVALS",
+    "SELECT_BOOKED_BY",
     "SELECT_CONTACT",
     "SELECT_DEPARTURES",
     "SELECT_PLACED_REFERRALS",
@@ -92,4 +93,13 @@ JOIN care_recipients c ON c.id = r.care_recipient_id
 WHERE r.facility_id = $1 AND r.id < $8 AND {_VISIBLE}
 ORDER BY r.id DESC
 LIMIT $9
+"""
+
+# Who made a booking of the facility ($2 role, $3 facility id of the viewer; an admin any): the
+# booking account's role, and whether it came through a hold.
+SELECT_BOOKED_BY = """
+SELECT p.role, b.hold_id IS NOT NULL AS held, b.hospital_id
+FROM bookings b
+JOIN principals p ON p.id = b.booked_by
+WHERE b.id = $1 AND ($2 = 'admin' OR b.facility_id = $3)
 """

@@ -19,11 +19,13 @@ from respite import paging
 from respite.auth.model import Principal
 from respite.desk import queries as q
 from respite.desk.model import (
+    BookedBy,
     DayPage,
     DayQuery,
     FoundBookings,
     Search,
     StayRow,
+    booked_by,
     needs_words,
     read_query,
     refuse_other_facility,
@@ -38,7 +40,7 @@ from respite.recipients.phones import contact_phone_hash
 if TYPE_CHECKING:
     from respite.deps import Deps
 
-__all__ = ["find_bookings", "stays_on_day"]
+__all__ = ["booking_origin", "find_bookings", "stays_on_day"]
 
 SEARCH_PAGES = "page:desk-search"
 _MATCHES = {"name": q.SEARCH_BY_NAME, "last4": q.SEARCH_BY_LAST4, "phone": q.SEARCH_BY_PHONE}
@@ -133,3 +135,16 @@ async def find_bookings(deps: Deps, principal: Principal, search: Search) -> Fou
         lambda s: s.booking_id,
     )
     return FoundBookings(matched_by=query.by, items=page.items, next_cursor=page.next_cursor)
+
+
+async def booking_origin(deps: Deps, principal: Principal, booking_id: int) -> BookedBy:
+    """Who made a booking of the staff's facility (an admin: of any): a family, a hospital's
+    referral, a walk-in at the desk, staff through a hold, an admin. Another facility's
+    booking is not found."""
+    facility_id = principal.facility_id if principal.role == "staff" else None
+    if principal.role not in ("staff", "admin"):
+        raise NotFoundError("booking", booking_id)
+    row = await deps.pool.fetchrow(q.SELECT_BOOKED_BY, booking_id, principal.role, facility_id)
+    if row is None:
+        raise NotFoundError("booking", booking_id)
+    return booked_by(row["role"], held=row["held"], hospital=row["hospital_id"] is not None)

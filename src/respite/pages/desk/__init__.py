@@ -14,11 +14,15 @@ from typing import Final
 
 from litestar.types import ControllerRouterHandler
 
+from respite.pages.desk.people import PeoplePages
 from respite.pages.desk.team import InvitationPages, TeamPages
+from respite.pages.desk.today import TodayPages
 
 __all__ = ["DESK_PAGES"]
 
 DESK_PAGES: Final[list[ControllerRouterHandler]] = [
     TeamPages,
     InvitationPages,
+    TodayPages,
+    PeoplePages,
 ]
