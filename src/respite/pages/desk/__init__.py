@@ -14,6 +14,9 @@ from typing import Final
 
 from litestar.types import ControllerRouterHandler
 
+from respite.pages.desk.board import BoardPage
+from respite.pages.desk.holds import DeskHoldPages
+
 __all__ = ["DESK_PAGES"]
 
-DESK_PAGES: Final[list[ControllerRouterHandler]] = []
+DESK_PAGES: Final[list[ControllerRouterHandler]] = [BoardPage, DeskHoldPages]
