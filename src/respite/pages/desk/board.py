@@ -175,7 +175,7 @@ def _grid(board: Board, lang: Lang, today: date) -> tuple[list[Night], list[Row]
     nights = (board.end - board.start).days
     columns = [_night(board.start + timedelta(days=i), lang, today) for i in range(nights)]
     words = CellWords.said(words_in(lang))
-    ends = Nights.of(board.start, nights, today)
+    ends = Nights.of(board.start, nights, today, words)
     made: dict[int, str] = {}
     rows = [
         Row(bed.label, bed.kind, bed.active, bed.retired, row_cells(bed, ends, words, made))

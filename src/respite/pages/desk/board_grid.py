@@ -25,7 +25,14 @@ from urllib.parse import quote
 from markupsafe import Markup, escape
 from msgspec import Struct
 
-from respite.inventory.board import BlockedCell, BoardBed, BookedCell, Cell, FreeCell, HeldCell
+from respite.inventory.board import (
+    FREE,
+    BlockedCell,
+    BoardBed,
+    BookedCell,
+    Cell,
+    HeldCell,
+)
 from respite.inventory.model import BlockReason
 
 __all__ = ["STATES", "CellWords", "Nights", "row_cells", "state_of"]
@@ -33,9 +40,9 @@ __all__ = ["STATES", "CellWords", "Nights", "row_cells", "state_of"]
 BLOCK_REASONS: Final = get_args(BlockReason)
 
 STATES: Final = ("free", "held", "booked", "checked_in", "checked_out", "blocked")
-"""What a cell can show, as the legend lists them; their CSS classes are ``CLASSES``."""
+"""What a cell can show, as the legend lists them; a claimed one's CSS class is in ``CLASSES``
+(a free cell has none: most are free, and each byte counts 9,300 times)."""
 CLASSES: Final = {
-    "free": "f",
     "held": "h",
     "booked": "k",
     "checked_in": "i",
@@ -80,10 +87,12 @@ def state_of(cell: Cell) -> str:
 
 
 def _td(state: str, inner: str) -> str:
-    return f'<td role="gridcell" class="{CLASSES[state]}">{inner}</td>'
+    # No role: a cell of a table that is a grid is a grid cell (HTML-ARIA); 9,300 of them
+    # would carry 150 KB of it before compression.
+    return f'<td class="{CLASSES[state]}">{inner}</td>'
 
 
-def _claimed(cell: BookedCell | HeldCell | BlockedCell, words: CellWords) -> str:
+def _claimed(cell: Cell, words: CellWords) -> str:
     state = state_of(cell)
     said = words.state[state]
     if isinstance(cell, BookedCell):
@@ -93,44 +102,45 @@ def _claimed(cell: BookedCell | HeldCell | BlockedCell, words: CellWords) -> str
         href = f"/desk/bookings/{cell.booking_id}"
     elif isinstance(cell, HeldCell):
         shown, href = words.held_mark, f"/desk/holds/{quote(cell.hold_id, safe='')}"
-    else:
+    elif isinstance(cell, BlockedCell):
         shown, href = words.blocked_mark, f"/desk/blocks/{cell.block_id}"
         said = words.blocked_for.get(cell.reason, said)
+    else:
+        raise TypeError(f"not a claim: {cell!r}")
     return _td(state, f'<a href="{escape(href)}">{shown}<span class="v"> {said}</span></a>')
 
 
 class Nights(Struct, frozen=True):
-    """The window's nights as a free cell's link ends (``&amp;from=...``), and from which
-    index on a free night may still be booked (nights before today may not)."""
+    """The window's nights as a free cell's markup ends, after its link's ``bed=``: from
+    ``&amp;from=`` to ``</td>``; and from which index on a free night may still be booked
+    (nights before today may not)."""
 
-    suffixes: list[str]
+    free_ends: list[str]
     first_bookable: int
 
     @classmethod
-    def of(cls, start: date, count: int, today: date) -> Nights:
-        suffixes = [f"&amp;from={start + timedelta(days=i)}" for i in range(count)]
-        return cls(suffixes, max(0, min(count, (today - start).days)))
+    def of(cls, start: date, count: int, today: date, words: CellWords) -> Nights:
+        end = f'"><span class="v">{words.state["free"]}</span></a></td>'
+        ends = [f"&amp;from={start + timedelta(days=i)}{end}" for i in range(count)]
+        return cls(ends, max(0, min(count, (today - start).days)))
 
 
 def row_cells(bed: BoardBed, nights: Nights, words: CellWords, made: dict[int, str]) -> Markup:
     """One bed's cells as one piece of markup. ``made`` keeps each claim's markup by the
     claim's identity (a booking's nights are one object) for the whole page."""
-    free_word = words.state["free"]
-    unlinked = _td("free", f'<span class="v">{free_word}</span>')
-    prefix = f'<td role="gridcell" class="f"><a href="/desk/walk-in?bed={bed.bed_id}'
-    linked_end = f'"><span class="v">{free_word}</span></a></td>'
+    unlinked = f'<td><span class="v">{words.state["free"]}</span></td>'
+    linked = f'<td><a href="/desk/walk-in?bed={bed.bed_id}'
     bookable = nights.first_bookable if bed.active else len(bed.cells)
+    ends = nights.free_ends
     parts: list[str] = []
+    add = parts.append
     for i, cell in enumerate(bed.cells):
-        if isinstance(cell, FreeCell):
-            if i >= bookable:
-                parts.append(prefix + nights.suffixes[i] + linked_end)
-            else:
-                parts.append(unlinked)
+        if cell is FREE:  # the board's one free cell (``build_board`` fills rows with it)
+            add(linked + ends[i] if i >= bookable else unlinked)
             continue
         html = made.get(id(cell))
         if html is None:
             html = made[id(cell)] = _claimed(cell, words)
-        parts.append(html)
+        add(html)
     # Every piece is escaped where it was made: words here, names and ids in _claimed.
     return Markup("".join(parts))  # noqa: S704
