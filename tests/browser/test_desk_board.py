@@ -206,3 +206,46 @@ async def test_without_javascript_tab_reaches_every_cells_link(
     assert (await focused(page))[1] == f"/desk/bookings/{booking}"
     await page.keyboard.press("Enter")
     await page.wait_for_url(re.compile(rf"/desk/bookings/{booking}$"))
+
+
+@BOTH
+@SCREENS
+async def test_a_held_cell_opens_the_hold_which_the_desk_releases(
+    live_server: str, page: Page, look: Look, db: Any, language: Lang, screen: str
+) -> None:
+    desk = await open_desk(page, live_server, db, language)
+    async with httpx.AsyncClient(base_url=live_server) as api:
+        headers = {"Authorization": f"Bearer {desk.token}"}
+        hold = await builders.placed_hold(
+            api, headers, elder=desk.elder, bed=desk.beds[1], first=1, nights=2
+        )
+    await page.goto(f"{live_server}/desk/board")
+    await page.click(f"{cell('1F-02', 1)} a")
+    await page.wait_for_url(re.compile(rf"/desk/holds/{hold['hold_id']}$"))
+    main = await page.inner_text("main")
+    assert say("desk.board.hold.title", language, label="1F-02") in main
+    assert NAMES[language][0] in main  # the desk registered the elder: staff see the name
+    await look(page, "hold")
+    await page.click(f"form[action='/desk/holds/{hold['hold_id']}/release'] button")
+    await page.wait_for_url(re.compile(r"/desk/board\?start=.*&notice=released$"))
+    assert say("desk.board.notice.released", language) in await page.inner_text("main")
+    assert await page.locator(f"{cell('1F-02', 0)} a").get_attribute("href") == (
+        f"/desk/walk-in?bed={desk.beds[1]}&from={(builders.today() + timedelta(1))}"
+    )
+    await look(page, "board-released")
+
+
+@BOTH
+@pytest.mark.parametrize("screen", ["tablet"])
+async def test_large_print(
+    live_server: str, page: Page, look: Look, db: Any, language: Lang, screen: str
+) -> None:
+    desk = await open_desk(page, live_server, db, language)
+    await walk_in(live_server, desk, desk.beds[0], first=0, nights=2)
+    await page.goto(f"{live_server}/desk/board")
+    await page.click("button[name=display][value=large]")
+    await page.wait_for_url(re.compile(r"/desk/board$"))
+    assert await page.get_attribute("html", "class") == "large"
+    await look(page, "board-large")
+    booked = await page.locator(f"{cell('1F-01', 0)} a").bounding_box()
+    assert booked is not None and booked["width"] >= 60 and booked["height"] >= 60
