@@ -34,6 +34,7 @@ from msgspec import Meta
 from respite.clock import local_today
 from respite.deps import Deps
 from respite.eligibility import CAPABILITIES, Capability, Programme
+from respite.eligibility.model import BedKind
 from respite.errors import FieldError, InvalidInputError
 from respite.i18n import Lang, formats, t
 from respite.inventory.board import BOARD_MAX_NIGHTS, Board, BoardQuery, occupancy_board
@@ -78,8 +79,10 @@ class Night(msgspec.Struct, frozen=True):
 
 
 class Row(msgspec.Struct, frozen=True):
+    """A bed's row: its header's words and its cells' markup."""
+
     label: str
-    kind: str
+    kind: BedKind
     active: bool
     retired: bool
     cells: Markup
