@@ -128,6 +128,7 @@ async def test_a_booking_made_through_the_api_shows_and_opens_by_keyboard(
     mark, word = say("desk.board.mark.held", language), say("desk.board.state.held", language)
     assert held.split() == [mark, *word.split()]
 
+    assert await page.locator("[data-board-keys]").is_visible()  # the keys are said to work
     # One Tab stop for the whole grid: the first bed's cell of today.
     await tab_to(page, "table[data-board] a")
     assert await page.locator("table[data-board] [tabindex='0']").count() == 1
@@ -198,6 +199,7 @@ async def test_without_javascript_tab_reaches_every_cells_link(
     await page.goto(f"{live_server}/desk/board?nights=7")
     await look(page, "board-no-script")
     assert await page.locator("table[data-board] a[tabindex]").count() == 0
+    assert await page.locator("[data-board-keys]").is_hidden()  # no script: no arrow keys
     await tab_to(page, "table[data-board] a")
     free = f"/desk/walk-in?bed={desk.beds[0]}&from={builders.today().isoformat()}"
     assert (await focused(page))[1] == free

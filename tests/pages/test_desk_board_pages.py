@@ -333,10 +333,13 @@ async def test_a_family_is_refused_and_a_stranger_sent_to_sign_in(
 # A hold's page ----------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("staff_role", ["manager", "front_desk"])
 async def test_a_holds_page_shows_it_and_releasing_frees_the_bed(
-    client: httpx.AsyncClient, db: Any, clock: ManualClock
+    client: httpx.AsyncClient, db: Any, clock: ManualClock, staff_role: StaffRole
 ) -> None:
     w = await ward(client, db)
+    if staff_role == "front_desk":  # the manager placed it; the front desk releases it
+        await signed_in(client, db, w.facility, "front_desk")
     elder = await builders.recipient(db, facility_id=w.facility)
     hold = await builders.placed_hold(
         client, w.headers, elder=elder, bed=w.beds["1F-02"], first=4, nights=2
@@ -396,3 +399,41 @@ async def test_another_facilitys_hold_is_not_found(client: httpx.AsyncClient, db
     assert (await client.get("/desk/holds/no-such-hold")).status_code == 404
     still = await client.get(f"/v1/holds/{hold['hold_id']}", headers=other_headers)
     assert still.status_code == 200
+
+
+async def test_releasing_needs_the_forms_csrf_token(client: httpx.AsyncClient, db: Any) -> None:
+    w = await ward(client, db)
+    elder = await builders.recipient(db, facility_id=w.facility)
+    hold = await builders.placed_hold(
+        client, w.headers, elder=elder, bed=w.beds["1F-01"], first=2, nights=2
+    )
+    answer = await client.post(f"/desk/holds/{hold['hold_id']}/release", data={})
+    assert answer.status_code == 403
+    assert (await client.get(f"/desk/holds/{hold['hold_id']}")).status_code == 200  # still held
+
+
+async def test_a_hold_that_was_booked_says_so(client: httpx.AsyncClient, db: Any) -> None:
+    w = await ward(client, db)
+    elder = await builders.recipient(db, facility_id=w.facility)
+    hold = await builders.placed_hold(
+        client, w.headers, elder=elder, bed=w.beds["1F-01"], first=2, nights=2
+    )
+    confirmed = await client.post(
+        f"/v1/holds/{hold['hold_id']}/confirm",
+        json={"token": hold["token"]},
+        headers={**w.headers, "Idempotency-Key": "board-page-test"},
+    )
+    assert confirmed.status_code == 201, confirmed.text
+    answer = await client.get(f"/desk/holds/{hold['hold_id']}")
+    assert answer.status_code == 200
+    assert "It was booked" in answer.text
+    cell = (await grid(client)).row("1F-01")[2]
+    assert cell.href == f"/desk/bookings/{confirmed.json()['id']}"
+
+
+async def test_a_facility_without_beds_says_so(client: httpx.AsyncClient, db: Any) -> None:
+    await signed_in(client, db, await builders.facility(db))
+    answer = await client.get("/desk/board")
+    assert answer.status_code == 200
+    assert "This care home has no beds yet." in answer.text
+    assert "data-board" not in answer.text

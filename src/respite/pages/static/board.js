@@ -33,6 +33,9 @@
   var start = rows.length > 1 ? rows[1].cells[today ? today.cellIndex : 1] || rows[1].cells[0] : rows[0].cells[0];
   current = target(start);
   current.tabIndex = 0;
+  // The keys work now: say so.
+  var keys = document.querySelector("[data-board-keys]");
+  if (keys) keys.hidden = false;
 
   grid.addEventListener("focusin", function (event) {
     var el = event.target;
