@@ -212,7 +212,7 @@ async def bench(urls: tuple[str, str], args: argparse.Namespace) -> None:
     deps = Deps(
         pool=pool, redis=client, holds=HoldStore(client), clock=SystemClock(), settings=settings
     )
-    sql = (q.SELECT_BOARD, query.facility_id, query.start, query.end, None)
+    sql = (q.SELECT_BOARD, query.facility_id, query.start, query.end, None, None, None)
     try:
         await put_holds(client, query.facility_id, beds, 20)
         await time_http(settings, query, token, args.calls)

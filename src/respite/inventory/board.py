@@ -35,7 +35,7 @@ from msgspec import Meta, Struct
 
 from respite.auth.model import Principal
 from respite.cache import RedisClient
-from respite.eligibility import Programme
+from respite.eligibility import Capability, Programme
 from respite.eligibility.model import BedKind
 from respite.errors import InvalidInputError, NotFoundError
 from respite.holds.store import HoldsUnavailable, LiveHold, read_live_holds
@@ -316,10 +316,16 @@ async def _live_holds(client: RedisClient, facility_id: int, now: float) -> list
 
 
 class BoardQuery(Struct, frozen=True, kw_only=True):
+    """The window and the beds to show: of one kind, or (the desk's board page only: the API
+    has no such parameters) with a capability, or whose label starts with ``label_prefix``
+    in any case ("3F" for a floor). Totals count the beds shown."""
+
     facility_id: int
     start: date
     end: date
     kind: Programme | None = None
+    capability: Capability | None = None
+    label_prefix: str | None = None
 
 
 async def occupancy_board(deps: Deps, principal: Principal, query: BoardQuery) -> Board:
@@ -330,7 +336,15 @@ async def occupancy_board(deps: Deps, principal: Principal, query: BoardQuery) -
     if problem is not None:
         raise InvalidInputError.one(problem.field, problem.message)
     records, holds = await asyncio.gather(
-        deps.pool.fetch(q.SELECT_BOARD, query.facility_id, query.start, query.end, query.kind),
+        deps.pool.fetch(
+            q.SELECT_BOARD,
+            query.facility_id,
+            query.start,
+            query.end,
+            query.kind,
+            query.capability,
+            query.label_prefix,
+        ),
         _live_holds(deps.redis, query.facility_id, deps.clock.now().timestamp()),
     )
     if not records:

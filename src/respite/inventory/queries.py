@@ -254,7 +254,9 @@ LIMIT $7
 # consecutive (never made so by respite, but the ledger is the truth), the nights themselves.
 # One row per claim rather than per night: about six times fewer rows to join, send and
 # decode, measured 20 ms instead of 50 ms for 300 beds × 92 nights (ops/bench/board.py). A
-# retired bed shows only if it still has claims in the window. Only the recipient's name
+# retired bed shows only if it still has claims in the window. The pages' board may also keep
+# only the beds with a capability ($5) or whose label starts with a prefix ($6, any case); the
+# API passes null for both. Only the recipient's name
 # leaves the database, to be cut to initials before it leaves the service.
 SELECT_BOARD = """
 WITH claims AS (
@@ -272,6 +274,8 @@ SELECT b.id AS bed_id, b.label, b.kind, b.active, b.retired_at IS NOT NULL AS re
        r.name AS recipient_name, l.reason, c.nights
 FROM facilities f
 LEFT JOIN beds b ON b.facility_id = f.id AND ($4::text IS NULL OR b.kind = $4)
+    AND ($5::text IS NULL OR $5 = any(b.capabilities))
+    AND ($6::text IS NULL OR starts_with(lower(b.label), lower($6)))
     AND (b.retired_at IS NULL OR EXISTS (SELECT FROM claims x WHERE x.bed_id = b.id))
 LEFT JOIN claims c ON c.bed_id = b.id
 LEFT JOIN bookings k ON k.id = c.booking_id

@@ -14,6 +14,8 @@ from typing import Final
 
 from litestar.types import ControllerRouterHandler
 
+from respite.pages.desk.board import BoardPage
+from respite.pages.desk.holds import DeskHoldPages
 from respite.pages.desk.people import PeoplePages
 from respite.pages.desk.team import InvitationPages, TeamPages
 from respite.pages.desk.today import TodayPages
@@ -25,4 +27,6 @@ DESK_PAGES: Final[list[ControllerRouterHandler]] = [
     InvitationPages,
     TodayPages,
     PeoplePages,
+    BoardPage,
+    DeskHoldPages,
 ]
