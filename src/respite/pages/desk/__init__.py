@@ -14,6 +14,9 @@ from typing import Final
 
 from litestar.types import ControllerRouterHandler
 
+from respite.pages.desk.beds import BedPages
+from respite.pages.desk.blocks import BlockPages
+
 __all__ = ["DESK_PAGES"]
 
-DESK_PAGES: Final[list[ControllerRouterHandler]] = []
+DESK_PAGES: Final[list[ControllerRouterHandler]] = [BedPages, BlockPages]
