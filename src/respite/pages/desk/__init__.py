@@ -14,9 +14,10 @@ from typing import Final
 
 from litestar.types import ControllerRouterHandler
 
+from respite.pages.desk.bed_import import BedImportPages
 from respite.pages.desk.beds import BedPages
 from respite.pages.desk.blocks import BlockPages
 
 __all__ = ["DESK_PAGES"]
 
-DESK_PAGES: Final[list[ControllerRouterHandler]] = [BedPages, BlockPages]
+DESK_PAGES: Final[list[ControllerRouterHandler]] = [BedImportPages, BedPages, BlockPages]
