@@ -17,7 +17,13 @@ from litestar.types import ControllerRouterHandler
 from respite.pages.desk.bed_import import BedImportPages
 from respite.pages.desk.beds import BedPages
 from respite.pages.desk.blocks import BlockPages
+from respite.pages.desk.exports import ExportPages
 
 __all__ = ["DESK_PAGES"]
 
-DESK_PAGES: Final[list[ControllerRouterHandler]] = [BedImportPages, BedPages, BlockPages]
+DESK_PAGES: Final[list[ControllerRouterHandler]] = [
+    BedImportPages,
+    BedPages,
+    BlockPages,
+    ExportPages,
+]
