@@ -10,6 +10,7 @@ facility's bed or block is one that does not exist: the 404 page.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, Final
 
 from litestar import Controller, Request, get, post
@@ -18,8 +19,15 @@ from litestar.response import Redirect, Template
 
 from respite.deps import Deps
 from respite.errors import ConflictError, FieldError, InvalidInputError
+from respite.i18n import Text, t
 from respite.inventory import blocks, service
 from respite.inventory.commands import BlockCreation, BlockLift, BlockUpdate
+from respite.inventory.errors import (
+    BedRetiredError,
+    BlockLiftedError,
+    NightAlreadyBlockedError,
+    NightBookedError,
+)
 from respite.inventory.model import Block, BlockChanges, NewBlock
 from respite.pages.assessments import in_order
 from respite.pages.desk.beds import bed_facts, bed_page
@@ -28,7 +36,7 @@ from respite.pages.frame import go, page
 from respite.pages.guards import staff
 from respite.params import BedPathId, BlockPathId
 
-__all__ = ["BlockPages"]
+__all__ = ["BlockPages", "refusal"]
 
 Form = dict[str, Any]
 FIELDS: Final = ("check_in", "check_out", "reason", "note")
@@ -56,8 +64,9 @@ class BlockPages(Controller):
                 request, deps, principal, bed, status=422, errors=errors, block_form=fields
             )
         except ConflictError as exc:  # a night booked or blocked already, a retired bed
+            failure = refusal(exc, bed.label)
             return await bed_page(
-                request, deps, principal, bed, status=409, block_form=fields, failure=exc.detail
+                request, deps, principal, bed, status=409, block_form=fields, failure=failure
             )
         return go(f"/desk/blocks/{block.id}")
 
@@ -88,7 +97,9 @@ class BlockPages(Controller):
             errors = in_order(exc.errors, FIELDS)
             return await _block_page(request, deps, block, fields, status=422, errors=errors)
         except ConflictError as exc:  # a night booked or blocked already, a lifted block
-            return await _block_page(request, deps, block, fields, status=409, failure=exc.detail)
+            bed = await service.get_bed(deps, principal, block.bed_id)
+            failure = refusal(exc, bed.label)
+            return await _block_page(request, deps, block, fields, status=409, failure=failure)
         return go(f"/desk/blocks/{block_id}")
 
     @get("/blocks/{block_id:int}/lift")
@@ -107,6 +118,22 @@ class BlockPages(Controller):
         principal = staff(request)
         block = await blocks.lift_block(deps, principal, BlockLift(block_id=block_id))
         return go(f"/desk/beds/{block.bed_id}")
+
+
+def refusal(exc: ConflictError, label: str) -> Text:
+    """Why the ledger or the bed refused the block, naming the bed by its label (the API's
+    words name it by its id)."""
+    night = exc.extensions.get("night")
+    on = date.fromisoformat(night) if isinstance(night, str) else None
+    if isinstance(exc, NightBookedError) and on is not None:
+        return t("desk.blocks.refused.booked", label=label, night=on)
+    if isinstance(exc, NightAlreadyBlockedError) and on is not None:
+        return t("desk.blocks.refused.blocked", label=label, night=on)
+    if isinstance(exc, BedRetiredError):
+        return t("desk.blocks.refused.retired", label=label)
+    if isinstance(exc, BlockLiftedError):
+        return t("desk.blocks.refused.lifted")
+    return exc.detail
 
 
 def _read_block(fields: Form) -> NewBlock:
