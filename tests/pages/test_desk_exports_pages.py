@@ -95,7 +95,15 @@ async def test_the_board_as_csv_in_chinese_opens_in_excel(
     assert answer.headers["content-type"].startswith("text/csv")
     rows = _csv(answer)
     assert rows[0] == ["床位号", "床位类型", *[str(start + timedelta(days=i)) for i in range(5)]]
-    assert rows[1] == ["A1", "短期托养床位", "空闲", "已预订（王*）", "已预订（王*）", "空闲", "空闲"]
+    assert rows[1] == [
+        "A1",
+        "短期托养床位",
+        "空闲",
+        "已预订（王*）",
+        "已预订（王*）",
+        "空闲",
+        "空闲",
+    ]
     assert rows[2][5] == "停用：深度清洁"
 
 
