@@ -38,6 +38,7 @@ XLSX_TYPE: Final = "application/vnd.openxmlformats-officedocument.spreadsheetml.
 _DATE_FORMAT: Final = "yyyy-mm-dd"
 _MONEY_FORMAT: Final = "#,##0.00"
 # A sheet's name: at most 31 characters, none of these.
+_FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
 _NOT_IN_TITLE: Final = str.maketrans(dict.fromkeys("[]:*?/\\", "-"))
 
 
@@ -73,6 +74,10 @@ def _csv_cell(cell: Cell) -> str:
         return cell.yuan()
     if isinstance(cell, date):
         return cell.isoformat()
+    if isinstance(cell, str) and cell.startswith(_FORMULA_START):
+        # Text that a spreadsheet would run as a formula (a bed labelled "=HYPERLINK(...)",
+        # a note): written so that it stays text.
+        return "'" + cell
     return str(cell)
 
 
@@ -85,6 +90,10 @@ def as_csv(sheet: Sheet) -> bytes:
 
 
 def _xlsx_cell(sheet: WriteOnlyWorksheet, cell: Cell) -> object:
+    if isinstance(cell, str) and cell.startswith("="):
+        written = WriteOnlyCell(sheet, value=cell)
+        written.data_type = "s"  # openpyxl writes text starting with "=" as a formula
+        return written
     if isinstance(cell, Fen):
         written = WriteOnlyCell(sheet, value=cell.amount / 100)
         written.number_format = _MONEY_FORMAT
