@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from respite.inventory.bed_files import XLSX_MEDIA_TYPE
-from respite.inventory.importing import MAX_IMPORT_BYTES
+from respite.inventory.importing import MAX_IMPORT_BYTES, MAX_IMPORT_ROWS
 from tests import builders
 from tests.bed_files import CHINESE_ROWS, csv_text, workbook
 from tests.forms import csrf_token
@@ -162,4 +162,15 @@ async def test_an_upload_without_the_forms_token_is_refused(
         PAGE, files={"file": ("beds.xlsx", workbook(CHINESE_ROWS), XLSX_MEDIA_TYPE)}
     )
     assert refused.status_code == 403
+    assert await _beds(db, desk.facility) == []
+
+
+async def test_a_workbook_over_the_row_bound_is_refused_by_its_length(
+    client: httpx.AsyncClient, db: Any, desk: Desk
+) -> None:
+    rows = [(f"B-{i:05d}", "respite", "any", 100, "", "", "") for i in range(MAX_IMPORT_ROWS + 1)]
+    sign_in(client, desk.manager, "zh-CN")
+    refused = await upload(client, "beds.xlsx", workbook(rows), XLSX_MEDIA_TYPE)
+    assert refused.status_code == 422
+    assert f"文件超过 {MAX_IMPORT_ROWS} 行，请拆分后导入" in refused.text
     assert await _beds(db, desk.facility) == []
