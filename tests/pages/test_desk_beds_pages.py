@@ -73,6 +73,12 @@ async def test_a_manager_adds_changes_and_retires_a_bed(
     page = await client.get(f"/desk/beds/{row['id']}")
     assert "Retired" in page.text and "/edit" not in page.text
     assert "Take the bed out of service" not in page.text
+    kept = await db.fetchrow("SELECT * FROM beds WHERE id = $1", row["id"])
+    again = await client.post(
+        edit, data={"_csrf_token": csrf_token(page.text), **BED, "label": "X"}
+    )
+    assert again.status_code == 303 and again.headers["location"] == f"/desk/beds/{row['id']}"
+    assert await db.fetchrow("SELECT * FROM beds WHERE id = $1", row["id"]) == kept
 
 
 @pytest.mark.parametrize(

@@ -110,9 +110,11 @@ class BedPages(Controller):
     @get("/{bed_id:int}/edit")
     async def edit_page(
         self, request: Request[Any, Any, Any], deps: NamedDependency[Deps], bed_id: BedPathId
-    ) -> Template:
+    ) -> Template | Redirect:
         principal = manager(request)
         bed = await service.get_bed(deps, principal, bed_id)
+        if bed.retired_at is not None:  # a retired bed no longer changes: its page says so
+            return go(f"/desk/beds/{bed_id}")
         return _form(request, bed, _as_form(bed))
 
     @post("/{bed_id:int}/edit")
@@ -121,6 +123,8 @@ class BedPages(Controller):
     ) -> Template | Redirect:
         principal = manager(request)
         bed = await service.get_bed(deps, principal, bed_id)
+        if bed.retired_at is not None:
+            return go(f"/desk/beds/{bed_id}")
         fields = await form_fields(request)
         try:
             changes = _changes(_read_bed(fields, bed))
