@@ -122,6 +122,20 @@ async def test_the_front_desk_blocks_a_bed_and_lifts_the_block(
     language: Lang,
     screen: str,
 ) -> None:
+    await _block_and_lift(live_server, page, look, db, clock, language)
+
+
+@pytest.mark.parametrize("javascript", [False])
+@pytest.mark.parametrize("screen", ["tablet"])
+async def test_blocking_and_lifting_work_without_javascript(
+    live_server: str, page: Page, look: Look, db: Any, clock: ManualClock, javascript: bool
+) -> None:
+    await _block_and_lift(live_server, page, look, db, clock, "zh-CN")
+
+
+async def _block_and_lift(
+    live_server: str, page: Page, look: Look, db: Any, clock: ManualClock, language: Lang
+) -> None:
     facility = await _desk(page, live_server, db, "front_desk")
     bed = await builders.bed(db, facility, label="A1")
     d = when(clock)
