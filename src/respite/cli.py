@@ -312,15 +312,21 @@ def cmd_staff_invite(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_import_beds(settings: Settings, args: argparse.Namespace) -> None:
-    """Import a CSV of beds into one facility: all rows or none (see inventory.importing)."""
+    """Import a CSV file or an Excel workbook of beds into one facility: all rows or none
+    (see inventory.importing); the file's first bytes say which it is."""
     from respite.errors import RespiteError
+    from respite.inventory.bed_files import file_format
     from respite.inventory.commands import BedImport
-    from respite.inventory.errors import ImportRejectedError
+    from respite.inventory.errors import ImportRejectedError, RowError
     from respite.inventory.importing import ImportResult, import_beds
 
     async def run(live: Settings, data: bytes) -> ImportResult:
         async with _deps(live) as deps:
-            return await import_beds(deps, None, BedImport(facility_id=args.facility, data=data))
+            kind = file_format(data)
+            if not isinstance(kind, str):  # an old .xls: refused like a bad file
+                raise ImportRejectedError([RowError(line=1, column=None, message=kind)])
+            file = BedImport(facility_id=args.facility, data=data, format=kind)
+            return await import_beds(deps, None, file)
 
     try:
         data = Path(args.file).read_bytes()
@@ -452,8 +458,13 @@ def _parser() -> argparse.ArgumentParser:
         "--site", default="", help="where respite is served, e.g. https://respite.example.cn"
     )
     invite.set_defaults(run=cmd_staff_invite)
-    beds = commands.add_parser("import-beds", help="create or update a facility's beds from CSV")
-    beds.add_argument("file", help="UTF-8 CSV: label,kind,sex_rule,nightly_price[,...]")
+    beds = commands.add_parser(
+        "import-beds", help="create or update a facility's beds from CSV or an Excel workbook"
+    )
+    beds.add_argument(
+        "file",
+        help="CSV (UTF-8 or GBK) or .xlsx: label,kind,sex_rule,nightly_price[,...]",
+    )
     beds.add_argument("--facility", type=int, required=True, help="facility id")
     beds.set_defaults(run=cmd_import_beds)
     places = commands.add_parser("places", help="the gazetteer of districts and streets")

@@ -195,3 +195,30 @@ async def test_a_label_created_while_importing_refuses_the_whole_file(
     finally:
         await other.close()
     assert [b["label"] for b in await _beds(db, facility)] == ["B-0003"]
+
+
+async def test_the_command_line_imports_a_workbook_and_refuses_an_old_xls(
+    db: Any,
+    facility: int,
+    database_url: str,
+    redis_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from tests.bed_files import CHINESE_ROWS, workbook
+
+    monkeypatch.setenv("RESPITE_DATABASE_URL", database_url)
+    monkeypatch.setenv("RESPITE_REDIS_URL", redis_url)
+    sheet = tmp_path / "床位.xlsx"
+    sheet.write_bytes(workbook(CHINESE_ROWS))
+    assert (
+        await asyncio.to_thread(main, ["import-beds", str(sheet), "--facility", str(facility)]) == 0
+    )
+    assert "3 created" in capsys.readouterr().out
+    old = tmp_path / "beds.xls"
+    old.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 64)
+    with pytest.raises(SystemExit) as exited:
+        await asyncio.to_thread(main, ["import-beds", str(old), "--facility", str(facility)])
+    assert exited.value.code == 2 and ".xls" in capsys.readouterr().err
+    assert len(await _beds(db, facility)) == 3

@@ -2,14 +2,19 @@
 
 import pytest
 
-from respite.inventory.importing import MAX_IMPORT_BYTES, MAX_IMPORT_ROWS, parse_beds_csv
+from respite.inventory.errors import RowError
+from respite.inventory.importing import MAX_IMPORT_BYTES, MAX_IMPORT_ROWS, ImportRow, parse_beds
 
 HEADER = "label,kind,sex_rule,nightly_price,capabilities,pressure_care_stage,active\n"
 
 
+def parse_csv(data: bytes) -> tuple[list[ImportRow], list[RowError]]:
+    return parse_beds(data, "csv")
+
+
 def _errors(text: str | bytes) -> list[tuple[int, str | None]]:
     data = text.encode() if isinstance(text, str) else text
-    _rows, errors = parse_beds_csv(data)
+    _rows, errors = parse_csv(data)
     assert errors, "the file should have been refused"
     return [(e.line, e.column) for e in errors]
 
@@ -22,7 +27,7 @@ def test_a_good_file_parses_every_row_with_defaults() -> None:
         + " HB-1 , home , any , 0 ,, ,\n"
         + '"3F,02",respite,male,15000," wheelchair ; oxygen ",4,no\n'
     )
-    rows, errors = parse_beds_csv(text.encode())
+    rows, errors = parse_csv(text.encode())
     assert errors == []
     assert [(r.line, r.bed.label) for r in rows] == [(2, "3F-01"), (4, "HB-1"), (5, "3F,02")]
     first, home, quoted = (r.bed for r in rows)
@@ -39,18 +44,18 @@ def test_a_good_file_parses_every_row_with_defaults() -> None:
 
 
 def test_columns_may_come_in_any_order_and_optional_ones_may_be_left_out() -> None:
-    rows, errors = parse_beds_csv(b"Nightly_Price,LABEL,sex_rule,kind\n100,A1,any,respite\n")
+    rows, errors = parse_csv(b"Nightly_Price,LABEL,sex_rule,kind\n100,A1,any,respite\n")
     assert errors == []
     assert rows[0].bed.label == "A1" and rows[0].bed.nightly_price == 100
 
 
 def test_a_byte_order_mark_is_tolerated() -> None:
-    rows, errors = parse_beds_csv(b"\xef\xbb\xbf" + (HEADER + "A1,respite,any,1,,,\n").encode())
+    rows, errors = parse_csv(b"\xef\xbb\xbf" + (HEADER + "A1,respite,any,1,,,\n").encode())
     assert errors == [] and rows[0].bed.label == "A1"
 
 
 def test_windows_line_endings() -> None:
-    rows, errors = parse_beds_csv((HEADER + "A1,respite,any,1,,,\r\nA2,home,any,1,,,\r\n").encode())
+    rows, errors = parse_csv((HEADER + "A1,respite,any,1,,,\r\nA2,home,any,1,,,\r\n").encode())
     assert errors == [] and [r.line for r in rows] == [2, 3]
 
 
@@ -64,7 +69,7 @@ def test_windows_line_endings() -> None:
 def test_a_file_that_is_not_utf8_is_refused_at_its_line(
     data: bytes, expected: list[tuple[int, None]]
 ) -> None:
-    rows, errors = parse_beds_csv(data)
+    rows, errors = parse_csv(data)
     assert [(e.line, e.column) for e in errors] == expected
     assert "UTF-8" in str(errors[0].message) and rows == []
 
@@ -93,7 +98,7 @@ def test_a_wrong_header_names_each_bad_column(header: str, expected: list[tuple[
 
 @pytest.mark.parametrize("text", ["", "\n\n", "\ufeff"])
 def test_an_empty_file_is_refused(text: str) -> None:
-    rows, errors = parse_beds_csv(text.encode())
+    rows, errors = parse_csv(text.encode())
     assert [(e.line, e.column) for e in errors] == [(1, None)]
     assert "empty" in str(errors[0].message) and rows == []
 
@@ -118,7 +123,7 @@ def test_an_empty_file_is_refused(text: str) -> None:
     ],
 )
 def test_each_bad_cell_is_named(row: str, column: str, words: str) -> None:
-    rows, errors = parse_beds_csv((HEADER + "OK,respite,any,1,,,\n" + row + "\n").encode())
+    rows, errors = parse_csv((HEADER + "OK,respite,any,1,,,\n" + row + "\n").encode())
     assert [r.bed.label for r in rows] == ["OK"]
     assert [(e.line, e.column) for e in errors] == [(3, column)]
     assert words in str(errors[0].message)
@@ -145,7 +150,7 @@ def test_every_bad_row_is_listed_not_only_the_first() -> None:
 
 
 def test_duplicate_labels_name_the_first_line() -> None:
-    _rows, errors = parse_beds_csv(
+    _rows, errors = parse_csv(
         (HEADER + "A1,respite,any,1,,,\nA2,respite,any,1,,,\n A1 ,home,any,2,,,\n").encode()
     )
     assert [(e.line, e.column) for e in errors] == [(4, "label")]
@@ -159,29 +164,29 @@ def test_line_numbers_count_lines_inside_quoted_cells() -> None:
 
 def test_broken_csv_quoting_is_reported_at_its_line() -> None:
     text = HEADER + 'A1,respite,any,1,,,\n"A2"x,respite,any,1,,,\n'
-    _rows, errors = parse_beds_csv(text.encode())
+    _rows, errors = parse_csv(text.encode())
     assert [(e.line, e.column) for e in errors] == [(3, None)]
     assert "CSV" in str(errors[0].message)
 
 
 def test_too_many_rows_are_refused() -> None:
     body = "".join(f"B{i},respite,any,1,,,\n" for i in range(MAX_IMPORT_ROWS + 1))
-    rows, errors = parse_beds_csv((HEADER + body).encode())
+    rows, errors = parse_csv((HEADER + body).encode())
     assert rows == [] and [(e.line, e.column) for e in errors] == [(MAX_IMPORT_ROWS + 2, None)]
 
 
 def test_exactly_the_row_limit_is_accepted() -> None:
     body = "".join(f"B{i},respite,any,1,,,\n" for i in range(MAX_IMPORT_ROWS))
-    rows, errors = parse_beds_csv((HEADER + body).encode())
+    rows, errors = parse_csv((HEADER + body).encode())
     assert errors == [] and len(rows) == MAX_IMPORT_ROWS
 
 
 def test_too_many_bytes_are_refused_before_parsing() -> None:
-    rows, errors = parse_beds_csv(b"x" * (MAX_IMPORT_BYTES + 1))
+    rows, errors = parse_csv(b"x" * (MAX_IMPORT_BYTES + 1))
     assert rows == [] and "larger than" in str(errors[0].message)
 
 
 def test_junk_is_refused_with_reasons() -> None:
     junk = bytes(range(256)) * 16
-    rows, errors = parse_beds_csv(junk)
+    rows, errors = parse_csv(junk)
     assert rows == [] and errors

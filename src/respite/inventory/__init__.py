@@ -13,7 +13,13 @@ from typing import TYPE_CHECKING
 from respite.exports import on_first_use
 
 if TYPE_CHECKING:
-    from respite.inventory.blocks import create_block, lift_block, list_blocks, update_block
+    from respite.inventory.blocks import (
+        create_block,
+        get_block,
+        lift_block,
+        list_blocks,
+        update_block,
+    )
     from respite.inventory.board import occupancy_board
     from respite.inventory.importing import import_beds
     from respite.inventory.service import (
@@ -35,6 +41,7 @@ __all__ = [
     "create_block",
     "create_facility",
     "get_bed",
+    "get_block",
     "get_facility",
     "get_facility_profile",
     "import_beds",
@@ -53,6 +60,7 @@ __getattr__ = on_first_use(
     {
         "respite.inventory.blocks": (
             "create_block",
+            "get_block",
             "lift_block",
             "list_blocks",
             "update_block",

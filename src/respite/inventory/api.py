@@ -13,7 +13,14 @@ from typing import Annotated, Any
 from litestar import Controller, Request, Router, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException
-from litestar.openapi.spec import Example, OpenAPIMediaType, OpenAPIType, RequestBody, Schema
+from litestar.openapi.spec import (
+    Example,
+    OpenAPIFormat,
+    OpenAPIMediaType,
+    OpenAPIType,
+    RequestBody,
+    Schema,
+)
 from litestar.params import JSONBody, QueryParameter
 from litestar.status_codes import (
     HTTP_200_OK,
@@ -28,6 +35,7 @@ from respite.dto import Strict
 from respite.eligibility import CAPABILITIES, Capability, Programme
 from respite.inventory import blocks, board, importing, service
 from respite.inventory.access import own_facility
+from respite.inventory.bed_files import XLSX_MEDIA_TYPE, BedFileFormat
 from respite.inventory.commands import (
     BedCreation,
     BedFilter,
@@ -82,7 +90,9 @@ WindowEnd = Annotated[
 # The bed import reads the body itself: Litestar cannot see it, so it is described here.
 CSV_BODY = RequestBody(
     required=True,
-    description="A UTF-8 CSV file (at most 2 MiB, 5000 rows) with a header line naming the "
+    description="A CSV file (UTF-8, or GB18030/GBK as Excel saves CSV on Chinese Windows) or "
+    "an Excel workbook (.xlsx, its first sheet), at most 2 MiB and 5000 rows, whose first "
+    "line or row names the "
     "columns in any order. Required: label (unique in the facility), kind (respite or home), "
     "sex_rule (female, male or any), nightly_price (fen, a whole number: 28000 is 280 yuan). "
     "Optional, may be left empty: capabilities (codes separated by ;), pressure_care_stage "
@@ -98,19 +108,33 @@ CSV_BODY = RequestBody(
                     "3F-02,respite,any,26000,,0,\nHB-017,home,any,12000,wheelchair,,true\n",
                 )
             },
-        )
+        ),
+        XLSX_MEDIA_TYPE: OpenAPIMediaType(
+            schema=Schema(
+                type=OpenAPIType.STRING,
+                format=OpenAPIFormat.BINARY,
+                description="The workbook; its first sheet's first row names the columns.",
+            )
+        ),
     },
 )
 
 
-def _csv_body_check(request: Request[Any, Any, Any]) -> None:
+# Charsets a CSV body may declare; whatever it declares, the bytes decide (``bed_files``).
+_CSV_CHARSETS = frozenset({"utf-8", "utf8", "gbk", "gb18030", "gb2312"})
+
+
+def _bed_file_format(request: Request[Any, Any, Any]) -> BedFileFormat:
     media_type, options = request.content_type
-    charset = options.get("charset", "utf-8").lower()
-    if media_type != CSV_MEDIA_TYPE or charset not in ("utf-8", "utf8"):
-        raise HTTPException(
-            status_code=HTTP_415_UNSUPPORTED_MEDIA_TYPE,
-            detail="send the file as 'Content-Type: text/csv' (UTF-8)",
-        )
+    if media_type == XLSX_MEDIA_TYPE:
+        return "xlsx"
+    if media_type == CSV_MEDIA_TYPE and options.get("charset", "utf-8").lower() in _CSV_CHARSETS:
+        return "csv"
+    raise HTTPException(
+        status_code=HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+        detail=f"send the file as 'Content-Type: text/csv' (UTF-8 or GB18030/GBK) or as "
+        f"'Content-Type: {XLSX_MEDIA_TYPE}' (an Excel workbook)",
+    )
 
 
 class FacilityController(Controller):
@@ -231,7 +255,7 @@ class FacilityController(Controller):
         "/{facility_id:int}/beds/import",
         status_code=HTTP_200_OK,
         request_max_body_size=importing.MAX_IMPORT_BYTES,
-        summary="Import beds from a CSV file",
+        summary="Import beds from a CSV file or an Excel workbook",
         operation_class=documented(body=CSV_BODY),
     )
     async def import_beds(
@@ -241,16 +265,17 @@ class FacilityController(Controller):
         principal: NamedDependency[Principal],
         facility_id: FacilityPathId,
     ) -> importing.ImportResult:
-        """Create or update beds from a CSV body (``text/csv``, UTF-8, at most 2 MiB): a header
-        line ``label,kind,sex_rule,nightly_price`` and optionally ``capabilities`` (codes
-        separated by ``;``), ``pressure_care_stage``, ``active``; labels identify beds.
+        """Create or update beds from a CSV body (``text/csv``, UTF-8 or GB18030/GBK as Excel
+        saves CSV on Chinese Windows) or an Excel workbook (its first sheet), at most 2 MiB: a
+        header line ``label,kind,sex_rule,nightly_price`` and optionally ``capabilities``
+        (codes separated by ``;``), ``pressure_care_stage``, ``active``; labels identify beds.
 
         All rows or none: a bad file answers 422 with ``errors: [{line, column, message}]``.
         """
         # Another facility's id is unknown before the body is even looked at.
         own_facility(principal, facility_id)
-        _csv_body_check(request)
-        file = BedImport(facility_id=facility_id, data=await request.body())
+        kind = _bed_file_format(request)
+        file = BedImport(facility_id=facility_id, data=await request.body(), format=kind)
         return await importing.import_beds(deps, principal, file)
 
     @get("/{facility_id:int}/blocks", summary="List a facility's blocks")

@@ -44,7 +44,7 @@ from respite.paging import Page
 if TYPE_CHECKING:
     from respite.deps import Deps
 
-__all__ = ["create_block", "lift_block", "list_blocks", "update_block"]
+__all__ = ["create_block", "get_block", "lift_block", "list_blocks", "update_block"]
 
 BLOCK_PAGES = "page:blocks"
 """The purpose of the list's cursors (``respite.paging``): another list's never works here."""
@@ -98,6 +98,14 @@ async def create_block(deps: Deps, principal: Principal, creation: BlockCreation
 
 async def _locked_block(conn: Conn, principal: Principal, block_id: int) -> Block:
     row = await conn.fetchrow(q.SELECT_BLOCK_FOR_UPDATE, block_id, facility_scope(principal))
+    if row is None:
+        raise NotFoundError("block", block_id)
+    return _block(row)
+
+
+async def get_block(deps: Deps, principal: Principal, block_id: int) -> Block:
+    """One block of the principal's facility (any, for an admin)."""
+    row = await deps.pool.fetchrow(q.SELECT_BLOCK, block_id, facility_scope(principal))
     if row is None:
         raise NotFoundError("block", block_id)
     return _block(row)

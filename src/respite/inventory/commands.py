@@ -6,6 +6,7 @@ Each use case is ``verb(deps, principal, command)``; a read of one object takes 
 from __future__ import annotations
 
 from datetime import date
+from typing import Literal
 
 from msgspec import Struct
 
@@ -53,10 +54,11 @@ class BedRetirement(Struct, frozen=True, kw_only=True):
 
 
 class BedImport(Struct, frozen=True, kw_only=True):
-    """A CSV file of beds for one facility (``inventory.importing``)."""
+    """A file of beds for one facility (``inventory.importing``): CSV or an Excel workbook."""
 
     facility_id: int
     data: bytes
+    format: Literal["csv", "xlsx"] = "csv"
 
 
 class BedFilter(Struct, frozen=True, kw_only=True):

@@ -1,7 +1,8 @@
-"""Bulk import of beds from CSV: every row is checked, and either all of them land or none.
+"""Bulk import of beds from a file: every row is checked, and either all of them land or none.
 
-The file is UTF-8 (a byte-order mark is tolerated), comma-separated, with a header line naming
-the columns in any order::
+The file is CSV (UTF-8, a byte-order mark tolerated, or GB18030/GBK as Excel saves CSV on
+Chinese Windows; comma-separated) or an Excel workbook (.xlsx, its first sheet), read by
+``bed_files``; its first line or row names the columns in any order::
 
     label,kind,sex_rule,nightly_price,capabilities,pressure_care_stage,active
     3F-01,respite,female,28000,oxygen;low_bed,2,true
@@ -10,15 +11,13 @@ the columns in any order::
 separated by ``;``), ``pressure_care_stage`` (default 0) and ``active`` (default true) may be
 left out or empty. Labels identify beds within the facility: a label that exists already
 updates that bed, a new one creates a bed, so importing the same file twice changes nothing.
-A file with any bad row imports nothing and the answer lists every bad row with its line
-(the header is line 1), column and reason.
+A file with any bad row imports nothing and the answer lists every bad row with its line (the
+CSV line or the sheet's row; the header is line 1), column and reason.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any, get_args
 
 import asyncpg
@@ -33,6 +32,7 @@ from respite.field_errors import field_error
 from respite.i18n import Text, render, t
 from respite.inventory import queries as q
 from respite.inventory.access import bed_from_row, check_facility_exists, own_facility
+from respite.inventory.bed_files import BedFileFormat, csv_records, xlsx_records
 from respite.inventory.commands import BedImport
 from respite.inventory.errors import BedsChangedDuringImportError, ImportRejectedError, RowError
 from respite.inventory.model import MAX_PRICE, Bed, Label, NewBed, ordered_capabilities
@@ -48,7 +48,7 @@ __all__ = [
     "ImportResult",
     "ImportRow",
     "import_beds",
-    "parse_beds_csv",
+    "parse_beds",
 ]
 
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
@@ -152,15 +152,6 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
 _DEFAULTS: dict[str, Any] = {"capabilities": [], "pressure_care_stage": 0, "active": True}
 
 
-def _decode(data: bytes) -> tuple[str | None, list[RowError]]:
-    try:
-        return data.decode("utf-8-sig"), []
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        message = t("inventory.csv.not_utf8", byte=f"{data[exc.start]:02x}")
-        return None, [RowError(line=line, column=None, message=message)]
-
-
 def _header(cells: list[str]) -> tuple[list[str], list[RowError]]:
     names = [c.strip().lower() for c in cells]
     errors = [
@@ -204,35 +195,17 @@ def _row(line: int, names: list[str], cells: list[str]) -> tuple[ImportRow | Non
     return ImportRow(line=line, bed=NewBed(**values)), []
 
 
-def _records(text: str) -> Iterator[tuple[int, list[str] | Text]]:
-    """Each record with the line it starts on (blank lines skipped), or a CSV syntax error."""
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    line = 1
-    while True:
-        try:
-            cells = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            yield reader.line_num, t("inventory.csv.not_csv", problem=str(exc))
-            return
-        if any(c.strip() for c in cells):
-            yield line, cells
-        line = reader.line_num + 1
-
-
-def parse_beds_csv(data: bytes) -> tuple[list[ImportRow], list[RowError]]:
-    """Every good row, and every problem of the file; pure, no I/O."""
+def parse_beds(data: bytes, kind: BedFileFormat) -> tuple[list[ImportRow], list[RowError]]:
+    """Every good row of a CSV file or a workbook, and every problem of the file; pure."""
     if len(data) > MAX_IMPORT_BYTES:
         message = t("inventory.csv.too_large", mib=MAX_IMPORT_BYTES // 1024 // 1024)
         return [], [RowError(line=1, column=None, message=message)]
-    text, errors = _decode(data)
-    if text is None:
-        return [], errors
+    records = csv_records(data) if kind == "csv" else xlsx_records(data)
     rows: list[ImportRow] = []
+    errors: list[RowError] = []
     names: list[str] | None = None
     first_line: dict[str, int] = {}
-    for count, (line, cells) in enumerate(_records(text)):
+    for count, (line, cells) in enumerate(records):
         if isinstance(cells, Text):
             errors.append(RowError(line=line, column=None, message=cells))
         elif names is None:
@@ -349,7 +322,7 @@ async def import_beds(deps: Deps, principal: Principal | None, file: BedImport) 
     facility_id = file.facility_id
     own_facility(principal, facility_id)
     staff_roles.require(principal, "import_beds")
-    rows, errors = parse_beds_csv(file.data)
+    rows, errors = parse_beds(file.data, file.format)
     if errors:
         raise ImportRejectedError(errors)
     async with deps.pool.acquire() as conn, conn.transaction():

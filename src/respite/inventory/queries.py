@@ -22,6 +22,7 @@ __all__ = [
     "SELECT_BED_FOR_PATCH",
     "SELECT_BED_FOR_UPDATE",
     "SELECT_BED_ID_BY_LABEL",
+    "SELECT_BLOCK",
     "SELECT_BLOCKS",
     "SELECT_BLOCK_FOR_UPDATE",
     "SELECT_BOARD",
@@ -219,6 +220,11 @@ RETURNING {BLOCK_COLUMNS}
 
 # Read-modify-write of a block's nights: two concurrent patches must not both compute the
 # nights to free and claim from the same old range.
+SELECT_BLOCK = f"""
+SELECT {BLOCK_COLUMNS} FROM blocks
+WHERE id = $1 AND ($2::bigint IS NULL OR facility_id = $2)
+"""
+
 SELECT_BLOCK_FOR_UPDATE = f"""
 SELECT {BLOCK_COLUMNS} FROM blocks
 WHERE id = $1 AND ($2::bigint IS NULL OR facility_id = $2)

@@ -14,7 +14,11 @@ from typing import Final
 
 from litestar.types import ControllerRouterHandler
 
+from respite.pages.desk.bed_import import BedImportPages
+from respite.pages.desk.beds import BedPages
+from respite.pages.desk.blocks import BlockPages
 from respite.pages.desk.board import BoardPage
+from respite.pages.desk.exports import ExportPages
 from respite.pages.desk.holds import DeskHoldPages
 from respite.pages.desk.people import PeoplePages
 from respite.pages.desk.team import InvitationPages, TeamPages
@@ -29,4 +33,8 @@ DESK_PAGES: Final[list[ControllerRouterHandler]] = [
     PeoplePages,
     BoardPage,
     DeskHoldPages,
+    BedImportPages,
+    BedPages,
+    BlockPages,
+    ExportPages,
 ]
