@@ -14,6 +14,9 @@ from typing import Final
 
 from litestar.types import ControllerRouterHandler
 
+from respite.pages.desk.walk_in_register import RegisterPages
+from respite.pages.desk.walk_ins import WalkInPages
+
 __all__ = ["DESK_PAGES"]
 
-DESK_PAGES: Final[list[ControllerRouterHandler]] = []
+DESK_PAGES: Final[list[ControllerRouterHandler]] = [WalkInPages, RegisterPages]
