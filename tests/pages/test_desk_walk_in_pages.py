@@ -6,6 +6,7 @@ reason named, and another facility's elder, bed or booking not found."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import timedelta
 from typing import Any
@@ -203,6 +204,69 @@ async def test_a_double_submit_books_once(client: httpx.AsyncClient, db: Any) ->
     second = await client.post("/desk/walk-in/book", data=data)
     assert booked_id(first) == booked_id(second)
     assert await bookings(db, scene.bed) == 1
+
+
+async def test_two_submits_at_once_book_once(client: httpx.AsyncClient, db: Any) -> None:
+    scene = await desk(client, db)
+    opened = await client.get(scene.book_page(), headers=EN)
+    attempt = re.search(r'name="attempt" value="([^"]+)"', opened.text)
+    assert attempt is not None
+    data = {
+        "_csrf_token": csrf_token(opened.text),
+        "care_recipient_id": str(scene.elder),
+        "bed_id": str(scene.bed),
+        "check_in": scene.check_in.isoformat(),
+        "check_out": scene.check_out.isoformat(),
+        "attempt": attempt[1],
+    }
+    answers = await asyncio.gather(
+        *(client.post("/desk/walk-in/book", data=data) for _ in range(4))
+    )
+    assert len({booked_id(answer) for answer in answers}) == 1
+    assert await bookings(db, scene.bed) == 1
+
+
+async def test_a_bed_taken_after_the_page_was_shown_is_said_and_books_nothing(
+    client: httpx.AsyncClient, db: Any
+) -> None:
+    scene = await desk(client, db)
+    opened = await client.get(scene.book_page(), headers=EN)
+    attempt = re.search(r'name="attempt" value="([^"]+)"', opened.text)
+    assert attempt is not None
+    await builders.booking(db, scene.bed, scene.check_in, scene.check_in + timedelta(days=1))
+    answer = await client.post(
+        "/desk/walk-in/book",
+        data={
+            "_csrf_token": csrf_token(opened.text),
+            "care_recipient_id": str(scene.elder),
+            "bed_id": str(scene.bed),
+            "check_in": scene.check_in.isoformat(),
+            "check_out": scene.check_out.isoformat(),
+            "attempt": attempt[1],
+        },
+        headers=EN,
+    )
+    assert answer.status_code == 409 and "error-summary" in answer.text
+    assert "Bed 2F-08 is not free on every night of these dates." in answer.text
+    assert await bookings(db, scene.bed) == 1
+
+
+async def test_registering_an_id_number_twice_points_to_the_elder_registered(
+    client: httpx.AsyncClient, db: Any
+) -> None:
+    await desk(client, db)
+    fields = {**ELDER, "home_place": "", "national_id": "11010519491231002X"}
+    opened = await client.get("/desk/walk-in/new", headers=EN)
+    first = await client.post(
+        "/desk/walk-in/new", data={"_csrf_token": csrf_token(opened.text), **fields}
+    )
+    assert first.status_code == 303, first.text
+    elder = first.headers["location"].split("elder=")[1]
+    again = await client.post(
+        "/desk/walk-in/new", data={"_csrf_token": csrf_token(opened.text), **fields}, headers=EN
+    )
+    assert again.status_code == 409 and 'href="#f-national_id"' in again.text
+    assert f'href="/desk/walk-in/book?elder={elder}"' in again.text
 
 
 async def test_checking_in_now_books_and_checks_in(client: httpx.AsyncClient, db: Any) -> None:

@@ -324,21 +324,22 @@ def _walk_in(fields: dict[str, Any]) -> dict[str, Any]:
 
 
 def _not_covered(exc: IneligibleError) -> list[FieldError]:
-    """A refusal the form did not override: each rule left, in words, beside its checkbox."""
+    """A refusal the form did not override: each rule left, in words, beside its checkbox
+    (numbered as the page numbers the refusals: each code once, in the decision's order)."""
     reasons = [r for r in exc.extensions.get("reasons", []) if not r.get("ok")]
-    refused = list(dict.fromkeys(r["code"] for r in reasons))
-    left = exc.extensions.get("not_overridden", [])
-    if left == refused and not reasons:
-        return [FieldError("override-0", t("desk.walk_in.override.not_ticked_any"))]
-    message = {r["code"]: r["message"] for r in reversed(reasons)}
-    return [
+    message: dict[str, Any] = {}
+    for reason in reasons:
+        message.setdefault(reason["code"], reason["message"])
+    refused = list(message)
+    errors = [
         FieldError(
             f"override-{refused.index(code)}",
             t("desk.walk_in.override.not_covered", rule=message[code]),
         )
-        for code in left
+        for code in exc.extensions.get("not_overridden", [])
         if code in message
-    ] or [FieldError("override-0", t("desk.walk_in.override.not_ticked_any"))]
+    ]
+    return errors or [FieldError("override-0", t("desk.walk_in.override.not_ticked_any"))]
 
 
 def _shown(errors: list[FieldError]) -> list[FieldError]:
