@@ -120,6 +120,47 @@ async def test_an_elder_of_the_facility_is_found_by_name_or_phone(
     assert blank.status_code == 422 and 'href="#f-q"' in blank.text
 
 
+async def test_the_search_finds_only_the_elders_the_desk_may_see(
+    client: httpx.AsyncClient, db: Any
+) -> None:
+    scene = await desk(client, db)
+    today = builders.today()
+    staying = await builders.recipient(db)  # a family's elder, staying here now
+    await builders.booking(
+        db,
+        scene.bed,
+        today,
+        today + timedelta(days=2),
+        recipient_id=staying,
+        status="checked_in",
+    )
+    long_gone = await builders.recipient(db)
+    await builders.booking(
+        db,
+        scene.bed,
+        today - timedelta(days=90),
+        today - timedelta(days=80),
+        recipient_id=long_gone,
+        status="checked_out",
+    )
+    cancelled = await builders.recipient(db)
+    await builders.booking(
+        db,
+        scene.bed,
+        today + timedelta(days=9),
+        today + timedelta(days=10),
+        recipient_id=cancelled,
+        status="cancelled",
+    )
+    found = await client.get("/desk/walk-in?q=王", headers=EN)
+    assert found.status_code == 200 and "Elders found: 2" in found.text
+    assert f"elder={scene.elder}" in found.text and f"elder={staying}" in found.text
+    for hidden in (long_gone, cancelled):
+        assert f"elder={hidden}" not in found.text
+        refused = await client.get(scene.book_page(elder=hidden), headers=EN)
+        assert refused.status_code == 404
+
+
 async def test_a_new_elder_is_registered_with_an_assessment_and_goes_on_to_book(
     client: httpx.AsyncClient, db: Any
 ) -> None:
