@@ -1,7 +1,8 @@
 """Walk-ins at the desk in Chromium, at the desk's two screens and in both languages: a new
 elder registered with an assessment and booked (no override needed); an elder of the facility
 found by name and booked by a manager overriding each rule that refused; a front desk
-colleague told to ask a manager. Every page visited is scanned (axe-core) and photographed."""
+colleague told to ask a manager; a double-click on Book without JavaScript books once. Every
+page visited is scanned (axe-core) and photographed."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Page
 
 from respite.auth.model import StaffRole
@@ -154,3 +156,36 @@ async def test_front_desk_sees_the_refusal_and_is_told_to_ask_a_manager(
     assert say("desk.walk_in.override.ask_manager", language) in main
     assert await page.locator("form.walk-in-book").count() == 0
     await look(page, "front-desk-refused")
+
+
+async def lands_on_booked(page: Page) -> None:
+    """Wait for the booked page after a double-click without JavaScript: the second
+    submission aborts the first's navigation, so its landing is the one to wait for."""
+    for _ in range(3):
+        try:
+            await page.wait_for_url(BOOKED)
+            return
+        except PlaywrightError as error:
+            if "ERR_ABORTED" not in str(error):
+                raise
+    await page.wait_for_url(BOOKED)
+
+
+@pytest.mark.parametrize("javascript", [False])
+@pytest.mark.parametrize("screen", ["desktop"])
+@BOTH
+async def test_a_double_click_on_book_without_javascript_books_once(
+    live_server: str, page: Page, look: Look, db: Any, language: Lang
+) -> None:
+    facility = await builders.facility(db, name="阳光长者照护中心")
+    bed = await builders.bed(db, facility, label="1F-01")
+    elder = await builders.recipient(db, facility_id=facility)
+    await sign_in_with(page, live_server, await staff_member(db, facility, "front_desk"))
+    await page.goto(f"{live_server}/desk/walk-in/book?elder={elder}")
+    await choose_stay(page, "1F-01", days=4, nights=2)
+    await look(page, "book-no-script")
+    await page.dblclick("form.walk-in-book button[type=submit]")
+    await lands_on_booked(page)
+    count = await db.fetchval("SELECT count(*) FROM bookings WHERE bed_id = $1", bed)
+    assert count == 1
+    await look(page, "booked-no-script")
