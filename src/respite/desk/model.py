@@ -34,8 +34,11 @@ __all__ = [
     "ContactReveal",
     "DayPage",
     "DayQuery",
+    "ElderSearch",
     "EmergencyContact",
     "FoundBookings",
+    "FoundElder",
+    "FoundElders",
     "MatchedBy",
     "PlacedReferral",
     "Query",
@@ -168,6 +171,41 @@ class FoundBookings(Struct, frozen=True, kw_only=True):
     ]
     items: Annotated[list[StayRow], Meta(description="The bookings found, newest first.")]
     next_cursor: NextCursor
+
+
+class ElderSearch(Struct, frozen=True, kw_only=True):
+    """Elders of the facility (registered there, or with a stay there) matching ``q``."""
+
+    facility_id: int
+    q: str
+    limit: int = 20
+
+
+class FoundElder(Struct, frozen=True, kw_only=True):
+    """An elder the desk may book: who they are, the care they need, whom to call."""
+
+    care_recipient_id: CareRecipientId
+    name: Annotated[str, Meta(description="The elder's name, in full.")]
+    sex: Annotated[str, Meta(description="female or male.")]
+    birth_date: Annotated[date, Meta(description="The elder's birth date (YYYY-MM-DD).")]
+    needs: Annotated[list[Need], Meta(description="The elder's care needs, as codes.")]
+    needs_words: Annotated[list[Text], Meta(description="The elder's care needs, in words.")]
+    level: Annotated[int | None, Meta(description="The latest assessment's level, if any.")]
+    emergency_contact_name: Annotated[str, Meta(description="The emergency contact's name.")]
+    emergency_contact_phone_last4: Annotated[
+        str | None, Meta(description="The last four digits of the contact's number.")
+    ]
+    registered_here: Annotated[
+        bool, Meta(description="True: the facility registered the elder (a walk-in).")
+    ]
+
+
+class FoundElders(Struct, frozen=True, kw_only=True):
+    """The elders that matched, by name; ``more``: others matched too (narrow the search)."""
+
+    matched_by: MatchedBy
+    items: list[FoundElder]
+    more: bool
 
 
 class ReferralListing(Struct, frozen=True, kw_only=True):

@@ -1,5 +1,5 @@
-"""SQL of the desk: a day's arrivals and departures, bookings found by the elder, the emergency
-contact, the referrals placed with a facility.
+"""SQL of the desk: a day's arrivals and departures, bookings and elders found by the elder's
+name or number, the emergency contact, the referrals placed with a facility.
 
 Every query is scoped twice: by the facility (``$1``; the service lets staff ask only for their
 own) and by the one rule of who sees an elder (``eligibility.subject``, alias ``c``, $2–$7 =
@@ -10,6 +10,9 @@ Other parameters start at $8.
 from respite.eligibility.subject import visible_recipient_clause
 
 __all__ = [
+    "ELDERS_BY_LAST4",
+    "ELDERS_BY_NAME",
+    "ELDERS_BY_PHONE",
     "SEARCH_BY_LAST4",
     "SEARCH_BY_NAME",
     "SEARCH_BY_PHONE",
@@ -103,3 +106,30 @@ FROM bookings b
 JOIN principals p ON p.id = b.booked_by
 WHERE b.id = $1 AND ($2 = 'admin' OR b.facility_id = $3)
 """
+# Elders of the facility ($1: registered there, or with a stay there) whom the viewer sees,
+# by name then id, $9 rows; $8 what is looked for (as the booking searches above). The
+# candidates come from the facility's own rows first, so a search never scans every elder.
+_ELDERS = f"""
+WITH here AS (
+    SELECT id FROM care_recipients WHERE facility_id = $1
+    UNION
+    SELECT care_recipient_id FROM bookings WHERE facility_id = $1
+)
+SELECT c.id, c.name, c.sex, c.birth_date, c.needs, c.emergency_contact_name,
+       c.emergency_contact_phone_last4, c.facility_id IS NOT DISTINCT FROM $1 AS registered_here,
+       a.level
+FROM here
+JOIN care_recipients c ON c.id = here.id
+LEFT JOIN LATERAL (
+    SELECT level FROM assessments
+    WHERE care_recipient_id = c.id
+    ORDER BY assessed_on DESC, id DESC
+    LIMIT 1
+) a ON true
+WHERE {{match}} AND {_VISIBLE}
+ORDER BY c.name, c.id
+LIMIT $9
+"""
+ELDERS_BY_NAME = _ELDERS.format(match="strpos(lower(c.name), lower($8::text)) > 0")
+ELDERS_BY_LAST4 = _ELDERS.format(match="c.emergency_contact_phone_last4 = $8::text")
+ELDERS_BY_PHONE = _ELDERS.format(match="c.emergency_contact_phone_hash = $8::bytea")

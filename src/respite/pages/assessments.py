@@ -26,7 +26,15 @@ from respite.params import CareRecipientPathId
 from respite.recipients import assessments, service
 from respite.recipients.model import AssessmentRecord, AssessmentView, NewAssessment
 
-__all__ = ["SCORES", "AssessmentPages", "explanation", "in_order", "level_name"]
+__all__ = [
+    "FIELDS",
+    "SCORES",
+    "AssessmentPages",
+    "explanation",
+    "in_order",
+    "level_name",
+    "read_assessment",
+]
 
 # Each domain and its highest score (GB/T 42195-2022; eligibility.model has the constraints).
 SCORES: Final = (("self_care", 32), ("mobility", 15), ("mental", 28), ("perception_social", 15))
@@ -102,7 +110,7 @@ class AssessmentPages(Controller):
         fields = await form_fields(request)
         try:
             record = AssessmentRecord(
-                care_recipient_id=care_recipient_id, assessment=_read_assessment(fields)
+                care_recipient_id=care_recipient_id, assessment=read_assessment(fields)
             )
             await assessments.record_assessment(deps, principal, record)
         except InvalidInputError as exc:
@@ -118,7 +126,7 @@ class AssessmentPages(Controller):
         return go(f"/elders/{care_recipient_id}#level")
 
 
-def _read_assessment(fields: dict[str, Any]) -> NewAssessment:
+def read_assessment(fields: dict[str, Any]) -> NewAssessment:
     """The API's command; the four scores are all required here (the report has them all)."""
     data = {name: value for name, value in fields.items() if name in FIELDS}
     missing = [FieldError(name, t("input.required")) for name, _ in SCORES if name not in data]

@@ -37,7 +37,7 @@ from respite.recipients.model import (
     RecipientListing,
 )
 
-__all__ = ["ElderPages"]
+__all__ = ["FIELDS", "ElderPages", "blank_form", "read_elder"]
 
 Form = dict[str, Any]
 LISTS: Final = frozenset({"needs"})
@@ -95,7 +95,7 @@ class ElderPages(Controller):
     @get("/new")
     async def new_page(self, request: Request[Any, Any, Any]) -> Template:
         family(request)
-        return _form(request, "new", None, _blank(), Home())
+        return _form(request, "new", None, blank_form(), Home())
 
     @post("/new")
     async def add(
@@ -105,7 +105,7 @@ class ElderPages(Controller):
         fields = await form_fields(request)
         home = await read_home(deps, fields)
         try:
-            command = _read_elder(fields, home)
+            command = read_elder(fields, home)
             elder = await service.create_recipient(deps, principal, command)
         except (InvalidInputError, DuplicateNationalIdError) as exc:
             return _again(request, "new", None, fields, home, exc)
@@ -158,7 +158,7 @@ class ElderPages(Controller):
         fields = await form_fields(request)
         home = await read_home(deps, fields)
         try:
-            command = _read_elder(fields, home)
+            command = read_elder(fields, home)
             forget = {name for name in _IDENTIFIERS if fields.get(f"forget_{name}") == "true"}
             patch = _patch(command, home_change(home), forget)
             update = CareRecipientUpdate(care_recipient_id=care_recipient_id, changes=patch)
@@ -175,7 +175,7 @@ async def _near(deps: Deps, elder: CareRecipientView) -> Any:
         return await place_at(conn, elder.home_lat, elder.home_lon)
 
 
-def _read_elder(fields: Form, home: Home) -> NewCareRecipient:
+def read_elder(fields: Form, home: Home) -> NewCareRecipient:
     """The API's command from the form, or InvalidInputError naming every wrong field (the
     home's place among them), in the form's order."""
     data = {name: value for name, value in fields.items() if name in _COMMAND_FIELDS}
@@ -204,7 +204,8 @@ def _patch(command: NewCareRecipient, location: HomeChange, forget: set[str]) ->
     return CareRecipientPatch(**changes)
 
 
-def _blank() -> Form:
+def blank_form() -> Form:
+    """What a new elder's form shows before anything is typed."""
     return {
         "living_situation": "with_family",
         "pressure_injury_stage": "0",
@@ -269,7 +270,7 @@ def _again(
         status = 409
     else:
         errors, status = in_order(exc.errors, FIELDS), 422
-    kept = {**_blank(), **fields}
+    kept = {**blank_form(), **fields}
     kept["needs"] = fields.get("needs", [])
     if isinstance(kept["needs"], str):
         kept["needs"] = [kept["needs"]]

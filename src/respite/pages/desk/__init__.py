@@ -23,6 +23,8 @@ from respite.pages.desk.holds import DeskHoldPages
 from respite.pages.desk.people import PeoplePages
 from respite.pages.desk.team import InvitationPages, TeamPages
 from respite.pages.desk.today import TodayPages
+from respite.pages.desk.walk_in_register import RegisterPages
+from respite.pages.desk.walk_ins import WalkInPages
 
 __all__ = ["DESK_PAGES"]
 
@@ -37,4 +39,6 @@ DESK_PAGES: Final[list[ControllerRouterHandler]] = [
     BedPages,
     BlockPages,
     ExportPages,
+    WalkInPages,
+    RegisterPages,
 ]
