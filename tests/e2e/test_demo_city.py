@@ -19,7 +19,7 @@ import pytest
 
 from respite.dev import seed
 from respite.dev.city import GIVEN_NAMES, SURNAMES
-from respite.dev.demo import DEMO_EMAIL
+from respite.dev.demo import DEMO_EMAIL, DEMO_PASSWORD, DEMO_STAFF
 from respite.geo import haversine_m
 from respite.places.model import REACH_SLACK
 from tests import builders
@@ -77,6 +77,21 @@ async def test_no_elder_has_stays_back_to_back(demo: date, shared_db: Any) -> No
 def _stay(today: date) -> dict[str, str]:
     check_in = today + timedelta(days=14)
     return {"check_in": check_in.isoformat(), "check_out": (check_in + timedelta(5)).isoformat()}
+
+
+async def test_the_demo_staff_sign_in_to_the_first_facility_in_their_roles(
+    demo: date, shared_db: Any, shared_client: httpx.AsyncClient
+) -> None:
+    first = await shared_db.fetchval("SELECT min(id) FROM facilities")
+    for role, email, _ in DEMO_STAFF:
+        answer = await shared_client.post(
+            "/v1/auth/signin", json={"login": email, "password": DEMO_PASSWORD}
+        )
+        assert answer.status_code == 200, answer.text
+        principal = answer.json()["principal"]
+        assert (principal["role"], principal["staff_role"]) == ("staff", role)
+        assert principal["facility_id"] == first
+    assert {r for r, _, _ in DEMO_STAFF} == {"manager", "front_desk"}
 
 
 async def test_most_demo_elders_find_a_bed_near_home(

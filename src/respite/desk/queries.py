@@ -71,6 +71,7 @@ LIMIT $10
 SEARCH_BY_NAME = _SEARCH.format(match="strpos(lower(c.name), lower($8::text)) > 0")
 SEARCH_BY_LAST4 = _SEARCH.format(match="c.emergency_contact_phone_last4 = $8::text")
 SEARCH_BY_PHONE = _SEARCH.format(match="c.emergency_contact_phone_hash = $8::bytea")
+SEARCH_BY_ELDER = _SEARCH.format(match="b.care_recipient_id = $8::bigint")
 
 # The elder's contact, and the stay at the staff's facility ($5) that lets them see it: a
 # checked-in one first, then the latest. Null for an elder the facility registered itself.

@@ -137,6 +137,19 @@ async def find_bookings(deps: Deps, principal: Principal, search: Search) -> Fou
     return FoundBookings(matched_by=query.by, items=page.items, next_cursor=page.next_cursor)
 
 
+async def elder_stays(
+    deps: Deps, principal: Principal, facility_id: int, care_recipient_id: int, limit: int
+) -> list[StayRow]:
+    """The elder's bookings at the facility, newest first, at most ``limit``: the stays the
+    staff may see of them, as the search finds them."""
+    refuse_other_facility(principal, facility_id)
+    viewer = Viewer.of(principal, deps.clock.now(), deps.settings)
+    rows = await deps.pool.fetch(
+        q.SEARCH_BY_ELDER, facility_id, *viewer.params(), care_recipient_id, MAX_ID, limit
+    )
+    return [_stay_row(row) for row in rows]
+
+
 async def booking_origin(deps: Deps, principal: Principal, booking_id: int) -> BookedBy:
     """Who made a booking of the staff's facility (an admin: of any): a family, a hospital's
     referral, a walk-in at the desk, staff through a hold, an admin. Another facility's

@@ -33,6 +33,11 @@ __all__ = ["seed"]
 
 DEMO_EMAIL = "family@demo.respite"
 DEMO_PASSWORD = "respite-demo-password"
+# The first facility's staff, to try the desk's pages with (the same password).
+DEMO_STAFF = (
+    ("manager", "manager@demo.respite", "王经理"),
+    ("front_desk", "desk@demo.respite", "李前台"),
+)
 KINDS_OF_PLACE = ["长者照护之家", "综合为老服务中心", "社区养老院", "日间照料中心"]
 OPERATORS = ["福寿康", "爱照护", "九如城", "亲和源", "申养", "佰仁堂"]
 # A facility stands this close to its street's centroid; an elder's home this close to one.
@@ -121,6 +126,16 @@ async def _load_city(conn: Conn, rng: random.Random, city: City, today: date) ->
         beds=list(zip(bed_ids, bed_rows, strict=True)), elders=others, booked_by=families[0]
     )
     await load_stays(conn, rng, stock, today)
+    await _staff(conn, facility_ids[0])
+
+
+async def _staff(conn: Conn, facility_id: int) -> None:
+    password_hash = hash_password(DEMO_PASSWORD)
+    await conn.executemany(
+        "INSERT INTO principals (role, name, email, password_hash, facility_id, staff_role)"
+        " VALUES ('staff', $1, $2, $3, $4, $5)",
+        [(name, email, password_hash, facility_id, role) for role, email, name in DEMO_STAFF],
+    )
 
 
 def _sites(rng: random.Random, every: list[Street], count: int) -> list[tuple[Street, int]]:
@@ -278,6 +293,8 @@ async def _print_tokens(conn: Conn) -> None:
     demo_family = Principal(id=family["id"], role="family", name=family["name"])
     issued = await issue_token(conn, demo_family, None, "demo")
     print(f"  family   {issued.token}   (signs in as {DEMO_EMAIL} / {DEMO_PASSWORD})")
+    for role, email, _ in DEMO_STAFF:
+        print(f"  staff of facility {facility}, {role}: signs in as {email} / {DEMO_PASSWORD}")
     tenants: tuple[tuple[Role, int | None, int | None], ...] = (
         ("staff", facility, None),
         ("hospital", None, hospital),

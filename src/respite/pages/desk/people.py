@@ -48,9 +48,7 @@ from respite.recipients.service import get_recipient
 __all__ = ["PeoplePages"]
 
 SEARCH_LIMIT: Final = 50
-# An elder's stays here are found by the name: a few pages of the name's bookings are plenty.
-MAX_STAY_PAGES: Final = 5
-STAY_PAGE: Final = 200
+STAYS_SHOWN: Final = 200
 REFERRAL_PAGE: Final = 50
 SearchText = Annotated[str | None, QueryParameter(name="q", max_length=100)]
 
@@ -151,23 +149,8 @@ def _facility(principal: Principal) -> int:
 
 
 async def _stays_here(deps: Deps, principal: Principal, elder: CareRecipientView) -> list[StayRow]:
-    """The elder's bookings at the facility, newest first: those of the elder's name that are
-    this elder's (the desk's search finds bookings by name, scoped like the elder)."""
-    stays: list[StayRow] = []
-    cursor: str | None = None
-    for _ in range(MAX_STAY_PAGES):
-        search = Search(
-            facility_id=_facility(principal), q=elder.name, cursor=cursor, limit=STAY_PAGE
-        )
-        try:
-            found = await desk.find_bookings(deps, principal, search)
-        except InvalidInputError:  # a name the search reads as a phone number's digits
-            return stays
-        stays.extend(s for s in found.items if s.care_recipient_id == elder.id)
-        cursor = found.next_cursor
-        if cursor is None:
-            break
-    return stays
+    """The elder's bookings at the facility, newest first (the latest ``STAYS_SHOWN``)."""
+    return await desk.elder_stays(deps, principal, _facility(principal), elder.id, STAYS_SHOWN)
 
 
 async def _elder_page(
