@@ -21,7 +21,7 @@ from respite.auth.guards import BearerAuthMiddleware, provide_principal
 from respite.auth.staff_api import InvitationAcceptController, TeamController
 from respite.availability.api import AvailabilityController
 from respite.booking.api import booking_router
-from respite.cache import redis_lifespan
+from respite.cache import redis_lifespan, tracked_holds
 from respite.clock import Clock, SystemClock
 from respite.db import pool_lifespan
 from respite.deps import Deps, Runtime
@@ -77,12 +77,13 @@ def create_app(
             redis_lifespan(settings, redis_url) as redis,
             delivery_lifespan(settings, database_url, clock),
             retention_lifespan(settings, pool, clock),
+            tracked_holds(settings, redis_url) as tracked,
         ):
             runtime.start(
                 Deps(
                     pool=pool,
                     redis=redis,
-                    holds=HoldStore(redis),
+                    holds=HoldStore(redis, tracked),
                     clock=clock,
                     settings=settings,
                     listeners=(ReferralListener(clock),),

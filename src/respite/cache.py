@@ -17,9 +17,10 @@ from redis.asyncio.cluster import RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 
+from respite.holds.tracking import TrackedHolds
 from respite.settings import Settings
 
-__all__ = ["RedisClient", "create_redis", "redis_lifespan"]
+__all__ = ["RedisClient", "create_redis", "redis_lifespan", "tracked_holds"]
 
 RedisClient: TypeAlias = redis.Redis | RedisCluster
 
@@ -49,3 +50,18 @@ async def redis_lifespan(settings: Settings, url: str) -> AsyncIterator[RedisCli
         yield client
     finally:
         await client.aclose()
+
+
+@asynccontextmanager
+async def tracked_holds(settings: Settings, url: str) -> AsyncIterator[TrackedHolds | None]:
+    """The holds kept in process while Redis vouches for them (``holds.tracking``); None on
+    a cluster, by TLS or by a socket file, where every read goes to Redis."""
+    if settings.redis_cluster or not TrackedHolds.usable_for(url):
+        yield None
+        return
+    tracked = TrackedHolds(url, settings.redis_timeout)
+    await tracked.start()
+    try:
+        yield tracked
+    finally:
+        await tracked.stop()

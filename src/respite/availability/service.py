@@ -67,12 +67,11 @@ from respite.availability.searcher import (
     resolve_where,
 )
 from respite.availability.where import NearestProvider
-from respite.cache import RedisClient
 from respite.db import Conn, Pool
 from respite.eligibility.store import StoredPolicy
 from respite.eligibility.subject import Viewer, load_subject, used_stays
 from respite.errors import AuthenticationError, InvalidInputError
-from respite.holds.store import HoldsUnavailable, read_live_holds
+from respite.holds.store import HoldStore, HoldsUnavailable, read_live_holds
 from respite.i18n import t
 from respite.places.model import CoordinateSystem, Place
 
@@ -126,7 +125,7 @@ async def search_availability(
     policies = cache_for(deps.settings.database_url or "")
     viewer = None if principal is None else Viewer.of(principal, query.now, deps.settings)
     system = deps.settings.coordinate_system
-    result = await _search(deps.pool, deps.redis, viewer, query, policies, system)
+    result = await _search(deps.pool, deps.holds, viewer, query, policies, system)
     if result.next_key is None:
         return result.page
     # The fingerprint leaves out where the page starts (``after``): the same as above.
@@ -136,7 +135,7 @@ async def search_availability(
 
 async def _search(
     pool: Pool,
-    client: RedisClient,
+    store: HoldStore,
     viewer: Viewer | None,
     query: AvailabilityQuery,
     policies: PolicyCache,
@@ -160,7 +159,7 @@ async def _search(
             )
             # Redis answers while PostgreSQL explains exclusions, and while the connection
             # goes back to the pool.
-            reading = asyncio.create_task(_read_holds(client, ids, now, False))
+            reading = asyncio.create_task(_read_holds(store, ids, now, False))
             excluded: list[ExcludedFacility] = []
             refused: list[PolicyRefusal] = []
             if _has_explanations(ctx):
@@ -181,7 +180,7 @@ async def _search(
             async with pool.acquire() as conn:
                 early = await _alternative_rows(conn, ctx, skip=available, extra=0)
             ids = list(dict.fromkeys(r.facility_id for r in early))
-            holds = await _read_holds(client, ids, now, holds.unknown)
+            holds = await _read_holds(store, ids, now, holds.unknown)
         alternatives = _alternatives(ctx, early, available, holds)
     shown = [o for o in offers[: query.limit] if o is not None]
     page = AvailabilityPage(
@@ -369,12 +368,13 @@ async def _refusals_in_range(conn: Conn, ctx: _Context) -> list[PolicyRefusal]:
 
 
 async def _read_holds(
-    client: RedisClient, facility_ids: Sequence[int], now: float, known_down: bool
+    store: HoldStore, facility_ids: Sequence[int], now: float, known_down: bool
 ) -> HoldsView:
     if known_down:
         return HoldsView({}, True)
     try:
-        return HoldsView(await read_live_holds(client, facility_ids, now), False)
+        live = await read_live_holds(store.client, facility_ids, now, store.tracked)
+        return HoldsView(live, False)
     except (HoldsUnavailable, RedisError) as exc:
         log.warning("holds unavailable, beds shown as possibly held: %s", type(exc).__name__)
     except msgspec.MsgspecError:

@@ -36,6 +36,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from respite.cache import RedisClient
 from respite.holds.errors import HoldsUnavailable
+from respite.holds.tracking import TrackedHolds
 
 __all__ = [
     "ExtendResult",
@@ -144,32 +145,29 @@ _READ_SHA = hashlib.sha1(READ.encode()).hexdigest()  # noqa: S324 (Redis names s
 
 
 async def read_live_holds(
-    client: RedisClient, facility_ids: Sequence[int], now: float
+    client: RedisClient,
+    facility_ids: Sequence[int],
+    now: float,
+    tracked: TrackedHolds | None = None,
 ) -> dict[int, list[LiveHold]]:
-    """Every live hold of the given facilities, in one round trip: one script on a single
-    Redis; on a cluster, whose keys of several facilities lie in several slots, a pipeline
-    of HGETALLs that the client sends to each node at once."""
+    """Every live hold of the given facilities: those ``tracked`` keeps (``holds.tracking``),
+    and the others in one round trip, kept in turn: one script on a single Redis; on a
+    cluster, whose keys of several facilities lie in several slots, a pipeline of HGETALLs
+    that the client sends to each node at once."""
     if not facility_ids:
         return {}
-    keys = [facility_key(f) for f in facility_ids]
-    try:
-        if isinstance(client, RedisCluster):
-            async with client.pipeline(transaction=False) as pipe:
-                for key in keys:
-                    pipe.hgetall(key)
-                replies = [list(reply.items()) for reply in await pipe.execute()]
-        else:
-            try:
-                flat = await client.evalsha(_READ_SHA, len(keys), *keys)
-            except NoScriptError:  # a restarted or flushed Redis forgot the script
-                flat = await client.eval(READ, len(keys), *keys)
-            replies = [list(zip(r[::2], r[1::2], strict=True)) for r in flat]
-    except (RedisConnectionError, RedisTimeoutError) as exc:
-        raise HoldsUnavailable from exc
+    kept = {} if tracked is None else tracked.kept(facility_ids)
+    missing = [f for f in facility_ids if f not in kept]
+    if missing:
+        mark = None if tracked is None else tracked.mark()
+        read = dict(zip(missing, await _read_hashes(client, missing), strict=True))
+        if tracked is not None and mark is not None:
+            tracked.keep(mark, read)
+        kept |= read
     live: dict[int, list[LiveHold]] = {}
-    for facility_id, entries in zip(facility_ids, replies, strict=True):
+    for facility_id in facility_ids:
         holds = []
-        for hold_id, raw in entries:
+        for hold_id, raw in kept[facility_id]:
             try:
                 hold = _decode_live(raw)
             except (msgspec.DecodeError, msgspec.ValidationError):
@@ -181,6 +179,25 @@ async def read_live_holds(
         if holds:
             live[facility_id] = holds
     return live
+
+
+async def _read_hashes(
+    client: RedisClient, facility_ids: Sequence[int]
+) -> list[list[tuple[bytes, bytes]]]:
+    keys = [facility_key(f) for f in facility_ids]
+    try:
+        if isinstance(client, RedisCluster):
+            async with client.pipeline(transaction=False) as pipe:
+                for key in keys:
+                    pipe.hgetall(key)
+                return [list(reply.items()) for reply in await pipe.execute()]
+        try:
+            flat = await client.evalsha(_READ_SHA, len(keys), *keys)
+        except NoScriptError:  # a restarted or flushed Redis forgot the script
+            flat = await client.eval(READ, len(keys), *keys)
+        return [list(zip(r[::2], r[1::2], strict=True)) for r in flat]
+    except (RedisConnectionError, RedisTimeoutError) as exc:
+        raise HoldsUnavailable from exc
 
 
 # Keeps a key at least ``ms`` milliseconds more, never less: GT alone would leave a key
@@ -300,13 +317,20 @@ class HoldStore:
     """The hold scripts bound to one Redis client. Times are unix seconds by the app's clock;
     a Redis that does not answer raises HoldsUnavailable."""
 
-    def __init__(self, client: RedisClient) -> None:
+    def __init__(self, client: RedisClient, tracked: TrackedHolds | None = None) -> None:
         self.client = client
+        self.tracked = tracked
+        """The facilities' holds kept in process (``holds.tracking``); None: read each time."""
         self._place = client.register_script(PLACE)
         self._reserve = client.register_script(RESERVE)
         self._rescore = client.register_script(RESCORE)
         self._extend = client.register_script(EXTEND)
         self._release = client.register_script(RELEASE)
+
+    def _changed(self, facility_id: int) -> None:
+        # What this process wrote, it reads back at once, before Redis's word arrives.
+        if self.tracked is not None:
+            self.tracked.changed(facility_id)
 
     async def reserve(
         self, principal_id: int, hold_id: str, expires_at: float, now: float, cap: int
@@ -326,6 +350,7 @@ class HoldStore:
         args: list[str | bytes | float] = [hold_id, msgspec.json.encode(hold), now]
         with _answering():
             reply = await self._place(keys=[facility_key(facility_id)], args=args)
+        self._changed(facility_id)
         if reply[0] == 1:
             return PlaceResult(placed=True)
         return PlaceResult(placed=False, conflicting_hold=reply[1].decode())
@@ -343,6 +368,7 @@ class HoldStore:
         ]
         with _answering():
             status, raw = await self._extend(keys=[facility_key(facility_id)], args=args)
+        self._changed(facility_id)
         result = ExtendResult(status=status.decode(), hold=_decode_stored(raw) if raw else None)
         if result.status == "ok" and result.hold is not None:
             # The principal's set lies in another slot: a call of its own.
@@ -396,6 +422,7 @@ class HoldStore:
             released = bool(
                 await self._release(keys=[facility_key(facility_id)], args=[hold_id, token_hash])
             )
+            self._changed(facility_id)
             # A different slot, so a separate call: at worst the cap counts a released hold
             # until its expiry.
             await self.client.zrem(principal_key(principal_id), hold_id)
