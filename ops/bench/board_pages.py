@@ -123,14 +123,14 @@ async def bench(database_url: str, redis_url: str, args: argparse.Namespace) -> 
     return ratio <= PAGE_LIMIT_RATIO and kb <= PAGE_LIMIT_KB
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else "")
     parser.add_argument("--quick", action="store_true", help="6 turns of 10 requests a side")
     parser.add_argument("--beds", type=int, default=300)
     parser.add_argument("--nights", type=int, default=31)
     parser.add_argument("--turns", type=int, default=30)
     parser.add_argument("--per-turn", type=int, default=20)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.quick:
         args.turns, args.per_turn = 6, 10
     folder = Path(tempfile.mkdtemp(prefix="respite-bench-board-pages-"))

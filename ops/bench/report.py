@@ -6,7 +6,8 @@
 Runs, one after another so that they do not share the cores: ``availability.py`` (10,000 and
 100,000 beds; it reports its app process's memory itself),
 ``board.py`` (300 beds x 92 nights), ``holds.py`` (with its floors and the contention run),
-``soak.py`` and ``pages.py`` (the family pages: server time, first load, LCP in Chromium).
+``soak.py``, ``pages.py`` (the family pages: server time, first load, LCP in Chromium) and
+``board_pages.py`` (the desk's board page beside the JSON board).
 Each generates its own data set in its own private servers. The raw output of each is kept
 next to the report under ``--logs``.
 """
@@ -33,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import availability
 import board
+import board_pages
 import holds
 import pages_report
 import soak
@@ -91,6 +93,11 @@ def _run_pages(quick: list[str], out: Path) -> None:
     pages.main([*quick, "--json", str(out)])
 
 
+def _run_board_pages(quick: list[str]) -> None:
+    """``board_pages.py`` answers 1 when a limit is not met: the report says which."""
+    board_pages.main(quick)
+
+
 def machine() -> dict[str, str]:
     cpu = "?"
     for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -131,6 +138,7 @@ def main(argv: list[str] | None = None) -> None:
         "holds": lambda: holds.main([*quick, "--json", str(logs / "holds.json")]),
         "soak": lambda: soak.main([*quick, "--json", str(logs / "soak.json")]),
         "pages": lambda: _run_pages(quick, logs / "pages.json"),
+        "board_pages": lambda: _run_board_pages(quick),
     }
     for name, run in steps.items():
         if name in skip:
@@ -192,6 +200,7 @@ def render(data: dict[str, Any]) -> str:
     out += _holds(data)
     out += _soak(data)
     out += _pages(data)
+    out += _board_pages(data)
     out += _memory(data)
     return "\n".join(out) + "\n"
 
@@ -251,6 +260,33 @@ def _board(data: dict[str, Any]) -> list[str]:
         "",
         f"300 beds × 92 nights, repeated calls: {median}.",
         "",
+        "```",
+        text.strip(),
+        "```",
+        "",
+    ]
+
+
+def _board_pages(data: dict[str, Any]) -> list[str]:
+    text = data.get("board_pages_text")
+    if not text:
+        return []
+    ratio = re.search(r"^page / JSON median: ([\d.]+) \(limit ([\d.]+)\)", text, re.M)
+    size = re.search(r"^page compressed: ([\d.]+) KB \(limit ([\d.]+) KB\)", text, re.M)
+    rows = []
+    if ratio:
+        met = float(ratio[1]) <= float(ratio[2])
+        rows.append(["server time, median, page / JSON", ratio[1], f"<= {ratio[2]}", _verdict(met)])
+    if size:
+        met = float(size[1]) <= float(size[2])
+        rows.append(["page, gzip-compressed", f"{size[1]} KB", f"<= {size[2]} KB", _verdict(met)])
+    return [
+        "## The desk's board page (issue 15)",
+        "",
+        "300 beds × 31 nights, the page and `GET /v1/facilities/{id}/board` for the same window,"
+        " in turns:",
+        "",
+        *_table(["figure", "value", "target", "verdict"], rows),
         "```",
         text.strip(),
         "```",
