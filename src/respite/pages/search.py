@@ -353,12 +353,20 @@ def _shifted(pairs: list[tuple[str, str]], alternative: Alternative) -> str:
     )
 
 
-def _all_facts(answer: AvailabilityPage | None, say: Callable[..., str]) -> dict[str, list[Facts]]:
-    if answer is None:
+def _all_facts(
+    answer: AvailabilityPage | None, links: Links | None, say: Callable[..., str]
+) -> dict[str, list[Any]]:
+    """Each found facility with its card's words; each shifted stay with its words and the
+    link that searches it (zipped here: a template's loop counter costs every card)."""
+    if answer is None or links is None:
         return {"found": [], "shifted": []}
+    nights = answer.nights
     return {
-        "found": [_facts(offer, answer.nights, say) for offer in answer.facilities],
-        "shifted": [_facts(offer, answer.nights, say) for offer in answer.alternatives],
+        "found": [(offer, _facts(offer, nights, say)) for offer in answer.facilities],
+        "shifted": [
+            (offer, _facts(offer, nights, say), link)
+            for offer, link in zip(answer.alternatives, links.shifted, strict=True)
+        ],
     }
 
 
@@ -385,6 +393,7 @@ def _page(
 ) -> Template:
     principal = optional_principal(request)
     errors = [] if refusal is None else refusal.errors
+    links = None if answer is None else _links(pairs, answer)
     more_open = any(
         name in _MORE and not (name == "sort" and value == "distance") for name, value in pairs
     ) or any(error.field in _MORE for error in errors)
@@ -400,8 +409,8 @@ def _page(
         elders=elders,
         signed_in=principal is not None,
         answer=answer,
-        facts=_all_facts(answer, words_in(language(request))),
-        links=None if answer is None else _links(pairs, answer),
+        facts=_all_facts(answer, links, words_in(language(request))),
+        links=links,
         elder=chosen,
         # Holding is a family's, for one of its elders. Each form carries an idempotency key
         # made here, so that a double-click places one hold (the holds page's contract).
