@@ -7,14 +7,14 @@ under ``/desk`` and ``/invitations`` with a path parameter is called, with every
 answers, by B's manager with A's objects in the path (``PATH_IDS``): each answer is 404, no
 page shows anything of A, and no table of the database changes (nor the hold in Redis). A
 POST carries a valid CSRF token of B's desk and is sent twice: with fields that would do what
-the form does (``FORMS``), and with no field at all, so that a page which read the form
+the form does (``_forms``), and with no field at all, so that a page which read the form
 before the object would be caught too. As a control, A's own manager gets something other
 than 404 from every GET of those routes with the same path, so the 404s are tenancy, not
 broken routes.
 
 The ids carried in query strings and form fields of routes without a path parameter (the
 walk-in's elder and bed, the desk's notice of a booking, the team's new invitation) are not
-found by the app's routes themselves: they are listed in ``QUERY_PROBES``.
+found by the app's routes themselves: they are listed in ``_query_probes``.
 
 A new route under ``/desk`` or ``/invitations`` whose path parameter is not in ``PATH_IDS``
 fails the test: say which of A's objects fills it.
@@ -23,6 +23,9 @@ The invitation's page is reached by its token, which is the invitation itself (a
 has the link may accept, by design): another facility's staff can know an invitation's id,
 never its token, so the probe puts A's invitation id where the token goes; the control uses
 A's real token.
+
+The family's pages with a path parameter (an elder, a stay, a hold) refuse B's staff before
+reading anything: 403, nothing of A, nothing changed (the second test).
 """
 
 from __future__ import annotations
@@ -122,9 +125,6 @@ def _forms(w: World) -> dict[str, dict[str, str]]:
         "/desk/blocks/{block_id:int}": {**dates, "reason": "cleaning"},
         "/invitations/{token:str}": {"name": "B's spy", "password": "a long enough secret"},
     }
-
-
-FORMS: Final = _forms
 
 
 def _query_probes(w: World) -> list[tuple[str, str, dict[str, str], int]]:
@@ -293,7 +293,7 @@ async def test_no_page_reaches_another_facilitys_bed_booking_or_elder(
     assert len(routes) >= 14 and any(p.startswith("/invitations") for p, _, _ in routes)
 
     w = await world(client, db, clock)
-    forms = FORMS(w)
+    forms = _forms(w)
     sign_in(client, w.manager_b)
     desk = await client.get("/desk/walk-in")
     assert desk.status_code == 200, desk.text
