@@ -291,5 +291,21 @@ async def test_the_board_downloaded_reads_as_the_board_shows_it(
     data = (await (await downloading.value).path()).read_bytes()
     assert data.startswith(b"\xef\xbb\xbf")
     booked = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
-    assert booked[0][1] == say("desk.exports.bookings.bed", language)
+    assert booked[0][:4] == [
+        say(f"desk.exports.bookings.{name}", language)
+        for name in ("number", "bed", "elder_name", "elder")
+    ]
+    async with httpx.AsyncClient(base_url=live_server) as api:
+        listed = await api.get(
+            "/v1/bookings",
+            params={"facility_id": facility, "from": str(start), "to": str(end)},
+            headers={"Authorization": f"Bearer {manager}"},
+        )
+    assert listed.status_code == 200, listed.text
+    # The bookings the API lists, each with its elder's name (the builders' elders are the
+    # facility's own, so its staff see them all).
+    assert {row[0]: row[1:4] for row in booked[1:]} == {
+        str(b["id"]): [b["bed_label"], "王秀英", str(b["care_recipient_id"])]
+        for b in listed.json()["items"]
+    }
     assert sorted(r[1] for r in booked[1:]) == ["A1", "A2"]

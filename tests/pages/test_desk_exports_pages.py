@@ -15,6 +15,7 @@ import openpyxl
 import pytest
 
 from respite.clock import ManualClock
+from respite.settings import Settings
 from tests import builders
 from tests.dates import When, when
 from tests.pages.beds_desk import Desk, open_desk, sign_in
@@ -107,30 +108,63 @@ async def test_the_board_as_csv_in_chinese_opens_in_excel(
     assert rows[2][5] == "停用：深度清洁"
 
 
+async def _family_elder(db: Any, name: str) -> int:
+    """An elder a family registered: the facility's staff see them only through a stay."""
+    elder = await builders.recipient(db)
+    await db.execute("UPDATE care_recipients SET name = $2 WHERE id = $1", elder, name)
+    return elder
+
+
 async def test_the_bookings_of_a_period_as_a_workbook_and_as_csv(
     client: httpx.AsyncClient, db: Any, desk: Desk, arranged: Arranged
 ) -> None:
+    c3 = await builders.bed(db, desk.facility, label="C3")
+    staying = await _family_elder(db, "李桂芳")
+    await builders.booking(db, c3, *arranged.d.days(5, 7), recipient_id=staying)
+    # A cancelled booking shows no one: its elder is not the facility's to name.
+    gone = await _family_elder(db, "赵文华")
+    cancelled = await builders.booking(
+        db, c3, *arranged.d.days(8, 9), recipient_id=gone, status="cancelled"
+    )
     sign_in(client, desk.front_desk, "zh-CN")
     start, end = arranged.d.days(0, 30)
     params = {"start": str(start), "end": str(end)}
-    rows = _sheet(await client.get("/desk/exports/bookings", params={**params, "format": "xlsx"}))
-    assert rows[0][:7] == ["预订编号", "床位号", "长者编号", "入住日期", "离开日期", "晚数", "状态"]
-    assert len(rows) == 2
+    answer = await client.get("/desk/exports/bookings", params={**params, "format": "xlsx"})
+    rows = _sheet(answer)
+    assert rows[0][:8] == [
+        "预订编号",
+        "床位号",
+        "长者姓名",
+        "长者编号",
+        "入住日期",
+        "离开日期",
+        "晚数",
+        "状态",
+    ]
+    assert len(rows) == 4
     first, last = arranged.d.days(1, 3)
     booked = rows[1]
-    assert booked[0] == arranged.booking and booked[1] == "A1"
-    assert booked[3:7] == [
+    elder = await db.fetchval(
+        "SELECT care_recipient_id FROM bookings WHERE id = $1", arranged.booking
+    )
+    assert booked[:3] == [arranged.booking, "A1", "王秀英"] and booked[3] == elder
+    assert booked[4:8] == [
         datetime.combine(first, datetime.min.time()),
         datetime.combine(last, datetime.min.time()),
         2,
         "已预订",
     ]
-    assert booked[7] == 1.0 and booked[9] == "CNY"
+    assert booked[8] == 1.0 and booked[10] == "CNY"
+    assert rows[2][1:4] == ["C3", "李桂芳", staying]
+    assert rows[3][0] == cancelled and rows[3][1:4] == ["C3", None, gone]
+    assert rows[3][7] == "已取消"
     listed = _csv(await client.get("/desk/exports/bookings", params={**params, "format": "csv"}))
-    assert listed[1][:9] == [
+    assert listed[0][2] == "长者姓名"
+    assert listed[1][:10] == [
         str(arranged.booking),
         "A1",
-        str(booked[2]),
+        "王秀英",
+        str(elder),
         str(first),
         str(last),
         "2",
@@ -138,6 +172,9 @@ async def test_the_bookings_of_a_period_as_a_workbook_and_as_csv(
         "1.00",
         "1.00",
     ]
+    assert listed[2][1:4] == ["C3", "李桂芳", str(staying)]
+    assert listed[3][1:4] == ["C3", "", str(gone)]
+    assert all("赵文华" not in cell for row in listed for cell in row)
 
     later = arranged.d.days(10, 20)
     none = _sheet(
@@ -146,6 +183,45 @@ async def test_the_bookings_of_a_period_as_a_workbook_and_as_csv(
         )
     )
     assert len(none) == 1
+
+
+async def test_an_elder_whose_stay_is_long_over_is_exported_without_the_name(
+    client: httpx.AsyncClient, db: Any, desk: Desk, clock: ManualClock, settings: Settings
+) -> None:
+    """Staff see an elder until ``staff_recent_stay_days`` after the stay; the export then
+    keeps the booking and its numbers, not the name (as the desk's booking page)."""
+    today = when(clock).today
+    bound = settings.staff_recent_stay_days
+    bed = await builders.bed(db, desk.facility, label="D4")
+    long_ago = await _family_elder(db, "孙淑珍")
+    ended = today - timedelta(days=bound + 1)
+    old = await builders.booking(
+        db, bed, ended - timedelta(days=3), ended, recipient_id=long_ago, status="checked_out"
+    )
+    lately = await _family_elder(db, "钱玉兰")
+    left = today - timedelta(days=bound)
+    recent = await builders.booking(
+        db, bed, left - timedelta(days=2), left, recipient_id=lately, status="checked_out"
+    )
+    sign_in(client, desk.manager)
+    params = {"start": str(today - timedelta(days=bound + 10)), "end": str(today)}
+    rows = _sheet(await client.get("/desk/exports/bookings", params=params))
+    by_id = {row[0]: row for row in rows[1:]}
+    assert sorted(by_id) == sorted([old, recent])
+    assert by_id[old][1:4] == ["D4", None, long_ago] and by_id[old][7] == "Checked out"
+    assert by_id[recent][1:4] == ["D4", "钱玉兰", lately]
+
+
+async def test_the_bookings_in_english_name_the_elder_column(
+    client: httpx.AsyncClient, desk: Desk, arranged: Arranged
+) -> None:
+    sign_in(client, desk.manager)
+    start, end = arranged.d.days(0, 5)
+    rows = _sheet(
+        await client.get("/desk/exports/bookings", params={"start": str(start), "end": str(end)})
+    )
+    assert rows[0][:4] == ["Booking no.", "Bed", "Elder", "Elder no."]
+    assert rows[1][2] == "王秀英"
 
 
 @pytest.mark.parametrize(

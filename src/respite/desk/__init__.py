@@ -14,11 +14,18 @@ from respite.exports import on_first_use
 if TYPE_CHECKING:
     from respite.desk.contact import placed_referrals, reveal_emergency_contact
     from respite.desk.elders import find_elders
-    from respite.desk.service import booking_origin, elder_stays, find_bookings, stays_on_day
+    from respite.desk.service import (
+        booking_origin,
+        elder_names_in_period,
+        elder_stays,
+        find_bookings,
+        stays_on_day,
+    )
 
 
 __all__ = [
     "booking_origin",
+    "elder_names_in_period",
     "elder_stays",
     "find_bookings",
     "find_elders",
@@ -33,6 +40,7 @@ __getattr__ = on_first_use(
         "respite.desk.elders": ("find_elders",),
         "respite.desk.service": (
             "booking_origin",
+            "elder_names_in_period",
             "elder_stays",
             "find_bookings",
             "stays_on_day",

@@ -13,6 +13,7 @@ __all__ = [
     "ELDERS_BY_LAST4",
     "ELDERS_BY_NAME",
     "ELDERS_BY_PHONE",
+    "NAMES_IN_PERIOD",
     "SEARCH_BY_LAST4",
     "SEARCH_BY_NAME",
     "SEARCH_BY_PHONE",
@@ -72,6 +73,16 @@ SEARCH_BY_NAME = _SEARCH.format(match="strpos(lower(c.name), lower($8::text)) > 
 SEARCH_BY_LAST4 = _SEARCH.format(match="c.emergency_contact_phone_last4 = $8::text")
 SEARCH_BY_PHONE = _SEARCH.format(match="c.emergency_contact_phone_hash = $8::bytea")
 SEARCH_BY_ELDER = _SEARCH.format(match="b.care_recipient_id = $8::bigint")
+
+# The elder's name of each booking of the facility with a night in [$8, $9) whose elder the
+# viewer sees (any status), at most $10 rows.
+NAMES_IN_PERIOD = f"""
+SELECT b.id AS booking_id, c.name AS elder_name
+FROM bookings b
+JOIN care_recipients c ON c.id = b.care_recipient_id
+WHERE b.facility_id = $1 AND b.check_out > $8::date AND b.check_in < $9::date AND {_VISIBLE}
+LIMIT $10
+"""
 
 # The elder's contact, and the stay at the staff's facility ($5) that lets them see it: a
 # checked-in one first, then the latest. Null for an elder the facility registered itself.

@@ -1,4 +1,5 @@
-"""Use cases of the desk: a day's arrivals and departures, and bookings found by the elder.
+"""Use cases of the desk: a day's arrivals and departures, bookings found by the elder, and
+the names of the elders of a period's bookings (for the desk's export).
 
 Staff ask only about their own facility (another facility's id is not found, 404), admins
 about any. Rows are scoped by the one rule of who sees an elder (``eligibility.subject``):
@@ -40,7 +41,7 @@ from respite.recipients.phones import contact_phone_hash
 if TYPE_CHECKING:
     from respite.deps import Deps
 
-__all__ = ["booking_origin", "find_bookings", "stays_on_day"]
+__all__ = ["booking_origin", "elder_names_in_period", "find_bookings", "stays_on_day"]
 
 SEARCH_PAGES = "page:desk-search"
 _MATCHES = {"name": q.SEARCH_BY_NAME, "last4": q.SEARCH_BY_LAST4, "phone": q.SEARCH_BY_PHONE}
@@ -148,6 +149,20 @@ async def elder_stays(
         q.SEARCH_BY_ELDER, facility_id, *viewer.params(), care_recipient_id, MAX_ID, limit
     )
     return [_stay_row(row) for row in rows]
+
+
+async def elder_names_in_period(
+    deps: Deps, principal: Principal, facility_id: int, start: date, end: date, limit: int
+) -> dict[int, str]:
+    """The elder's name of each booking at the facility with a night in ``[start, end)``, by
+    booking id, at most ``limit``: only the elders the staff see (``eligibility.subject``),
+    so a cancelled, missed or long-past stay has no name here, as on the desk's pages."""
+    refuse_other_facility(principal, facility_id)
+    viewer = Viewer.of(principal, deps.clock.now(), deps.settings)
+    rows = await deps.pool.fetch(
+        q.NAMES_IN_PERIOD, facility_id, *viewer.params(), start, end, limit
+    )
+    return {row["booking_id"]: row["elder_name"] for row in rows}
 
 
 async def booking_origin(deps: Deps, principal: Principal, booking_id: int) -> BookedBy:

@@ -6,7 +6,10 @@ The board comes from the same use case as the board's page and the API
 column per night, each cell the night's state in words (free, held, booked with the elder's
 initials and the booking's status, blocked with the reason), then the night's totals. The
 bookings come from the bookings' list (``booking.list_bookings``, every page of it): the stays
-of the facility that overlap the period, at most ``MAX_BOOKING_DAYS`` days. Downloads are
+of the facility that overlap the period, at most ``MAX_BOOKING_DAYS`` days, each with the
+elder's name from one more query for the period (``desk.elder_names_in_period``): the name
+only of an elder the staff still see, as on the desk's pages (a cancelled or missed stay, or
+one long over, keeps its numbers and an empty name). Downloads are
 reads, so their forms are GETs; a wrong period shows the exports page again with the field and
 the reason.
 """
@@ -25,6 +28,7 @@ from respite.auth.model import Principal
 from respite.booking import list_bookings
 from respite.booking.model import MAX_PAGE, Booking, BookingFilter, Status
 from respite.deps import Deps
+from respite.desk import elder_names_in_period
 from respite.desk.model import status_words
 from respite.errors import FieldError
 from respite.i18n import Lang, Text, render, t
@@ -117,7 +121,11 @@ class ExportPages(Controller):
             return await _page(
                 request, deps, principal, errors=errors, typed=(None, None, start, end)
             )
-        sheet = bookings_sheet(found, first, last, language(request))
+        assert principal.facility_id is not None
+        names = await elder_names_in_period(
+            deps, principal, principal.facility_id, first, last, MAX_BOOKING_ROWS + 1
+        )
+        sheet = bookings_sheet(found, names, first, last, language(request))
         return _download(sheet, format, f"bookings-{first}-{last}")
 
 
@@ -200,6 +208,7 @@ def board_sheet(board: Board, lang: Lang) -> Sheet:
 _BOOKING_COLUMNS: Final = (
     "number",
     "bed",
+    "elder_name",
     "elder",
     "check_in",
     "check_out",
@@ -214,12 +223,16 @@ _BOOKING_COLUMNS: Final = (
 )
 
 
-def bookings_sheet(bookings: list[Booking], start: date, end: date, lang: Lang) -> Sheet:
+def bookings_sheet(
+    bookings: list[Booking], names: dict[int, str], start: date, end: date, lang: Lang
+) -> Sheet:
+    """One row per booking; ``names``: the elder's name by booking id, where staff see it."""
     header = [render(t(f"desk.exports.bookings.{name}"), lang) for name in _BOOKING_COLUMNS]
     rows: list[list[SheetCell]] = [
         [
             b.id,
             b.bed_label,
+            names.get(b.id, ""),
             b.care_recipient_id,
             b.check_in,
             b.check_out,
@@ -238,7 +251,7 @@ def bookings_sheet(bookings: list[Booking], start: date, end: date, lang: Lang) 
         for b in sorted(bookings, key=lambda b: (b.check_in, b.bed_label, b.id))
     ]
     title = render(t("desk.exports.bookings.sheet", start=start.isoformat()), lang)
-    widths = [10, 12, 10, 12, 12, 8, 12, 12, 12, 8, 10, 24, 12]
+    widths = [10, 12, 16, 10, 12, 12, 8, 12, 12, 12, 8, 10, 24, 12]
     return Sheet(title=title, header=header, rows=rows, widths=widths, frozen="A2")
 
 
