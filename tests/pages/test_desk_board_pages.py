@@ -156,6 +156,8 @@ async def test_each_state_shows_in_words_with_the_elders_initials_and_its_link(
     assert zh.row("1F-02")[4].text == "留 已预留"
     assert zh.row("2F-01")[5].text == "停 停用：清洁消毒"
     assert zh.row("1F-01")[0].text == "空闲"
+    page = await client.get("/desk/board")
+    assert 'href="/desk/exports"' in page.text  # the board's export is a link away
 
 
 async def test_a_past_night_and_a_bed_that_takes_no_bookings_offer_no_walk_in(
