@@ -232,6 +232,8 @@ async def test_an_eligible_walk_in_shows_the_decision_and_price_and_books(
     shown = await client.get(f"/desk/walk-in/booked/{booking}", headers=ZH)
     assert shown.status_code == 200 and f'href="/desk/bookings/{booking}"' in shown.text
     assert "已为王秀英预订床位 2F-08。" in shown.text
+    assert f'<a href="/desk/elders/{scene.elder}">王秀英</a>' in shown.text
+    assert f'<a href="/desk/beds/{scene.bed}">2F-08</a>' in shown.text and "4 晚" in shown.text
 
 
 async def test_a_double_submit_books_once(client: httpx.AsyncClient, db: Any) -> None:
