@@ -350,7 +350,13 @@ async def test_a_holds_page_shows_it_and_releasing_frees_the_bed(
     path = f"/desk/holds/{hold['hold_id']}"
     answer = await client.get(path)
     assert answer.status_code == 200, answer.text
-    for words in ("Bed 1F-02 is held", "王秀英", "<dd>2</dd>", "About 7 min"):
+    for words in (
+        "Bed 1F-02 is held",
+        "1F-02 · Respite bed<",
+        "王秀英",
+        "<dd>2 nights</dd>",
+        "About 7 min",
+    ):
         assert words in answer.text
     assert (await client.get(path, headers={"Accept-Language": "zh-CN"})).text.count("约 7 分钟")
 
