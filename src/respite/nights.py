@@ -25,6 +25,7 @@ __all__ = [
     "claim_elder_nights",
     "claim_nights",
     "first_claim",
+    "first_elder_claim",
     "free_elder_nights",
     "free_nights",
 ]
@@ -169,6 +170,16 @@ async def claim_elder_nights(
         )
         assert row is not None, "an elder's night was refused but no booking holds it"
         raise ElderNightTaken(row["night"], row["check_in"], row["check_out"])
+
+
+async def first_elder_claim(
+    conn: Conn, care_recipient_id: int, check_in: date, check_out: date
+) -> tuple[date, date] | None:
+    """The stay (check-in, check-out) of the elder's first live booking that claims one of
+    the nights ``[check_in, check_out)``, or None: what ``claim_elder_nights`` would refuse,
+    asked before booking."""
+    row = await conn.fetchrow(SELECT_FIRST_ELDER_CLAIM, care_recipient_id, check_in, check_out, 0)
+    return None if row is None else (row["check_in"], row["check_out"])
 
 
 async def free_elder_nights(

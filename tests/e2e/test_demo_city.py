@@ -74,6 +74,21 @@ async def test_no_elder_has_stays_back_to_back(demo: date, shared_db: Any) -> No
     assert touching == 0
 
 
+async def test_the_desk_has_arrivals_to_check_in_today(demo: date, shared_db: Any) -> None:
+    """Today's arrivals wait for the desk (the first facility has some); whoever came
+    earlier and has not left is checked in, those leaving today included."""
+    first = await shared_db.fetchval("SELECT min(id) FROM facilities")
+    arriving = await shared_db.fetch(
+        "SELECT facility_id, status FROM bookings WHERE check_in = $1", demo
+    )
+    assert {r["status"] for r in arriving} == {"confirmed"}
+    assert any(r["facility_id"] == first for r in arriving)
+    staying = await shared_db.fetch(
+        "SELECT DISTINCT status FROM bookings WHERE check_in < $1 AND check_out >= $1", demo
+    )
+    assert [r["status"] for r in staying] == ["checked_in"]
+
+
 def _stay(today: date) -> dict[str, str]:
     check_in = today + timedelta(days=14)
     return {"check_in": check_in.isoformat(), "check_out": (check_in + timedelta(5)).isoformat()}

@@ -156,6 +156,8 @@ async def test_each_state_shows_in_words_with_the_elders_initials_and_its_link(
     assert zh.row("1F-02")[4].text == "留 已预留"
     assert zh.row("2F-01")[5].text == "停 停用：清洁消毒"
     assert zh.row("1F-01")[0].text == "空闲"
+    page = await client.get("/desk/board")
+    assert 'href="/desk/exports"' in page.text  # the board's export is a link away
 
 
 async def test_a_past_night_and_a_bed_that_takes_no_bookings_offer_no_walk_in(
@@ -348,7 +350,13 @@ async def test_a_holds_page_shows_it_and_releasing_frees_the_bed(
     path = f"/desk/holds/{hold['hold_id']}"
     answer = await client.get(path)
     assert answer.status_code == 200, answer.text
-    for words in ("Bed 1F-02 is held", "王秀英", "<dd>2</dd>", "About 7 min"):
+    for words in (
+        "Bed 1F-02 is held",
+        "1F-02 · Respite bed<",
+        "王秀英",
+        "<dd>2 nights</dd>",
+        "About 7 min",
+    ):
         assert words in answer.text
     assert (await client.get(path, headers={"Accept-Language": "zh-CN"})).text.count("约 7 分钟")
 

@@ -112,6 +112,7 @@ async def test_the_elders_page_shows_needs_level_and_stays_here(
     assert f'href="/desk/bookings/{booking}"' in html and ">Booked<" in html
     assert "ending in 8000" in html and "+8613800138000" not in html
     assert "Show the emergency contact" in html
+    assert f'href="/desk/walk-in/book?elder={elder}">Book a bed for 王秀英<' in html
     chinese = await client.get(f"/desk/elders/{elder}", headers={"Accept-Language": "zh-CN"})
     assert "3 级：重度受损" in chinese.text and "显示紧急联系人" in chinese.text
 

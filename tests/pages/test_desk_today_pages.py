@@ -116,9 +116,14 @@ async def test_the_desk_lists_today_and_tomorrow_with_the_steps_each_allows(
     row = row_of(today, leaving)
     assert "李桂兰" in row and ">Checked in<" in row and ">Check out<" in row
     row = row_of(tomorrow, tomorrow_in)
-    assert "张秀珍" in row and "Nothing to do" in row  # not yet: it starts tomorrow
+    day = desk.today + timedelta(days=1)
+    # not yet: it starts tomorrow, and the row says when
+    assert "张秀珍" in row and f"Check in on {day:%B} {day.day}, {day.year}" in row
+    assert "/check-in" not in row
     row = row_of(tomorrow, tomorrow_out)
     assert ">Check out early<" in row and f"/desk/bookings/{tomorrow_out}/check-out" in row
+    # the desk's other work is a link away: referrals, exports
+    assert 'href="/desk/referrals"' in tomorrow and 'href="/desk/exports"' in tomorrow
     chinese = await client.get("/desk", headers={"Accept-Language": "zh-CN"})
     assert "今明两天" in chinese.text and "办理入住" in chinese.text and "Today" not in chinese.text
 
@@ -281,6 +286,23 @@ async def test_the_booking_page_says_who_booked_and_cancels_with_a_reason(
     assert "is cancelled; its nights are free again" in after.text
     assert "The family called: in hospital" in after.text
     assert 'action="/desk/bookings/' not in after.text.split("</header>")[1]
+
+
+async def test_the_booking_page_leads_to_its_bed_and_says_times_by_the_facilitys_clock(
+    client: httpx.AsyncClient, db: Any
+) -> None:
+    desk = await open_desk(client, db)
+    booking = await stay(db, desk, "3B", 0, 3, name="Wang Fang")
+    # 20:05 UTC is 04:05 the next morning in Shanghai, the care home's time zone
+    await db.execute(
+        "UPDATE bookings SET created_at = '2026-03-01 20:05:00+00' WHERE id = $1", booking
+    )
+    html = (await client.get(f"/desk/bookings/{booking}")).text
+    assert f'<a href="/desk/beds/{desk.beds["3B"]}">3B</a>' in html
+    assert f'href="/desk/board?start={desk.today.isoformat()}&amp;prefix=3B"' in html
+    assert "Mar 2, 2026, 4:05" in html and "Mar 1, 2026" not in html
+    asked = (await client.get(f"/desk/bookings/{booking}/check-in?from=booking")).text
+    assert "Mar 2, 2026, 4:05" in asked
 
 
 async def test_a_booking_through_a_hospital_or_a_family_is_said_so(

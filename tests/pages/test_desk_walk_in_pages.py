@@ -114,6 +114,12 @@ async def test_an_elder_of_the_facility_is_found_by_name_or_phone(
     by_phone = await client.get(f"/desk/walk-in?q=8000&bed={scene.bed}", headers=ZH)
     assert by_phone.status_code == 200 and "找到 1 位长者" in by_phone.text
     assert f"elder={scene.elder}&amp;bed={scene.bed}" in by_phone.text
+    start = scene.check_in
+    chosen = await client.get(f"/desk/walk-in?bed={scene.bed}&from={start}", headers=ZH)
+    assert (
+        f"已在床位表中选择：床位 2F-08，{start.year}年{start.month}月{start.day}日起。"
+        in chosen.text
+    )
     nobody = await client.get("/desk/walk-in?q=Nobody", headers=EN)
     assert "No elder of this care home matches “Nobody”." in nobody.text
     blank = await client.get("/desk/walk-in?q=12", headers=EN)
@@ -226,6 +232,8 @@ async def test_an_eligible_walk_in_shows_the_decision_and_price_and_books(
     shown = await client.get(f"/desk/walk-in/booked/{booking}", headers=ZH)
     assert shown.status_code == 200 and f'href="/desk/bookings/{booking}"' in shown.text
     assert "已为王秀英预订床位 2F-08。" in shown.text
+    assert f'<a href="/desk/elders/{scene.elder}">王秀英</a>' in shown.text
+    assert f'<a href="/desk/beds/{scene.bed}">2F-08</a>' in shown.text and "4 晚" in shown.text
 
 
 async def test_a_double_submit_books_once(client: httpx.AsyncClient, db: Any) -> None:
@@ -452,6 +460,26 @@ async def test_a_bed_not_free_is_said_and_offers_no_booking(
     assert "Bed 2F-08 is not free on every night of these dates." in page.text
     assert "out of service" in page.text and "(cleaning)" in page.text
     assert 'method="post" action="/desk/walk-in/book"' not in page.text
+
+
+async def test_an_elder_staying_elsewhere_on_those_nights_is_said_before_booking(
+    client: httpx.AsyncClient, db: Any
+) -> None:
+    scene = await desk(client, db)
+    other = await builders.facility(db, name="Elsewhere")
+    elsewhere = await builders.bed(db, other)
+    first, end = scene.check_in - timedelta(days=1), scene.check_in + timedelta(days=2)
+    await builders.booking(db, elsewhere, first, end, recipient_id=scene.elder)
+    page = await client.get(scene.book_page(), headers=EN)
+    assert page.status_code == 200
+    assert "cannot be booked for these dates" in page.text
+    assert f"already has a stay booked from {first:%B} {first.day}, {first.year}" in page.text
+    assert f'href="/desk/elders/{scene.elder}"' in page.text
+    assert 'method="post" action="/desk/walk-in/book"' not in page.text  # no Book, no override
+    after = f"elder={scene.elder}&bed={scene.bed}&from={end}&to={scene.check_out}"
+    later = await client.get(f"/desk/walk-in/book?{after}", headers=EN)
+    assert "cannot be booked" not in later.text
+    assert 'method="post" action="/desk/walk-in/book"' in later.text
 
 
 async def test_another_facilitys_bed_elder_or_booking_is_not_found(

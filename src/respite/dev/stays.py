@@ -99,7 +99,9 @@ def _plan_stays(rng: random.Random, stock: Stock, today: date, policies: dict[st
             elder = _free_elder(rng, stays, stock.elders, nights)
             if elder is not None:
                 stays.elder_nights.update((elder, night) for night in nights)
-                status = "checked_in" if day <= today < end else "confirmed"
+                # Whoever arrived before today is in (leaving today included); today's
+                # arrivals wait for the desk to check them in.
+                status = "checked_in" if day < today <= end else "confirmed"
                 row = (bed_id, facility_id, elder, day, end, status, price, price * length)
                 stays.bookings.append((*row, policies[kind], stock.booked_by))
             day = end

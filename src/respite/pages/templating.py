@@ -16,6 +16,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Final
+from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
 from jinja2.runtime import Context
@@ -80,8 +81,12 @@ def _day(context: Context, value: date | str) -> str:
 
 
 @pass_context
-def _moment(context: Context, value: datetime | str) -> str:
+def _moment(context: Context, value: datetime | str, zone: str | None = None) -> str:
+    """A moment as the reader says it; in ``zone`` (a facility's time zone) when given, since
+    the database's moments are UTC and a desk reads its own clock."""
     when = datetime.fromisoformat(value) if isinstance(value, str) else value
+    if zone:
+        when = when.astimezone(ZoneInfo(zone))
     return formats.moment(when, _lang(context))
 
 

@@ -159,6 +159,11 @@ def _facility(principal: Principal) -> int:
     return principal.facility_id
 
 
+async def facility_zone(deps: Deps, principal: Principal) -> str:
+    """The facility's time zone: its staff read moments by its own clock."""
+    return (await service.get_facility(deps, principal, _facility(principal))).timezone
+
+
 async def facility_today(deps: Deps, principal: Principal) -> Any:
     """The facility's today (invariant 8), by its own timezone."""
     facility = await service.get_facility(deps, principal, _facility(principal))
@@ -192,6 +197,7 @@ async def bed_page(
         request,
         "desk/beds/bed.html",
         status=status,
+        zone=await facility_zone(deps, principal),
         errors=errors,
         bed=bed,
         facts=bed_facts(bed),

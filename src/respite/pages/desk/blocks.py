@@ -30,7 +30,7 @@ from respite.inventory.errors import (
 )
 from respite.inventory.model import Block, BlockChanges, NewBlock
 from respite.pages.assessments import in_order
-from respite.pages.desk.beds import bed_facts, bed_page
+from respite.pages.desk.beds import bed_facts, bed_page, facility_zone
 from respite.pages.forms import form_fields, read_form
 from respite.pages.frame import go, page
 from respite.pages.guards import staff
@@ -166,6 +166,7 @@ async def _block_page(
         request,
         "desk/blocks/block.html",
         status=status,
+        zone=await facility_zone(deps, principal),
         errors=errors,
         block=block,
         bed=bed,

@@ -169,6 +169,7 @@ async def _elder_page(
         request,
         "desk/people/elder.html",
         status=422 if errors else 200,
+        zone=facility.timezone,
         errors=errors,
         elder=elder,
         latest=elder.latest_assessment,

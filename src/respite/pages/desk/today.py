@@ -259,6 +259,7 @@ class TodayPages(Controller):
         return page(
             request,
             "desk/today/confirm.html",
+            zone=await _zone(deps, principal, stay),
             stay=stay,
             offer=offer,
             elder=elder,
@@ -321,9 +322,13 @@ def _after(back: str, action: Action, booking_id: int) -> str:
     return f"/desk?done={action}&booking={booking_id}#booking-{booking_id}"
 
 
+async def _zone(deps: Deps, principal: Principal, stay: Booking) -> str:
+    """The facility's time zone: the desk reads its moments by its own clock."""
+    return (await get_facility(deps, principal, stay.facility_id)).timezone
+
+
 async def _today_at(deps: Deps, principal: Principal, stay: Booking) -> date:
-    facility = await get_facility(deps, principal, stay.facility_id)
-    return local_today(facility.timezone, deps.clock.now())
+    return local_today(await _zone(deps, principal, stay), deps.clock.now())
 
 
 async def _day(deps: Deps, principal: Principal, facility_id: int, on: date | None) -> Day:
@@ -414,6 +419,7 @@ async def _booking_page(
         request,
         "desk/today/booking.html",
         status=422 if errors else 200,
+        zone=await _zone(deps, principal, stay),
         errors=errors,
         stay=stay,
         elder=await elder_name(deps, principal, stay.care_recipient_id),

@@ -34,8 +34,9 @@ from respite.inventory.board import (
     HeldCell,
 )
 from respite.inventory.model import Bed
+from respite.nights import first_elder_claim
 
-__all__ = ["Rule", "Verdict", "bed_problems", "judge_stay"]
+__all__ = ["Rule", "Verdict", "bed_problems", "elder_staying", "judge_stay"]
 
 _BOARD_WINDOW: Final = timedelta(days=BOARD_MAX_NIGHTS)
 
@@ -92,6 +93,18 @@ async def bed_problems(
                     break
         start = end
     return problems, holds_unknown
+
+
+async def elder_staying(deps: Deps, elder_id: int, stay: Stay) -> Text | None:
+    """Why the elder cannot stay on these nights wherever the bed: another live stay of theirs
+    shares a night (an elder takes one bed a night), in the words the booking would refuse
+    with; None when they are free. ``elder_id`` is an elder the caller has read through its
+    scope."""
+    async with deps.pool.acquire() as conn:
+        other = await first_elder_claim(conn, elder_id, stay.check_in, stay.check_out)
+    if other is None:
+        return None
+    return t("booking.elder_staying", check_in=other[0], check_out=other[1])
 
 
 def _taken(cell: object, night: date) -> Text | None:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from datetime import date
 from typing import Any, Final
 from urllib.parse import urlencode
 
@@ -52,7 +53,7 @@ from respite.inventory import get_bed, get_facility, list_beds
 from respite.inventory.commands import BedFilter
 from respite.inventory.model import Bed
 from respite.pages.assessments import in_order
-from respite.pages.desk.walk_in_check import Verdict, bed_problems, judge_stay
+from respite.pages.desk.walk_in_check import Verdict, bed_problems, elder_staying, judge_stay
 from respite.pages.forms import form_fields, read_form
 from respite.pages.frame import go, page
 from respite.pages.guards import staff
@@ -79,6 +80,15 @@ def carried(values: dict[str, Any]) -> dict[str, str]:
     """What the walk-in's pages carry from one to the next: the bed and the first night the
     board chose, as given (the book page reads and checks them)."""
     return {k: v for k in ("bed", "from") if isinstance(v := values.get(k), str) and v}
+
+
+def _night(value: str | None) -> date | str | None:
+    """The first night the board chose, as a date to say in words (as typed if it is none:
+    the book page names what is wrong with it)."""
+    try:
+        return date.fromisoformat(value) if value else value
+    except ValueError:
+        return value
 
 
 def link(path: str, **values: object) -> str:
@@ -133,7 +143,7 @@ class WalkInPages(Controller):
             found=found,
             bed=bed,
             carry=carry,
-            start=carry.get("from"),
+            start=_night(carry.get("from")),
             choose=lambda elder_id: link(f"{BASE}/book", elder=elder_id, **carry),
             register=link(f"{BASE}/new", **carry),
         )
@@ -236,7 +246,8 @@ async def _booking_page(
             deps, principal, facility_id, stay.check_in, stay.check_out
         )
     verdict: Verdict | None = None
-    if bed is not None and stay is not None and not problems.get(bed.id):
+    staying = await elder_staying(deps, elder.id, stay) if stay is not None else None
+    if bed is not None and stay is not None and not problems.get(bed.id) and staying is None:
         if bed.active and bed.retired_at is None:
             verdict = await judge_stay(deps, principal, elder.id, bed, stay, facility.timezone)
         else:
@@ -252,6 +263,7 @@ async def _booking_page(
         bed=bed,
         beds=await _beds(deps, principal, facility_id),
         problems=problems,
+        staying=staying,
         holds_unknown=holds_unknown,
         stay=stay,
         today=today,
