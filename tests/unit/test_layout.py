@@ -48,9 +48,9 @@ LAYERS: dict[str, int] = {
 # figures), and the pages (they call the use cases of every domain): they may import any layer.
 TOP = {"app", "cli", "problems", "problem_docs", "health", "figures", "pages", "__main__"}
 # Modules at the bottom although they live in a domain's folder: who is calling (every layer
-# checks it), the Redis hold store (search and the board read live holds), and each domain's
-# errors (problems.py imports them all).
-BOTTOM = {"respite.auth.model", "respite.holds.store"}
+# checks it), the Redis hold store and what a process keeps of it (search and the board read
+# live holds), and each domain's errors (problems.py imports them all).
+BOTTOM = {"respite.auth.model", "respite.holds.store", "respite.holds.tracking"}
 TOP_LAYER = 9
 
 
