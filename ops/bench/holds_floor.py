@@ -145,7 +145,8 @@ class Floor:
         async with self.pool.acquire() as conn, conn.transaction():
             await idempotency.claim(conn, p, key, "hold", idempotency.body_hash("hold", request))
             row = await conn.fetchrow(booking_queries.SELECT_BED_TO_HOLD, bed["id"], check_in)
-            await conn.fetchrow(subject.SELECT_SUBJECT, elder, *subject.principal_params(p))
+            viewer = subject.Viewer.of(p, now, settings)
+            await conn.fetchrow(subject.SELECT_SUBJECT, elder, *viewer.params())
             await conn.fetch(subject.SELECT_USED_STAYS, elder, row["kind"], None)
             await nights.first_claim(conn, bed["id"], check_in, check_out)
             stay = {"bed_id": bed["id"], "check_in": check_in, "check_out": check_out}
@@ -189,7 +190,7 @@ class Floor:
     async def confirm(self, held: FloorHold) -> None:
         bed, elder, check_in, check_out = held.slot
         p, facility_id = held.caller.principal, bed["facility_id"]
-        decision = self.template.decision
+        decision, settings = self.template.decision, self.settings
         now = self.clock.now()
         await self.pool.fetchrow(
             auth_queries.SELECT_PRINCIPAL_BY_TOKEN, hash_token(held.caller.token), now
@@ -203,7 +204,8 @@ class Floor:
             await hold_ends.end_hold(conn, held.hold_id, "confirmed", held.placed_at + max_age)
             await bookings.lock_recipient(conn, elder)
             row = await conn.fetchrow(booking_queries.SELECT_BED_TO_BOOK, bed["id"], check_in)
-            await conn.fetchrow(subject.SELECT_SUBJECT, elder, *subject.principal_params(p))
+            viewer = subject.Viewer.of(p, now, settings)
+            await conn.fetchrow(subject.SELECT_SUBJECT, elder, *viewer.params())
             await conn.fetch(subject.SELECT_USED_STAYS, elder, row["kind"], None)
             price = row["nightly_price"]
             booking_id = await conn.fetchval(
