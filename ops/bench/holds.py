@@ -267,7 +267,7 @@ async def context_runs(
             booking = await conn.fetchval(
                 booking_queries.INSERT_BOOKING,
                 *(bed["id"], bed["facility_id"], elder, check_in, check_out, price),
-                *(price * nights, None, None, None, booked_by, None, None),
+                *(price * nights, None, None, None, booked_by, None, None, []),
             )
             await conn.execute(CLAIM_NIGHTS, bed["id"], check_in, check_out, booking, None)
         return "inserted"

@@ -44,8 +44,9 @@ from respite.db import Pool, create_pool
 from respite.deps import Deps
 from respite.eligibility import subject
 from respite.holds import ends as hold_ends
+from respite.holds import starts as hold_starts
 from respite.holds import store as hold_store
-from respite.holds.model import ConfirmHold, HeldBed, Hold, HoldRequest, PlaceHold
+from respite.holds.model import ConfirmHold, HeldBed, Hold, HoldRequest, PlaceHold, instant
 from respite.holds.service import confirm_hold, place_hold
 from respite.holds.store import HoldStore, StoredHold, read_live_holds
 from respite.holds.token import token_hash
@@ -158,8 +159,9 @@ class Floor:
             answer = Hold(
                 hold_id=hold_id,
                 token=token,
-                expires_at=at + settings.hold_ttl_seconds,
-                max_expires_at=at + settings.hold_max_age_seconds,
+                expires_at=instant(at + settings.hold_ttl_seconds),
+                seconds_left=settings.hold_ttl_seconds,
+                max_expires_at=instant(at + settings.hold_max_age_seconds),
                 extensions_left=settings.hold_max_extensions,
                 bed=HeldBed(
                     id=bed["id"], label=row["label"], facility_id=facility_id, kind=row["kind"]
@@ -171,8 +173,9 @@ class Floor:
                 nightly_price=price,
                 total_price=stay_price(price, check_in, check_out),
             )
+            await hold_starts.start_hold(conn, hold_id, answer.max_expires_at)
             await idempotency.remember(conn, p, key, 201, answer)
-            expires = answer.expires_at
+            expires = answer.expires_at.timestamp()
             await self.store.reserve(p.id, hold_id, expires, at, settings.hold_cap_staff)
             stored = StoredHold(
                 bed_id=bed["id"],
@@ -183,6 +186,7 @@ class Floor:
                 principal_id=p.id,
                 care_recipient_id=elder,
                 token_hash=token_hash(token),
+                nightly_price=price,
             )
             await self.store.place(facility_id, hold_id, stored, at)
         return FloorHold(caller, slot, hold_id, token, datetime.fromtimestamp(at, UTC))
@@ -212,7 +216,7 @@ class Floor:
                 booking_queries.INSERT_BOOKING,
                 *(bed["id"], facility_id, elder, check_in, check_out, price),
                 *(stay_price(price, check_in, check_out), row["policy_id"], decision),
-                *(None, p.id, p.hospital_id, held.hold_id),
+                *(None, p.id, p.hospital_id, held.hold_id, []),
             )
             await nights.claim_elder_nights(conn, elder, check_in, check_out, booking_id=booking_id)
             await nights.claim_nights(conn, bed["id"], check_in, check_out, booking_id=booking_id)
