@@ -28,6 +28,7 @@ DOMAINS = (
     "booking",
     "holds",
     "referral",
+    "waitlist",
     "desk",
 )
 # Bottom to top; a module may import its own layer and the ones below it, never above.
@@ -41,6 +42,7 @@ LAYERS: dict[str, int] = {
     "booking": 5,
     "holds": 6,
     "referral": 7,
+    "waitlist": 7,
     "desk": 8,
     "dev": 8,
 }
