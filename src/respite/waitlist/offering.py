@@ -50,6 +50,7 @@ from respite.keys import derive_key
 from respite.nights import first_elder_claim
 from respite.waitlist import queries as q
 from respite.waitlist.matching import RUN_REACH, Run, Window, fit, free_run, rest
+from respite.waitlist.offers import tell_hospital
 
 __all__ = [
     "CANDIDATES",
@@ -272,7 +273,7 @@ def offer_deadline(
 ) -> datetime:
     """When an offer made ``now`` lapses: its owner's hours (families have longer than
     hospitals and staff), but no later than noon of the check-in day, the facility's time, and
-    never sooner than half an hour."""
+    never sooner than half an hour (or the owner's hours, if fewer)."""
     settings = deps.settings
     hours = (
         settings.waitlist_offer_hours_family
@@ -280,7 +281,8 @@ def offer_deadline(
         else settings.waitlist_offer_hours_hospital
     )
     noon = datetime.combine(check_in, time(12), tzinfo=zone(timezone))
-    return max(min(now + timedelta(hours=hours), noon), now + MIN_OFFER)
+    given = timedelta(hours=hours)
+    return max(min(now + given, noon), now + min(given, MIN_OFFER))
 
 
 async def _make(
@@ -315,6 +317,10 @@ async def _make(
         deadline,
     )
     await conn.execute(q.SET_ENTRY_STATUS, entry["id"], "offered")
+    if entry["referral_id"] is not None:
+        made = await conn.fetchrow(q.SELECT_OFFER, offer_id)
+        assert made is not None
+        await tell_hospital(conn, made, "waitlist.offer_made", now)
     await audit.record(
         conn,
         None,

@@ -38,6 +38,9 @@ from respite.holds.store import HoldStore
 from respite.i18n import t
 from respite.inventory.profile import FacilityContact
 from respite.nights import FreedCause, record_freed
+from respite.referral.model import WaitlistEventType
+from respite.referral.outbox import record_offer
+from respite.referral.webhook_model import EventBed, EventOffer
 from respite.waitlist import queries as q
 from respite.waitlist.errors import OfferEndedError, OfferLostError
 from respite.waitlist.model import Offer, OfferStatus
@@ -49,6 +52,7 @@ __all__ = [
     "get_offer",
     "offer_view",
     "release_offer_hold",
+    "tell_hospital",
 ]
 
 log = logging.getLogger("respite.waitlist")
@@ -109,6 +113,8 @@ async def end_offer(
     entry = await conn.fetchrow(q.LOCK_ENTRY, offer["entry_id"])
     if entry is not None and entry["status"] == "offered" and status != "accepted":
         await conn.execute(q.SET_ENTRY_STATUS, offer["entry_id"], "waiting")
+    if status == "lapsed":
+        await tell_hospital(conn, offer, "waitlist.offer_lapsed", now)
     cause = _FREES.get(status)
     if cause is not None:
         await record_freed(conn, offer["bed_id"], offer["check_in"], offer["check_out"], cause)
@@ -121,6 +127,29 @@ async def end_offer(
         facility_id=offer["facility_id"],
         after={"offer_id": offer["id"], "booking_id": booking_id},
     )
+
+
+async def tell_hospital(
+    conn: Conn, offer: asyncpg.Record, event_type: WaitlistEventType, now: datetime
+) -> None:
+    """A callback to the hospital whose referral the offer's entry was made for, if any."""
+    if offer["referral_id"] is None:
+        return
+    summary = EventOffer(
+        offer_id=offer["id"],
+        entry_id=offer["entry_id"],
+        status="lapsed" if event_type == "waitlist.offer_lapsed" else "open",
+        deadline=offer["deadline"],
+        bed=EventBed(
+            id=offer["bed_id"],
+            label=offer["bed_label"],
+            facility_id=offer["facility_id"],
+            facility_name=offer["facility_name"],
+        ),
+        check_in=offer["check_in"],
+        check_out=offer["check_out"],
+    )
+    await record_offer(conn, offer["referral_id"], event_type, summary, now)
 
 
 async def release_offer_hold(holds: HoldStore, offer: asyncpg.Record) -> None:
@@ -177,6 +206,7 @@ async def accept_offer(
                         check_out=offer["check_out"],
                         hold_id=offer["hold_id"],
                         nightly_price=offer["nightly_price"],
+                        referral_id=offer["referral_id"],
                     ),
                     now=now,
                     settings=deps.settings,

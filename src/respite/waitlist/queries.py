@@ -179,7 +179,7 @@ RETURNING id
 _OFFER_COLUMNS = """
 o.id, o.entry_id, o.status, o.facility_id, o.bed_id, o.check_in, o.check_out, o.nightly_price,
 o.hold_id, o.hold_token_hash, o.made_at, o.deadline, o.ended_at, o.booking_id,
-e.care_recipient_id, e.owner_id,
+e.care_recipient_id, e.owner_id, e.referral_id,
 b.label AS bed_label, f.name AS facility_name, f.timezone,
 coalesce(f.address, '') AS facility_address, coalesce(f.phone, '') AS facility_phone
 """
