@@ -121,6 +121,8 @@ CREATE TABLE waitlist_passes (
 );
 CREATE INDEX waitlist_passes_entry ON waitlist_passes (entry_id, passed_at DESC);
 CREATE INDEX waitlist_passes_facility ON waitlist_passes (facility_id, passed_at DESC);
+-- Passes are purged oldest first (respite.retention).
+CREATE INDEX waitlist_passes_passed_at ON waitlist_passes (passed_at);
 
 -- A hold's bed and nights, so that one that lapses unconfirmed is seen by the offer worker's
 -- sweep (in PostgreSQL, never from Redis keyspace events): `lapse_at` is when it would lapse

@@ -166,6 +166,9 @@ class Settings(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     retention_webhook_attempts_days: RetentionDays = 30
     """Days callback attempts are kept; those of a delivery still pending are kept until it
     ends."""
+    retention_waitlist_days: RetentionDays = 90
+    """Days the waiting list keeps why an entry was passed over, and the jobs done that made
+    no offer (those that made one stay with their offer)."""
     retention_tokens_days: RetentionDays = 30
     """Days an expired or revoked token is kept (from its expiry or revocation, the earlier)."""
     purge_seconds: Annotated[float, Meta(gt=0, le=86_400)] = 3600.0
