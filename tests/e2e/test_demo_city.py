@@ -89,6 +89,22 @@ async def test_the_desk_has_arrivals_to_check_in_today(demo: date, shared_db: An
     assert [r["status"] for r in staying] == ["checked_in"]
 
 
+async def test_families_wait_for_the_first_facilities_each_for_their_own_elder(
+    demo: date, shared_db: Any
+) -> None:
+    rows = await shared_db.fetch(
+        "SELECT e.owner_id, c.family_id, e.facility_ids, e.status, e.discharged_on"
+        " FROM waitlist_entries e JOIN care_recipients c ON c.id = e.care_recipient_id"
+    )
+    first_two = [
+        r["id"] for r in await shared_db.fetch("SELECT id FROM facilities ORDER BY id LIMIT 2")
+    ]
+    assert len(rows) == 6
+    assert all(r["owner_id"] == r["family_id"] for r in rows)
+    assert all(r["facility_ids"] == first_two and r["status"] == "waiting" for r in rows)
+    assert sum(r["discharged_on"] is not None for r in rows) == 1
+
+
 def _stay(today: date) -> dict[str, str]:
     check_in = today + timedelta(days=14)
     return {"check_in": check_in.isoformat(), "check_out": (check_in + timedelta(5)).isoformat()}

@@ -5,7 +5,8 @@ facilities each on a real street inside its district, ~1,500 beds (four in five 
 the rest home-care beds), ~2,000 elders living near them with names that match their sex and
 assessments across every level, and bookings and blocks over the next 90 days at roughly 70 %
 occupancy — each elder in one bed a night (invariant 7), and never in two stays back to back,
-so that no elder is refused for a run of nights the demo made up. The demo family's own elders
+so that no elder is refused for a run of nights the demo made up; six families wait for a bed at
+the first two facilities (the waiting list). The demo family's own elders
 (``family@demo.respite``) have no stays yet: their first search finds beds. Every point is in
 GCJ-02, the demo's stated coordinate system. Loaded with COPY in one transaction; a second run
 finds the demo data and only prints fresh tokens.
@@ -14,7 +15,7 @@ finds the demo data and only prints fresh tokens.
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import msgspec
@@ -127,6 +128,35 @@ async def _load_city(conn: Conn, rng: random.Random, city: City, today: date) ->
     )
     await load_stays(conn, rng, stock, today)
     await _staff(conn, facility_ids[0])
+    await _waiting(conn, facility_ids[:2], elder_ids, families, today)
+
+
+# Other families waiting for the first two facilities (the desk's queue has people in it), one
+# elder just out of hospital; nothing is offered until nights free up there.
+WAITING = 6
+
+
+async def _waiting(
+    conn: Conn, facility_ids: list[int], elder_ids: list[int], families: list[int], today: date
+) -> None:
+    joined = datetime.combine(today, time(9), tzinfo=UTC)
+    await conn.executemany(
+        "INSERT INTO waitlist_entries (owner_id, care_recipient_id, kind, facility_ids,"
+        " earliest_check_in, latest_check_out, nights, min_nights, discharged_on, joined_at)"
+        " VALUES ($1, $2, 'respite', $3, $4, $5, 7, 5, $6, $7)",
+        [
+            (
+                families[n % len(families)],
+                elder_ids[n],
+                facility_ids,
+                today + timedelta(days=3),
+                today + timedelta(days=35),
+                today - timedelta(days=2) if n == WAITING else None,
+                joined - timedelta(days=WAITING - n),
+            )
+            for n in range(1, WAITING + 1)
+        ],
+    )
 
 
 async def _staff(conn: Conn, facility_id: int) -> None:
