@@ -50,6 +50,7 @@ ROLES = (
 )
 TODAY = builders.today()
 CI, CO = TODAY + timedelta(days=40), TODAY + timedelta(days=43)
+WAIT_FROM = CO + timedelta(days=40)
 
 
 def row(*cells: int | str, front_desk: int | str | None = None) -> dict[str, int | str]:
@@ -68,6 +69,8 @@ FAMILY_A_ELDER = row(401, OK, 404, OK, 404, OK, 404, 404, 404, OK)
 # Facility A's booking and beds: only its staff among staff, whoever else sees the elder.
 FAMILY_A_BOOKING = row(401, OK, 404, OK, 404, 404, 404, 404, 404, OK)
 HOLDER_ONLY = row(401, OK, 404, 404, 404, 404, 404, 404, 404, 404)
+# A waiting-list entry and its offers: their owner (family A) and admins.
+OWNER = row(401, OK, 404, 404, 404, 404, 404, 404, 404, OK)
 ON_SITE_A = row(401, 403, 403, OK, 404, 404, 404, 403, 403, OK)
 ON_SITE_A_BOOKING = row(401, 403, 403, OK, 404, 404, 404, 403, 403, OK)
 # Staff who see the elder, and only staff: the one whole phone respite answers (invariant 6).
@@ -564,6 +567,59 @@ TABLE: list[
         none,
         NO_SUCH_HOSPITAL_OBJECT,
     ),
+    (
+        "POST",
+        "/v1/waitlist",
+        lambda w: "/v1/waitlist",
+        body(
+            lambda w: {
+                "care_recipient_id": w["recipient"],
+                "kind": "respite",
+                "earliest_check_in": WAIT_FROM.isoformat(),
+                "latest_check_out": (WAIT_FROM + timedelta(days=10)).isoformat(),
+                "nights": 3,
+                "facility_ids": [w["facility"]],
+            }
+        ),
+        FAMILY_A_ELDER,
+    ),
+    ("GET", "/v1/waitlist", lambda w: "/v1/waitlist", none, SIGNED_IN),
+    ("GET", "/v1/waitlist/{entry_id}", lambda w: f"/v1/waitlist/{w['entry']}", none, OWNER),
+    (
+        "GET",
+        "/v1/waitlist/offers/{offer_id}",
+        lambda w: f"/v1/waitlist/offers/{w['offer']}",
+        none,
+        OWNER,
+    ),
+    (
+        "POST",
+        "/v1/waitlist/offers/{offer_id}/decline",
+        lambda w: f"/v1/waitlist/offers/{w['declined_offer']}/decline",
+        none,
+        OWNER,
+    ),
+    (
+        "POST",
+        "/v1/waitlist/offers/{offer_id}/accept",
+        lambda w: f"/v1/waitlist/offers/{w['offer']}/accept",
+        lambda w: {"headers": {"Idempotency-Key": "matrix-accept"}},
+        OWNER,
+    ),
+    (
+        "POST",
+        "/v1/waitlist/{entry_id}/leave",
+        lambda w: f"/v1/waitlist/{w['left_entry']}/leave",
+        none,
+        OWNER,
+    ),
+    (
+        "GET",
+        "/v1/facilities/{facility_id}/waitlist",
+        lambda w: f"/v1/facilities/{w['facility']}/waitlist",
+        none,
+        ON_SITE_A,
+    ),
     ("POST", "/v1/auth/signout", lambda w: "/v1/auth/signout", none, SIGNED_IN),
 ]
 
@@ -582,7 +638,11 @@ def app_routes(app: Litestar) -> set[tuple[str, str]]:
 def matrix_app(settings: Settings, clock: ManualClock) -> Litestar:
     return create_app(
         msgspec.structs.replace(
-            settings, webhook_allow_loopback_http=True, webhook_worker=False, hold_cap_family=50
+            settings,
+            webhook_allow_loopback_http=True,
+            webhook_worker=False,
+            waitlist_worker=False,
+            hold_cap_family=50,
         ),
         clock=clock,
         configure_logs=False,
@@ -616,6 +676,54 @@ async def _invitation(
     )
     assert invited.status_code == 201, invited.text
     return dict(invited.json())
+
+
+async def _entry(
+    client: httpx.AsyncClient, family: dict[str, str], recipient: int, facility: int
+) -> int:
+    joined = await client.post(
+        "/v1/waitlist",
+        json={
+            "care_recipient_id": recipient,
+            "kind": "respite",
+            "earliest_check_in": WAIT_FROM.isoformat(),
+            "latest_check_out": (WAIT_FROM + timedelta(days=10)).isoformat(),
+            "nights": 3,
+            "facility_ids": [facility],
+        },
+        headers=family,
+    )
+    assert joined.status_code == 201, joined.text
+    return int(joined.json()["id"])
+
+
+async def _offer(db: Any, entry: int, bed: int, facility: int, days: int = 0) -> int:
+    """An open offer for the entry, as the worker would have made it."""
+    check_in = WAIT_FROM + timedelta(days=days)
+    job = await db.fetchval(
+        "INSERT INTO waitlist_jobs (kind, cause, bed_id, from_night, until_night, done_at,"
+        " outcome) VALUES ('freed', 'cancelled', $1, $2, $3, now(), 'offered') RETURNING id",
+        bed,
+        check_in,
+        check_in + timedelta(days=3),
+    )
+    await db.execute("UPDATE waitlist_entries SET status = 'offered' WHERE id = $1", entry)
+    return int(
+        await db.fetchval(
+            "INSERT INTO waitlist_offers (entry_id, job_id, facility_id, bed_id, check_in,"
+            " check_out, nightly_price, hold_id, hold_token_hash, made_at, deadline)"
+            " VALUES ($1, $2, $3, $4, $5, $6, 20000, $7, 'x', $8, $9) RETURNING id",
+            entry,
+            job,
+            facility,
+            bed,
+            check_in,
+            check_in + timedelta(days=3),
+            f"{facility}-offer-{job}",
+            builders.SUITE_START,
+            builders.SUITE_START + timedelta(hours=12),
+        )
+    )
 
 
 async def _world(
@@ -697,7 +805,12 @@ async def _world(
         ).id
         for _ in ROLES
     ]
+    entries = [await _entry(client, family_a, recipient, facility) for _ in range(3)]
     world: World = {
+        "entry": entries[0],
+        "offer": await _offer(db, entries[0], bed, facility),
+        "declined_offer": await _offer(db, entries[1], bed, facility, days=5),
+        "left_entry": entries[2],
         "family_email": "family-a@example.test",
         "facility": facility,
         "bed": bed,

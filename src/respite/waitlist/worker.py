@@ -25,10 +25,11 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 import asyncpg
+import msgspec
 import redis.exceptions
 
 from respite.clock import local_today
-from respite.db import Conn, connect
+from respite.db import Conn, connect, create_pool
 from respite.deps import Deps
 from respite.eligibility.model import DEFAULT_TIMEZONE
 from respite.holds.errors import HoldsUnavailable
@@ -117,45 +118,59 @@ class OfferWorker:
             done += 1
         return done
 
-    async def run(self) -> None:
+    async def run(self, stop: asyncio.Event) -> None:
+        """Sweep now and then, and process due jobs whenever woken or a poll interval passed,
+        until ``stop`` is set; database or Redis trouble only slows it down. It waits one
+        poll interval (or a wake-up) before its first round: an app that starts and stops at
+        once (a command, a test) costs the database nothing."""
         settings = self.deps.settings
         loop = asyncio.get_running_loop()
-        next_sweep = 0.0
-        while True:
-            try:
-                if loop.time() >= next_sweep:
-                    await sweep_all(self.deps)
-                    next_sweep = loop.time() + settings.waitlist_sweep_seconds
-                while await self.process_one():
-                    pass
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-                log.warning("waitlist worker: %s; trying again shortly", exc)
-            self.woken.clear()
+        next_sweep = loop.time() + settings.waitlist_poll_seconds
+        while not stop.is_set():
             wait = min(settings.waitlist_poll_seconds, max(0.0, next_sweep - loop.time()))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.woken.wait(), timeout=wait)
+            self.woken.clear()
+            if stop.is_set():
+                break
+            try:
+                if loop.time() >= next_sweep:
+                    next_sweep = loop.time() + settings.waitlist_sweep_seconds
+                    await sweep_all(self.deps)
+                while not stop.is_set() and await self.process_one():
+                    pass
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                log.warning("waitlist worker: %s; trying again shortly", type(exc).__name__)
+            except Exception:
+                # A bug must not stop every offer: log it and keep going.
+                log.exception("waitlist worker round failed")
 
-    async def listen(self, database_url: str) -> None:
-        """Wake the worker on every NOTIFY of the channel; reconnect when the connection
-        drops (meanwhile, polling keeps it going)."""
-        while True:
+    async def listen(self, database_url: str, stop: asyncio.Event) -> None:
+        """Wake the worker on every NOTIFY of the channel until ``stop`` is set; reconnect
+        when the connection drops (meanwhile, polling keeps the worker going)."""
+        retry = self.deps.settings.waitlist_poll_seconds
+        while not stop.is_set():
             try:
                 conn = await connect(database_url)
             except (OSError, asyncpg.PostgresError) as exc:
-                log.warning("waitlist listener cannot connect: %s", exc)
-                await asyncio.sleep(self.deps.settings.waitlist_poll_seconds)
+                log.warning("waitlist listener cannot connect: %s", type(exc).__name__)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), retry)
                 continue
             lost = asyncio.Event()
             conn.add_termination_listener(functools.partial(_set, lost))
             try:
-                await conn.add_listener(WAITLIST_CHANNEL, lambda *_args: self.woken.set())
-                self.woken.set()  # whatever was queued while not listening
-                await lost.wait()
+                await conn.add_listener(WAITLIST_CHANNEL, functools.partial(_set, self.woken))
+                ended = [asyncio.ensure_future(e.wait()) for e in (lost, stop)]
+                try:
+                    await asyncio.wait(ended, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    for waiting in ended:
+                        waiting.cancel()
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-                log.warning("waitlist listener lost: %s", exc)
+                log.warning("waitlist listener lost: %s", type(exc).__name__)
             finally:
-                with contextlib.suppress(Exception):
-                    await conn.close()
+                conn.terminate()  # never waits, whatever state the server is in
 
 
 def _set(event: asyncio.Event, *_args: object) -> None:
@@ -164,20 +179,41 @@ def _set(event: asyncio.Event, *_args: object) -> None:
 
 @asynccontextmanager
 async def waitlist_lifespan(deps: Deps, database_url: str) -> AsyncIterator[None]:
-    """Run the offer worker (and its listener) while the app runs, if this process is to."""
+    """Run the offer worker (and its listener) while the app runs, if this process is to,
+    on a small pool of its own so that offers never take connections from requests."""
     if not deps.settings.waitlist_worker:
         yield
         return
-    worker = OfferWorker(deps)
+    own = msgspec.structs.replace(deps.settings, db_pool_min=0, db_pool_max=2)
+    pool = await create_pool(own, database_url)
+    worker = OfferWorker(
+        Deps(
+            pool=pool,
+            redis=deps.redis,
+            holds=deps.holds,
+            clock=deps.clock,
+            settings=deps.settings,
+            listeners=deps.listeners,
+        )
+    )
+    stop = asyncio.Event()
     tasks = [
-        asyncio.create_task(worker.run(), name="waitlist-worker"),
-        asyncio.create_task(worker.listen(database_url), name="waitlist-listener"),
+        asyncio.create_task(worker.run(stop), name="waitlist-worker"),
+        asyncio.create_task(worker.listen(database_url, stop), name="waitlist-listener"),
     ]
     try:
         yield
     finally:
+        stop.set()
+        worker.woken.set()
         for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            try:
+                await asyncio.wait_for(asyncio.shield(task), 2.0)
+            except TimeoutError:
+                task.cancel()  # a job in flight rolls back; its retry is the next process's
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        try:
+            await asyncio.wait_for(pool.close(), 2.0)
+        except TimeoutError:
+            pool.terminate()
