@@ -80,7 +80,7 @@ async def test_the_queue_lists_entries_in_order_without_names(
     assert "By when they joined" in first
     assert NAME not in html
     zh = await client.get("/desk/waitlist", headers={"Accept-Language": "zh-CN"})
-    assert "机构床位：3 位等候中" in zh.text and "男，" in zh.text and "已为您保留床位" in zh.text
+    assert "机构床位：3 位等候中" in zh.text and "男，" in zh.text and "已保留床位" in zh.text
     assert NAME not in zh.text and "Care home beds" not in zh.text
 
 

@@ -56,7 +56,7 @@ def _row(entry: QueueEntry) -> Row:
         who=t("desk.waitlist.who_words", sex=t(f"page.elders.sex.{entry.sex}"), age=entry.age),
         needs=[t(f"page.elders.need.{need}") for need in entry.needs],
         nights=nights,
-        status=t(f"waitlist.entry_status.{entry.status}"),
+        status=t(f"desk.waitlist.state.{entry.status}"),  # a queue holds live entries only
         last_pass=None
         if last is None
         else t(
