@@ -306,3 +306,33 @@ async def test_staff_and_strangers_are_kept_out(
     stranger = await client.get("/waitlist/join?care_recipient_id=1")
     assert stranger.status_code == 303
     assert stranger.headers["location"].startswith("/signin?next=")
+
+
+async def test_a_discharge_date_puts_the_entry_in_its_priority_group_in_words(
+    client: httpx.AsyncClient, waiting: Waiting
+) -> None:
+    today = builders.today().isoformat()
+    answer = await send(client, "/waitlist/join", waiting.form(discharged_on=today))
+    assert answer.status_code == 303
+    listed = (await client.get("/waitlist")).text
+    assert "Served first because" in listed
+    assert "Discharged from hospital within 14 days" in listed
+    assert f"Leaves hospital</dt><dd>{formats.day(builders.today(), 'en')}" in listed
+    zh = (await client.get("/waitlist", headers={"Accept-Language": "zh-CN"})).text
+    assert "出院 14 天以内" in zh
+
+
+async def test_an_offer_past_its_deadline_says_it_lapsed_and_books_nothing(
+    client: httpx.AsyncClient, waiting: Waiting, db: Any, worker: OfferWorker, clock: ManualClock
+) -> None:
+    offer_id = await offered(client, waiting, worker)
+    clock.advance(timedelta(hours=11, minutes=30))
+    soon = await client.get(f"/waitlist/offers/{offer_id}")
+    assert "Less than an hour left to decide." in soon.text
+    clock.advance(timedelta(hours=1))
+    late = await client.get(f"/waitlist/offers/{offer_id}")
+    assert late.status_code == 200 and "The time to decide ran out" in late.text
+    assert 'action="/waitlist/offers/' not in late.text  # nothing left to send
+    book = await send(client, f"/waitlist/offers/{offer_id}/accept", {})
+    assert book.status_code == 409 and "The time to decide ran out" in book.text
+    assert (await counts(db))[1] == 0
