@@ -56,6 +56,9 @@ ELDERS_SHOWN: Final = 50
 WHERES: Final = ("place", "home", "facilities")
 # What a link to the form may fill in: the search's own names, and the facilities.
 PREFILL: Final = ("care_recipient_id", "kind", "place", "near_home", "check_in", "check_out")
+# The form's fields shown again as typed: who and where, then when.
+WHO_WHERE: Final = ("care_recipient_id", "kind", "where", "place")
+WHEN: Final = ("earliest_check_in", "latest_check_out", "nights", "min_nights", "discharged_on")
 # Fields the form has no input for: their errors point at what to change instead.
 _ON_FORM: Final = {
     "facility_ids": "where",
@@ -312,20 +315,7 @@ def _nights_between(first: str | None, last: str | None) -> str:
 
 def _typed(fields: dict[str, Any]) -> dict[str, Any]:
     """What was typed, to show it again as it was (right or wrong)."""
-    typed: dict[str, Any] = {
-        name: fields.get(name, "")
-        for name in (
-            "care_recipient_id",
-            "kind",
-            "where",
-            "place",
-            "earliest_check_in",
-            "latest_check_out",
-            "nights",
-            "min_nights",
-            "discharged_on",
-        )
-    }
+    typed: dict[str, Any] = {name: fields.get(name, "") for name in (*WHO_WHERE, *WHEN)}
     chosen = fields.get("facility_ids", [])
     typed["facility_ids"] = chosen if isinstance(chosen, list) else [chosen]
     return typed
