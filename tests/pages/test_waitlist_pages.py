@@ -206,9 +206,13 @@ async def test_an_offer_is_booked_once_however_often_book_is_sent(
     assert shown.status_code == 200 and "A bed is kept for you" in html
     assert "阳光长者照护中心" in html and "3F-12" in html
     assert "¥2,100.00, that is ¥300.00 a night" in html
-    assert "Accept by " in html and re.search(r"More than \d+ hours left to decide", html)
+    assert "Accept by " in html and "At least 12 hours left to decide." in html
     zh = await client.get(f"/waitlist/offers/{offer_id}", headers={"Accept-Language": "zh-CN"})
-    assert "请在 " in zh.text and "2,100.00 元（每晚 300.00 元）" in zh.text
+    assert (
+        "请在 " in zh.text
+        and "至少还有 12 小时可以考虑。" in zh.text
+        and "2,100.00 元（每晚 300.00 元）" in zh.text
+    )
     first = await send(client, f"/waitlist/offers/{offer_id}/accept", {})
     second = await send(client, f"/waitlist/offers/{offer_id}/accept", {})  # a reload
     assert first.status_code == second.status_code == 303
@@ -326,7 +330,10 @@ async def test_an_offer_past_its_deadline_says_it_lapsed_and_books_nothing(
     client: httpx.AsyncClient, waiting: Waiting, db: Any, worker: OfferWorker, clock: ManualClock
 ) -> None:
     offer_id = await offered(client, waiting, worker)
-    clock.advance(timedelta(hours=11, minutes=30))
+    clock.advance(timedelta(hours=10, minutes=30))
+    one = await client.get(f"/waitlist/offers/{offer_id}")
+    assert "At least an hour left to decide." in one.text
+    clock.advance(timedelta(hours=1))
     soon = await client.get(f"/waitlist/offers/{offer_id}")
     assert "Less than an hour left to decide." in soon.text
     clock.advance(timedelta(hours=1))
