@@ -166,6 +166,7 @@ async def test_a_double_submit_joins_once(
                 "nights": "Nights wanted: is required",
                 "latest": "Latest leaving day: must be after the earliest arrival",
                 "where": "Where: choose where to wait",
+                "place": "District, street or community: name a district, street or community",
             },
         ),
         (
@@ -174,6 +175,7 @@ async def test_a_double_submit_joins_once(
                 "nights": "需要几晚：必须填写",
                 "latest": "最晚退房日期：须晚于最早入住日期",
                 "where": "在哪里：请选择在哪里等候",
+                "place": "区、街道或社区：请填写区、街道或社区",
             },
         ),
     ],
@@ -190,7 +192,12 @@ async def test_a_wrong_form_names_each_field_and_joins_nothing(
     refused = await send(client, "/waitlist/join", backwards, **lang)
     assert refused.status_code == 422 and 'href="#f-latest_check_out"' in refused.text
     assert words["latest"] in refused.text
-    nowhere = await send(client, "/waitlist/join", waiting.form(where="place"), **lang)
+    no_place = await send(client, "/waitlist/join", waiting.form(where="place"), **lang)
+    assert no_place.status_code == 422 and 'href="#f-place"' in no_place.text
+    assert words["place"] in no_place.text
+    nowhere = await send(
+        client, "/waitlist/join", waiting.form(where=None, facility_ids=None), **lang
+    )
     assert nowhere.status_code == 422 and 'href="#f-where"' in nowhere.text
     assert words["where"] in nowhere.text
     assert "give exactly one of" not in nowhere.text and "只选一项" not in nowhere.text

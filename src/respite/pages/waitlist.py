@@ -168,7 +168,7 @@ class WaitlistPages(Controller):
             key = join_key(attempt) if isinstance(attempt, str) else None
             await service.join(deps, principal, asked, key)
         except InvalidInputError as exc:
-            errors = _on_form(exc.errors)
+            errors = _on_form(exc.errors, typed)
             return await _join_page(request, deps, principal, typed, errors=errors, status=422)
         except NotFoundError as exc:  # another family's elder: not found, as in the API
             errors = [FieldError("care_recipient_id", exc.detail)]
@@ -336,10 +336,15 @@ def _api_fields(fields: dict[str, Any]) -> dict[str, Any]:
     return api
 
 
-def _on_form(errors: list[FieldError]) -> list[FieldError]:
+def _on_form(errors: list[FieldError], typed: dict[str, Any]) -> list[FieldError]:
+    """The API's field errors on the form's fields, in its words; "near a place" chosen with
+    no place typed is said on the place's field."""
     said = []
     for error in errors:
         name = error.field.split("[", 1)[0]
+        if error.message.key == "waitlist.one_where" and typed["where"] == "place":
+            said.append(FieldError("place", t("page.waitlist.says.place_needed")))
+            continue
         words = _FORM_WORDS.get(error.message.key)
         message = error.message if words is None else Text(words, error.message.params)
         said.append(FieldError(_ON_FORM.get(name, name), message))
