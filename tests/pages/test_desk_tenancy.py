@@ -100,6 +100,10 @@ PATH_IDS: Final[dict[str, Callable[[World], object]]] = {
     "invitation_id": lambda w: w.invitation,
     "token": lambda w: w.invitation,  # what another facility may know of it: its id
     "step": lambda w: "check-in",  # not an object: a step the booking allows today
+    # A family's waiting-list entry and offer: the families' pages refuse staff before any
+    # is read, so the id of none of A's objects is needed to show it.
+    "entry_id": lambda w: w.booking,
+    "offer_id": lambda w: w.booking,
 }
 # Where A's own manager is given something other than PATH_IDS for the control.
 CONTROL_IDS: Final[dict[str, Callable[[World], object]]] = {

@@ -36,6 +36,7 @@ from respite.pages.home import HomePage
 from respite.pages.preferences import PreferencePages
 from respite.pages.search import SearchPage
 from respite.pages.stays import StayPages
+from respite.pages.waitlist import WaitlistPages
 from respite.settings import Settings
 
 __all__ = ["STATIC_PATH", "pages_router", "static_router"]
@@ -54,6 +55,7 @@ PAGES: Final[list[ControllerRouterHandler]] = [
     AssessmentPages,
     HoldPages,
     StayPages,
+    WaitlistPages,
     *DESK_PAGES,
 ]
 
