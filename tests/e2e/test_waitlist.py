@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+import redis.asyncio as redis
 
 from respite.clock import ManualClock
 from respite.settings import Settings
@@ -383,3 +384,77 @@ async def test_a_booking_that_covers_an_entry_ends_it(
     assert confirmed.status_code == 201, confirmed.text
     ended = await entry(client, daughter, joined["id"])
     assert (ended["status"], ended["booking_id"]) == ("booked", confirmed.json()["id"])
+
+
+async def test_an_entry_passed_over_while_offered_is_offered_the_other_bed_once_it_declines(
+    client: httpx.AsyncClient, db: Any, make_token: MakeToken, at: Scene, worker: OfferWorker
+) -> None:
+    second_bed = await builders.bed(db, at.facility)
+    second_booking = await builders.booking(db, second_bed, at.first, at.last)
+    daughter = await family(db, make_token)
+    joined = await join(client, at, daughter)
+    await cancel(client, at)
+    await worker.drain()
+    first_offer = (await entry(client, daughter, joined["id"]))["offer"]
+    await cancel(client, at, second_booking)
+    await worker.drain()
+    passed = await entry(client, daughter, joined["id"])
+    assert passed["passes"][0]["reason"] == "offer_open"
+    declined = await client.post(
+        f"/v1/waitlist/offers/{first_offer['id']}/decline", headers=daughter.headers
+    )
+    assert declined.status_code == 200
+    await worker.drain()
+    again = await entry(client, daughter, joined["id"])
+    assert (again["status"], again["offer"]["bed_id"]) == ("offered", second_bed)
+
+
+async def test_an_ended_offers_hold_left_in_redis_does_not_keep_the_bed_from_the_next(
+    client: httpx.AsyncClient,
+    db: Any,
+    make_token: MakeToken,
+    at: Scene,
+    worker: OfferWorker,
+    redis_url: str,
+) -> None:
+    first, second = await family(db, make_token), await family(db, make_token)
+    one = await join(client, at, first)
+    two = await join(client, at, second)
+    await cancel(client, at)
+    await worker.drain()
+    offer = (await entry(client, first, one["id"]))["offer"]
+    store = redis.Redis.from_url(redis_url)
+    key = f"{{f:{at.facility}}}:holds"
+    held = await store.hgetall(key)
+    declined = await client.post(
+        f"/v1/waitlist/offers/{offer['id']}/decline", headers=first.headers
+    )
+    assert declined.status_code == 200
+    # As if the release after the commit had not reached Redis: the ended offer's hold is back.
+    await store.hset(key, mapping=held)
+    await worker.drain()
+    await store.aclose()
+    assert (await entry(client, second, two["id"]))["status"] == "offered"
+
+
+async def test_freed_nights_split_by_a_taken_one_are_offered_on_both_sides(
+    client: httpx.AsyncClient, db: Any, make_token: MakeToken, at: Scene, worker: OfferWorker
+) -> None:
+    early, late = await family(db, make_token), await family(db, make_token)
+    middle = at.first + timedelta(days=3)
+    e = await join(client, at, early, latest_check_out=middle.isoformat(), nights=3)
+    l_ = await join(
+        client,
+        at,
+        late,
+        earliest_check_in=(middle + timedelta(days=1)).isoformat(),
+        nights=3,
+    )
+    await cancel(client, at)
+    # A walk-in takes the middle night before the worker looks.
+    await builders.booking(db, at.bed, middle, middle + timedelta(days=1))
+    await worker.drain()
+    assert (await entry(client, early, e["id"]))["offer"]["check_out"] == middle.isoformat()
+    assert (await entry(client, late, l_["id"]))["offer"]["check_in"] == (
+        middle + timedelta(days=1)
+    ).isoformat()

@@ -21,6 +21,8 @@ import logging
 import secrets
 from datetime import UTC, datetime, timedelta
 
+import asyncpg
+
 from respite import audit, idempotency
 from respite.auth.model import Principal
 from respite.booking.beds import free_beds, judge, load_bed, load_elder
@@ -111,6 +113,7 @@ async def place_hold(deps: Deps, principal: Principal, command: PlaceHold) -> Ho
                 await _take_back(
                     deps, principal.id, placed.bed.facility_id, placed.hold_id, placed.token
                 )
+                await _tell_waitlist(deps, placed)
             raise
 
 
@@ -293,6 +296,18 @@ async def _take_back(
         await deps.holds.release(facility_id, hold_id, token_hash(token), principal_id)
     except HoldsUnavailable:
         log.warning("hold %s stays in Redis until it expires", hold_id)
+
+
+async def _tell_waitlist(deps: Deps, hold: Hold) -> None:
+    """The offer worker may have seen the hold while it was in Redis and passed its nights
+    by: they are queued again, as a release would, as far as the database answers."""
+    try:
+        async with deps.pool.acquire() as conn:
+            await record_freed(conn, hold.bed.id, hold.check_in, hold.check_out, "hold_released")
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+        log.warning(
+            "hold %s taken back; its nights wait for the next change of the bed", hold.hold_id
+        )
 
 
 def _verified(deps: Deps, principal: Principal, hold_id: str, token: str) -> HoldToken:

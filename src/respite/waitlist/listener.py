@@ -13,6 +13,7 @@ from respite.auth.model import Principal
 from respite.booking.events import BookingChange, HeldStay
 from respite.clock import Clock
 from respite.db import Conn
+from respite.errors import BusyError
 from respite.holds.store import HoldStore
 from respite.waitlist import queries as q
 from respite.waitlist.offers import end_offer, release_offer_hold
@@ -53,6 +54,10 @@ class WaitlistListener:
         now = self.clock.now()
         for entry in covered:
             offer = await conn.fetchrow(LOCK_OPEN_OFFER_NOWAIT, entry["id"])
+            if offer is None and entry["status"] == "offered":
+                # Its offer is being accepted, declined or withdrawn right now: the booking
+                # is retried (503 busy) once that has ended, rather than leave it open.
+                raise BusyError()
             if offer is not None and offer["hold_id"] == booking.hold_id:
                 continue  # the offer being accepted: accepting ends it and its entry
             if offer is not None:

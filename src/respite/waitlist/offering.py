@@ -64,7 +64,7 @@ __all__ = [
 ]
 
 log = logging.getLogger("respite.waitlist")
-CANDIDATES = 200
+CANDIDATES = 2000
 """Live entries judged for one freed run, first served first."""
 # An offer never lapses sooner than this, even when the stay starts very soon.
 MIN_OFFER = timedelta(minutes=30)
@@ -158,6 +158,8 @@ async def offer_freed(deps: Deps, conn: Conn, job: Job, bed_id: int, freed: Run)
     run = free_run(freed, await _taken(deps, conn, bed, bounds), today=today, bounds=bounds)
     if run is None:
         return "taken"
+    if run.end < freed.end:  # the freed nights go on past a taken one: their own job
+        await _queue_rest(conn, bed_id, Run(run.end, freed.end), job.cause)
     rows = await conn.fetch(
         q.SELECT_CANDIDATES, bed.facts.facility_id, bed.facts.kind, run.start, run.end, CANDIDATES
     )
@@ -194,13 +196,19 @@ async def offer_freed(deps: Deps, conn: Conn, job: Job, bed_id: int, freed: Run)
         else:
             reason, codes = await judge_.refusal(row, stay)
         if reason is None:
+            # Workers on other beds take turns on the elder, then on the entry: neither is
+            # offered twice at once.
+            await conn.execute(q.LOCK_ELDER_FOR_OFFERS, row["care_recipient_id"])
             locked = await conn.fetchrow(q.LOCK_ENTRY, row["id"])
-            if locked is not None and locked["status"] == "waiting":
+            if locked is None or locked["status"] not in ("waiting", "offered"):
+                continue  # left, booked or expired meanwhile: nothing to pass over
+            elder_offered = await conn.fetchval(q.SELECT_ELDERS_OFFERED, [row["care_recipient_id"]])
+            if locked["status"] == "waiting" and elder_offered is None:
                 await _make(deps, conn, job, judge_.bed_for(stay), row, stay, ranked_as.group, now)
                 for left in rest(run, stay):
                     await _queue_rest(conn, bed_id, left, job.cause)
                 return "offered"
-            reason = "offer_open"
+            reason = "offer_open" if locked["status"] == "offered" else "elder_offered"
         await conn.execute(
             q.INSERT_PASS,
             job.id,
@@ -348,17 +356,30 @@ async def _make(
         token_hash=hashed,
         nightly_price=facts.nightly_price,
     )
-    await place_offer_hold(deps, facts.facility_id, hold_id, stored)
+    await place_offer_hold(deps, conn, facts.facility_id, hold_id, stored)
     return int(offer_id)
 
 
-async def place_offer_hold(deps: Deps, facility_id: int, hold_id: str, stored: StoredHold) -> None:
-    """Put the offer's hold in Redis (HeldMeanwhile if another hold overlaps it); an earlier
-    attempt's copy of the same hold is replaced."""
+async def place_offer_hold(
+    deps: Deps, conn: Conn, facility_id: int, hold_id: str, stored: StoredHold
+) -> None:
+    """Put the offer's hold in Redis (HeldMeanwhile if another hold overlaps it). In the way
+    and taken out first: an earlier attempt's copy of this same hold, and the hold of an
+    offer that has ended (its release after the commit did not reach Redis, or not yet)."""
     at = deps.clock.now().timestamp()
-    placed = await deps.holds.place(facility_id, hold_id, stored, at)
-    if not placed.placed and placed.conflicting_hold == hold_id:
-        await deps.holds.release(facility_id, hold_id, stored.token_hash, stored.principal_id)
+    for _ in range(3):
         placed = await deps.holds.place(facility_id, hold_id, stored, at)
-    if not placed.placed:
-        raise HeldMeanwhile(placed.conflicting_hold)
+        other = placed.conflicting_hold
+        if placed.placed or other is None:
+            return
+        if other == hold_id:
+            hashed = stored.token_hash
+        elif is_offer_hold(other):
+            ended = await conn.fetchrow(q.SELECT_ENDED_OFFER_HOLD, other)
+            if ended is None:
+                break  # an open offer holds it: the bed is taken
+            hashed = ended["hold_token_hash"]
+        else:
+            break
+        await deps.holds.release(facility_id, other, hashed, stored.principal_id)
+    raise HeldMeanwhile(placed.conflicting_hold)

@@ -18,6 +18,7 @@ import logging
 from datetime import datetime
 
 import asyncpg
+import redis.exceptions
 
 from respite import audit, idempotency
 from respite.auth.model import Principal
@@ -62,6 +63,9 @@ _FREES: dict[OfferStatus, FreedCause] = {
     "declined": "offer_declined",
     "lapsed": "offer_lapsed",
     "withdrawn": "offer_withdrawn",
+    # Lost to a taken night, the elder booked elsewhere, a refusal, a price changed: what is
+    # still free of its nights goes to the next in line.
+    "lost": "offer_lost",
 }
 
 
@@ -113,6 +117,9 @@ async def end_offer(
     entry = await conn.fetchrow(q.LOCK_ENTRY, offer["entry_id"])
     if entry is not None and entry["status"] == "offered" and status != "accepted":
         await conn.execute(q.SET_ENTRY_STATUS, offer["entry_id"], "waiting")
+        # Passed over for other beds while this offer stood: each of the elder's waiting
+        # entries looks again for what is free now.
+        await conn.execute(q.INSERT_ELDER_ENTRY_JOBS, offer["care_recipient_id"], f"offer_{status}")
     if status == "lapsed":
         await tell_hospital(conn, offer, "waitlist.offer_lapsed", now)
     cause = _FREES.get(status)
@@ -159,7 +166,7 @@ async def release_offer_hold(holds: HoldStore, offer: asyncpg.Record) -> None:
         await holds.release(
             offer["facility_id"], offer["hold_id"], offer["hold_token_hash"], offer["owner_id"]
         )
-    except HoldsUnavailable:
+    except (HoldsUnavailable, redis.exceptions.RedisError):
         log.warning("offer %s's hold stays in Redis until its deadline", offer["id"])
 
 
@@ -220,7 +227,6 @@ async def accept_offer(
         ) as exc:
             lost = exc
             await end_offer(conn, offer, "lost", now, principal)
-            await conn.execute(q.INSERT_ENTRY_JOB, offer["entry_id"], "offer_lost")
         else:
             await end_offer(conn, offer, "accepted", now, principal, booking_id=booking.id)
             await conn.execute(q.END_ENTRY, offer["entry_id"], "booked", now, booking.id)

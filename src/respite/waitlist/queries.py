@@ -18,6 +18,17 @@ WITH job AS (
 SELECT pg_notify('respite_waitlist', id::text) FROM job
 """
 
+# An `entry` job for each waiting entry of elder $1.
+INSERT_ELDER_ENTRY_JOBS = """
+WITH jobs AS (
+    INSERT INTO waitlist_jobs (kind, cause, entry_id)
+    SELECT 'entry', $2, id FROM waitlist_entries
+    WHERE care_recipient_id = $1 AND status = 'waiting'
+    RETURNING id
+)
+SELECT pg_notify('respite_waitlist', id::text) FROM jobs
+"""
+
 COUNT_LIVE_ENTRIES_OF_ELDER = """
 SELECT count(*) FROM waitlist_entries
 WHERE care_recipient_id = $1 AND status IN ('waiting', 'offered')
@@ -146,7 +157,17 @@ SELECT_OPEN_OFFERS_OF_BED = """
 SELECT check_in, check_out FROM waitlist_offers WHERE bed_id = $1 AND status = 'open'
 """
 
-LOCK_BED_FOR_OFFERS = "SELECT pg_advisory_xact_lock(7316, $1::int)"
+LOCK_BED_FOR_OFFERS = (
+    "SELECT pg_advisory_xact_lock(hashtextextended('waitlist-bed:' || $1::bigint, 0))"
+)
+LOCK_ELDER_FOR_OFFERS = (
+    "SELECT pg_advisory_xact_lock(hashtextextended('waitlist-elder:' || $1::bigint, 0))"
+)
+
+# The token hash of an offer's hold, when that offer is no longer open (its hold may linger).
+SELECT_ENDED_OFFER_HOLD = """
+SELECT hold_token_hash FROM waitlist_offers WHERE hold_id = $1 AND status <> 'open'
+"""
 
 # Entries of $2 that ended an offer of bed $1 overlapping [$3, $4) without taking it.
 SELECT_TURNED_DOWN = """
@@ -215,6 +236,8 @@ ORDER BY o.deadline
 LIMIT $2
 FOR UPDATE OF o SKIP LOCKED
 """
+
+OFFER_STATUS = "SELECT status FROM waitlist_offers WHERE id = $1"
 
 SELECT_OPEN_OFFERS = f"""
 SELECT {_OFFER_COLUMNS} {_OFFER_FROM} WHERE o.status = 'open' ORDER BY o.id LIMIT $1

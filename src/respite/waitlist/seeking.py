@@ -18,7 +18,7 @@ from respite.waitlist.matching import Run, Window, fit
 
 __all__ = ["SEEK_BEDS", "seek_for_entry"]
 
-SEEK_BEDS = 5
+SEEK_BEDS = 50
 
 SELECT_BEDS_OF = """
 SELECT b.id FROM beds b

@@ -26,7 +26,7 @@ from respite.deps import Deps
 from respite.eligibility.model import DEFAULT_TIMEZONE, CareRecipient, age_on
 from respite.eligibility.priority import DEFAULT_PRIORITIES, PriorityGroup, describe, rank
 from respite.eligibility.subject import Subject, Viewer, load_subject
-from respite.errors import FieldError, InvalidInputError, NotFoundError
+from respite.errors import BusyError, FieldError, InvalidInputError, NotFoundError
 from respite.i18n import Text, t
 from respite.paging import Page
 from respite.places.service import find_place
@@ -241,6 +241,8 @@ async def leave(deps: Deps, principal: Principal, entry_id: int) -> Entry:
         assert locked is not None
         if locked["status"] not in LIVE:
             raise EntryEndedError(entry_id=entry_id, status=locked["status"])
+        if locked["status"] == "offered" and offer is None:
+            raise BusyError()  # an offer being made right now: a retry sees it, and ends it
         if offer is not None:
             await end_offer(conn, offer, "withdrawn", now, principal)
         await conn.execute(q.END_ENTRY, entry_id, "left", now, None)

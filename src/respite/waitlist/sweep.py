@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
+import asyncpg
 import redis.exceptions
 
 from respite.clock import local_today
@@ -29,7 +30,7 @@ from respite.holds.store import StoredHold, read_live_holds
 from respite.nights import record_freed
 from respite.waitlist import queries as q
 from respite.waitlist.offering import HeldMeanwhile, place_offer_hold
-from respite.waitlist.offers import end_offer
+from respite.waitlist.offers import end_offer, release_offer_hold
 
 __all__ = [
     "BATCH",
@@ -42,16 +43,19 @@ __all__ = [
 
 log = logging.getLogger("respite.waitlist")
 BATCH = 200
+RESTORE_BATCH = 5000
 
 
 async def sweep_all(deps: Deps) -> None:
-    await lapse_offers(deps)
-    try:
-        await lapse_holds(deps)
-        await restore_offer_holds(deps)
-    except (HoldsUnavailable, redis.exceptions.RedisError) as exc:
-        log.warning("waitlist sweep waits for Redis: %s", exc)
-    await expire_entries(deps)
+    """Every step, each on its own: one that fails (a lock not granted in time, Redis away)
+    leaves the others to run."""
+    for step in (lapse_offers, lapse_holds, restore_offer_holds, expire_entries):
+        try:
+            await step(deps)
+        except (HoldsUnavailable, redis.exceptions.RedisError) as exc:
+            log.warning("waitlist sweep %s waits for Redis: %s", step.__name__, exc)
+        except (OSError, asyncpg.PostgresError) as exc:
+            log.warning("waitlist sweep %s: %s", step.__name__, type(exc).__name__)
 
 
 async def lapse_offers(deps: Deps) -> int:
@@ -103,7 +107,9 @@ async def restore_offer_holds(deps: Deps) -> int:
     now = deps.clock.now()
     at = now.timestamp()
     async with deps.pool.acquire() as conn:
-        offers = [o for o in await conn.fetch(q.SELECT_OPEN_OFFERS, BATCH) if o["deadline"] > now]
+        offers = [
+            o for o in await conn.fetch(q.SELECT_OPEN_OFFERS, RESTORE_BATCH) if o["deadline"] > now
+        ]
     if not offers:
         return 0
     live = await read_live_holds(deps.holds.client, sorted({o["facility_id"] for o in offers}), at)
@@ -123,13 +129,19 @@ async def restore_offer_holds(deps: Deps) -> int:
             token_hash=offer["hold_token_hash"],
             nightly_price=offer["nightly_price"],
         )
-        try:
-            await place_offer_hold(deps, offer["facility_id"], offer["hold_id"], stored)
-            restored += 1
-        except HeldMeanwhile:
-            # Someone held the bed while Redis had forgotten the offer: PostgreSQL decides
-            # between them at booking; the offer stands.
-            log.warning("offer %s's bed is held by another hold since Redis lost it", offer["id"])
+        async with deps.pool.acquire() as conn:
+            try:
+                await place_offer_hold(deps, conn, offer["facility_id"], offer["hold_id"], stored)
+            except HeldMeanwhile:
+                # Someone held the bed while Redis had forgotten the offer: PostgreSQL decides
+                # between them at booking; the offer stands.
+                log.warning("offer %s's bed is held by another since Redis lost it", offer["id"])
+                continue
+            # Ended while it was being placed again: its hold goes, as its end took it out.
+            if await conn.fetchval(q.OFFER_STATUS, offer["id"]) != "open":
+                await release_offer_hold(deps.holds, offer)
+                continue
+        restored += 1
     if restored:
         log.info("held %s open offers again that Redis had lost", restored)
     return restored

@@ -33,10 +33,11 @@ from respite.db import Conn, connect, create_pool
 from respite.deps import Deps
 from respite.eligibility.model import DEFAULT_TIMEZONE
 from respite.holds.errors import HoldsUnavailable
+from respite.holds.store import offer_hold_id
 from respite.nights import WAITLIST_CHANNEL
 from respite.waitlist import queries as q
 from respite.waitlist.matching import Run
-from respite.waitlist.offering import HeldMeanwhile, Job, offer_freed
+from respite.waitlist.offering import HeldMeanwhile, Job, offer_freed, offer_token_hash
 from respite.waitlist.seeking import seek_for_entry
 from respite.waitlist.sweep import sweep_all
 
@@ -68,8 +69,11 @@ class OfferWorker:
             try:
                 async with conn.transaction():
                     outcome = await self._run(conn, job)
-            except HeldMeanwhile:
-                outcome = "held"
+            except HeldMeanwhile as exc:
+                # Held by someone else since the run was read: looked at again shortly, when
+                # the run leaves the held nights out (or the hold has ended).
+                await self._retry(conn, job, exc)
+                return True
             except (HoldsUnavailable, redis.exceptions.RedisError, asyncpg.PostgresError) as exc:
                 await self._retry(conn, job, exc)
                 return True
@@ -91,13 +95,19 @@ class OfferWorker:
         )
 
     async def _retry(self, conn: Conn, job: Job, exc: BaseException) -> None:
+        """Try the job again later. Its offer's hold, if Redis took it before the failure,
+        is taken out (the retry places it again). A job is given up only after many
+        failures that are not Redis being away or the bed held meanwhile: those delay an
+        offer, never lose one."""
         error = f"{type(exc).__name__}: {exc}"[:500]
-        if job.attempts + 1 >= MAX_ATTEMPTS:
+        await self._take_back(conn, job)
+        waiting = isinstance(exc, (HeldMeanwhile, HoldsUnavailable, redis.exceptions.RedisError))
+        if job.attempts + 1 >= MAX_ATTEMPTS and not waiting:
             log.error("waitlist job %s given up after %s attempts: %s", job.id, MAX_ATTEMPTS, error)
             await conn.execute(q.RETRY_JOB, job.id, self.deps.clock.now(), error)
             await conn.execute(q.FINISH_JOB, job.id, self.deps.clock.now(), "given_up")
             return
-        base = self.deps.settings.waitlist_retry_seconds * 2**job.attempts
+        base = self.deps.settings.waitlist_retry_seconds * 2 ** min(job.attempts, 10)
         delay = min(MAX_RETRY_SECONDS, base) * random.uniform(0.5, 1.0)
         log.warning(
             "waitlist job %s failed (attempt %s), retried in %.1f s: %s",
@@ -109,6 +119,14 @@ class OfferWorker:
         await conn.execute(
             q.RETRY_JOB, job.id, self.deps.clock.now() + timedelta(seconds=delay), error
         )
+
+    async def _take_back(self, conn: Conn, job: Job) -> None:
+        if job.bed_id is None:
+            return
+        facility = await conn.fetchval("SELECT facility_id FROM beds WHERE id = $1", job.bed_id)
+        hashed = offer_token_hash(self.deps.settings.secret_key, job.id)
+        with contextlib.suppress(HoldsUnavailable, redis.exceptions.RedisError):
+            await self.deps.holds.release(facility, offer_hold_id(facility, job.id), hashed, 0)
 
     async def drain(self) -> int:
         """Sweep, then process due jobs until none is; how many were processed."""
