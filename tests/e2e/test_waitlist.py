@@ -431,7 +431,8 @@ async def test_an_ended_offers_hold_left_in_redis_does_not_keep_the_bed_from_the
     )
     assert declined.status_code == 200
     # As if the release after the commit had not reached Redis: the ended offer's hold is back.
-    await store.hset(key, mapping=held)
+    for field, value in held.items():
+        await store.hset(key, field, value)
     await worker.drain()
     await store.aclose()
     assert (await entry(client, second, two["id"]))["status"] == "offered"
