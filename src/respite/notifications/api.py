@@ -20,7 +20,7 @@ from respite.paging import Cursor, Page, limit_parameter
 from respite.params import MAX_ID, IdempotencyHeader
 from respite.reference import documented
 
-__all__ = ["NotificationController"]
+__all__ = ["NotificationController", "NotificationPathId"]
 
 MAX_PAGE: Final = 100
 NotificationPathId = Annotated[

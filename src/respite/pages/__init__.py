@@ -33,6 +33,7 @@ from respite.pages.error_pages import page_exception_handlers
 from respite.pages.facilities import FacilityPage
 from respite.pages.holds import HoldPages
 from respite.pages.home import HomePage
+from respite.pages.inbox import InboxPages
 from respite.pages.preferences import PreferencePages
 from respite.pages.search import SearchPage
 from respite.pages.stays import StayPages
@@ -54,6 +55,7 @@ PAGES: Final[list[ControllerRouterHandler]] = [
     AssessmentPages,
     HoldPages,
     StayPages,
+    InboxPages,
     *DESK_PAGES,
 ]
 
