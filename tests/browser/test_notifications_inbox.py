@@ -45,3 +45,33 @@ async def test_a_booking_reaches_the_inbox_and_is_marked_read(
     )
     assert read == 1
     await look(page, "inbox-read")
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+async def test_the_settings_page_saves_a_choice_and_names_a_wrong_field(
+    live_server: str, page: Page, look: Look, db: Any, language: Lang
+) -> None:
+    family = await sign_up(page, live_server, db)
+    await page.goto(f"{live_server}/inbox")
+    await page.click("a[href='/inbox/settings']")
+    await page.wait_for_url(f"{live_server}/inbox/settings")
+    await look(page, "settings")
+    await page.check("#f-sms_enabled")
+    await page.fill("#f-phone", "021 6283 1234")  # a landline: refused
+    await page.click("form[action='/inbox/settings'] button[type='submit']")
+    summary = page.locator("[data-error-summary]")
+    await summary.wait_for()
+    assert say("notification.phone_not_mobile", language) in await summary.inner_text()
+    await look(page, "settings-refused")
+    await page.fill("#f-phone", "139 1234 5678")
+    await page.fill("#f-quiet_hours\\.start", "22:00")
+    await page.fill("#f-quiet_hours\\.end", "07:00")
+    await page.click("form[action='/inbox/settings'] button[type='submit']")
+    await page.wait_for_url(f"{live_server}/inbox/settings?notice=saved")
+    assert say("page.inbox.settings.saved", language) in await page.inner_text("main")
+    row = await db.fetchrow(
+        "SELECT sms_enabled, sms_phone_last4 FROM notification_settings WHERE principal_id = $1",
+        family.family_id,
+    )
+    assert (row["sms_enabled"], row["sms_phone_last4"]) == (True, "5678")
+    await look(page, "settings-saved")

@@ -34,6 +34,7 @@ from respite.pages.facilities import FacilityPage
 from respite.pages.holds import HoldPages
 from respite.pages.home import HomePage
 from respite.pages.inbox import InboxPages
+from respite.pages.notification_settings import NotificationSettingsPages
 from respite.pages.preferences import PreferencePages
 from respite.pages.search import SearchPage
 from respite.pages.stays import StayPages
@@ -56,6 +57,7 @@ PAGES: Final[list[ControllerRouterHandler]] = [
     HoldPages,
     StayPages,
     InboxPages,
+    NotificationSettingsPages,
     *DESK_PAGES,
 ]
 
