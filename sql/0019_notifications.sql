@@ -21,6 +21,8 @@ CREATE TABLE notifications (
 );
 -- The inbox, newest first.
 CREATE INDEX notifications_inbox ON notifications (principal_id, id DESC);
+-- The purge, oldest first (respite.retention).
+CREATE INDEX notifications_created ON notifications (created_at);
 
 -- One row per (notification, channel) it is sent on; the inbox is the notification itself and
 -- has none. The address is read when the delivery is attempted, from the principal's current

@@ -180,6 +180,9 @@ class Settings(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     ends."""
     retention_tokens_days: RetentionDays = 30
     """Days an expired or revoked token is kept (from its expiry or revocation, the earlier)."""
+    retention_notifications_days: RetentionDays = 400
+    """Days a notification (the inbox's, with its email and SMS deliveries) is kept after it
+    was made; one still being sent is kept until it is sent or given up."""
     purge_seconds: Annotated[float, Meta(gt=0, le=86_400)] = 3600.0
     """How often each process purges what is past its retention (``respite.retention``)."""
     purge_batch: Annotated[int, Meta(ge=1, le=10_000)] = 1000
