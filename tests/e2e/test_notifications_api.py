@@ -154,9 +154,10 @@ async def test_email_needs_an_address_and_admins_have_no_settings(
 ) -> None:
     hospital = await builders.hospital(shared_db)
     _, headers = await shared_make_token("hospital", hospital_id=hospital)
-    answer = await shared_client.put(SETTINGS, json=wanted(), headers=headers)
+    answer = await shared_client.put(SETTINGS, json=wanted(sms_enabled=True), headers=headers)
     assert answer.status_code == 422
-    assert answer.json()["errors"][0]["field"] == "email"
+    # Every field that is wrong, at once: no address for email, no number for SMS.
+    assert [error["field"] for error in answer.json()["errors"]] == ["email", "phone"]
     off = await shared_client.put(SETTINGS, json=wanted(email_enabled=False), headers=headers)
     assert off.status_code == 200, off.text
     _, admin = await shared_make_token("admin")
@@ -248,3 +249,23 @@ async def test_staff_who_book_at_the_desk_are_not_told_of_their_own_work(
     assert walk_in.status_code == 201, walk_in.text
     assert await db.fetchval("SELECT count(*) FROM notifications") == 0
     assert (await client.get(INBOX, headers=staff)).json()["items"] == []
+
+
+async def test_a_retried_change_with_its_idempotency_key_changes_once(
+    client: httpx.AsyncClient, make_token: MakeToken, db: Any
+) -> None:
+    family, headers = await make_token("family")
+    keyed = {**headers, "Idempotency-Key": "settings-1"}
+    first = await client.put(SETTINGS, json=wanted(language="zh-CN"), headers=keyed)
+    again = await client.put(SETTINGS, json=wanted(language="zh-CN"), headers=keyed)
+    assert first.status_code == again.status_code == 200
+    assert again.json() == first.json()
+    audited = await db.fetchval(
+        "SELECT count(*) FROM audit_log WHERE entity = 'notification_settings' AND entity_id = $1",
+        str(family.id),
+    )
+    assert audited == 1
+    other = await client.put(SETTINGS, json=wanted(language="en"), headers=keyed)
+    assert other.status_code == 422
+    assert other.json()["errors"][0]["field"] == "Idempotency-Key"
+    assert (await client.get(SETTINGS, headers=headers)).json()["language"] == "zh-CN"

@@ -126,7 +126,7 @@ def _chosen(settings: Settings, before: Choices, wanted: Preferences) -> Choices
     email = wanted.email.strip().lower() if wanted.email is not None else None
     if wanted.email_enabled and not (email or before.account_email):
         errors.append(FieldError("email", t("notification.email_needed")))
-    if wanted.sms_enabled and sealed is None and not errors:
+    if wanted.sms_enabled and sealed is None and not any(e.field == "phone" for e in errors):
         errors.append(FieldError("phone", t("notification.phone_needed")))
     if errors:
         raise InvalidInputError(errors)

@@ -215,8 +215,10 @@ class NotificationWorker:
         if claimed.channel == "email":
             if self.settings.smtp_host is None:
                 return "email is not configured (RESPITE_SMTP_HOST)"
-            if not chosen.email_enabled or chosen.email_to is None:
+            if not chosen.email_enabled:
                 return "email turned off"
+            if chosen.email_to is None:
+                return "no email address"
         else:
             if self.settings.sms_gateway_url is None:
                 return "SMS is not configured (RESPITE_SMS_GATEWAY_URL)"
