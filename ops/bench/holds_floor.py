@@ -173,7 +173,15 @@ class Floor:
                 nightly_price=price,
                 total_price=stay_price(price, check_in, check_out),
             )
-            await hold_starts.start_hold(conn, hold_id, answer.max_expires_at)
+            await hold_starts.start_hold(
+                conn,
+                hold_id,
+                max_expires_at=answer.max_expires_at,
+                expires_at=answer.expires_at,
+                bed_id=bed["id"],
+                check_in=check_in,
+                check_out=check_out,
+            )
             await idempotency.remember(conn, p, key, 201, answer)
             expires = answer.expires_at.timestamp()
             await self.store.reserve(p.id, hold_id, expires, at, settings.hold_cap_staff)

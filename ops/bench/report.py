@@ -7,7 +7,8 @@ Runs, one after another so that they do not share the cores: ``availability.py``
 100,000 beds; it reports its app process's memory itself),
 ``board.py`` (300 beds x 92 nights), ``holds.py`` (with its floors and the contention run),
 ``soak.py``, ``pages.py`` (the family pages: server time, first load, LCP in Chromium) and
-``board_pages.py`` (the desk's board page beside the JSON board).
+``board_pages.py`` (the desk's board page beside the JSON board) and ``waitlist.py`` (how soon
+freed nights are offered, and how many offers a second when many beds free at once).
 Each generates its own data set in its own private servers. The raw output of each is kept
 next to the report under ``--logs``.
 """
@@ -40,6 +41,7 @@ import pages_report
 import soak
 
 import pages
+import waitlist
 
 __all__ = ["main", "render"]
 
@@ -139,6 +141,7 @@ def main(argv: list[str] | None = None) -> None:
         "soak": lambda: soak.main([*quick, "--json", str(logs / "soak.json")]),
         "pages": lambda: _run_pages(quick, logs / "pages.json"),
         "board_pages": lambda: _run_board_pages(quick),
+        "waitlist": lambda: waitlist.main([*quick, "--json", str(logs / "waitlist.json")]),
     }
     for name, run in steps.items():
         if name in skip:
@@ -201,6 +204,7 @@ def render(data: dict[str, Any]) -> str:
     out += _soak(data)
     out += _pages(data)
     out += _board_pages(data)
+    out += _waitlist(data)
     out += _memory(data)
     return "\n".join(out) + "\n"
 
@@ -263,6 +267,28 @@ def _board(data: dict[str, Any]) -> list[str]:
         "```",
         text.strip(),
         "```",
+        "",
+    ]
+
+
+def _waitlist(data: dict[str, Any]) -> list[str]:
+    figures = data.get("waitlist")
+    if not figures:
+        return []
+    late, burst = figures["latency"], figures["burst"]
+    return [
+        "## Waiting-list offers (issue 16)",
+        "",
+        f"From a cancellation's commit to the offer's hold in Redis, {late['cancellations']} "
+        f"cancellations one at a time, the worker's default settings: p50 {late['p50_ms']} ms, "
+        f"**p99 {late['p99_ms']} ms** (target ≤ 2,000 ms: {_verdict(late['p99_ms'] <= 2000)}), "
+        f"max {late['max_ms']} ms.",
+        "",
+        f"{burst['beds_freed_at_once']} beds freed in one commit, {burst['waiting']} entries "
+        f"waiting: all offered in {burst['all_offered_s']} s, "
+        f"**{burst['offers_per_second']} offers/s**; each offer made p50 "
+        f"{burst['made_after_commit_p50_ms']} ms, p99 {burst['made_after_commit_p99_ms']} ms "
+        "after the commit.",
         "",
     ]
 

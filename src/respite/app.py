@@ -51,6 +51,9 @@ from respite.referral.listener import ReferralListener
 from respite.referral.webhook_docs import callbacks
 from respite.retention import retention_lifespan
 from respite.settings import Settings
+from respite.waitlist.api import waitlist_router
+from respite.waitlist.listener import WaitlistListener
+from respite.waitlist.worker import waitlist_lifespan
 
 __all__ = ["create_app"]
 
@@ -83,20 +86,25 @@ def create_app(
             retention_lifespan(settings, pool, clock),
             tracked_holds(settings, redis_url) as tracked,
         ):
-            runtime.start(
-                Deps(
-                    pool=pool,
-                    redis=redis,
-                    holds=HoldStore(redis, tracked),
-                    clock=clock,
-                    settings=settings,
-                    listeners=(ReferralListener(clock), NotificationListener(clock)),
-                )
+            holds = HoldStore(redis, tracked)
+            deps = Deps(
+                pool=pool,
+                redis=redis,
+                holds=holds,
+                clock=clock,
+                settings=settings,
+                listeners=(
+                    ReferralListener(clock),
+                    WaitlistListener(clock, holds),
+                    NotificationListener(clock),
+                ),
             )
+            runtime.start(deps)
             collector = PoolCollector.shared()
             collector.pools["main"] = pool
             try:
-                yield
+                async with waitlist_lifespan(deps, database_url):
+                    yield
             finally:
                 collector.pools.pop("main", None)
                 runtime.stop()
@@ -122,6 +130,7 @@ def create_app(
                     HoldController,
                     inventory_router,
                     referral_router,
+                    waitlist_router,
                     desk_router,
                     TeamController,
                     NotificationController,

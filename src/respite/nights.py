@@ -8,19 +8,29 @@ checked in) also claims its elder's nights in ``recipient_nights``, whose key
 inserted in ascending order, the elder's before the bed's, so two transactions racing for
 overlapping stays wait on each other in the same order and never deadlock (DESIGN.md §6).
 Callers run these inside their own transaction.
+
+Every freeing of a bed's nights also writes, in the same transaction, a job for the waiting
+list's offer worker (``waitlist_jobs``, the outbox of freed nights) and a ``NOTIFY`` that wakes
+it at commit: so no freed night is missed by the waiting list, none is offered before the
+change that freed it commits, and a rolled-back change offers nothing. Nights a hold kept
+without claiming them (a hold released or lapsed, an offer that ends) are recorded the same
+way through ``record_freed``.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from typing import Literal
 
 import msgspec
 
 from respite.db import Conn
 
 __all__ = [
+    "WAITLIST_CHANNEL",
     "Claim",
     "ElderNightTaken",
+    "FreedCause",
     "NightTaken",
     "claim_elder_nights",
     "claim_nights",
@@ -28,7 +38,38 @@ __all__ = [
     "first_elder_claim",
     "free_elder_nights",
     "free_nights",
+    "record_beds_open",
+    "record_freed",
 ]
+
+FreedCause = Literal[
+    "cancelled",
+    "checked_out_early",
+    "no_show",
+    "block_lifted",
+    "block_shortened",
+    "hold_released",
+    "hold_lapsed",
+    "bed_added",
+    "bed_returned",
+    "offer_declined",
+    "offer_lapsed",
+    "offer_withdrawn",
+    "offer_lost",
+]
+"""Why nights became free: what the offer worker records with what it makes of them."""
+
+WAITLIST_CHANNEL = "respite_waitlist"
+"""The channel the offer workers LISTEN on; a NOTIFY on it is delivered at commit."""
+
+INSERT_FREED = """
+WITH job AS (
+    INSERT INTO waitlist_jobs (kind, cause, bed_id, from_night, until_night)
+    VALUES ('freed', $4, $1, $2, $3)
+    RETURNING id
+)
+SELECT pg_notify('respite_waitlist', id::text) FROM job
+"""
 
 
 class Claim(msgspec.Struct, frozen=True):
@@ -112,11 +153,50 @@ async def free_nights(
     check_in: date,
     check_out: date,
     *,
+    cause: FreedCause,
     booking_id: int | None = None,
     block_id: int | None = None,
 ) -> int:
+    """Free the booking's or block's claims in ``[check_in, check_out)``, and tell the waiting
+    list (``record_freed``) when any were freed; how many were."""
     status = await conn.execute(FREE_NIGHTS, bed_id, check_in, check_out, booking_id, block_id)
-    return int(status.rsplit(" ", 1)[1])
+    freed = int(status.rsplit(" ", 1)[1])
+    if freed:
+        await record_freed(conn, bed_id, check_in, check_out, cause)
+    return freed
+
+
+# A bed that opens (added, or back in service): its next BED_OPEN_NIGHTS nights from the
+# facility's today at $2, for the waiting list.
+BED_OPEN_NIGHTS = 180
+INSERT_BED_OPEN = """
+WITH job AS (
+    INSERT INTO waitlist_jobs (kind, cause, bed_id, from_night, until_night)
+    SELECT 'freed', $3, b.id, (($2::timestamptz) AT TIME ZONE f.timezone)::date,
+           (($2::timestamptz) AT TIME ZONE f.timezone)::date + $4::int
+    FROM beds b JOIN facilities f ON f.id = b.facility_id
+    WHERE b.id = ANY($1::bigint[])
+    RETURNING id
+)
+SELECT pg_notify('respite_waitlist', id::text) FROM job
+"""
+
+
+async def record_beds_open(
+    conn: Conn, bed_ids: list[int], now: datetime, cause: FreedCause
+) -> None:
+    """Queue, in the caller's transaction, the coming nights of beds that just opened (added,
+    or returned to service) for the waiting list."""
+    if bed_ids:
+        await conn.execute(INSERT_BED_OPEN, bed_ids, now, cause, BED_OPEN_NIGHTS)
+
+
+async def record_freed(
+    conn: Conn, bed_id: int, from_night: date, until_night: date, cause: FreedCause
+) -> None:
+    """Queue, in the caller's transaction, the bed's nights ``[from_night, until_night)`` for
+    the waiting list's offer worker, and wake the workers when it commits."""
+    await conn.execute(INSERT_FREED, bed_id, from_night, until_night, cause)
 
 
 # The elder's ledger ---------------------------------------------------------------------------

@@ -80,6 +80,12 @@ from respite.referral.errors import (
     EndpointLimitReachedError,
     ReferralStepNotAllowedError,
 )
+from respite.waitlist.errors import (
+    EntryEndedError,
+    OfferEndedError,
+    OfferLostError,
+    TooManyEntriesError,
+)
 
 __all__ = [
     "PROBLEMS",
@@ -325,6 +331,27 @@ PROBLEMS: dict[type[RespiteError], ProblemKind] = {
         status=409,
         slug="delivery-in-flight",
         members=("delivery_id",),
+    ),
+    # -- waiting list --------------------------------------------------------------------
+    OfferEndedError: ProblemKind(
+        status=409,
+        slug="offer-ended",
+        members=("offer_id", "status"),
+    ),
+    OfferLostError: ProblemKind(
+        status=409,
+        slug="offer-lost",
+        members=("offer_id", "reason"),
+    ),
+    EntryEndedError: ProblemKind(
+        status=409,
+        slug="entry-ended",
+        members=("entry_id", "status"),
+    ),
+    TooManyEntriesError: ProblemKind(
+        status=409,
+        slug="too-many-entries",
+        members=("care_recipient_id", "limit"),
     ),
     # -- auth ----------------------------------------------------------------------------
     AccountExistsError: ProblemKind(

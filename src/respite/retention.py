@@ -12,7 +12,10 @@
   after they were made, and never while a delivery of theirs is still pending;
 - the records of a hold (``hold_starts``, ``ended_holds``): a day after its maximum age, when
   its token has long confirmed nothing. They are counted into ``hold_tally`` by the statement
-  that deletes them, so the operators' figures of holds never go down (``respite.figures``).
+  that deletes them, so the operators' figures of holds never go down (``respite.figures``);
+- the waiting list's passes (why an entry was passed over): ``retention_waitlist_days`` (90)
+  after the pass; its jobs done that made no offer and explain no pass, as long after they
+  were done. Entries and offers stay, like bookings.
 
 An idempotency key is claimed in the transaction of the write it protects, and its answer is
 stored in that same transaction: a request still in flight holds a row nobody else can see yet,
@@ -158,6 +161,24 @@ WITH batch AS (
 DELETE FROM notifications WHERE id IN (SELECT id FROM batch)
 """
 
+# Why entries were passed over, by when; then the jobs done that neither made an offer nor
+# still explain a pass (after the passes' purge in the same round).
+PURGE_WAITLIST_PASSES: Final = """
+DELETE FROM waitlist_passes WHERE ctid = ANY (ARRAY(
+    SELECT ctid FROM waitlist_passes WHERE passed_at < $1
+    ORDER BY passed_at LIMIT $2 FOR UPDATE SKIP LOCKED
+))
+"""
+PURGE_WAITLIST_JOBS: Final = """
+DELETE FROM waitlist_jobs WHERE ctid = ANY (ARRAY(
+    SELECT j.ctid FROM waitlist_jobs j
+    WHERE j.done_at < $1
+      AND NOT EXISTS (SELECT 1 FROM waitlist_offers o WHERE o.job_id = j.id)
+      AND NOT EXISTS (SELECT 1 FROM waitlist_passes p WHERE p.job_id = j.id)
+    ORDER BY j.done_at LIMIT $2 FOR UPDATE OF j SKIP LOCKED
+))
+"""
+
 KINDS: Final = (
     Kind("idempotency_keys", PURGE_IDEMPOTENCY_KEYS, lambda s: s.retention_idempotency_days),
     Kind("audit_records", PURGE_AUDIT_RECORDS, lambda s: s.retention_audit_days),
@@ -167,6 +188,8 @@ KINDS: Final = (
     Kind("hold_records", PURGE_HOLD_RECORDS, lambda s: HOLD_RECORD_DAYS),
     Kind("uncounted_hold_ends", PURGE_UNCOUNTED_HOLD_ENDS, lambda s: HOLD_RECORD_DAYS),
     Kind("notifications", PURGE_NOTIFICATIONS, lambda s: s.retention_notifications_days),
+    Kind("waitlist_passes", PURGE_WAITLIST_PASSES, lambda s: s.retention_waitlist_days),
+    Kind("waitlist_jobs", PURGE_WAITLIST_JOBS, lambda s: s.retention_waitlist_days),
 )
 
 
@@ -181,6 +204,8 @@ class Purged(msgspec.Struct, frozen=True, kw_only=True):
     hold_records: int = 0
     uncounted_hold_ends: int = 0
     notifications: int = 0
+    waitlist_passes: int = 0
+    waitlist_jobs: int = 0
 
     @property
     def total(self) -> int:

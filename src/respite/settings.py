@@ -142,6 +142,22 @@ class Settings(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     referral_sweep_seconds: Annotated[float, Meta(gt=0, le=3600)] = 60.0
     """How often referrals past their discharge date without a booking are expired."""
 
+    waitlist_worker: bool = True
+    """Make the waiting list's offers from this process (safe in several: jobs are leased)."""
+    waitlist_offer_hours_family: Annotated[float, Meta(gt=0, le=72)] = 12.0
+    """Hours a family has to accept an offer before it lapses and the next entry's turn comes."""
+    waitlist_offer_hours_hospital: Annotated[float, Meta(gt=0, le=72)] = 2.0
+    """Hours a hospital (or staff) has to accept an offer: a discharge cannot wait long."""
+    waitlist_poll_seconds: Annotated[float, Meta(gt=0, le=60)] = 2.0
+    """How often the offer worker looks for jobs without being woken (it is woken by
+    PostgreSQL's NOTIFY when a transaction that freed nights commits)."""
+    waitlist_sweep_seconds: Annotated[float, Meta(gt=0, le=3600)] = 5.0
+    """How often lapsed offers and holds, and entries whose window passed, are looked for."""
+    waitlist_retry_seconds: Annotated[float, Meta(gt=0, le=3600)] = 5.0
+    """After a failed job (Redis away, say) the first retry waits this long, then doubles."""
+    waitlist_entries_per_elder: Annotated[int, Meta(ge=1, le=20)] = 5
+    """Live waiting-list entries one elder may have at once."""
+
     notify_worker: bool = True
     """Send notifications by email and SMS, and write the stays' reminders, from this process
     (safe in several: each delivery is sent by one)."""
@@ -178,6 +194,9 @@ class Settings(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     retention_webhook_attempts_days: RetentionDays = 30
     """Days callback attempts are kept; those of a delivery still pending are kept until it
     ends."""
+    retention_waitlist_days: RetentionDays = 90
+    """Days the waiting list keeps why an entry was passed over, and the jobs done that made
+    no offer (those that made one stay with their offer)."""
     retention_tokens_days: RetentionDays = 30
     """Days an expired or revoked token is kept (from its expiry or revocation, the earlier)."""
     retention_notifications_days: RetentionDays = 400

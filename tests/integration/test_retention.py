@@ -244,3 +244,76 @@ async def test_the_app_purges_in_the_background(
                 break
             await asyncio.sleep(0.05)
     assert await count(db, "audit_log") == 1
+
+
+async def test_waitlist_passes_and_jobs_that_made_nothing_go_those_with_an_offer_stay(
+    db: Any, purger: Purger, purge_settings: Settings, clock: ManualClock
+) -> None:
+    old = clock.now() - days(purge_settings.retention_waitlist_days) - MINUTE
+    young = clock.now() - MINUTE
+    facility = await builders.facility(db)
+    bed = await builders.bed(db, facility)
+    family = await builders.principal(db)
+    elder = await builders.recipient(db, family_id=family)
+    today = builders.today()
+    entry = await db.fetchval(
+        "INSERT INTO waitlist_entries (owner_id, care_recipient_id, kind, facility_ids,"
+        " earliest_check_in, latest_check_out, nights, min_nights, joined_at)"
+        " VALUES ($1, $2, 'respite', $3, $4, $5, 3, 3, $6) RETURNING id",
+        family,
+        elder,
+        [facility],
+        today,
+        today + days(5),
+        old,
+    )
+
+    async def job(done: datetime) -> int:
+        return int(
+            await db.fetchval(
+                "INSERT INTO waitlist_jobs (kind, cause, bed_id, from_night, until_night,"
+                " done_at, outcome) VALUES ('freed', 'cancelled', $1, $2, $3, $4, 'x')"
+                " RETURNING id",
+                bed,
+                today,
+                today + days(3),
+                done,
+            )
+        )
+
+    nothing, passed, offered, recent = (
+        await job(old),
+        await job(old),
+        await job(old),
+        await job(young),
+    )
+    for job_id, at in ((passed, old), (recent, young)):
+        await db.execute(
+            "INSERT INTO waitlist_passes (job_id, entry_id, bed_id, facility_id, check_in,"
+            " check_out, reason, passed_at) VALUES ($1, $2, $3, $4, $5, $6, 'not_eligible', $7)",
+            job_id,
+            entry,
+            bed,
+            facility,
+            today,
+            today + days(3),
+            at,
+        )
+    await db.execute(
+        "INSERT INTO waitlist_offers (entry_id, job_id, facility_id, bed_id, check_in, check_out,"
+        " nightly_price, hold_id, hold_token_hash, made_at, deadline, status, ended_at)"
+        " VALUES ($1, $2, $3, $4, $5, $6, 100, 'h', 'x', $7, $8, 'lapsed', $8)",
+        entry,
+        offered,
+        facility,
+        bed,
+        today,
+        today + days(3),
+        old,
+        old + days(1),
+    )
+    assert await purger.purge() == Purged(waitlist_passes=1, waitlist_jobs=2)
+    left = {r["id"] for r in await db.fetch("SELECT id FROM waitlist_jobs")}
+    assert left == {offered, recent}
+    assert nothing not in left and passed not in left
+    assert await count(db, "waitlist_passes") == 1

@@ -29,6 +29,7 @@ DOMAINS = (
     "booking",
     "holds",
     "referral",
+    "waitlist",
     "desk",
     "notifications",
 )
@@ -46,6 +47,7 @@ LAYERS: dict[str, int] = {
     "notifications": 5,
     "holds": 6,
     "referral": 7,
+    "waitlist": 7,
     "desk": 8,
     "dev": 8,
 }

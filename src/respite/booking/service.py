@@ -38,7 +38,7 @@ from respite.db import Conn
 from respite.deps import Deps
 from respite.errors import InvalidInputError, NotFoundError
 from respite.i18n import t
-from respite.nights import free_elder_nights, free_nights
+from respite.nights import FreedCause, free_elder_nights, free_nights
 from respite.paging import Page
 
 __all__ = [
@@ -61,6 +61,14 @@ _EVENTS: dict[Action, BookingEventType] = {
     "check_out": "booking.checked_out",
     "no_show": "booking.no_show",
     "cancel": "booking.cancelled",
+}
+
+
+# Why the waiting list hears of nights a step frees: by where the step leads.
+_FREED_BY: dict[str, FreedCause] = {
+    "cancelled": "cancelled",
+    "no_show": "no_show",
+    "checked_out": "checked_out_early",
 }
 
 
@@ -242,5 +250,10 @@ async def _free(conn: Conn, booking: Booking, outcome: Outcome) -> None:
         )
     if outcome.free_from is not None and outcome.free_until is not None:
         await free_nights(
-            conn, booking.bed_id, outcome.free_from, outcome.free_until, booking_id=booking.id
+            conn,
+            booking.bed_id,
+            outcome.free_from,
+            outcome.free_until,
+            cause=_FREED_BY[outcome.status],
+            booking_id=booking.id,
         )

@@ -18,6 +18,7 @@ from respite.eligibility.model import (
     Programme,
     ValidDays,
 )
+from respite.eligibility.priority import DEFAULT_PRIORITIES, PriorityGroup
 from respite.eligibility.reasons import CAPABILITY_MISSING, REFUSAL_CODES
 from respite.field_errors import from_msgspec
 from respite.i18n import InvalidField, Text, t
@@ -192,6 +193,16 @@ class Policy(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     overridable: Annotated[
         OverrideRules, Meta(description="Which refusals staff may override at the desk.")
     ] = OverrideRules()
+    # Likewise: a document without groups keeps the default order of the waiting list.
+    # A list, not a tuple, for the reference's sake (see EligibleLevels).
+    waiting_priorities: Annotated[
+        list[PriorityGroup],
+        Meta(
+            max_length=10,
+            description="The waiting list's priority groups, first served first; entries in "
+            "no group come after them, each group and the rest by the time they joined.",
+        ),
+    ] = msgspec.field(default_factory=lambda: list(DEFAULT_PRIORITIES))
 
     def __post_init__(self) -> None:
         if not self.eligible_levels:
@@ -202,6 +213,9 @@ class Policy(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
             raise InvalidField("home", t("eligibility.home_rules_need_home"))
         if self.extra_nights_with_approval is not None and self.quota is None:
             raise InvalidField("extra_nights_with_approval", t("eligibility.extension_needs_quota"))
+        codes = [group.code for group in self.waiting_priorities]
+        if len(set(codes)) != len(codes):
+            raise InvalidField("waiting_priorities", t("eligibility.priority_codes_repeated"))
 
 
 class PolicyPublication(Policy, frozen=True, kw_only=True, forbid_unknown_fields=True):

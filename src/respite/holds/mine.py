@@ -25,8 +25,9 @@ from respite.holds import queries as q
 from respite.holds.ends import end_hold
 from respite.holds.model import HeldBed, HoldView, MyHolds, instant, seconds_left
 from respite.holds.service import hold_cap
-from respite.holds.store import StoredHold, hold_facility
+from respite.holds.store import StoredHold, hold_facility, is_offer_hold
 from respite.inventory.profile import FacilityContact
+from respite.nights import record_freed
 from respite.settings import Settings
 
 __all__ = ["get_hold", "list_my_holds", "release_live_hold"]
@@ -63,6 +64,13 @@ async def release_live_hold(deps: Deps, principal: Principal, hold_id: str) -> N
         if await end_hold(conn, hold_id, "released", max_expires_at) is not None:
             raise NotFoundError("live hold", hold_id)
         await audit.record(conn, principal, "release", "hold", hold_id, facility_id=facility_id)
+        await record_freed(
+            conn,
+            stored.bed_id,
+            date.fromisoformat(stored.check_in),
+            date.fromisoformat(stored.check_out),
+            "hold_released",
+        )
         # Last: if Redis does not answer, the release is rolled back too.
         await deps.holds.release(facility_id, hold_id, stored.token_hash, stored.principal_id)
 
@@ -77,7 +85,8 @@ async def _live(
     deps: Deps, principal: Principal, hold_id: str, at: float
 ) -> tuple[int, StoredHold]:
     facility_id = hold_facility(hold_id) if len(hold_id) <= MAX_HOLD_ID else None
-    if facility_id is not None:
+    # An offer's hold is its offer's to end (``respite.waitlist``), not the holds API's.
+    if facility_id is not None and not is_offer_hold(hold_id):
         stored = await deps.holds.held(facility_id, hold_id)
         if (
             stored is not None

@@ -62,7 +62,7 @@ from respite.holds.model import (
 from respite.holds.starts import start_hold
 from respite.holds.store import HoldLimits, StoredHold, read_live_holds
 from respite.holds.token import HoldToken, read_token, sign_token, token_hash
-from respite.nights import first_claim
+from respite.nights import first_claim, record_freed
 from respite.settings import Settings
 
 __all__ = ["confirm_hold", "extend_hold", "place_hold", "release_hold"]
@@ -147,7 +147,15 @@ async def _judge_and_record(
     await audit.record(
         conn, principal, "hold", "hold", hold.hold_id, facility_id=hold.bed.facility_id, after=stay
     )
-    await start_hold(conn, hold.hold_id, hold.max_expires_at)
+    await start_hold(
+        conn,
+        hold.hold_id,
+        max_expires_at=hold.max_expires_at,
+        expires_at=hold.expires_at,
+        bed_id=hold.bed.id,
+        check_in=hold.check_in,
+        check_out=hold.check_out,
+    )
     if command.idempotency_key is not None:
         await idempotency.remember(conn, principal, command.idempotency_key, 201, hold)
     return hold
@@ -339,6 +347,7 @@ async def release_hold(deps: Deps, principal: Principal, command: ReleaseHold) -
         await audit.record(
             conn, principal, "release", "hold", held.hold_id, facility_id=held.facility_id
         )
+        await record_freed(conn, held.bed_id, held.check_in, held.check_out, "hold_released")
         # Last, as placing does: if Redis does not answer, the release is rolled back too.
         hashed = token_hash(command.token)
         await deps.holds.release(held.facility_id, held.hold_id, hashed, principal.id)

@@ -48,6 +48,8 @@ __all__ = [
     "StoredHold",
     "facility_key",
     "hold_facility",
+    "is_offer_hold",
+    "offer_hold_id",
     "principal_key",
     "read_live_holds",
 ]
@@ -121,6 +123,16 @@ def hold_facility(hold_id: str) -> int | None:
     if len(facility) > 18:  # beyond a bigint: no facility has that id
         return None
     return int(facility)
+
+
+def offer_hold_id(facility_id: int, job_id: int) -> str:
+    """The id of the hold a waiting-list offer keeps (``<facility>-offer-<job>``): its offer,
+    in PostgreSQL, says whether it stands; the holds API neither shows nor releases it."""
+    return f"{facility_id}-offer-{job_id}"
+
+
+def is_offer_hold(hold_id: str) -> bool:
+    return hold_id.partition("-")[2].startswith("offer-")
 
 
 def _stored(hold_id: str, raw: bytes | str | None) -> StoredHold | None:

@@ -128,7 +128,9 @@ async def update_block(deps: Deps, principal: Principal, update: BlockUpdate) ->
         old = NightRange(block.check_in, block.check_out)
         new = NightRange(terms.check_in, terms.check_out)
         for run in nights_outside(old, new):
-            await free_nights(conn, block.bed_id, run.start, run.end, block_id=block_id)
+            await free_nights(
+                conn, block.bed_id, run.start, run.end, cause="block_shortened", block_id=block_id
+            )
         for run in nights_outside(new, old):
             await _claim(conn, block.bed_id, run, block_id)
         updated = _block(
@@ -156,7 +158,14 @@ async def lift_block(deps: Deps, principal: Principal, lift: BlockLift) -> Block
         block = await _locked_block(conn, principal, block_id)
         if block.lifted_at is not None:
             return block
-        await free_nights(conn, block.bed_id, block.check_in, block.check_out, block_id=block_id)
+        await free_nights(
+            conn,
+            block.bed_id,
+            block.check_in,
+            block.check_out,
+            cause="block_lifted",
+            block_id=block_id,
+        )
         lifted = _block(await conn.fetchrow(q.LIFT_BLOCK, block_id))
         await audit.record(
             conn,

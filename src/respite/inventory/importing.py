@@ -36,6 +36,7 @@ from respite.inventory.bed_files import BedFileFormat, csv_records, xlsx_records
 from respite.inventory.commands import BedImport
 from respite.inventory.errors import BedsChangedDuringImportError, ImportRejectedError, RowError
 from respite.inventory.model import MAX_PRICE, Bed, Label, NewBed, ordered_capabilities
+from respite.nights import record_beds_open
 
 if TYPE_CHECKING:
     from respite.deps import Deps
@@ -334,6 +335,10 @@ async def import_beds(deps: Deps, principal: Principal | None, file: BedImport) 
         if errors:
             raise ImportRejectedError(errors)
         created = await _write(conn, facility_id, create, update)
+        now = deps.clock.now()
+        opened = [i for i, b in update if b.active and not existing[b.label].active]
+        await record_beds_open(conn, created, now, "bed_added")
+        await record_beds_open(conn, opened, now, "bed_returned")
         result = ImportResult(
             rows=len(rows),
             created=len(created),

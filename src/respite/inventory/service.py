@@ -48,6 +48,7 @@ from respite.inventory.profile import (
     kind_words,
     price_range,
 )
+from respite.nights import record_beds_open
 from respite.paging import Page
 
 if TYPE_CHECKING:
@@ -256,6 +257,8 @@ async def create_bed(deps: Deps, principal: Principal, creation: BedCreation) ->
         await audit.record(
             conn, principal, "create", "bed", bed.id, facility_id=facility_id, after=bed
         )
+        if bed.active:
+            await record_beds_open(conn, [bed.id], deps.clock.now(), "bed_added")
         return bed
 
 
@@ -296,6 +299,8 @@ async def update_bed(deps: Deps, principal: Principal, update: BedUpdate) -> Bed
             return before
         row = await _write_bed(conn, before, after)
         updated = bed_from_row(row)
+        if updated.active and not before.active:
+            await record_beds_open(conn, [bed_id], deps.clock.now(), "bed_returned")
         await audit.record(
             conn,
             principal,

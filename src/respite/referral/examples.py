@@ -33,6 +33,7 @@ from respite.referral.webhook_model import (
     EventBooking,
     EventData,
     EventHold,
+    EventOffer,
 )
 
 __all__ = ["ANSWERED", "EVENTS", "REFER_A_PATIENT"]
@@ -193,6 +194,15 @@ _HELD = _event(
         ),
     ),
 )
+_OFFER = EventOffer(
+    offer_id=88,
+    entry_id=501,
+    status="open",
+    deadline=_OPENED + timedelta(hours=7),
+    bed=_EVENT_BED,
+    check_in=_DISCHARGE,
+    check_out=_LEAVES,
+)
 _CHANGES: Final[dict[EventType, tuple[str, Event]]] = {
     "referral.held": ("A bed was held for the patient", _HELD),
     "booking.confirmed": (
@@ -295,6 +305,24 @@ _CHANGES: Final[dict[EventType, tuple[str, Event]]] = {
                 actor=_NO_ONE,
                 reason="no booking by the discharge date",
             ),
+        ),
+    ),
+    "waitlist.offer_made": (
+        "The waiting list offers the patient a freed bed",
+        _event(
+            9,
+            "waitlist.offer_made",
+            _OPENED + timedelta(hours=5),
+            replace(_DATA, actor=_NO_ONE, offer=_OFFER),
+        ),
+    ),
+    "waitlist.offer_lapsed": (
+        "The offer lapsed unaccepted",
+        _event(
+            10,
+            "waitlist.offer_lapsed",
+            _OPENED + timedelta(hours=7),
+            replace(_DATA, actor=_NO_ONE, offer=replace(_OFFER, status="lapsed")),
         ),
     ),
 }

@@ -87,7 +87,10 @@ Trigger = Literal[
     "hold", "confirm", "check_in", "check_out", "no_show", "booking_cancelled", "cancel", "expire"
 ]
 ReferralEventType = Literal["referral.held", "referral.cancelled", "referral.expired"]
-EventType = Literal[BookingEventType, ReferralEventType]
+WaitlistEventType = Literal["waitlist.offer_made", "waitlist.offer_lapsed"]
+"""An entry of the waiting list made for the referral was offered a bed, or let it lapse; the
+referral's status does not change with them."""
+EventType = Literal[BookingEventType, ReferralEventType, WaitlistEventType]
 EVENT_TYPES: tuple[EventType, ...] = get_args(EventType)
 TRIGGER_OF_EVENT: Final[dict[BookingEventType, Trigger]] = {
     "booking.confirmed": "confirm",

@@ -35,14 +35,17 @@ from respite.referral.model import (
     IllegalReferralTransition,
     ReferralStatus,
     Trigger,
+    WaitlistEventType,
     advance,
 )
 from respite.referral.webhook_model import (
+    Actor,
     Event,
     EventBed,
     EventBooking,
     EventData,
     EventHold,
+    EventOffer,
     actor_of,
 )
 
@@ -55,6 +58,7 @@ __all__ = [
     "locked",
     "record_booking_change",
     "record_hold",
+    "record_offer",
     "referral_today",
     "write_event",
 ]
@@ -239,6 +243,26 @@ async def check_hold_request(
             ),
         )
     return referral
+
+
+async def record_offer(
+    conn: Conn, referral_id: int, event_type: WaitlistEventType, offer: EventOffer, now: datetime
+) -> None:
+    """The waiting list offered the referral's patient a bed, or the offer lapsed: the
+    hospital is told; the referral's status stays as it is."""
+    row = await conn.fetchrow(q.LOCK_REFERRAL_BY_ID, referral_id)
+    if row is None:
+        return
+    referral = locked(row)
+    data = EventData(
+        referral_id=referral.id,
+        referral_status=referral.status,
+        previous_status=referral.status,
+        care_recipient_id=referral.care_recipient_id,
+        offer=offer,
+        actor=Actor(party="system", role=None),
+    )
+    await write_event(conn, referral, event_type, data, now)
 
 
 async def record_hold(conn: Conn, principal: Principal, held: HeldStay, now: datetime) -> None:

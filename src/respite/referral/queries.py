@@ -71,6 +71,9 @@ _LOCKED_COLUMNS = "r.id, r.hospital_id, r.care_recipient_id, r.status, r.booking
 LOCK_REFERRAL = f"""
 SELECT {_LOCKED_COLUMNS} FROM referrals r WHERE r.id = $1 AND r.hospital_id = $2 FOR UPDATE
 """
+LOCK_REFERRAL_BY_ID = f"""
+SELECT {_LOCKED_COLUMNS} FROM referrals r WHERE r.id = $1 FOR UPDATE
+"""
 LOCK_REFERRAL_OF_BOOKING = f"""
 SELECT {_LOCKED_COLUMNS} FROM referrals r WHERE r.booking_id = $1 FOR UPDATE
 """

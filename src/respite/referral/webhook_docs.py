@@ -35,6 +35,11 @@ _MEANING: Final[dict[EventType, str]] = {
     "referral is cancelled.",
     "referral.cancelled": "The hospital cancelled the referral.",
     "referral.expired": "Nothing was booked by the discharge date: the referral expired.",
+    "waitlist.offer_made": "The waiting list offers the patient a bed that freed up, held "
+    "until data.offer.deadline: accept it (POST /v1/waitlist/offers/{offer_id}/accept) or "
+    "decline it. The referral's status does not change.",
+    "waitlist.offer_lapsed": "The offer's deadline passed unaccepted: the bed went to the next "
+    "in line; the entry keeps waiting.",
 }
 _HOW: Final = (
     "respite POSTs the event as JSON to every enabled endpoint of the hospital, signed the "

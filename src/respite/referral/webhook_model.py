@@ -109,6 +109,19 @@ class EventHold(Struct, frozen=True, kw_only=True):
     check_out: CheckOut
 
 
+class EventOffer(Struct, frozen=True, kw_only=True):
+    """The waiting list's offer for the referral: a bed held until ``deadline``; accept it
+    with ``POST /v1/waitlist/offers/{offer_id}/accept``."""
+
+    offer_id: Annotated[int, Meta(ge=1, description="The offer's id.")]
+    entry_id: Annotated[int, Meta(ge=1, description="The waiting-list entry it was made for.")]
+    status: Annotated[str, Meta(description="open, or lapsed (waitlist.offer_lapsed).")]
+    deadline: Annotated[datetime, Meta(description="When it lapses unless accepted (ISO 8601).")]
+    bed: Annotated[EventBed, Meta(description="The bed offered.")]
+    check_in: CheckIn
+    check_out: CheckOut
+
+
 class EventData(Struct, frozen=True, kw_only=True):
     """What changed; never the patient's identifiers (national ID, phone)."""
 
@@ -123,6 +136,7 @@ class EventData(Struct, frozen=True, kw_only=True):
         | None
     ) = None
     hold: Annotated[EventHold, Meta(description="referral.held: the hold placed.")] | None = None
+    offer: Annotated[EventOffer, Meta(description="waitlist.* events: the offer.")] | None = None
     actor: Annotated[Actor, Meta(description="Who made the change.")]
     reason: (
         Annotated[str, Meta(description="Why, for a cancellation, a no-show or an expiry.")] | None
