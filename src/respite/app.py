@@ -33,6 +33,9 @@ from respite.holds.store import HoldStore
 from respite.i18n import LanguageMiddleware, Text, render
 from respite.i18n.openapi import TextSchemaPlugin
 from respite.inventory.api import inventory_router
+from respite.notifications.api import NotificationController
+from respite.notifications.listener import NotificationListener
+from respite.notifications.worker import notification_lifespan
 from respite.observability import EdgeMiddleware, configure_logging, edge_of_answer
 from respite.pages import pages_router, static_router
 from respite.pages.error_pages import on_http_exception_anywhere
@@ -79,6 +82,7 @@ def create_app(
             pool_lifespan(settings, database_url) as pool,
             redis_lifespan(settings, redis_url) as redis,
             delivery_lifespan(settings, database_url, clock),
+            notification_lifespan(settings, database_url, clock),
             retention_lifespan(settings, pool, clock),
             tracked_holds(settings, redis_url) as tracked,
         ):
@@ -89,7 +93,11 @@ def create_app(
                 holds=holds,
                 clock=clock,
                 settings=settings,
-                listeners=(ReferralListener(clock), WaitlistListener(clock, holds)),
+                listeners=(
+                    ReferralListener(clock),
+                    WaitlistListener(clock, holds),
+                    NotificationListener(clock),
+                ),
             )
             runtime.start(deps)
             collector = PoolCollector.shared()
@@ -125,6 +133,7 @@ def create_app(
                     waitlist_router,
                     desk_router,
                     TeamController,
+                    NotificationController,
                 ],
             ),
             static_router(),

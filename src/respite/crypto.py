@@ -1,4 +1,5 @@
-"""Encryption of stored personal identifiers (national ID numbers, emergency contact phones).
+"""Encryption of stored personal identifiers (national ID numbers, emergency contact phones,
+the mobile numbers notifications are sent to by SMS).
 
 AES-256-GCM with a random 96-bit nonce per value. A stored value is ``2 || key id (2 bytes,
 big-endian) || nonce || ciphertext+tag``: it names the key that sealed it, so a service keeps
@@ -34,7 +35,7 @@ __all__ = [
     "key_id_of",
 ]
 
-Purpose = Literal["national_id", "emergency_contact_phone", "key_check"]
+Purpose = Literal["national_id", "emergency_contact_phone", "notification_phone", "key_check"]
 _LEGACY: Final = 1
 _VERSION: Final = 2
 _NONCE_BYTES: Final = 12

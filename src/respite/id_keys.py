@@ -43,6 +43,7 @@ COLUMNS: Final = (
     Column("care_recipients", "national_id", "national_id"),
     Column("care_recipients", "emergency_contact_phone", "emergency_contact_phone"),
     Column("referrals", "contact_phone", "emergency_contact_phone"),
+    Column("notification_settings", "sms_phone", "notification_phone"),
 )
 
 

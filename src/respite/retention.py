@@ -8,6 +8,8 @@
   earlier of the two;
 - ended staff invitations: as long as dead tokens, after the invitation was used, withdrawn
   or expired, the earliest of the three (its account, once made, stays);
+- notifications, with their email and SMS deliveries: ``retention_notifications_days`` (400)
+  after they were made, and never while a delivery of theirs is still pending;
 - the records of a hold (``hold_starts``, ``ended_holds``): a day after its maximum age, when
   its token has long confirmed nothing. They are counted into ``hold_tally`` by the statement
   that deletes them, so the operators' figures of holds never go down (``respite.figures``);
@@ -142,6 +144,23 @@ DELETE FROM staff_invitations WHERE ctid = ANY (ARRAY(
 ))
 """
 
+# A notification goes with its deliveries, in one statement (the deliveries' key to it is
+# checked at its end); one still being sent stays.
+PURGE_NOTIFICATIONS: Final = """
+WITH batch AS (
+    SELECT n.id FROM notifications n
+    WHERE n.created_at < $1
+      AND NOT EXISTS (
+          SELECT 1 FROM notification_deliveries d
+          WHERE d.notification_id = n.id AND d.status = 'pending'
+      )
+    ORDER BY n.created_at LIMIT $2 FOR UPDATE OF n SKIP LOCKED
+), deliveries AS (
+    DELETE FROM notification_deliveries d USING batch b WHERE d.notification_id = b.id
+)
+DELETE FROM notifications WHERE id IN (SELECT id FROM batch)
+"""
+
 # Why entries were passed over, by when; then the jobs done that neither made an offer nor
 # still explain a pass (after the passes' purge in the same round).
 PURGE_WAITLIST_PASSES: Final = """
@@ -168,6 +187,7 @@ KINDS: Final = (
     Kind("ended_invitations", PURGE_ENDED_INVITATIONS, lambda s: s.retention_tokens_days),
     Kind("hold_records", PURGE_HOLD_RECORDS, lambda s: HOLD_RECORD_DAYS),
     Kind("uncounted_hold_ends", PURGE_UNCOUNTED_HOLD_ENDS, lambda s: HOLD_RECORD_DAYS),
+    Kind("notifications", PURGE_NOTIFICATIONS, lambda s: s.retention_notifications_days),
     Kind("waitlist_passes", PURGE_WAITLIST_PASSES, lambda s: s.retention_waitlist_days),
     Kind("waitlist_jobs", PURGE_WAITLIST_JOBS, lambda s: s.retention_waitlist_days),
 )
@@ -183,6 +203,7 @@ class Purged(msgspec.Struct, frozen=True, kw_only=True):
     ended_invitations: int = 0
     hold_records: int = 0
     uncounted_hold_ends: int = 0
+    notifications: int = 0
     waitlist_passes: int = 0
     waitlist_jobs: int = 0
 

@@ -8,6 +8,7 @@ start without the real ones (``production_refusal``).
 
 from __future__ import annotations
 
+import email.utils
 import ipaddress
 import os
 import re
@@ -157,6 +158,33 @@ class Settings(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     waitlist_entries_per_elder: Annotated[int, Meta(ge=1, le=20)] = 5
     """Live waiting-list entries one elder may have at once."""
 
+    notify_worker: bool = True
+    """Send notifications by email and SMS, and write the stays' reminders, from this process
+    (safe in several: each delivery is sent by one)."""
+    notify_timeout: Annotated[float, Meta(gt=0, le=120)] = 20.0
+    """Seconds one email (SMTP) or SMS (the gateway) attempt may take."""
+    notify_poll_seconds: Annotated[float, Meta(gt=0, le=60)] = 1.0
+    notify_retry_window_seconds: Annotated[float, Meta(gt=0, le=30 * 86400)] = 86400.0
+    """How long a failing email or SMS is retried before it is given up (dead)."""
+    notify_backoff_scale: Annotated[float, Meta(gt=0, le=100)] = 1.0
+    """Multiplies every retry delay (30 s, 2 min, 10 min ... 2 h, with jitter); tests shrink it."""
+    notify_batch: Annotated[int, Meta(ge=1, le=500)] = 20
+    notify_reminder_seconds: Annotated[float, Meta(gt=0, le=86_400)] = 600.0
+    """How often the worker looks for stays to remind of (three days and one day before)."""
+    smtp_host: str | None = None
+    """The SMTP server email is sent through; unset: no email is sent."""
+    smtp_port: Port = 587
+    smtp_starttls: bool = True
+    """Upgrade the SMTP connection with STARTTLS (and verify the server's certificate)."""
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    mail_from: str = "respite <no-reply@respite.invalid>"
+    """The From of every email: a name and an address of the deployment's mail domain."""
+    sms_gateway_url: str | None = None
+    """Where SMS are posted (JSON ``{to, text}``, signed); unset: no SMS is sent."""
+    sms_gateway_secret: str | None = None
+    """The secret the gateway checks the HMAC-SHA256 signature of every SMS with."""
+
     retention_idempotency_days: Annotated[int, Meta(ge=1, le=365)] = 2
     """Days an idempotency key and the answer it replays are kept: longer than any client
     retries a request. At least a day, far longer than a request can be in flight."""
@@ -171,6 +199,9 @@ class Settings(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     no offer (those that made one stay with their offer)."""
     retention_tokens_days: RetentionDays = 30
     """Days an expired or revoked token is kept (from its expiry or revocation, the earlier)."""
+    retention_notifications_days: RetentionDays = 400
+    """Days a notification (the inbox's, with its email and SMS deliveries) is kept after it
+    was made; one still being sent is kept until it is sent or given up."""
     purge_seconds: Annotated[float, Meta(gt=0, le=86_400)] = 3600.0
     """How often each process purges what is past its retention (``respite.retention``)."""
     purge_batch: Annotated[int, Meta(ge=1, le=10_000)] = 1000
@@ -188,6 +219,13 @@ class Settings(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
                 ) from None
         if self.phone_region not in phonenumbers.SUPPORTED_REGIONS:
             raise ValueError(f"{ENV_PREFIX}PHONE_REGION: {self.phone_region!r} is not a region")
+        if self.sms_gateway_url is not None and not self.sms_gateway_secret:
+            raise ValueError(
+                f"{ENV_PREFIX}SMS_GATEWAY_URL needs {ENV_PREFIX}SMS_GATEWAY_SECRET: every SMS is"
+                " signed"
+            )
+        if "@" not in email.utils.parseaddr(self.mail_from)[1]:
+            raise ValueError(f"{ENV_PREFIX}MAIL_FROM: {self.mail_from!r} has no email address")
         self._check_id_keys()
 
     def _check_id_keys(self) -> None:

@@ -81,6 +81,9 @@ ADMIN_ONLY = row(401, 403, 403, 403, 403, 403, 403, 403, 403, OK)
 HOSPITALS = row(401, 403, 403, 403, 403, 403, 403, OK, OK, 403)
 HOSPITAL_A_OBJECT = row(401, 403, 403, 403, 403, 403, 403, OK, 404, 403)
 NO_SUCH_HOSPITAL_OBJECT = row(401, 403, 403, 403, 403, 403, 403, 404, 404, 403)
+# The caller's own notifications and their settings: anyone told of something, never admins.
+ME = row(401, OK, OK, OK, OK, OK, OK, OK, OK, 403)
+FAMILY_A_NOTIFICATION = row(401, OK, 404, 404, 404, 404, 404, 404, 404, 403)
 
 World = dict[str, Any]
 Request = tuple[str, str, Callable[[World], dict[str, Any]], dict[str, int | str]]
@@ -620,6 +623,31 @@ TABLE: list[
         none,
         ON_SITE_A,
     ),
+    ("GET", "/v1/me/notification-settings", lambda w: "/v1/me/notification-settings", none, ME),
+    (
+        "PUT",
+        "/v1/me/notification-settings",
+        lambda w: "/v1/me/notification-settings",
+        body(
+            lambda w: {
+                "email_enabled": False,
+                "sms_enabled": False,
+                "email": None,
+                "quiet_hours": None,
+                "timezone": None,
+                "language": "en",
+            }
+        ),
+        ME,
+    ),
+    ("GET", "/v1/me/inbox", lambda w: "/v1/me/inbox", none, ME),
+    (
+        "POST",
+        "/v1/me/inbox/{notification_id}/read",
+        lambda w: f"/v1/me/inbox/{w['notification']}/read",
+        none,
+        FAMILY_A_NOTIFICATION,
+    ),
     ("POST", "/v1/auth/signout", lambda w: "/v1/auth/signout", none, SIGNED_IN),
 ]
 
@@ -806,7 +834,22 @@ async def _world(
         for _ in ROLES
     ]
     entries = [await _entry(client, family_a, recipient, facility) for _ in range(3)]
+    # Written straight to the outbox: what the listener writes when a booking is cancelled.
+    notification = await db.fetchval(
+        "INSERT INTO notifications (principal_id, kind, facts, dedupe_key, created_at)"
+        " VALUES ($1, 'booking.cancelled', $2, 'matrix', now()) RETURNING id",
+        family_a_id,
+        {
+            "booking_id": booking,
+            "facility_name": "A",
+            "facility_phone": "",
+            "bed_label": "A-1",
+            "check_in": CI.isoformat(),
+            "check_out": CO.isoformat(),
+        },
+    )
     world: World = {
+        "notification": notification,
         "entry": entries[0],
         "offer": await _offer(db, entries[0], bed, facility),
         "declined_offer": await _offer(db, entries[1], bed, facility, days=5),

@@ -70,6 +70,15 @@ async def test_a_cancellation_is_offered_to_the_waiting_family_who_books_it(
     assert offer["deadline_local"].startswith("Accept by ")
     assert offer["seconds_left"] > 0
 
+    # The family is told, in its inbox (and by email or SMS as it chose), in its language.
+    for lang, words in (("en", "A bed is offered to you at"), ("zh-CN", "床位")):
+        inbox = await client.get(
+            "/v1/me/inbox", headers={**daughter.headers, "Accept-Language": lang}
+        )
+        told = [i for i in inbox.json()["items"] if i["kind"] == "waitlist.offer_made"]
+        assert len(told) == 1 and told[0]["offer_id"] == offer["id"], inbox.text
+        assert words in told[0]["title"] and "3F-12" in told[0]["body"], told
+
     # A real hold: another family cannot hold the bed while the offer stands.
     other = await family(db, make_token)
     held = await client.post(

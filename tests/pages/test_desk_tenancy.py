@@ -66,6 +66,7 @@ class World(msgspec.Struct, kw_only=True):
     block: int
     hold: str
     elder: int
+    notification: int
     front_desk: int
     invitation: int
     invitation_token: str
@@ -96,6 +97,7 @@ PATH_IDS: Final[dict[str, Callable[[World], object]]] = {
     "block_id": lambda w: w.block,
     "hold_id": lambda w: w.hold,
     "care_recipient_id": lambda w: w.elder,
+    "notification_id": lambda w: w.notification,
     "staff_id": lambda w: w.front_desk,
     "invitation_id": lambda w: w.invitation,
     "token": lambda w: w.invitation,  # what another facility may know of it: its id
@@ -237,6 +239,21 @@ async def world(client: httpx.AsyncClient, db: Any, clock: ManualClock) -> World
         db, bed, d.today, d.today + timedelta(days=3), recipient_id=elder
     )
     block = await builders.block(db, bed, *d.days(10, 12))
+    # The elder's family was told of the stay (as the notifications' listener tells it).
+    notification = await db.fetchval(
+        "INSERT INTO notifications (principal_id, kind, facts, dedupe_key, created_at)"
+        " SELECT family_id, 'booking.cancelled', $2, 'tenancy', now() FROM care_recipients"
+        " WHERE id = $1 RETURNING id",
+        elder,
+        {
+            "booking_id": booking,
+            "facility_name": facility_name,
+            "facility_phone": "",
+            "bed_label": "甲院-A01",
+            "check_in": d.today.isoformat(),
+            "check_out": (d.today + timedelta(days=3)).isoformat(),
+        },
+    )
     manager_a = await staff_token(db, facility, "manager")
     manager_a_headers = {"Authorization": f"Bearer {manager_a}"}
     hold = await builders.placed_hold(
@@ -267,6 +284,7 @@ async def world(client: httpx.AsyncClient, db: Any, clock: ManualClock) -> World
         block=block,
         hold=hold["hold_id"],
         elder=elder,
+        notification=notification,
         front_desk=colleague.id,
         invitation=invited.json()["invitation"]["id"],
         invitation_token=invited.json()["token"],

@@ -33,6 +33,8 @@ from respite.pages.error_pages import page_exception_handlers
 from respite.pages.facilities import FacilityPage
 from respite.pages.holds import HoldPages
 from respite.pages.home import HomePage
+from respite.pages.inbox import InboxPages
+from respite.pages.notification_settings import NotificationSettingsPages
 from respite.pages.preferences import PreferencePages
 from respite.pages.search import SearchPage
 from respite.pages.stays import StayPages
@@ -56,6 +58,8 @@ PAGES: Final[list[ControllerRouterHandler]] = [
     HoldPages,
     StayPages,
     WaitlistPages,
+    InboxPages,
+    NotificationSettingsPages,
     *DESK_PAGES,
 ]
 

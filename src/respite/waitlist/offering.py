@@ -48,6 +48,7 @@ from respite.errors import NotFoundError
 from respite.holds.store import StoredHold, is_offer_hold, offer_hold_id, read_live_holds
 from respite.keys import derive_key
 from respite.nights import first_elder_claim
+from respite.notifications import OfferMade, notify
 from respite.waitlist import queries as q
 from respite.waitlist.matching import RUN_REACH, Run, Window, fit, free_run, rest
 from respite.waitlist.offers import tell_hospital
@@ -325,10 +326,26 @@ async def _make(
         deadline,
     )
     await conn.execute(q.SET_ENTRY_STATUS, entry["id"], "offered")
-    if entry["referral_id"] is not None:
-        made = await conn.fetchrow(q.SELECT_OFFER, offer_id)
-        assert made is not None
-        await tell_hospital(conn, made, "waitlist.offer_made", now)
+    made = await conn.fetchrow(q.SELECT_OFFER, offer_id)
+    assert made is not None
+    await notify(
+        conn,
+        principal_id=entry["owner_id"],
+        kind="waitlist.offer_made",
+        facts=OfferMade(
+            offer_id=offer_id,
+            facility_name=made["facility_name"],
+            facility_timezone=made["timezone"],
+            facility_phone=made["facility_phone"] or None,
+            bed_label=made["bed_label"],
+            check_in=stay.start,
+            check_out=stay.end,
+            deadline=deadline,
+        ),
+        key=f"offer:{offer_id}",
+        now=now,
+    )
+    await tell_hospital(conn, made, "waitlist.offer_made", now)
     await audit.record(
         conn,
         None,
