@@ -333,4 +333,7 @@ async def notification_lifespan(
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        await pool.close()
+        try:
+            await asyncio.wait_for(pool.close(), 2.0)
+        except TimeoutError:  # a connection a cancelled round left mid-query
+            pool.terminate()
