@@ -185,7 +185,9 @@ class OfferWorker:
                 finally:
                     for waiting in ended:
                         waiting.cancel()
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            except Exception as exc:
+                # Whatever the server or the driver does (a restart mid-LISTEN raises
+                # asyncpg's InternalClientError), the listener reconnects; polling goes on.
                 log.warning("waitlist listener lost: %s", type(exc).__name__)
             finally:
                 conn.terminate()  # never waits, whatever state the server is in
@@ -231,6 +233,8 @@ async def waitlist_lifespan(deps: Deps, database_url: str) -> AsyncIterator[None
                 task.cancel()  # a job in flight rolls back; its retry is the next process's
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            except Exception:  # a bug in the loop must not fail the app's shutdown
+                log.exception("waitlist task %s ended with an error", task.get_name())
         try:
             await asyncio.wait_for(pool.close(), 2.0)
         except TimeoutError:
