@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import msgspec
+import pytest
 
 from respite.clock import ManualClock
 from respite.settings import Settings
@@ -28,6 +29,19 @@ def quiet_settings(database_url: str, redis_url: str) -> Settings:
 async def offer_worker(settings: Settings, clock: ManualClock) -> AsyncIterator[OfferWorker]:
     async with opened_deps(settings, clock) as deps:
         yield OfferWorker(deps)
+
+
+@pytest.fixture
+def settings(database_url: str, redis_url: str) -> Settings:
+    """The module's settings, for a module that imports this fixture: the offer worker off."""
+    return quiet_settings(database_url, redis_url)
+
+
+@pytest.fixture
+async def worker(settings: Settings, clock: ManualClock) -> AsyncIterator[OfferWorker]:
+    """The offer worker, for the test to drain when it chooses."""
+    async with offer_worker(settings, clock) as running:
+        yield running
 
 
 class Family(msgspec.Struct):

@@ -45,6 +45,7 @@ __all__ = [
     "free_port",
     "load_city",
     "memory_kib",
+    "migrated_database",
     "percentile",
     "private_servers",
 ]
@@ -242,12 +243,9 @@ def private_servers() -> Iterator[tuple[LocalPostgres, LocalRedis]]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-async def load_city(
-    admin_url: str, name: str, beds: int, facilities: int, days: int, recipients: int
-) -> tuple[str, dict[str, float]]:
-    """A fresh migrated database with ``datagen``'s city over ``days`` from today, plus
-    ``recipients`` walk-in elders (alternating sex) with a level-2 assessment from today, so
-    that stays in the following year are eligible under the default respite policy."""
+async def migrated_database(admin_url: str, name: str) -> str:
+    """A new database ``name`` on the server of ``admin_url`` (dropped first if there),
+    migrated and with the policy presets; its DSN."""
     admin = await asyncpg.connect(admin_url)
     try:
         await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
@@ -261,6 +259,16 @@ async def load_city(
         await ensure_presets(conn)
     finally:
         await conn.close()
+    return dsn
+
+
+async def load_city(
+    admin_url: str, name: str, beds: int, facilities: int, days: int, recipients: int
+) -> tuple[str, dict[str, float]]:
+    """A fresh migrated database with ``datagen``'s city over ``days`` from today, plus
+    ``recipients`` walk-in elders (alternating sex) with a level-2 assessment from today, so
+    that stays in the following year are eligible under the default respite policy."""
+    dsn = await migrated_database(admin_url, name)
     plan = datagen.Plan(
         facilities=facilities, beds=beds, occupancy=0.7, days=days, start=date.today()
     )

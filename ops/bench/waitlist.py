@@ -39,11 +39,9 @@ import redis.asyncio as redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import HttpClient, app_server, percentile, private_servers
+from common import HttpClient, app_server, migrated_database, percentile, private_servers
 
 from respite.auth.model import hash_token
-from respite.db import migrate
-from respite.eligibility.store import ensure_presets
 from respite.nights import free_elder_nights, free_nights
 
 FACILITIES = 10
@@ -57,20 +55,7 @@ async def fresh_database(admin_url: str, redis_url: str, name: str) -> str:
     store = redis.Redis.from_url(redis_url)
     await store.flushdb()
     await store.aclose()
-    admin = await asyncpg.connect(admin_url)
-    try:
-        await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        await admin.execute(f"CREATE DATABASE {name}")
-    finally:
-        await admin.close()
-    dsn = admin_url.rsplit("/", 1)[0] + "/" + name
-    conn = await asyncpg.connect(dsn)
-    try:
-        await migrate(conn)
-        await ensure_presets(conn)
-    finally:
-        await conn.close()
-    return dsn
+    return await migrated_database(admin_url, name)
 
 
 async def load(dsn: str, beds_wanted: int, seed: int) -> dict[str, Any]:

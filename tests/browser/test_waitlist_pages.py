@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -16,29 +15,25 @@ import pytest
 from playwright.async_api import Page
 
 from respite.auth.service import create_principal, issue_token
-from respite.clock import ManualClock
 from respite.i18n import LANGUAGES, Lang
-from respite.settings import Settings
 from respite.waitlist.worker import OfferWorker
 from tests import builders
 from tests.browser.actions import say, sign_in_with
 from tests.browser.conftest import DESK_SCREENS
 from tests.browser.harness import Look
 from tests.conftest import MakeToken
-from tests.waitlist import Scene, family, join_body, offer_worker, quiet_settings, scene
+from tests.waitlist import (  # the fixtures: the app's offer worker off
+    Scene,
+    family,
+    join_body,
+    scene,
+    settings,
+    worker,
+)
 
 BOTH = pytest.mark.parametrize("language", LANGUAGES)
 
-
-@pytest.fixture
-def settings(database_url: str, redis_url: str) -> Settings:
-    return quiet_settings(database_url, redis_url)
-
-
-@pytest.fixture
-async def worker(settings: Settings, clock: ManualClock) -> AsyncIterator[OfferWorker]:
-    async with offer_worker(settings, clock) as running:
-        yield running
+__all__ = ["settings", "worker"]  # fixtures shared with tests/waitlist.py
 
 
 async def sign_up(page: Page, live_server: str, db: Any) -> int:

@@ -4,7 +4,6 @@ passed over; every way nights are freed."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from typing import Any
 
@@ -13,32 +12,22 @@ import pytest
 import redis.asyncio as redis
 
 from respite.clock import ManualClock
-from respite.settings import Settings
 from respite.waitlist.worker import OfferWorker
 from tests import builders
 from tests.conftest import MakeToken
-from tests.waitlist import (
+from tests.waitlist import (  # the fixtures: the app's offer worker off
     Scene,
     accept,
     cancel,
     entry,
     family,
     join,
-    offer_worker,
-    quiet_settings,
     scene,
+    settings,
+    worker,
 )
 
-
-@pytest.fixture
-def settings(database_url: str, redis_url: str) -> Settings:
-    return quiet_settings(database_url, redis_url)
-
-
-@pytest.fixture
-async def worker(settings: Settings, clock: ManualClock) -> AsyncIterator[OfferWorker]:
-    async with offer_worker(settings, clock) as running:
-        yield running
+__all__ = ["settings", "worker"]  # fixtures shared with tests/waitlist.py
 
 
 @pytest.fixture

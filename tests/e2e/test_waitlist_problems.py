@@ -9,15 +9,19 @@ from typing import Any
 import httpx
 import pytest
 
-from respite.settings import Settings
 from tests import builders
 from tests.conftest import MakeToken
-from tests.waitlist import Family, Scene, family, join, join_body, quiet_settings, scene
+from tests.waitlist import (
+    Family,
+    Scene,
+    family,
+    join,
+    join_body,
+    scene,
+    settings,  # the fixtures: the app's offer worker off
+)
 
-
-@pytest.fixture
-def settings(database_url: str, redis_url: str) -> Settings:
-    return quiet_settings(database_url, redis_url)
+__all__ = ["settings"]  # fixtures shared with tests/waitlist.py
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ and Redis lost while offers are live. The database stands between every double b
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -22,27 +22,19 @@ from respite.waitlist.worker import OfferWorker
 from tests import builders
 from tests.conftest import MakeToken, serve_in_loop
 from tests.folders import scratch_folder
-from tests.waitlist import (
+from tests.waitlist import (  # the fixtures: the app's offer worker off
     accept,
     cancel,
     entry,
     family,
     join,
     offer_worker,
-    quiet_settings,
     scene,
+    settings,
+    worker,
 )
 
-
-@pytest.fixture
-def settings(database_url: str, redis_url: str) -> Settings:
-    return quiet_settings(database_url, redis_url)
-
-
-@pytest.fixture
-async def worker(settings: Settings, clock: ManualClock) -> AsyncIterator[OfferWorker]:
-    async with offer_worker(settings, clock) as running:
-        yield running
+__all__ = ["settings", "worker"]  # fixtures shared with tests/waitlist.py
 
 
 async def test_accept_racing_a_walk_in_one_wins_and_the_loser_is_told(

@@ -6,36 +6,30 @@ are kept out."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import date
 from typing import Any
 
 import httpx
-import pytest
 
 from respite.auth.guards import SESSION_COOKIE
 from respite.auth.model import StaffRole
 from respite.auth.service import create_principal, issue_token
-from respite.clock import ManualClock
 from respite.eligibility.model import age_on
-from respite.settings import Settings
 from respite.waitlist.worker import OfferWorker
 from tests import builders
 from tests.conftest import MakeToken
-from tests.waitlist import cancel, family, join, offer_worker, quiet_settings, scene
+from tests.waitlist import (  # the fixtures: the app's offer worker off
+    cancel,
+    family,
+    join,
+    scene,
+    settings,
+    worker,
+)
 
 NAME = "王秀英"  # every builders' elder's name: the queue must never show it
 
-
-@pytest.fixture
-def settings(database_url: str, redis_url: str) -> Settings:
-    return quiet_settings(database_url, redis_url)
-
-
-@pytest.fixture
-async def worker(settings: Settings, clock: ManualClock) -> AsyncIterator[OfferWorker]:
-    async with offer_worker(settings, clock) as running:
-        yield running
+__all__ = ["settings", "worker"]  # fixtures shared with tests/waitlist.py
 
 
 async def sign_in_staff(

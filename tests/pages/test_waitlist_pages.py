@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
@@ -17,24 +16,22 @@ import pytest
 
 from respite.clock import ManualClock
 from respite.i18n import formats
-from respite.settings import Settings
 from respite.waitlist.worker import OfferWorker
 from tests import builders
 from tests.conftest import MakeToken
 from tests.forms import csrf_token
 from tests.pages.test_hold_pages import signed_in_family
-from tests.waitlist import Scene, cancel, family, join, offer_worker, quiet_settings, scene
+from tests.waitlist import (  # the fixtures: the app's offer worker off
+    Scene,
+    cancel,
+    family,
+    join,
+    scene,
+    settings,
+    worker,
+)
 
-
-@pytest.fixture
-def settings(database_url: str, redis_url: str) -> Settings:
-    return quiet_settings(database_url, redis_url)
-
-
-@pytest.fixture
-async def worker(settings: Settings, clock: ManualClock) -> AsyncIterator[OfferWorker]:
-    async with offer_worker(settings, clock) as running:
-        yield running
+__all__ = ["settings", "worker"]  # fixtures shared with tests/waitlist.py
 
 
 class Waiting:
