@@ -1,10 +1,15 @@
 """The scene the notification tests share: families whose settings are written straight to the
-table, a booking's facts, and the outbox's deliveries as rows."""
+table, a booking's facts, the outbox's deliveries as rows, and a module's real SMTP server and
+SMS gateway on loopback with the settings that send to them."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import date, time
 from typing import Any
+
+import msgspec
+import pytest
 
 from respite.clock import ManualClock
 from respite.crypto import cipher_for
@@ -14,8 +19,36 @@ from respite.notifications.model import BookingConfirmed
 from respite.notifications.worker import NotificationWorker
 from respite.settings import Settings
 from tests import builders
+from tests.sms import SECRET, SmsGateway
+from tests.smtp import SmtpServer
 
 MOBILE = "+8613912345678"
+
+
+@pytest.fixture(scope="module")
+async def smtp() -> AsyncIterator[SmtpServer]:
+    async with SmtpServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+async def gateway() -> AsyncIterator[SmsGateway]:
+    async with SmsGateway() as server:
+        yield server
+
+
+def sending_to(settings: Settings, smtp: SmtpServer, gateway: SmsGateway) -> Settings:
+    """``settings`` with email to ``smtp`` and SMS to ``gateway``, polled often."""
+    return msgspec.structs.replace(
+        settings,
+        smtp_host="127.0.0.1",
+        smtp_port=smtp.port,
+        smtp_starttls=False,
+        mail_from="respite <no-reply@respite.test>",
+        sms_gateway_url=gateway.url,
+        sms_gateway_secret=SECRET,
+        notify_poll_seconds=0.05,
+    )
 
 
 def worker(

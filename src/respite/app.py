@@ -23,6 +23,7 @@ from respite.availability.api import AvailabilityController
 from respite.booking.api import booking_router
 from respite.cache import redis_lifespan, tracked_holds
 from respite.clock import Clock, SystemClock
+from respite.codes.api import CodeController
 from respite.db import pool_lifespan
 from respite.deps import Deps, Runtime
 from respite.desk.api import desk_router
@@ -117,6 +118,7 @@ def create_app(
             ProblemTypesController,
             assets_router(),
             AuthController,
+            CodeController,
             InvitationAcceptController,
             AvailabilityController,
             # Each of these needs a bearer token (BearerAuthMiddleware): the reference says so.

@@ -44,6 +44,7 @@ COLUMNS: Final = (
     Column("care_recipients", "emergency_contact_phone", "emergency_contact_phone"),
     Column("referrals", "contact_phone", "emergency_contact_phone"),
     Column("notification_settings", "sms_phone", "notification_phone"),
+    Column("one_time_codes", "phone", "notification_phone"),
 )
 
 

@@ -9,6 +9,8 @@ keys nothing directly.
 from __future__ import annotations
 
 import functools
+import hashlib
+import hmac
 from typing import Final
 
 from cryptography.hazmat.primitives import hashes
@@ -18,8 +20,10 @@ __all__ = [
     "CONTACT_PHONE_HASH",
     "IDENTIFIER_ENCRYPTION",
     "IDENTIFIER_HASH",
+    "ONE_TIME_CODE",
     "PAGE_CSRF",
     "derive_key",
+    "one_time_code",
     "signing_purpose",
 ]
 
@@ -30,6 +34,8 @@ CONTACT_PHONE_HASH: Final = "contact-phone-hash"
 its own, so that they cannot be matched against the hashes of phone logins."""
 IDENTIFIER_ENCRYPTION: Final = "identifier-encryption"
 """The development key of stored identifiers, when ``RESPITE_ID_KEY`` is not set."""
+ONE_TIME_CODE: Final = "one-time-code"
+"""The key one-time codes are derived under (``one_time_code``): never stored."""
 PAGE_CSRF: Final = "page-csrf"
 """The MAC key of the pages' CSRF tokens."""
 KEY_BYTES: Final = 32
@@ -51,3 +57,11 @@ def derive_key(secret_key: str, purpose: str) -> bytes:
         info=b"respite/" + purpose.encode(),
     )
     return hkdf.derive(secret_key.encode())
+
+
+def one_time_code(secret_key: str, salt: bytes, digits: int) -> str:
+    """The one-time code of a row's random ``salt`` (``respite.codes``): ``digits`` decimal
+    digits of its HMAC-SHA256 under the one-time-code key. Derived when it is sent and when it
+    is checked, so the code itself is never stored."""
+    mac = hmac.new(derive_key(secret_key, ONE_TIME_CODE), salt, hashlib.sha256).digest()
+    return f"{int.from_bytes(mac[:8], 'big') % 10**digits:0{digits}d}"

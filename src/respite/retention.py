@@ -15,7 +15,8 @@
   that deletes them, so the operators' figures of holds never go down (``respite.figures``);
 - the waiting list's passes (why an entry was passed over): ``retention_waitlist_days`` (90)
   after the pass; its jobs done that made no offer and explain no pass, as long after they
-  were done. Entries and offers stay, like bookings.
+  were done. Entries and offers stay, like bookings;
+- one-time codes: a day after they expired (or were used, which is earlier; ``CODE_DAYS``).
 
 An idempotency key is claimed in the transaction of the write it protects, and its answer is
 stored in that same transaction: a request still in flight holds a row nobody else can see yet,
@@ -179,6 +180,16 @@ DELETE FROM waitlist_jobs WHERE ctid = ANY (ARRAY(
 ))
 """
 
+# A code is used before it expires, so its expiry bounds both; its notification stays with
+# the rest (the inbox keeps that a code was sent, never the code).
+PURGE_ONE_TIME_CODES: Final = """
+DELETE FROM one_time_codes WHERE ctid = ANY (ARRAY(
+    SELECT ctid FROM one_time_codes WHERE expires_at < $1
+    ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED
+))
+"""
+CODE_DAYS: Final = 1
+
 KINDS: Final = (
     Kind("idempotency_keys", PURGE_IDEMPOTENCY_KEYS, lambda s: s.retention_idempotency_days),
     Kind("audit_records", PURGE_AUDIT_RECORDS, lambda s: s.retention_audit_days),
@@ -190,6 +201,7 @@ KINDS: Final = (
     Kind("notifications", PURGE_NOTIFICATIONS, lambda s: s.retention_notifications_days),
     Kind("waitlist_passes", PURGE_WAITLIST_PASSES, lambda s: s.retention_waitlist_days),
     Kind("waitlist_jobs", PURGE_WAITLIST_JOBS, lambda s: s.retention_waitlist_days),
+    Kind("one_time_codes", PURGE_ONE_TIME_CODES, lambda s: CODE_DAYS),
 )
 
 
@@ -206,6 +218,7 @@ class Purged(msgspec.Struct, frozen=True, kw_only=True):
     notifications: int = 0
     waitlist_passes: int = 0
     waitlist_jobs: int = 0
+    one_time_codes: int = 0
 
     @property
     def total(self) -> int:

@@ -184,6 +184,15 @@ class Settings(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Where SMS are posted (JSON ``{to, text}``, signed); unset: no SMS is sent."""
     sms_gateway_secret: str | None = None
     """The secret the gateway checks the HMAC-SHA256 signature of every SMS with."""
+    code_minutes: Annotated[int, Meta(ge=1, le=60)] = 10
+    """Minutes a one-time code (a new password, sign-in by phone) works."""
+    code_tries: Annotated[int, Meta(ge=1, le=20)] = 5
+    """Wrong tries that end a one-time code."""
+    code_limit_per_login: Annotated[int, Meta(ge=1, le=100)] = 3
+    """Codes sent to one email address or number per ``code_window_seconds``."""
+    code_limit_per_address: Annotated[int, Meta(ge=1, le=1000)] = 10
+    """Codes asked for from one client address per ``code_window_seconds``."""
+    code_window_seconds: Annotated[int, Meta(ge=60, le=86_400)] = 900
 
     retention_idempotency_days: Annotated[int, Meta(ge=1, le=365)] = 2
     """Days an idempotency key and the answer it replays are kept: longer than any client

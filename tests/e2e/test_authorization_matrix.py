@@ -64,6 +64,7 @@ def row(*cells: int | str, front_desk: int | str | None = None) -> dict[str, int
 
 ANYONE = row(OK, OK, OK, OK, OK, OK, OK, OK, OK, OK)
 SIGNED_IN = row(401, OK, OK, OK, OK, OK, OK, OK, OK, OK)
+WRONG_CODE = row(401, 401, 401, 401, 401, 401, 401, 401, 401, 401)
 # Staff see the elder where a stay is live or recent; a cancelled booking shows nothing.
 FAMILY_A_ELDER = row(401, OK, 404, OK, 404, OK, 404, 404, 404, OK)
 # Facility A's booking and beds: only its staff among staff, whoever else sees the elder.
@@ -121,6 +122,29 @@ TABLE: list[
         lambda w: "/v1/auth/signin",
         body(lambda w: {"login": w["family_email"], "password": "a long password"}),
         ANYONE,
+    ),
+    # One-time codes are for anyone, signed in or not: this deployment sends no email (422,
+    # whoever asks), and a wrong code is refused alike whoever types it.
+    (
+        "POST",
+        "/v1/auth/codes",
+        lambda w: "/v1/auth/codes",
+        body(lambda w: {"login": w["family_email"], "purpose": "password_reset"}),
+        ANYONE,
+    ),
+    (
+        "POST",
+        "/v1/auth/signin/code",
+        lambda w: "/v1/auth/signin/code",
+        body(lambda w: {"login": w["family_email"], "code": "123456"}),
+        WRONG_CODE,
+    ),
+    (
+        "POST",
+        "/v1/auth/password/reset",
+        lambda w: "/v1/auth/password/reset",
+        body(lambda w: {"login": w["family_email"], "code": "123456", "password": "a new pass"}),
+        WRONG_CODE,
     ),
     (
         "GET",

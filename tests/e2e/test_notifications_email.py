@@ -4,50 +4,28 @@ with the stay's calendar file; and by SMS to a real gateway that checks the sign
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from email.message import EmailMessage
 from typing import Any
 
 import httpx
-import msgspec
 import pytest
 from icalendar import Calendar
 
 from respite.settings import Settings
 from tests import builders
-from tests.conftest import MakeToken
+from tests.conftest import MakeToken, settings_for
 from tests.e2e.test_notifications_api import book
-from tests.sms import SECRET, SmsGateway
+from tests.notified import gateway, sending_to, smtp
+from tests.sms import SmsGateway
 from tests.smtp import SmtpServer
 
-
-@pytest.fixture(scope="module")
-async def smtp() -> AsyncIterator[SmtpServer]:
-    async with SmtpServer() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-async def gateway() -> AsyncIterator[SmsGateway]:
-    async with SmsGateway() as server:
-        yield server
+__all__ = ["gateway", "smtp"]  # the module's servers, as fixtures
 
 
 @pytest.fixture
 def settings(database_url: str, redis_url: str, smtp: SmtpServer, gateway: SmsGateway) -> Settings:
-    from tests.conftest import settings_for
-
-    return msgspec.structs.replace(
-        settings_for(database_url, redis_url),
-        smtp_host="127.0.0.1",
-        smtp_port=smtp.port,
-        smtp_starttls=False,
-        mail_from="respite <no-reply@respite.test>",
-        sms_gateway_url=gateway.url,
-        sms_gateway_secret=SECRET,
-        notify_poll_seconds=0.05,
-    )
+    return sending_to(settings_for(database_url, redis_url), smtp, gateway)
 
 
 async def test_a_family_booking_reaches_its_email_and_phone_from_the_running_app(

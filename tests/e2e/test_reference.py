@@ -190,6 +190,8 @@ def test_required_headers_and_tokens_are_marked(document: Document) -> None:
     # Said on each operation, where client generators read it (none reads the document's).
     open_to_all = {"GET /health/live", "GET /health/ready", "POST /v1/auth/register"}
     open_to_all |= {"POST /v1/auth/signin", "POST /v1/staff-invitations/accept"}
+    open_to_all |= {"POST /v1/auth/codes", "POST /v1/auth/signin/code"}
+    open_to_all |= {"POST /v1/auth/password/reset"}
     security = {label: op.get("security") for label, op in operations(document)}
     assert security.pop("GET /v1/availability") == [{}, {"bearer": []}]
     assert {label for label, needed in security.items() if needed is None} == open_to_all

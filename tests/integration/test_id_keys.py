@@ -130,6 +130,7 @@ async def test_a_rotation_re_encrypts_every_row_and_old_rows_read_during_and_aft
         "emergency_contact_phone": 5,
         "contact_phone": 3,
         "sms_phone": 0,  # tests/integration/test_notifications_phones.py rotates those
+        "phone": 0,  # one-time codes' numbers, by the same statements (none here)
     }
     rotated = await _stored(db)
     assert {key_id for *_, key_id, _ in rotated} == {2}

@@ -32,6 +32,7 @@ DOMAINS = (
     "waitlist",
     "desk",
     "notifications",
+    "codes",
 )
 # Bottom to top; a module may import its own layer and the ones below it, never above.
 LAYERS: dict[str, int] = {
@@ -48,6 +49,8 @@ LAYERS: dict[str, int] = {
     "holds": 6,
     "referral": 7,
     "waitlist": 7,
+    # One-time codes: auth's accounts, sent through notifications' outbox.
+    "codes": 6,
     "desk": 8,
     "dev": 8,
 }

@@ -34,7 +34,7 @@ from respite.auth.model import (
     new_token,
     verify_password,
 )
-from respite.db import Conn
+from respite.db import Conn, Pool
 from respite.errors import AuthenticationError, InvalidInputError
 from respite.i18n import t
 from respite.ratelimit import enforce
@@ -44,10 +44,13 @@ if TYPE_CHECKING:
     from respite.settings import Settings
 
 __all__ = [
+    "Account",
+    "account_of",
     "authenticate",
     "create_principal",
     "issue_token",
     "list_tokens",
+    "principal_from_row",
     "register_family",
     "revoke_token_id",
     "sign_in",
@@ -59,7 +62,7 @@ __all__ = [
 _DUMMY_HASH = hash_password("not-a-real-password")
 
 
-def _principal(row: asyncpg.Record) -> Principal:
+def principal_from_row(row: asyncpg.Record) -> Principal:
     return Principal(
         id=row["id"],
         role=row["role"],
@@ -165,23 +168,26 @@ async def register_family(deps: Deps, form: FamilyRegistration, *, address: str)
         return await issue_token(conn, principal, expires, "sign-up")
 
 
-class _Account(msgspec.Struct, frozen=True):
+class Account(msgspec.Struct, frozen=True):
+    """An account found by its login, as signing in needs it."""
+
     row: asyncpg.Record
     moved_to: bytes | None
     """The canonical hash of its number, when it is still kept under an earlier spelling."""
 
 
-async def _account(deps: Deps, login: Login) -> _Account | None:
+async def account_of(pool: Pool, settings: Settings, login: Login) -> Account | None:
+    """The account a canonical login names (an enabled one), or None."""
     if login.kind == "email":
-        row = await deps.pool.fetchrow(q.SELECT_PRINCIPAL_BY_EMAIL, login.value)
-        return None if row is None else _Account(row, None)
+        row = await pool.fetchrow(q.SELECT_PRINCIPAL_BY_EMAIL, login.value)
+        return None if row is None else Account(row, None)
     if login.kind == "other":
         return None
-    hashes = _phone_hashes(deps.settings, login.value)
-    row = await deps.pool.fetchrow(q.SELECT_PRINCIPAL_BY_PHONE, hashes[0], hashes)
+    hashes = _phone_hashes(settings, login.value)
+    row = await pool.fetchrow(q.SELECT_PRINCIPAL_BY_PHONE, hashes[0], hashes)
     if row is None:
         return None
-    return _Account(row, None if row["phone_hash"] == hashes[0] else hashes[0])
+    return Account(row, None if row["phone_hash"] == hashes[0] else hashes[0])
 
 
 async def sign_in(deps: Deps, form: SignIn, *, address: str) -> TokenIssued:
@@ -191,14 +197,14 @@ async def sign_in(deps: Deps, form: SignIn, *, address: str) -> TokenIssued:
     login = canonical_login(form.login, settings.phone_region)
     key = identifier_hash(settings.secret_key, login.value).hex()
     attempt = await admit_sign_in(deps.redis, deps.settings, key, address)
-    account = await _account(deps, login)
+    account = await account_of(deps.pool, deps.settings, login)
     kept = account.row["password_hash"] if account is not None else None
     stored = kept or _DUMMY_HASH
     matches = await asyncio.to_thread(verify_password, form.password, stored)
     if account is None or not matches or stored is _DUMMY_HASH:
         raise AuthenticationError(t("auth.wrong_login"))
     await signed_in(deps.redis, deps.settings, attempt)
-    principal = _principal(account.row)
+    principal = principal_from_row(account.row)
     async with deps.pool.acquire() as conn, conn.transaction():
         if account.moved_to is not None:
             await conn.execute(q.CANONICAL_PHONE, principal.id, account.moved_to)
@@ -210,7 +216,7 @@ async def sign_in(deps: Deps, form: SignIn, *, address: str) -> TokenIssued:
 async def authenticate(deps: Deps, token: str) -> Principal | None:
     """Whom a bearer token acts for; None when it is unknown, expired or revoked."""
     row = await deps.pool.fetchrow(q.SELECT_PRINCIPAL_BY_TOKEN, hash_token(token), deps.clock.now())
-    return None if row is None else _principal(row)
+    return None if row is None else principal_from_row(row)
 
 
 async def sign_out(deps: Deps, principal: Principal, token: str) -> None:

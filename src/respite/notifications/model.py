@@ -18,6 +18,7 @@ from respite.vocabulary import CreatedAt
 
 __all__ = [
     "CHANNELS",
+    "CODE_DIGITS",
     "DEFAULT_TIMEZONE",
     "FACTS",
     "KINDS",
@@ -26,6 +27,7 @@ __all__ = [
     "BookingConfirmed",
     "BookingReminder",
     "Channel",
+    "CodeSent",
     "Facts",
     "InboxItem",
     "NotificationKind",
@@ -40,7 +42,11 @@ __all__ = [
 ]
 
 NotificationKind = Literal[
-    "waitlist.offer_made", "booking.confirmed", "booking.reminder", "booking.cancelled"
+    "waitlist.offer_made",
+    "booking.confirmed",
+    "booking.reminder",
+    "booking.cancelled",
+    "account.code",
 ]
 KINDS: Final[tuple[NotificationKind, ...]] = get_args(NotificationKind)
 Channel = Literal["email", "sms"]
@@ -52,6 +58,8 @@ DEFAULT_TIMEZONE: Final = "Asia/Shanghai"
 # until the retry window is over.
 RETRY_STEPS: Final = (30.0, 120.0, 600.0, 1800.0, 3600.0, 7200.0)
 MAX_EMAIL = 254
+CODE_DIGITS: Final = 6
+"""The digits of a one-time code (``respite.codes``)."""
 
 
 class OfferMade(Struct, frozen=True, kw_only=True):
@@ -104,12 +112,28 @@ class BookingCancelled(Struct, frozen=True, kw_only=True):
     check_out: date
 
 
-Facts = OfferMade | BookingConfirmed | BookingReminder | BookingCancelled
+class CodeSent(Struct, frozen=True, kw_only=True):
+    """A one-time code was sent (``respite.codes``). The facts never hold the code: the inbox says
+    only that one was sent, and where; the email or SMS derives it from its row when sent."""
+
+    code_id: int
+    purpose: Literal["password_reset", "sign_in"]
+    """``codes.model.CodePurpose``."""
+    channel: Channel
+    sent_to: str
+    """The address or number, partly hidden."""
+    expires_at: datetime
+    minutes: int
+    """How long it works, as the message says it."""
+
+
+Facts = OfferMade | BookingConfirmed | BookingReminder | BookingCancelled | CodeSent
 FACTS: Final[dict[NotificationKind, type[Facts]]] = {
     "waitlist.offer_made": OfferMade,
     "booking.confirmed": BookingConfirmed,
     "booking.reminder": BookingReminder,
     "booking.cancelled": BookingCancelled,
+    "account.code": CodeSent,
 }
 
 
@@ -231,8 +255,8 @@ class InboxItem(Struct, frozen=True, kw_only=True):
     kind: Annotated[
         NotificationKind,
         Meta(
-            description="waitlist.offer_made, booking.confirmed, booking.reminder or "
-            "booking.cancelled."
+            description="waitlist.offer_made, booking.confirmed, booking.reminder, "
+            "booking.cancelled, or account.code (a one-time code was sent; never the code)."
         ),
     ]
     title: Annotated[str, Meta(description="What happened, in a line.")]
@@ -262,6 +286,8 @@ def not_before(
     facts: Facts, now: datetime, quiet: tuple[time, time] | None, zone: ZoneInfo
 ) -> datetime:
     """When an email or SMS of ``facts`` may be sent: now, or the end of the quiet hours."""
+    if isinstance(facts, CodeSent):
+        return now  # asked for this minute, and useless after the next few
     until = None if quiet is None else quiet_until(now, quiet, zone)
     if until is None:
         return now
@@ -281,7 +307,10 @@ def retry_delay(failures: int, scale: float, rand: float) -> float:
 
 def gives_up(facts: Facts, first_attempt_at: datetime, now: datetime, window: float) -> bool:
     """A failing delivery is given up once retried for the whole window; an offer's, once its
-    deadline has passed (it could only announce a bed that is gone)."""
+    deadline has passed (it could only announce a bed that is gone); a code's, once it has
+    expired."""
     if isinstance(facts, OfferMade) and now >= facts.deadline:
+        return True
+    if isinstance(facts, CodeSent) and now >= facts.expires_at:
         return True
     return (now - first_attempt_at).total_seconds() >= window

@@ -100,21 +100,27 @@ async def notify(
     facts: msgspec.Struct,
     key: str,
     now: datetime,
+    only: Channel | None = None,
+    language: Lang | None = None,
 ) -> None:
     """Tell ``principal_id`` of ``facts`` (the Struct of ``kind``), once per ``key``, in the
-    caller's transaction: the inbox always, email and SMS as the principal chose."""
+    caller's transaction: the inbox always, email and SMS as the principal chose.
+
+    ``only``: on that one channel instead, whatever the principal chose (a one-time code goes
+    where the person asking typed); ``language``: in it rather than the one chosen."""
     if not isinstance(facts, FACTS[kind]):
         raise TypeError(f"{kind} takes {FACTS[kind].__name__}, not {type(facts).__name__}")
     if not 1 <= len(key) <= MAX_KEY:
         raise ValueError(f"a notification key has 1 to {MAX_KEY} characters, not {len(key)}")
     chosen = await choices_of(conn, principal_id)
     notification_id = await conn.fetchval(
-        q.INSERT_NOTIFICATION, principal_id, kind, facts, chosen.language, key, now
+        q.INSERT_NOTIFICATION, principal_id, kind, facts, language or chosen.language, key, now
     )
-    if notification_id is None or not chosen.channels:
+    channels = chosen.channels if only is None else [only]
+    if notification_id is None or not channels:
         return
     due = not_before(_facts(facts), now, chosen.quiet, zone(chosen.timezone or DEFAULT_TIMEZONE))
-    await conn.execute(q.INSERT_DELIVERIES, notification_id, chosen.channels, due, now)
+    await conn.execute(q.INSERT_DELIVERIES, notification_id, channels, due, now)
 
 
 def _facts(facts: msgspec.Struct) -> Facts:

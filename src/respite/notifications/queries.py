@@ -18,6 +18,7 @@ __all__ = [
     "POSTPONE",
     "SELECT_CHOICES",
     "SELECT_INBOX_ITEM",
+    "SELECT_LIVE_CODE",
     "SELECT_OWNER_ROLE",
     "UPSERT_SETTINGS",
 ]
@@ -102,6 +103,13 @@ RETURNING d.id, d.channel, d.attempts, d.first_attempt_at, n.id AS notification_
           n.principal_id, n.kind, n.facts::text AS facts, n.language, n.created_at,
           p.email AS account_email, s.email_enabled, s.sms_enabled, s.email, s.sms_phone_enc,
           s.quiet_start, s.quiet_end, s.timezone
+"""
+
+# A one-time code that can still be used ($2 now, $3 the wrong tries that end one): what its
+# email or SMS needs (respite.codes).
+SELECT_LIVE_CODE: Final = """
+SELECT salt, phone_enc FROM one_time_codes
+WHERE id = $1 AND used_at IS NULL AND expires_at > $2 AND wrong_tries < $3
 """
 
 # Each finish names the attempt it ends: a lease taken over by another worker is not undone.

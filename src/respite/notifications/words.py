@@ -15,6 +15,7 @@ from respite.notifications.model import (
     BookingCancelled,
     BookingConfirmed,
     BookingReminder,
+    CodeSent,
     Facts,
     OfferMade,
 )
@@ -30,6 +31,8 @@ class Written(Struct, frozen=True, kw_only=True):
 
 
 def title_of(facts: Facts) -> Text:
+    if isinstance(facts, CodeSent):
+        return t(f"notification.code.title_{facts.purpose}")
     if isinstance(facts, OfferMade):
         return t("notification.offer_made.title", facility=facts.facility_name)
     if isinstance(facts, BookingConfirmed):
@@ -40,7 +43,9 @@ def title_of(facts: Facts) -> Text:
     return t("notification.booking_cancelled.title", facility=facts.facility_name)
 
 
-def _stay(facts: Facts) -> dict[str, object]:
+def _stay(
+    facts: OfferMade | BookingConfirmed | BookingReminder | BookingCancelled,
+) -> dict[str, object]:
     return {
         "facility": facts.facility_name,
         "bed": facts.bed_label,
@@ -60,7 +65,22 @@ def _reach(address: str, phone: str | None) -> list[Text]:
     return found
 
 
-def lines_of(facts: Facts) -> list[Text]:
+def _code_lines(facts: CodeSent, code: str | None) -> list[Text]:
+    """The email or SMS gives the code; the inbox says only where it went."""
+    if code is None:
+        return [
+            t("notification.code.sent", sent_to=facts.sent_to, minutes=facts.minutes),
+            t("notification.code.not_you"),
+        ]
+    return [
+        t("notification.code.code", code=code, minutes=facts.minutes),
+        t("notification.code.never_tell"),
+    ]
+
+
+def lines_of(facts: Facts, code: str | None = None) -> list[Text]:
+    if isinstance(facts, CodeSent):
+        return _code_lines(facts, code)
     if isinstance(facts, OfferMade):
         # The deadline in the facility's local time, with its date: a family elsewhere reads
         # the time the facility keeps, and says so.
@@ -87,8 +107,9 @@ def lines_of(facts: Facts) -> list[Text]:
     ]
 
 
-def written(facts: Facts, lang: Lang) -> Written:
+def written(facts: Facts, lang: Lang, *, code: str | None = None) -> Written:
+    """``facts`` in ``lang``; ``code`` only for the email or SMS that carries a one-time code."""
     return Written(
         title=render(title_of(facts), lang),
-        body="\n".join(render(line, lang) for line in lines_of(facts)),
+        body="\n".join(render(line, lang) for line in lines_of(facts, code)),
     )

@@ -38,8 +38,9 @@ import msgspec
 from respite import __version__
 from respite.clock import Clock, zone
 from respite.crypto import UnreadableIdentifierError, cipher_for
-from respite.db import Pool, create_pool
+from respite.db import Conn, Pool, create_pool
 from respite.i18n import Lang
+from respite.keys import one_time_code
 from respite.notifications import queries as q
 from respite.notifications.calendar import stay_calendar
 from respite.notifications.channels import (
@@ -52,10 +53,12 @@ from respite.notifications.channels import (
     send_sms,
 )
 from respite.notifications.model import (
+    CODE_DIGITS,
     DEFAULT_TIMEZONE,
     FACTS,
     BookingConfirmed,
     Channel,
+    CodeSent,
     Facts,
     gives_up,
     not_before,
@@ -87,6 +90,16 @@ class Claimed(msgspec.Struct, frozen=True, kw_only=True):
     language: Lang | None
     created_at: datetime
     chosen: Choices
+    code: LiveCode | None = None
+    """A one-time code's, read when it is about to be sent; None for every other kind."""
+
+
+class LiveCode(msgspec.Struct, frozen=True, kw_only=True):
+    """A one-time code still usable, as its email or SMS needs it."""
+
+    text: str
+    phone: bytes | None
+    """Sealed: where its SMS goes."""
 
 
 def _claimed(row: asyncpg.Record) -> Claimed:
@@ -202,6 +215,8 @@ class NotificationWorker:
             if until > now:
                 await conn.execute(q.POSTPONE, claimed.id, claimed.attempt, now, until)
                 return
+            if isinstance(claimed.facts, CodeSent):
+                claimed = await self._with_code(conn, claimed.facts, claimed)
             skipped = self._not_sendable(claimed)
             if skipped is not None:
                 await conn.execute(q.FINISH_SKIPPED, claimed.id, claimed.attempt, now, skipped)
@@ -209,8 +224,21 @@ class NotificationWorker:
         outcome = await self._attempt(client, claimed)
         await self._finish(claimed, outcome)
 
+    async def _with_code(self, conn: Conn, facts: CodeSent, claimed: Claimed) -> Claimed:
+        """``claimed`` with its code, if the code can still be used."""
+        row = await conn.fetchrow(
+            q.SELECT_LIVE_CODE, facts.code_id, self.clock.now(), self.settings.code_tries
+        )
+        if row is None:
+            return claimed
+        text = one_time_code(self.settings.secret_key, row["salt"], CODE_DIGITS)
+        code = LiveCode(text=text, phone=row["phone_enc"])
+        return msgspec.structs.replace(claimed, code=code)
+
     def _not_sendable(self, claimed: Claimed) -> str | None:
         """Why this delivery can never go out as things stand, or None."""
+        if isinstance(claimed.facts, CodeSent):
+            return self._code_not_sendable(claimed)
         chosen = claimed.chosen
         if claimed.channel == "email":
             if self.settings.smtp_host is None:
@@ -224,6 +252,19 @@ class NotificationWorker:
                 return "SMS is not configured (RESPITE_SMS_GATEWAY_URL)"
             if not chosen.sms_enabled or chosen.sms_phone is None:
                 return "SMS turned off"
+        return None
+
+    def _code_not_sendable(self, claimed: Claimed) -> str | None:
+        """A code goes where it was asked for, whatever the principal chose for the rest."""
+        if claimed.code is None:
+            return "the code was used, ended or has expired"
+        if claimed.channel == "email":
+            if self.settings.smtp_host is None:
+                return "email is not configured (RESPITE_SMTP_HOST)"
+            if claimed.chosen.account_email is None:
+                return "no email address"
+        elif self.settings.sms_gateway_url is None:
+            return "SMS is not configured (RESPITE_SMS_GATEWAY_URL)"
         return None
 
     async def _attempt(self, client: httpx.AsyncClient, claimed: Claimed) -> Outcome:
@@ -244,7 +285,8 @@ class NotificationWorker:
 
     def _email(self, claimed: Claimed) -> EmailMessage:
         lang = self._language(claimed)
-        words = written(claimed.facts, lang)
+        code = claimed.code
+        words = written(claimed.facts, lang, code=code.text if code else None)
         attachment = None
         if isinstance(claimed.facts, BookingConfirmed):
             attachment = Attachment(
@@ -253,9 +295,10 @@ class NotificationWorker:
                 subtype="calendar",
                 params={"method": "PUBLISH"},
             )
-        assert claimed.chosen.email_to is not None  # checked by _not_sendable
+        to = claimed.chosen.account_email if code else claimed.chosen.email_to
+        assert to is not None  # checked by _not_sendable
         letter = Letter(
-            to=claimed.chosen.email_to,
+            to=to,
             subject=words.title,
             body=words.body,
             message_id=f"<notification-{claimed.notification_id}@{self.domain}>",
@@ -264,9 +307,11 @@ class NotificationWorker:
         return email_message(self.settings, letter, self.clock.now())
 
     async def _sms(self, client: httpx.AsyncClient, claimed: Claimed) -> Outcome:
-        assert claimed.chosen.sms_phone is not None  # checked by _not_sendable
-        phone = self.cipher.decrypt("notification_phone", claimed.chosen.sms_phone)
-        words = written(claimed.facts, self._language(claimed))
+        code = claimed.code
+        sealed = code.phone if code else claimed.chosen.sms_phone
+        assert sealed is not None  # checked by _not_sendable, and by the table for a code
+        phone = self.cipher.decrypt("notification_phone", sealed)
+        words = written(claimed.facts, self._language(claimed), code=code.text if code else None)
         text = f"{words.title}\n{words.body}"
         return await send_sms(client, self.settings, phone, text, self.clock.now())
 

@@ -27,6 +27,7 @@ from litestar.types import ControllerRouterHandler
 from respite.keys import PAGE_CSRF, derive_key
 from respite.pages.account import AccountPages
 from respite.pages.assessments import AssessmentPages
+from respite.pages.codes import CodePages
 from respite.pages.desk import DESK_PAGES
 from respite.pages.elders import ElderPages
 from respite.pages.error_pages import page_exception_handlers
@@ -50,6 +51,7 @@ CSRF_COOKIE: Final = "respite_csrf"
 PAGES: Final[list[ControllerRouterHandler]] = [
     HomePage,
     AccountPages,
+    CodePages,
     PreferencePages,
     SearchPage,
     FacilityPage,

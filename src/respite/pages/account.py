@@ -1,4 +1,5 @@
-"""A family's account on the pages: register, sign in, sign out (here or everywhere).
+"""A family's account on the pages: register, sign in, sign out (here or everywhere). A
+forgotten password and signing in by a code are ``pages/codes.py``.
 
 Signing in makes a token exactly as the API does (``auth.service``: the same rate limits, the
 same audit) and keeps it in the ``respite_session`` cookie: HttpOnly, so no script reads it;
@@ -31,9 +32,11 @@ from respite.pages.frame import cookie, forget, go, local_path, page
 from respite.pages.guards import signed_in
 from respite.problems import problem_kind
 
-__all__ = ["AccountPages"]
+__all__ = ["AccountPages", "Next", "session_cookie"]
 
 Next = Annotated[str | None, QueryParameter(name="next", max_length=2000)]
+# ``new`` after a new password was set with a code (pages/codes.py).
+PasswordDone = Annotated[str | None, QueryParameter(max_length=10)]
 
 
 class Registration(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -92,7 +95,7 @@ class AccountPages(Controller):
             )
         except RespiteError as exc:
             return _again(request, "account/signin.html", exc, fields, back)
-        return go(back, cookies=[_session(deps, issued.token)])
+        return go(back, cookies=[session_cookie(deps, issued.token)])
 
     @get("/register")
     async def register_page(self, request: Request[Any, Any, Any], next_path: Next) -> Template:
@@ -113,12 +116,14 @@ class AccountPages(Controller):
             )
         except RespiteError as exc:
             return _again(request, "account/register.html", exc, fields, back)
-        return go(back, cookies=[_session(deps, issued.token)])
+        return go(back, cookies=[session_cookie(deps, issued.token)])
 
     @get("/account")
-    async def account(self, request: Request[Any, Any, Any]) -> Template:
+    async def account(
+        self, request: Request[Any, Any, Any], password: PasswordDone = None
+    ) -> Template:
         signed_in(request)
-        return page(request, "account/account.html")
+        return page(request, "account/account.html", password_new=password == "new")
 
     @post("/signout")
     async def sign_out(
@@ -138,12 +143,9 @@ class AccountPages(Controller):
         await service.sign_out_everywhere(deps, principal)
         return go("/", cookies=[forget(SESSION_COOKIE, secure=deps.settings.cookies_secure)])
 
-    @get("/password/forgotten")
-    async def forgotten_password(self, request: Request[Any, Any, Any]) -> Template:
-        return page(request, "account/forgotten.html")
 
-
-def _session(deps: Deps, token: str) -> Cookie:
+def session_cookie(deps: Deps, token: str) -> Cookie:
+    """The session cookie of a token just issued: the browser is signed in with it."""
     days = deps.settings.family_token_days
     return cookie(
         SESSION_COOKIE, token, secure=deps.settings.cookies_secure, max_age=days * 24 * 3600
