@@ -153,7 +153,17 @@ def _seed(settings: Settings) -> None:
     asyncio.run(seed(settings.database_url, local_today(DEFAULT_TIMEZONE, SystemClock().now())))
 
 
+def _letterbox(settings: Settings) -> Settings:
+    """Development without a mail server or an SMS gateway: both go to files to read."""
+    if settings.letterbox_dir is not None or settings.smtp_host or settings.sms_gateway_url:
+        return settings
+    folder = str(Path(settings.data_dir) / "letterbox")
+    print(f"email and SMS are written to {folder}/ (RESPITE_LETTERBOX_DIR), not sent")
+    return msgspec.structs.replace(settings, letterbox_dir=folder)
+
+
 def cmd_dev(settings: Settings, args: argparse.Namespace) -> None:
+    settings = _letterbox(settings)
     with backends(settings, create=True, record=True) as live:
         asyncio.run(_migrate(live))
         asyncio.run(_check_keys(live))

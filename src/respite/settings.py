@@ -184,6 +184,10 @@ class Settings(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Where SMS are posted (JSON ``{to, text}``, signed); unset: no SMS is sent."""
     sms_gateway_secret: str | None = None
     """The secret the gateway checks the HMAC-SHA256 signature of every SMS with."""
+    letterbox_dir: str | None = None
+    """Development only: every email (``.eml``) and SMS (``.json``) is written to a file in this
+    folder instead of being sent, on either channel; ``respite dev`` uses ``data_dir``'s
+    ``letterbox`` when neither channel is configured. Production refuses it."""
     code_minutes: Annotated[int, Meta(ge=1, le=60)] = 10
     """Minutes a one-time code (a new password, sign-in by phone) works."""
     code_tries: Annotated[int, Meta(ge=1, le=20)] = 5
@@ -236,6 +240,16 @@ class Settings(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
         if "@" not in email.utils.parseaddr(self.mail_from)[1]:
             raise ValueError(f"{ENV_PREFIX}MAIL_FROM: {self.mail_from!r} has no email address")
         self._check_id_keys()
+
+    @property
+    def sends_email(self) -> bool:
+        """Email goes out: through an SMTP server, or into the development letterbox."""
+        return self.smtp_host is not None or self.letterbox_dir is not None
+
+    @property
+    def sends_sms(self) -> bool:
+        """SMS go out: through the gateway, or into the development letterbox."""
+        return self.sms_gateway_url is not None or self.letterbox_dir is not None
 
     def _check_id_keys(self) -> None:
         if self.id_key_previous is None:
@@ -294,6 +308,11 @@ def production_refusal(settings: Settings) -> str | None:
         why = f"{ENV_PREFIX}DATABASE_URL or {ENV_PREFIX}REDIS_URL is set"
     if not production:
         return None
+    if settings.letterbox_dir is not None:
+        return (
+            f"production ({why}) sends email and SMS: {ENV_PREFIX}LETTERBOX_DIR keeps them in"
+            " files, for development only; unset it"
+        )
     missing = []
     if settings.secret_key == DEV_SECRET_KEY or len(settings.secret_key) < MIN_SECRET_KEY_LENGTH:
         missing.append(f"{ENV_PREFIX}SECRET_KEY (at least {MIN_SECRET_KEY_LENGTH} characters)")

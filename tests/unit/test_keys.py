@@ -182,3 +182,11 @@ def test_the_environment_setting_decides_when_given() -> None:
     assert _refusal({**REAL, "RESPITE_ENVIRONMENT": "development"}) is None
     with pytest.raises(SettingsError, match=r"^RESPITE_ENVIRONMENT: "):
         load_settings({"RESPITE_ENVIRONMENT": "staging"})
+
+
+def test_production_refuses_the_development_letterbox() -> None:
+    ready = {**REAL, "RESPITE_SECRET_KEY": SECRET, "RESPITE_ID_KEY": NEW}
+    refusal = _refusal({**ready, "RESPITE_LETTERBOX_DIR": "letters"})
+    assert refusal is not None and "RESPITE_LETTERBOX_DIR" in refusal
+    development = {**REAL, "RESPITE_ENVIRONMENT": "development"}
+    assert _refusal({**development, "RESPITE_LETTERBOX_DIR": "letters"}) is None

@@ -59,11 +59,11 @@ __all__ = ["request_code", "reset_password", "sign_in_with_code"]
 def _channel(settings: Settings, login: Login) -> CodeChannel:
     """How a code reaches ``login``, or why it cannot on this deployment."""
     if login.kind == "email":
-        if settings.smtp_host is None:
+        if not settings.sends_email:
             raise InvalidInputError.one("login", t("auth.code_no_email"))
         return "email"
     if login.kind == "phone":
-        if settings.sms_gateway_url is None:
+        if not settings.sends_sms:
             raise InvalidInputError.one("login", t("auth.code_no_sms"))
         return "sms"
     raise InvalidInputError.one("login", t("auth.code_login"))

@@ -9,18 +9,23 @@ SMS: a POST of JSON ``{"to": "+86...", "text": "..."}`` to the configured gatewa
 ``X-Respite-Timestamp`` (Unix seconds) and ``X-Respite-Signature: v1=<hex>``, the HMAC-SHA256
 of ``"<timestamp>." + body`` under the configured secret. A 2xx answer means sent.
 
+In development, the letterbox (``RESPITE_LETTERBOX_DIR``) stands in for both: each email is
+written as an ``.eml`` file and each SMS as the JSON a gateway would get, to be read there.
+
 Each send answers an ``Outcome``. Its error is a status or the kind of failure only — never
 the address, the number or the words — because the worker logs it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import ssl
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
+from pathlib import Path
 from typing import Final
 
 import aiosmtplib
@@ -40,6 +45,7 @@ __all__ = [
     "send_email",
     "send_sms",
     "sms_signature",
+    "to_letterbox",
 ]
 
 TIMESTAMP_HEADER: Final = "X-Respite-Timestamp"
@@ -156,3 +162,18 @@ async def send_sms(
         return Outcome(sent=True)
     permanent = 400 <= status < 500 and status not in _TRANSIENT_4XX
     return Outcome(sent=False, error=f"HTTP {status}", permanent=permanent)
+
+
+async def to_letterbox(folder: str, name: str, content: bytes) -> Outcome:
+    """Write a message to the development letterbox as the file ``name`` (a retry rewrites it)."""
+
+    def write() -> None:
+        path = Path(folder)
+        path.mkdir(parents=True, exist_ok=True)
+        (path / name).write_bytes(content)
+
+    try:
+        await asyncio.to_thread(write)
+    except OSError as exc:
+        return Outcome(sent=False, error=type(exc).__name__)
+    return Outcome(sent=True)

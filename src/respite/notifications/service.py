@@ -67,9 +67,9 @@ class InboxFilter(msgspec.Struct, frozen=True, kw_only=True):
 
 def deployment_channels(settings: Settings) -> list[Channel]:
     channels: list[Channel] = []
-    if settings.smtp_host is not None:
+    if settings.sends_email:
         channels.append("email")
-    if settings.sms_gateway_url is not None:
+    if settings.sends_sms:
         channels.append("sms")
     return channels
 

@@ -51,6 +51,7 @@ from respite.notifications.channels import (
     mail_domain,
     send_email,
     send_sms,
+    to_letterbox,
 )
 from respite.notifications.model import (
     CODE_DIGITS,
@@ -241,14 +242,14 @@ class NotificationWorker:
             return self._code_not_sendable(claimed)
         chosen = claimed.chosen
         if claimed.channel == "email":
-            if self.settings.smtp_host is None:
+            if not self.settings.sends_email:
                 return "email is not configured (RESPITE_SMTP_HOST)"
             if not chosen.email_enabled:
                 return "email turned off"
             if chosen.email_to is None:
                 return "no email address"
         else:
-            if self.settings.sms_gateway_url is None:
+            if not self.settings.sends_sms:
                 return "SMS is not configured (RESPITE_SMS_GATEWAY_URL)"
             if not chosen.sms_enabled or chosen.sms_phone is None:
                 return "SMS turned off"
@@ -259,18 +260,22 @@ class NotificationWorker:
         if claimed.code is None:
             return "the code was used, ended or has expired"
         if claimed.channel == "email":
-            if self.settings.smtp_host is None:
+            if not self.settings.sends_email:
                 return "email is not configured (RESPITE_SMTP_HOST)"
             if claimed.chosen.account_email is None:
                 return "no email address"
-        elif self.settings.sms_gateway_url is None:
+        elif not self.settings.sends_sms:
             return "SMS is not configured (RESPITE_SMS_GATEWAY_URL)"
         return None
 
     async def _attempt(self, client: httpx.AsyncClient, claimed: Claimed) -> Outcome:
         try:
             if claimed.channel == "email":
-                return await send_email(self.settings, self._email(claimed), self.tls)
+                message = self._email(claimed)
+                if self.settings.letterbox_dir is not None:
+                    name = f"{claimed.id}-email.eml"
+                    return await to_letterbox(self.settings.letterbox_dir, name, message.as_bytes())
+                return await send_email(self.settings, message, self.tls)
             return await self._sms(client, claimed)
         except UnreadableIdentifierError:
             return Outcome(sent=False, error="the SMS number does not decrypt", permanent=True)
@@ -313,6 +318,9 @@ class NotificationWorker:
         phone = self.cipher.decrypt("notification_phone", sealed)
         words = written(claimed.facts, self._language(claimed), code=code.text if code else None)
         text = f"{words.title}\n{words.body}"
+        if self.settings.letterbox_dir is not None:
+            body = msgspec.json.encode({"to": phone, "text": text})
+            return await to_letterbox(self.settings.letterbox_dir, f"{claimed.id}-sms.json", body)
         return await send_sms(client, self.settings, phone, text, self.clock.now())
 
     async def _finish(self, claimed: Claimed, outcome: Outcome) -> None:
