@@ -193,7 +193,14 @@ class Settings(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     code_tries: Annotated[int, Meta(ge=1, le=20)] = 5
     """Wrong tries that end a one-time code."""
     code_limit_per_login: Annotated[int, Meta(ge=1, le=100)] = 3
-    """Codes sent to one email address or number per ``code_window_seconds``."""
+    """Codes asked for one email address or number from one client address per
+    ``code_window_seconds``."""
+    code_limit_login_wide: Annotated[int, Meta(ge=1, le=1000)] = 10
+    """Codes asked for one email address or number from every address together per window: a
+    stranger asking from one address cannot use up the owner's."""
+    code_wrong_per_login_day: Annotated[int, Meta(ge=1, le=1000)] = 20
+    """Wrong codes typed for one email address or number in a day, across its codes; past it,
+    none is checked until the day's window ends (a guesser's whole budget)."""
     code_limit_per_address: Annotated[int, Meta(ge=1, le=1000)] = 10
     """Codes asked for from one client address per ``code_window_seconds``."""
     code_window_seconds: Annotated[int, Meta(ge=60, le=86_400)] = 900

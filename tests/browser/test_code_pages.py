@@ -90,7 +90,7 @@ async def test_a_family_signs_in_by_a_code_sent_to_its_phone(
     await page.click(f"main button:has-text('{say('page.code.send', 'zh-CN')}')")
     assert "139****5678" in await page.inner_text("[role=status]")
     [sms] = await gateway.wait_for(lambda got: len(got) >= 1)
-    assert sms.valid and sms.message["text"].startswith("您的登录验证码\n")
+    assert sms.valid and sms.message["text"].startswith("【喘息床位】登录验证码\n")
     found = _CODE.search(sms.message["text"])
     assert found is not None
     await page.fill("#f-code", found.group(1))

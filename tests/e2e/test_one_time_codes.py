@@ -15,7 +15,9 @@ from typing import Any
 import httpx
 import pytest
 
+from respite.auth.model import hash_password
 from respite.clock import ManualClock
+from respite.codes import service
 from respite.db import create_pool
 from respite.retention import Purger
 from respite.settings import Settings
@@ -88,7 +90,7 @@ async def test_a_forgotten_password_is_set_anew_with_the_emailed_code(
     assert asked.json()["sent_to"] == "d***@example.test"
 
     code, message = await emailed_code(smtp, "daughter@example.test")
-    assert message["Subject"] == "您的重设密码验证码"
+    assert message["Subject"] == "【喘息床位】重设密码验证码"
     assert f"您的验证码是 {code}，10 分钟内有效" in message.get_content()
     assert await db.fetchval("SELECT count(*) FROM one_time_codes") == 1
     stored = await db.fetchrow("SELECT * FROM one_time_codes")
@@ -119,7 +121,7 @@ async def test_a_forgotten_password_is_set_anew_with_the_emailed_code(
         json={"login": "daughter@example.test", "code": code, "password": "yet another password"},
         headers={"Accept-Language": "zh-CN"},
     )
-    assert assert_problem(again, 401, "unauthenticated")["detail"].startswith("验证码错误或已过期")
+    assert assert_problem(again, 401, "unauthenticated")["detail"].startswith("验证码错误")
 
     inbox = await client.get("/v1/me/inbox", headers=bearer(token))
     [item] = [i for i in inbox.json()["items"] if i["kind"] == "account.code"]
@@ -141,7 +143,7 @@ async def test_sign_in_by_phone_with_the_texted_code_typed_in_full_width_digits(
     }
     [sms] = await gateway.wait_for(lambda got: len(got) >= 1)
     assert sms.valid and sms.message["to"] == "+8613912345678"
-    assert sms.message["text"].startswith("Your sign-in code\nYour code is ")
+    assert sms.message["text"].startswith("Respite beds: your sign-in code\nYour code is ")
     found = _CODE.search(sms.message["text"])
     assert found is not None
     sealed = await db.fetchval("SELECT phone_enc FROM one_time_codes")
@@ -205,24 +207,106 @@ async def test_a_code_expires_and_a_new_one_ends_the_one_before(
     assert late.status_code == 401
 
 
-async def test_wrong_tries_end_a_code(
+async def sign_in(client: httpx.AsyncClient, login: str, code: str) -> httpx.Response:
+    return await client.post(
+        "/v1/auth/signin/code",
+        json={"login": login, "code": code},
+        headers={"Accept-Language": "zh-CN"},
+    )
+
+
+def other_than(code: str) -> str:
+    return f"{(int(code) + 1) % 1_000_000:06d}"
+
+
+async def test_wrong_tries_end_a_code_at_the_last_one_allowed(
     client: httpx.AsyncClient, smtp: SmtpServer, settings: Settings
 ) -> None:
     await register(client, email="wrong@example.test")
     await ask(client, "wrong@example.test", "sign_in")
     code, _ = await emailed_code(smtp, "wrong@example.test")
-    wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+    for _ in range(settings.code_tries - 1):
+        assert (await sign_in(client, "wrong@example.test", other_than(code))).status_code == 401
+    assert (await sign_in(client, "wrong@example.test", code)).status_code == 200
+
+    await ask(client, "wrong@example.test", "sign_in")
+    code, _ = await emailed_code(smtp, "wrong@example.test", already=1)
     for _ in range(settings.code_tries):
-        tried = await client.post(
-            "/v1/auth/signin/code", json={"login": "wrong@example.test", "code": wrong}
-        )
-        assert tried.status_code == 401
-    right = await client.post(
-        "/v1/auth/signin/code",
-        json={"login": "wrong@example.test", "code": code},
-        headers={"Accept-Language": "zh-CN"},
+        assert (await sign_in(client, "wrong@example.test", other_than(code))).status_code == 401
+    right = await sign_in(client, "wrong@example.test", code)
+    # Used up, and said in the same words as any wrong code: nothing tells a used-up code of a
+    # real account from a code typed for a login without one.
+    detail = assert_problem(right, 401, "unauthenticated")["detail"]
+    nobody = await sign_in(client, "nobody@example.test", code)
+    assert detail == nobody.json()["detail"] and detail.startswith("验证码错误")
+
+
+async def test_a_day_of_wrong_codes_for_one_login_stops_all_checking(
+    client: httpx.AsyncClient, smtp: SmtpServer, settings: Settings
+) -> None:
+    await register(client, email="guessed@example.test")
+    for _ in range(settings.code_wrong_per_login_day):
+        assert (await sign_in(client, "guessed@example.test", "000001")).status_code == 401
+    await ask(client, "guessed@example.test", "sign_in")
+    code, _ = await emailed_code(smtp, "guessed@example.test")
+    stopped = await sign_in(client, "GUESSED@example.test", code)
+    assert assert_problem(stopped, 429, "rate-limited")["detail"].startswith("尝试次数过多")
+
+
+async def test_two_codes_asked_for_at_once_leave_one_that_works(
+    client: httpx.AsyncClient, smtp: SmtpServer, db: Any, clock: ManualClock
+) -> None:
+    await register(client, email="double@example.test")
+    both = await asyncio.gather(*(ask(client, "double@example.test", "sign_in") for _ in range(2)))
+    assert [answer.status_code for answer in both] == [202, 202]
+    live = await db.fetchval(
+        "SELECT count(*) FROM one_time_codes WHERE used_at IS NULL AND expires_at > $1",
+        clock.now(),
     )
-    assert assert_problem(right, 401, "unauthenticated")["detail"].startswith("验证码输错次数过多")
+    assert live == 1
+
+
+async def test_a_new_password_ends_every_live_code_of_the_account(
+    client: httpx.AsyncClient, smtp: SmtpServer
+) -> None:
+    await register(client, email="both@example.test")
+    await ask(client, "both@example.test", "sign_in")
+    sign_in_code, _ = await emailed_code(smtp, "both@example.test")
+    await ask(client, "both@example.test", "password_reset")
+    reset_code, _ = await emailed_code(smtp, "both@example.test", already=1)
+    reset = await client.post(
+        "/v1/auth/password/reset",
+        json={"login": "both@example.test", "code": reset_code, "password": NEW_PASSWORD},
+    )
+    assert reset.status_code == 200
+    assert (await sign_in(client, "both@example.test", sign_in_code)).status_code == 401
+
+
+async def test_a_wrong_code_sets_no_password_and_costs_no_hashing(
+    client: httpx.AsyncClient, smtp: SmtpServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hashed: list[str] = []
+
+    def counted(password: str) -> str:
+        hashed.append(password)
+        return hash_password(password)
+
+    monkeypatch.setattr(service, "hash_password", counted)
+    await register(client, email="slow@example.test")
+    await ask(client, "slow@example.test", "password_reset")
+    code, _ = await emailed_code(smtp, "slow@example.test")
+    for login in ("slow@example.test", "nobody@example.test"):
+        wrong = await client.post(
+            "/v1/auth/password/reset",
+            json={"login": login, "code": other_than(code), "password": NEW_PASSWORD},
+        )
+        assert wrong.status_code == 401
+    assert hashed == []
+    right = await client.post(
+        "/v1/auth/password/reset",
+        json={"login": "slow@example.test", "code": code, "password": NEW_PASSWORD},
+    )
+    assert right.status_code == 200 and hashed == [NEW_PASSWORD]
 
 
 async def test_codes_to_one_login_are_rate_limited(
@@ -298,7 +382,8 @@ async def test_codes_are_purged_a_day_after_they_end(
     await emailed_code(smtp, "old@example.test")
     clock.advance(timedelta(days=1, minutes=5))
     await ask(client, "old@example.test", "password_reset")
-    clock.advance(timedelta(minutes=6))
+    await emailed_code(smtp, "old@example.test", already=1)
+    clock.advance(timedelta(minutes=11))  # this one has expired too, but not a day ago
     pool = await create_pool(settings, database_url)
     try:
         purged = await Purger(pool, settings, clock=clock).purge()
@@ -306,3 +391,4 @@ async def test_codes_are_purged_a_day_after_they_end(
         await pool.close()
     assert purged.one_time_codes == 1
     assert await db.fetchval("SELECT purpose FROM one_time_codes") == "password_reset"
+    assert await db.fetchval("SELECT expires_at < $1 FROM one_time_codes", clock.now())

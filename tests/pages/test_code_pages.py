@@ -41,7 +41,7 @@ async def test_a_wrong_code_is_refused_and_what_was_secret_is_not_shown_again(
         {"login": "li@example.test", "code": "424242", "password": "my new long password"},
     )
     assert refused.status_code == 401
-    assert "That code is wrong or has expired" in refused.text
+    assert "That code is wrong, has expired" in refused.text
     assert "424242" not in refused.text and "my new long password" not in refused.text
     assert 'value="li@example.test"' in refused.text
     assert "respite_session" not in refused.headers.get("set-cookie", "")

@@ -15,6 +15,7 @@ from respite.codes import service
 from respite.codes.model import CodeOnItsWay, CodeRequest, CodeSignIn, PasswordReset
 from respite.deps import Deps
 from respite.dto import Strict
+from respite.i18n import current_language
 
 __all__ = ["CodeController"]
 
@@ -39,13 +40,16 @@ class CodeController(Controller):
         """Send a one-time code to an account's email address (by email) or phone number (by
         SMS): to set a new password (``password_reset``) or to sign in without one
         (``sign_in``). It works once, for ``RESPITE_CODE_MINUTES`` (10), until typed wrong
-        ``RESPITE_CODE_TRIES`` (5) times; a new code ends the ones before it. The answer is the
-        same whether or not an account has the login, and no code is sent when none has.
-        Limited per login and per client address (429 with Retry-After); a login of a channel
-        this deployment does not send on is a 422 naming ``login``."""
-        return await service.request_code(
-            deps, data, address=request_address(request, deps.settings)
-        )
+        ``RESPITE_CODE_TRIES`` (5) times; a new code ends the ones before it. The message is in
+        the language of ``Accept-Language``, or the account's own when none is sent. The
+        answer is the same whether or not an account has the login (and takes as long), and
+        no code is sent when none has. Limited per login and per client address (429 with
+        Retry-After); a login of a channel this deployment does not send on is a 422 naming
+        ``login``."""
+        address = request_address(request, deps.settings)
+        # Written in the language the request named; without one, in the account's own.
+        named = current_language() if "accept-language" in request.headers else None
+        return await service.request_code(deps, data, address=address, language=named)
 
     @post(
         "/signin/code",

@@ -5,12 +5,24 @@ from __future__ import annotations
 
 from typing import Final
 
-__all__ = ["END_LIVE_CODES", "INSERT_CODE", "LIVE_CODE", "SET_PASSWORD", "USE_CODE", "WRONG_TRY"]
+__all__ = [
+    "END_LIVE_CODES",
+    "INSERT_CODE",
+    "LIVE_CODE",
+    "LOCK_PRINCIPAL",
+    "SET_PASSWORD",
+    "USE_CODE",
+    "WRONG_TRY",
+]
 
-# Asking for a new code ends the ones before it ($3 now).
+# Codes are asked for one at a time per account.
+LOCK_PRINCIPAL: Final = "SELECT 1 FROM principals WHERE id = $1 FOR UPDATE"
+
+# The live codes of the purposes $2 end at $3 (a new one asked for, or one used): they expire
+# now, and the number an SMS went to is erased.
 END_LIVE_CODES: Final = """
-UPDATE one_time_codes SET expires_at = $3
-WHERE principal_id = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3
+UPDATE one_time_codes SET expires_at = $3, phone_enc = NULL
+WHERE principal_id = $1 AND purpose = any($2::text[]) AND used_at IS NULL AND expires_at > $3
 """
 
 INSERT_CODE: Final = """

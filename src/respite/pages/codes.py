@@ -34,7 +34,7 @@ from respite.deps import Deps
 from respite.errors import InvalidInputError, RespiteError
 from respite.pages.account import Next, session_cookie
 from respite.pages.forms import form_fields, read_form
-from respite.pages.frame import go, local_path, page
+from respite.pages.frame import go, language, local_path, page
 from respite.problems import problem_kind
 
 __all__ = ["CodePages"]
@@ -165,13 +165,15 @@ class CodePages(Controller):
         self, request: Request[Any, Any, Any], deps: NamedDependency[Deps], purpose: CodePurpose
     ) -> Template:
         fields = await form_fields(request)
-        back = local_path(fields.get("next"), "")
+        # A new password ends on the account page: only a sign-in returns to where it began.
+        back = local_path(fields.get("next"), "") if purpose == "sign_in" else ""
         try:
             form = read_form(fields, AskForm)
             sent = await codes.request_code(
                 deps,
                 CodeRequest(login=form.login, purpose=purpose),
                 address=request_address(request, deps.settings),
+                language=language(request),
             )
         except RespiteError as exc:
             login = fields.get("login", "")
