@@ -56,6 +56,8 @@ FreedCause = Literal[
     "offer_lapsed",
     "offer_withdrawn",
     "offer_lost",
+    "stay_shortened",
+    "stay_moved",
 ]
 """Why nights became free: what the offer worker records with what it makes of them."""
 

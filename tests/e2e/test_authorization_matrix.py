@@ -232,6 +232,26 @@ TABLE: list[
     ),
     (
         "POST",
+        "/v1/bookings/{booking_id}/change/quote",
+        lambda w: f"/v1/bookings/{w['booking']}/change/quote",
+        body(lambda w: {**STAY, "check_out": (CO + timedelta(days=1)).isoformat()}),
+        FAMILY_A_BOOKING,
+    ),
+    (
+        "POST",
+        "/v1/bookings/{booking_id}/change",
+        lambda w: f"/v1/bookings/{w['booking']}/change",
+        body(
+            lambda w: {
+                **STAY,
+                "check_out": (CO + timedelta(days=1)).isoformat(),
+                "nightly_price": 100,
+            }
+        ),
+        FAMILY_A_BOOKING,
+    ),
+    (
+        "POST",
         "/v1/bookings/{booking_id}/check-in",
         lambda w: f"/v1/bookings/{w['booking']}/check-in",
         none,

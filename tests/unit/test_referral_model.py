@@ -42,6 +42,9 @@ LEGAL = {
     ("booked", "no_show"): "cancelled",
     ("booked", "booking_cancelled"): "open",
     ("admitted", "check_out"): "completed",
+    # A stay changed (extended, shortened, moved): the referral stays where it is.
+    ("booked", "change"): "booked",
+    ("admitted", "change"): "admitted",
 }
 TRIGGERS = (
     "hold",
@@ -52,6 +55,7 @@ TRIGGERS = (
     "booking_cancelled",
     "cancel",
     "expire",
+    "change",
 )
 
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from respite.exports import on_first_use
 
 if TYPE_CHECKING:
+    from respite.booking.changes import change_stay, quote_stay_change
     from respite.booking.service import (
         cancel,
         change_status,
@@ -26,16 +27,19 @@ if TYPE_CHECKING:
 __all__ = [
     "cancel",
     "change_status",
+    "change_stay",
     "check_in",
     "check_out",
     "get_booking",
     "list_bookings",
     "mark_no_show",
+    "quote_stay_change",
     "walk_in",
 ]
 __getattr__ = on_first_use(
     __name__,
     {
+        "respite.booking.changes": ("change_stay", "quote_stay_change"),
         "respite.booking.service": (
             "cancel",
             "change_status",

@@ -14,7 +14,13 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from respite import idempotency
 from respite.auth.guards import requires
 from respite.auth.model import Principal
-from respite.booking import service
+from respite.booking import changes, service
+from respite.booking.change_model import (
+    ChangeStay,
+    QuoteStayChange,
+    StayChange,
+    StayChangeQuote,
+)
 from respite.booking.model import (
     MAX_PAGE,
     Booking,
@@ -170,6 +176,58 @@ class BookingController(Controller):
             idempotency_key=idempotency.optional_key(idempotency_key),
         )
         return await service.cancel(deps, principal, command)
+
+    @post(
+        "/{booking_id:int}/change/quote",
+        guards=[EVERYONE],
+        dto=Strict[StayChange],
+        return_dto=None,
+        status_code=HTTP_200_OK,
+        summary="Quote a change of a stay",
+    )
+    async def quote_change(
+        self,
+        deps: NamedDependency[Deps],
+        principal: NamedDependency[Principal],
+        booking_id: BookingPathId,
+        data: JSONBody[StayChange],
+    ) -> StayChangeQuote:
+        """What extending, shortening or moving the stay would make of it, decided now and
+        changing nothing: its dates, bed, nights and price (the booking's nightly price for its
+        own bed, the new bed's for a move), the difference, and the nights added and freed.
+        An elder who may not have the new stay gets 422 not-eligible with every reason. Families
+        and hospitals change their stays until the day before check-in; the facility's staff
+        also during the stay (the check-in and bed then stay as they are)."""
+        command = QuoteStayChange(booking_id=booking_id, change=data)
+        return await changes.quote_stay_change(deps, principal, command)
+
+    @post(
+        "/{booking_id:int}/change",
+        guards=[EVERYONE],
+        dto=Strict[StayChange],
+        return_dto=None,
+        status_code=HTTP_200_OK,
+        summary="Change a stay",
+    )
+    async def change(
+        self,
+        deps: NamedDependency[Deps],
+        principal: NamedDependency[Principal],
+        booking_id: BookingPathId,
+        data: JSONBody[StayChange],
+        idempotency_key: IdempotencyHeader = None,
+    ) -> Booking:
+        """Extend, shorten or move the stay, with ``nightly_price`` as its quote showed it
+        (409 price-changed if the price is another now). Atomic: the new nights are claimed
+        before the old are freed, so a change that loses a race (409 bed-taken or
+        elder-already-staying) leaves the stay as it was. Eligibility and quotas are decided
+        again; freed nights go to the waiting list; a hospital hears booking.changed."""
+        command = ChangeStay(
+            booking_id=booking_id,
+            change=data,
+            idempotency_key=idempotency.optional_key(idempotency_key),
+        )
+        return await changes.change_stay(deps, principal, command)
 
 
 class WalkInController(Controller):

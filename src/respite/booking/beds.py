@@ -81,14 +81,22 @@ async def free_beds(
 
 
 async def load_elder(
-    conn: Conn, viewer: Viewer, care_recipient_id: int, kind: Programme, facility_id: int
+    conn: Conn,
+    viewer: Viewer,
+    care_recipient_id: int,
+    kind: Programme,
+    facility_id: int,
+    *,
+    excluding_booking: int | None = None,
 ) -> Elder:
-    """The elder to stay in a bed of ``kind`` at ``facility_id``, in two queries.
+    """The elder to stay in a bed of ``kind`` at ``facility_id``, in two queries; the stays
+    counted against their quotas leave out ``excluding_booking`` (a stay being changed).
 
     NotFoundError for a care recipient the viewer does not see, or whom they may not place
     there (staff hold and book only at their own facility)."""
     subject = await load_subject(conn, viewer, care_recipient_id, at_facility=facility_id)
-    return Elder(subject=subject, used=await used_stays(conn, care_recipient_id, kind))
+    used = await used_stays(conn, care_recipient_id, kind, excluding_booking=excluding_booking)
+    return Elder(subject=subject, used=used)
 
 
 def judge(bed: JudgedBed, elder: Elder, stay: Stay, now: datetime) -> Checked:

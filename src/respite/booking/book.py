@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import date, datetime
 
 import asyncpg
 
@@ -48,7 +48,7 @@ from respite.i18n import t
 from respite.nights import ElderNightTaken, NightTaken, claim_elder_nights, claim_nights
 from respite.settings import Settings
 
-__all__ = ["book", "busy", "log_override"]
+__all__ = ["book", "busy", "claim_bed", "claim_for_elder", "log_override"]
 
 log = logging.getLogger("respite.booking")
 
@@ -179,16 +179,26 @@ async def _claim(
     conn: Conn, bed: BedFacts, care_recipient_id: int, stay: Stay, booking_id: int
 ) -> None:
     """The elder's nights, then the bed's, each in ascending order (``respite.nights``)."""
+    await claim_for_elder(conn, care_recipient_id, stay.check_in, stay.check_out, booking_id)
+    await claim_bed(conn, bed, stay.check_in, stay.check_out, booking_id)
+
+
+async def claim_for_elder(
+    conn: Conn, care_recipient_id: int, start: date, end: date, booking_id: int
+) -> None:
+    """The elder's nights ``[start, end)`` for the booking, or ElderAlreadyStayingError."""
     try:
-        await claim_elder_nights(
-            conn, care_recipient_id, stay.check_in, stay.check_out, booking_id=booking_id
-        )
+        await claim_elder_nights(conn, care_recipient_id, start, end, booking_id=booking_id)
     except ElderNightTaken as exc:
         raise ElderAlreadyStayingError(
             care_recipient_id=care_recipient_id, check_in=exc.check_in, check_out=exc.check_out
         ) from None
+
+
+async def claim_bed(conn: Conn, bed: BedFacts, start: date, end: date, booking_id: int) -> None:
+    """The bed's nights ``[start, end)`` for the booking, or BedTakenError naming its holder."""
     try:
-        await claim_nights(conn, bed.bed_id, stay.check_in, stay.check_out, booking_id=booking_id)
+        await claim_nights(conn, bed.bed_id, start, end, booking_id=booking_id)
     except NightTaken as exc:
         raise BedTakenError(
             bed_id=bed.bed_id,

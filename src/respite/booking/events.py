@@ -26,11 +26,13 @@ BookingEventType = Literal[
     "booking.checked_in",
     "booking.checked_out",
     "booking.no_show",
+    "booking.changed",
 ]
 
 
 class BookingChange(Struct, frozen=True, kw_only=True):
-    """A booking was made (``booking.confirmed``) or moved through its life cycle."""
+    """A booking was made (``booking.confirmed``), moved through its life cycle, or had its
+    stay changed (``booking.changed``: its dates or its bed)."""
 
     booking: Booking
     event: BookingEventType

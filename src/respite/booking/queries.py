@@ -7,6 +7,7 @@ cannot see is found exactly like one that does not exist.
 
 __all__ = [
     "APPLY_TRANSITION",
+    "CHANGE_STAY",
     "INSERT_BOOKING",
     "LIST_VISIBLE_BOOKINGS",
     "LOCK_RECIPIENT",
@@ -146,6 +147,14 @@ UPDATE bookings SET
     cancelled_by = CASE WHEN $2 = 'cancelled' THEN $5 ELSE cancelled_by END,
     cancel_reason = CASE WHEN $2 = 'cancelled' THEN $6 ELSE cancel_reason END,
     updated_at = now()
+WHERE id = $1
+"""
+
+# A stay changed (booking.changes): its bed, dates, price and the decision it was judged by.
+CHANGE_STAY = """
+UPDATE bookings SET
+    bed_id = $2, facility_id = $3, check_in = $4, check_out = $5, nightly_price = $6,
+    total_price = $7, policy_id = $8, decision = $9, updated_at = now()
 WHERE id = $1
 """
 

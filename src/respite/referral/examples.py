@@ -280,6 +280,22 @@ _CHANGES: Final[dict[EventType, tuple[str, Event]]] = {
             ),
         ),
     ),
+    "booking.changed": (
+        "The stay was extended by two nights",
+        _event(
+            11,
+            "booking.changed",
+            _OPENED + timedelta(days=2),
+            replace(
+                _DATA,
+                previous_status="booked",
+                booking=replace(
+                    _booked("confirmed"), check_out=_LEAVES + timedelta(days=2), nights=16
+                ),
+                actor=_FACILITY,
+            ),
+        ),
+    ),
     "referral.cancelled": (
         "The hospital cancelled the referral",
         _event(

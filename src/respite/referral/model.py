@@ -84,7 +84,15 @@ __all__ = [
 
 STATUSES: tuple[ReferralStatus, ...] = get_args(ReferralStatus)
 Trigger = Literal[
-    "hold", "confirm", "check_in", "check_out", "no_show", "booking_cancelled", "cancel", "expire"
+    "hold",
+    "confirm",
+    "check_in",
+    "check_out",
+    "no_show",
+    "booking_cancelled",
+    "cancel",
+    "expire",
+    "change",
 ]
 ReferralEventType = Literal["referral.held", "referral.cancelled", "referral.expired"]
 WaitlistEventType = Literal["waitlist.offer_made", "waitlist.offer_lapsed"]
@@ -98,6 +106,7 @@ TRIGGER_OF_EVENT: Final[dict[BookingEventType, Trigger]] = {
     "booking.checked_in": "check_in",
     "booking.checked_out": "check_out",
     "booking.no_show": "no_show",
+    "booking.changed": "change",
 }
 
 # The availability search offers respite stays of up to 90 nights and home-care stays of up
@@ -116,8 +125,13 @@ Reason500 = Annotated[str, Meta(min_length=1, max_length=500)]
 _NEXT: Final[dict[ReferralStatus, dict[Trigger, ReferralStatus]]] = {
     "open": {"hold": "held", "confirm": "booked", "cancel": "cancelled", "expire": "expired"},
     "held": {"hold": "held", "confirm": "booked", "cancel": "cancelled", "expire": "expired"},
-    "booked": {"check_in": "admitted", "no_show": "cancelled", "booking_cancelled": "open"},
-    "admitted": {"check_out": "completed"},
+    "booked": {
+        "check_in": "admitted",
+        "no_show": "cancelled",
+        "booking_cancelled": "open",
+        "change": "booked",
+    },
+    "admitted": {"check_out": "completed", "change": "admitted"},
     "completed": {},
     "cancelled": {},
     "expired": {},

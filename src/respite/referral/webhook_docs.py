@@ -33,6 +33,9 @@ _MEANING: Final[dict[EventType, str]] = {
     "so hold another bed.",
     "booking.no_show": "The patient did not come: the booking's nights are freed and the "
     "referral is cancelled.",
+    "booking.changed": "The booking's stay was changed (extended, shortened or moved): "
+    "data.booking has its dates and bed now, perhaps at another facility. The referral's "
+    "status does not change.",
     "referral.cancelled": "The hospital cancelled the referral.",
     "referral.expired": "Nothing was booked by the discharge date: the referral expired.",
     "waitlist.offer_made": "The waiting list offers the patient a bed that freed up, held "
