@@ -255,12 +255,19 @@ async def claim_elder_nights(
 
 
 async def first_elder_claim(
-    conn: Conn, care_recipient_id: int, check_in: date, check_out: date
+    conn: Conn,
+    care_recipient_id: int,
+    check_in: date,
+    check_out: date,
+    *,
+    excluding_booking: int = 0,
 ) -> tuple[date, date] | None:
-    """The stay (check-in, check-out) of the elder's first live booking that claims one of
-    the nights ``[check_in, check_out)``, or None: what ``claim_elder_nights`` would refuse,
-    asked before booking."""
-    row = await conn.fetchrow(SELECT_FIRST_ELDER_CLAIM, care_recipient_id, check_in, check_out, 0)
+    """The stay (check-in, check-out) of the elder's first live booking (but
+    ``excluding_booking``) that claims one of the nights ``[check_in, check_out)``, or None:
+    what ``claim_elder_nights`` would refuse, asked before booking."""
+    row = await conn.fetchrow(
+        SELECT_FIRST_ELDER_CLAIM, care_recipient_id, check_in, check_out, excluding_booking
+    )
     return None if row is None else (row["check_in"], row["check_out"])
 
 

@@ -171,11 +171,18 @@ async def test_a_move_onto_taken_nights_leaves_the_stay_whole(
         client, booking["id"], family.headers, stay(10, 13, bed_id=other_bed)
     )
     assert made.status_code == 200  # the taken night is outside the stay
-    back = stay(10, 15, bed_id=family.bed)
-    _, refused = await quote_and_change(
-        client, booking["id"], family.headers, {**back, "bed_id": other_bed}
+    longer = stay(10, 15, bed_id=other_bed)
+    quoted = await client.post(
+        f"/v1/bookings/{booking['id']}/change/quote", json=longer, headers=family.headers
     )
-    assert_problem(refused, 409, "bed-taken")
+    assert assert_problem(quoted, 409, "bed-taken")["night"] == str(day(14))
+    # The change itself refuses too (as when a night is taken after its quote): nothing changes.
+    made = await client.post(
+        f"/v1/bookings/{booking['id']}/change",
+        json={**longer, "nightly_price": 30000},
+        headers=family.headers,
+    )
+    assert_problem(made, 409, "bed-taken")
     assert await ledgers(db, booking["id"]) == nights(other_bed, 10, 13)
 
 

@@ -42,6 +42,7 @@ from respite.vocabulary import (
 __all__ = [
     "ChangeStay",
     "QuoteStayChange",
+    "Span",
     "StayChange",
     "StayChangeQuote",
     "nights_in",

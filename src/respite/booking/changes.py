@@ -33,13 +33,20 @@ from respite.booking.book import busy, claim_bed, claim_for_elder
 from respite.booking.change_model import (
     ChangeStay,
     QuoteStayChange,
+    Span,
     StayChange,
     StayChangeQuote,
     nights_in,
     outside,
     refusal,
 )
-from respite.booking.errors import IneligibleError, PriceChangedError, StepNotAllowedError
+from respite.booking.errors import (
+    BedTakenError,
+    ElderAlreadyStayingError,
+    IneligibleError,
+    PriceChangedError,
+    StepNotAllowedError,
+)
 from respite.booking.events import BookingChange
 from respite.booking.model import Booking, stay_price
 from respite.clock import local_today
@@ -50,7 +57,13 @@ from respite.eligibility.service import Checked, JudgedBed
 from respite.eligibility.subject import Viewer
 from respite.errors import FieldError, InvalidInputError, NotFoundError
 from respite.i18n import t
-from respite.nights import FreedCause, free_elder_nights, free_nights
+from respite.nights import (
+    FreedCause,
+    first_claim,
+    first_elder_claim,
+    free_elder_nights,
+    free_nights,
+)
 
 __all__ = ["change_stay", "quote_stay_change"]
 
@@ -142,10 +155,51 @@ async def quote_stay_change(
 ) -> StayChangeQuote:
     """What ``command.change`` would make of the stay, decided now; nothing is written."""
     async with busy(), deps.pool.acquire() as conn, conn.transaction():
-        plan = await _plan(
-            conn, deps, principal, command.booking_id, command.change, deps.clock.now()
-        )
+        now = deps.clock.now()
+        plan = await _plan(conn, deps, principal, command.booking_id, command.change, now)
+        await _refuse_taken(conn, plan)
     return plan.quote()
+
+
+async def _refuse_taken(conn: Conn, plan: _Plan) -> None:
+    """The refusals the change itself would meet on its nights, asked before: another stay of
+    the elder's, another claim on the bed (the change still decides, in its transaction)."""
+    booking = plan.booking
+    for start, end in _elder_claims(plan):
+        other = await first_elder_claim(
+            conn, booking.care_recipient_id, start, end, excluding_booking=booking.id
+        )
+        if other is not None:
+            raise ElderAlreadyStayingError(
+                care_recipient_id=booking.care_recipient_id, check_in=other[0], check_out=other[1]
+            )
+    bed = plan.bed.facts
+    for start, end in _bed_claims(plan):
+        claim = await first_claim(conn, bed.bed_id, start, end, booking_id=booking.id)
+        if claim is not None:
+            raise BedTakenError(
+                bed_id=bed.bed_id,
+                bed_label=bed.label,
+                night=claim.night,
+                conflicting_booking=claim.booking_id,
+                conflicting_block=claim.block_id,
+            )
+
+
+def _spans(plan: _Plan) -> tuple[Span, Span]:
+    """The stay as it is, and as it would be."""
+    booking, stay = plan.booking, plan.stay
+    return (booking.check_in, booking.check_out), (stay.check_in, stay.check_out)
+
+
+def _elder_claims(plan: _Plan) -> list[Span]:
+    old, new = _spans(plan)
+    return outside(new, old)
+
+
+def _bed_claims(plan: _Plan) -> list[Span]:
+    old, new = _spans(plan)
+    return [new] if plan.moves else outside(new, old)
 
 
 async def change_stay(deps: Deps, principal: Principal, command: ChangeStay) -> Booking:
@@ -193,12 +247,10 @@ async def _apply(conn: Conn, plan: _Plan) -> Booking:
     """Claim the new nights, then free the old ones, then write the stay."""
     booking, stay = plan.booking, plan.stay
     elder, booking_id = booking.care_recipient_id, booking.id
-    old = (booking.check_in, booking.check_out)
-    new = (stay.check_in, stay.check_out)
-    for start, end in outside(new, old):
+    old, new = _spans(plan)
+    for start, end in _elder_claims(plan):
         await claim_for_elder(conn, elder, start, end, booking_id)
-    bed_claims = [new] if plan.moves else outside(new, old)
-    for start, end in bed_claims:
+    for start, end in _bed_claims(plan):
         await claim_bed(conn, plan.bed.facts, start, end, booking_id)
     for start, end in outside(old, new):
         await free_elder_nights(conn, elder, start, end, booking_id=booking_id)

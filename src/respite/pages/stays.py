@@ -1,4 +1,10 @@
-"""A family's stays: upcoming and past, one stay, and cancelling it with a reason.
+"""A family's stays: upcoming and past, one stay, changing its dates, and cancelling it with a
+reason.
+
+Changing the dates is two steps without JavaScript: the new dates are posted for a quote
+(``booking.quote_stay_change``: the nights and the price, old and new, and what it adds), and
+the quote's page confirms them at its nightly price (``booking.change_stay``); a refusal
+(the elder may not, the nights are taken, the price changed) comes back on the stay's page.
 
 The pages read bookings through ``booking.list_bookings`` and ``booking.get_booking``, scoped
 as for the API (another family's stay is "not found"), and cancel through ``booking.cancel``:
@@ -10,6 +16,7 @@ a few choices (``reason``), or what they typed (``reason_other``).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 from typing import Annotated, Any, Final
 
 from litestar import Controller, Request, get, post
@@ -19,14 +26,15 @@ from litestar.response import Redirect, Template
 
 from respite import booking as bookings
 from respite.auth.model import Principal
+from respite.booking.change_model import ChangeStay, QuoteStayChange, StayChange
 from respite.booking.errors import StepNotAllowedError
 from respite.booking.model import LIVE_STATUSES, MAX_PAGE, Booking, BookingFilter, CancelBooking
 from respite.clock import local_today
 from respite.deps import Deps
 from respite.eligibility.model import DEFAULT_TIMEZONE
-from respite.errors import FieldError, NotFoundError, RespiteError
+from respite.errors import FieldError, InvalidInputError, NotFoundError, RespiteError
 from respite.i18n import render, t
-from respite.pages.forms import form_fields
+from respite.pages.forms import form_fields, read_form
 from respite.pages.frame import go, language, page
 from respite.pages.guards import family
 from respite.params import BookingPathId
@@ -39,7 +47,7 @@ REASONS: Final = ("plans_changed", "unwell", "found_elsewhere", "wrong_dates", "
 MAX_REASON: Final = 400
 # A family books a few stays a year; past this many pages the oldest are not listed.
 MAX_PAGES: Final = 5
-NOTICES: Final = frozenset({"booked", "cancelled"})
+NOTICES: Final = frozenset({"booked", "cancelled", "changed"})
 Notice = Annotated[str | None, QueryParameter(name="notice", max_length=20)]
 
 
@@ -112,6 +120,57 @@ class StayPages(Controller):
             return await _stay_page(request, deps, principal, stay, failure=exc)
         return go(f"/stays/{booking_id}?notice=cancelled")
 
+    @post("/{booking_id:int}/change")
+    async def quote_change(
+        self,
+        request: Request[Any, Any, Any],
+        deps: NamedDependency[Deps],
+        booking_id: BookingPathId,
+    ) -> Template:
+        principal = family(request)
+        stay = await bookings.get_booking(deps, principal, booking_id)  # 404 for another's
+        fields = await form_fields(request)
+        try:
+            change = read_form(fields, StayChange)
+            quote = await bookings.quote_stay_change(
+                deps, principal, QuoteStayChange(booking_id=booking_id, change=change)
+            )
+        except InvalidInputError as exc:
+            return await _stay_page(request, deps, principal, stay, errors=exc.errors, dates=fields)
+        except RespiteError as exc:
+            return await _stay_page(request, deps, principal, stay, failure=exc, dates=fields)
+        names = await _elder_names(deps, principal, [stay])
+        return page(
+            request,
+            "stays/change.html",
+            stay=stay,
+            quote=quote,
+            elder_name=names.get(stay.care_recipient_id, ""),
+        )
+
+    @post("/{booking_id:int}/change/confirm")
+    async def change(
+        self,
+        request: Request[Any, Any, Any],
+        deps: NamedDependency[Deps],
+        booking_id: BookingPathId,
+    ) -> Template | Redirect:
+        principal = family(request)
+        stay = await bookings.get_booking(deps, principal, booking_id)
+        fields = await form_fields(request)
+        try:
+            change = read_form(fields, StayChange)
+            if (stay.check_in, stay.check_out) == (change.check_in, change.check_out):
+                # A second click, or a reload: the first one made the change.
+                return go(f"/stays/{booking_id}?notice=changed")
+            await bookings.change_stay(
+                deps, principal, ChangeStay(booking_id=booking_id, change=change)
+            )
+        except RespiteError as exc:
+            now = await bookings.get_booking(deps, principal, booking_id)
+            return await _stay_page(request, deps, principal, now, failure=exc, dates=fields)
+        return go(f"/stays/{booking_id}?notice=changed")
+
 
 def _reason_errors(chosen: Any, other: Any) -> list[FieldError]:
     if not isinstance(chosen, str) or chosen not in REASONS:
@@ -134,6 +193,7 @@ async def _stay_page(
     failure: RespiteError | None = None,
     chosen: Any = None,
     other: Any = None,
+    dates: dict[str, Any] | None = None,
 ) -> Template:
     names = await _elder_names(deps, principal, [stay])
     status = 422 if errors else (problem_kind(failure).status if failure else 200)
@@ -149,7 +209,13 @@ async def _stay_page(
         reasons=REASONS,
         chosen=chosen if isinstance(chosen, str) else "",
         other=other if isinstance(other, str) else "",
+        dates=dates or {"check_in": str(stay.check_in), "check_out": str(stay.check_out)},
+        may_change=stay.status == "confirmed" and stay.check_in > _today(deps),
     )
+
+
+def _today(deps: Deps) -> date:
+    return local_today(DEFAULT_TIMEZONE, deps.clock.now())
 
 
 async def _all_stays(deps: Deps, principal: Principal) -> list[Booking]:
