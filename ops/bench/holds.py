@@ -20,6 +20,8 @@ loop), it measures
   taking turns ``--slices`` times; then ``POST /v1/holds/{id}/confirm`` of the holds just
   placed beside ``raw_confirm`` of the floor's own holds, the same way. The ratios HTTP / raw
   are the figures that count (target >= 50 % at 16 clients);
+- ``POST /v1/bookings/{id}/change`` moving the bookings just confirmed, each to a free slot
+  of another bed that takes its elder (issue 17: moves per second beside the confirm rate);
 - for context, at the same concurrency: ``GET /health/live`` (a trivial JSON endpoint of the
   same server), the hold PLACE Lua script alone by ``EVALSHA``, and a booking row plus its
   nights (``INSERT_BOOKING`` + ``CLAIM_NIGHTS``) inserted in one transaction;
@@ -103,6 +105,7 @@ class Scene:
         self.next_slot = 0
         self.next_elder = {"female": 0, "male": 0}
         self.today = date.today()
+        self.women = frozenset(elders["female"])
 
     def elder_for(self, sex_rule: str) -> int:
         sex = sex_rule if sex_rule in self.elders else ("female", "male")[self.next_slot % 2]
@@ -119,6 +122,9 @@ class Scene:
         if (check_in - self.today).days >= HOT_WINDOW[0]:
             raise RuntimeError("out of free slots: use fewer seconds or more beds")
         return bed, self.elder_for(bed["sex_rule"]), check_in, check_in + timedelta(SLOT_NIGHTS)
+
+    def sex_of(self, elder: int) -> str:
+        return "female" if elder in self.women else "male"
 
     def auth(self, i: int) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[i % len(self.tokens)]}"}
@@ -212,11 +218,31 @@ async def measured_runs(
         raw_placed.append(await floor.hold(s.caller(i), s.slot()))
         return "placed"
 
+    booked: dict[str, deque[tuple[int, int]]] = {"female": deque(), "male": deque()}
+
     async def confirm(_: int) -> int:
         n, hold = placed.popleft()
         headers = {**s.auth(n), "Idempotency-Key": f"c-{hold['hold_id']}"}
         path = f"/v1/holds/{hold['hold_id']}/confirm"
-        return (await http.request("POST", path, {"token": hold["token"]}, headers))[0]
+        status, body = await http.request("POST", path, {"token": hold["token"]}, headers)
+        if status == 201:
+            booking = json.loads(body)
+            booked[s.sex_of(booking["care_recipient_id"])].append((n, booking["id"]))
+        return status
+
+    async def move(_: int) -> int:
+        """A booking just confirmed moved to a free slot of another bed (issue 17)."""
+        bed, _elder, check_in, check_out = s.slot()
+        sex = (
+            bed["sex_rule"]
+            if bed["sex_rule"] in booked
+            else max(booked, key=lambda k: len(booked[k]))
+        )
+        n, booking_id = booked[sex].popleft()
+        change = {**stay_body(bed, 0, check_in, check_out), "nightly_price": bed["nightly_price"]}
+        del change["care_recipient_id"]
+        path = f"/v1/bookings/{booking_id}/change"
+        return (await http.request("POST", path, change, s.auth(n)))[0]
 
     async def raw_confirm(_: int) -> str:
         await floor.confirm(raw_placed.popleft())
@@ -230,8 +256,10 @@ async def measured_runs(
         Side("http_confirm", confirm, lambda: len(placed)),
         Side("raw_confirm", raw_confirm, lambda: len(raw_placed)),
     ]
+    moves = [Side("http_move", move, lambda: min(len(q) for q in booked.values()))]
     runs = await paired(holds, clients, seconds, slices)
     runs += await paired(confirms, clients, seconds, slices)
+    runs += await paired(moves, clients, seconds / 2, 1)
     runs.append(await closed_loop(f"http_trivial_{clients}", live, clients, seconds / 2))
     return runs
 

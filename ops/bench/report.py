@@ -373,6 +373,20 @@ def _holds(data: dict[str, Any]) -> list[str]:
                 verdicts[-1].append(_verdict(value >= holds.TARGET))
     out += ["Side by side (per second):", "", *_table(SIDE_HEADER, side)]
     out += _table(["clients", "ratio", "value", "target", "verdict"], verdicts)
+    moved = [
+        [c, confirms, moves_, f"{moves_ / confirms:.0%}" if confirms else "-"]
+        for c in s["clients"]
+        if (moves_ := float(runs.get(f"http_move_{c}", {}).get("per_second", 0.0)))
+        for confirms in [float(runs.get(f"http_confirm_{c}", {}).get("per_second", 0.0))]
+    ]
+    if moved:
+        out += [
+            "**Moving a stay** (issue 17): `POST /v1/bookings/{id}/change` moving each booking "
+            "just confirmed to a free slot of another bed that takes its elder, beside the "
+            "confirms of the same run (per second):",
+            "",
+            *_table(["clients", "confirms", "moves", "moves / confirms"], moved),
+        ]
     c = result["contention"]
     out += [
         f"**Contention** (64 clients, 20 hot beds, stays of 1-3 nights in a 30-night window, each "
