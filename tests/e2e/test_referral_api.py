@@ -345,7 +345,7 @@ async def test_a_booked_referral_cannot_be_cancelled_until_its_booking_is(
     )
     problem = assert_problem(refused, 409, "referral-step-not-allowed")
     assert problem["current_status"] == "booked"
-    assert problem["allowed_steps"] == ["check_in", "no_show", "booking_cancelled"]
+    assert problem["allowed_steps"] == ["check_in", "no_show", "booking_cancelled", "change"]
     by_hospital = await client.post(
         f"/v1/bookings/{booking['id']}/cancel", json={"reason": "went home"}, headers=ward.headers
     )
