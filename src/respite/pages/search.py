@@ -25,7 +25,7 @@ import functools
 import secrets
 from datetime import date
 from typing import Annotated, Any, Final
-from urllib.parse import quote, quote_plus
+from urllib.parse import quote_plus
 
 import msgspec
 from litestar import Controller, Request, get
@@ -133,6 +133,10 @@ _FORM_WORDS: Final = {
     "places.ambiguous": "page.search.says.ambiguous",
     "places.one_place_only": "page.search.says.one_place_only",
 }
+_AS_NEXT: Final = str.maketrans({"%": "%25", "?": "%3F", "=": "%3D", "&": "%26", "+": "%2B"})
+"""A link of ``_url``'s as ``quote(link, safe="/")`` (Jinja's ``urlencode``) writes it for a
+``next`` parameter: the characters ``urlencode`` left unquoted but these are ones ``quote``
+keeps too, so a translation does what ``quote`` does walking the link byte by byte."""
 _ELDERS_SHOWN: Final = 50
 # The form's last part, folded away unless one of its fields says something.
 _MORE: Final = frozenset({"sex", "needs", "pressure_stage", "radius_km", "sort"})
@@ -428,7 +432,7 @@ def _links(pairs: list[tuple[str, str]], answer: AvailabilityPage) -> Links:
     here = _url(encoded)
     return Links(
         here=here,
-        sign_in=f"/signin?next={quote(here, safe='/')}",  # as Jinja's urlencode would
+        sign_in=f"/signin?next={here.translate(_AS_NEXT)}",
         change=_url(encoded, cursor=None, change="1"),
         next=None if cursor is None else _url(encoded, cursor=cursor),
         first=_url(encoded, cursor=None) if any(n == "cursor" for n, _ in pairs) else None,
