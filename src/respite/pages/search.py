@@ -218,8 +218,8 @@ class Facts(msgspec.Struct, frozen=True):
 
 def _facts(offer: FacilityBeds | Alternative, nights: int, lang: Lang) -> Facts:
     distance = None if offer.distance_km is None else _how_far(offer.distance_km, lang)
-    price, nightly, free = _figures(lang, nights, *_prices(offer), offer.free_beds)
-    return Facts(distance, price, nightly, free)
+    price, nightly = _price(lang, nights, *_prices(offer))
+    return Facts(distance, price, nightly, _free(lang, offer.free_beds))
 
 
 def _how_far(distance_km: float, lang: Lang) -> str:
@@ -236,31 +236,32 @@ def _prices(offer: FacilityBeds | Alternative) -> tuple[int | None, int | None, 
     return offer.beds[0].total_price, offer.beds[-1].total_price, offer.beds[0].nightly_price
 
 
+# A card's figures but its distance recur from one search to the next (a few prices, a few
+# counts of beds), so each is said, and written as HTML, once: apart, since together they
+# recur far less.
+
+
 @functools.lru_cache(maxsize=4096)
-def _figures(
-    lang: Lang,
-    nights: int,
-    total: int | None,
-    dearest: int | None,
-    nightly_price: int | None,
-    free_beds: int,
-) -> tuple[str | None, str | None, str]:
-    """A card's price, a night's and its free beds in words: the same few figures recur
-    from one search to the next, so each set is said once."""
+def _price(
+    lang: Lang, nights: int, total: int | None, dearest: int | None, nightly_price: int | None
+) -> tuple[str | None, str | None]:
+    """The stay's price and a night's in words (``None`` without beds)."""
+    if total is None:
+        return None, None
     say = words_in(lang)
-    price = nightly = None
-    if total is not None:
-        ranged = "_from" if dearest != total else ""
-        if nights == 1:
-            price = say(f"page.search.result.stay_price{ranged}_one", total=total)
-        else:
-            price = say(f"page.search.result.stay_price{ranged}_many", total=total, nights=nights)
-        nightly = say("page.search.result.nightly", price=nightly_price)
-    if free_beds == 1:
-        free = say("page.search.result.free_one")
+    ranged = "_from" if dearest != total else ""
+    if nights == 1:
+        price = say(f"page.search.result.stay_price{ranged}_one", total=total)
     else:
-        free = say("page.search.result.free_many", count=free_beds)
-    return price, nightly, free
+        price = say(f"page.search.result.stay_price{ranged}_many", total=total, nights=nights)
+    return price, say("page.search.result.nightly", price=nightly_price)
+
+
+@functools.lru_cache(maxsize=1024)
+def _free(lang: Lang, free_beds: int) -> str:
+    if free_beds == 1:
+        return words_in(lang)("page.search.result.free_one")
+    return words_in(lang)("page.search.result.free_many", count=free_beds)
 
 
 @functools.cache
@@ -284,29 +285,27 @@ def _card(offer: FacilityBeds, nights: int, lang: Lang) -> tuple[int, Markup]:
     if offer.distance_km is not None:
         label = _labels(lang)[0]
         html += f"<dt>{label}</dt><dd>{escape(_how_far(offer.distance_km, lang))}</dd>\n"
-    figures = _card_figures(lang, nights, *_prices(offer), offer.free_beds, offer.held_beds)
-    return fid, Markup(html + figures)  # noqa: S704
+    html += _price_html(lang, nights, *_prices(offer))
+    return fid, Markup(html + _free_html(lang, offer.free_beds, offer.held_beds))  # noqa: S704
 
 
 @functools.lru_cache(maxsize=4096)
-def _card_figures(
-    lang: Lang,
-    nights: int,
-    total: int | None,
-    dearest: int | None,
-    nightly_price: int | None,
-    free_beds: int,
-    held_beds: int,
+def _price_html(
+    lang: Lang, nights: int, total: int | None, dearest: int | None, nightly_price: int | None
 ) -> str:
-    """The rest of a card (``_card``) as HTML: the same figures recur, so each set is written
-    once."""
-    price, nightly, free = _figures(lang, nights, total, dearest, nightly_price, free_beds)
-    _, price_label, free_label = _labels(lang)
-    html = ""
-    if price is not None:
-        html += f"<dt>{price_label}</dt><dd>{escape(price)} "
-        html += f'<span class="per-night">{escape(nightly)}</span></dd>\n'
-    html += f"<dt>{free_label}</dt><dd>{escape(free)}"
+    price, nightly = _price(lang, nights, total, dearest, nightly_price)
+    if price is None:
+        return ""
+    label = _labels(lang)[1]
+    return (
+        f"<dt>{label}</dt><dd>{escape(price)} "
+        f'<span class="per-night">{escape(nightly)}</span></dd>\n'
+    )
+
+
+@functools.lru_cache(maxsize=1024)
+def _free_html(lang: Lang, free_beds: int, held_beds: int) -> str:
+    html = f"<dt>{_labels(lang)[2]}</dt><dd>{escape(_free(lang, free_beds))}"
     if held_beds:
         held = words_in(lang)("page.search.result.held", count=held_beds)
         html += f'<span class="held">{escape(held)}</span>'
@@ -415,7 +414,12 @@ def _encoded(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
     """Each parameter with its ``name=value`` as ``urlencode`` writes it (a name is one of
     ``SEARCH_FIELDS``, which has nothing to quote): encoded once for all the links of a page,
     which differ in a parameter or two."""
-    return [(name, f"{name}={quote_plus(value)}") for name, value in pairs]
+    return [(name, f"{name}={_quoted(value)}") for name, value in pairs]
+
+
+_quoted: Final = functools.lru_cache(maxsize=2048)(quote_plus)
+"""``quote_plus``, kept for the values that recur (dates, the places' names), since quoting
+walks a value byte by byte when it has anything to quote."""
 
 
 def _url(encoded: list[tuple[str, str]], **changes: str | None) -> str:
