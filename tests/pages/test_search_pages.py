@@ -356,6 +356,11 @@ async def test_a_family_holds_a_bed_for_its_own_elder_only(
 
     someone_else = await client.get("/search", params={**stay(when), "place": "天平路街道"})
     assert hold_forms(someone_else.text) == []
+    # The bed held is said on its facility's card, as the API counts it.
+    api_held = await client.get("/v1/availability", params={**stay(when), "place": "天平路街道"})
+    [card] = [f for f in api_held.json()["facilities"] if f["facility_id"] == tianping["oxygen"]]
+    assert card["held_beds"] == 1
+    assert "1 more held by others right now" in section(someone_else.text, "results")
     assert "choose the elder it is for" in someone_else.text
     other = await client.get("/search", params={**query, "care_recipient_id": str(theirs)})
     assert other.status_code == 404 and summary_links(other.text) == ["care_recipient_id"]

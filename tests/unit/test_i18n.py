@@ -1,12 +1,14 @@
 """The catalog: both languages or none, the same figures in each, figures as people write them."""
 
+import re
+import string
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from respite.i18n import CATALOG, LANGUAGES, Lang, money, negotiate, render, speaking, t
+from respite.i18n import CATALOG, LANGUAGES, Lang, formats, money, negotiate, render, speaking, t
 from respite.i18n.catalog import CatalogError, load
 
 
@@ -26,11 +28,18 @@ def test_no_message_is_a_placeholder() -> None:
         ('[a]\nen = "x"\nzh-CN = "y"\nfr = "z"\n', "a has ['en', 'fr', 'zh-CN']"),
         ('[a]\nen = "{n} nights"\nzh-CN = "{m} 晚"\n', "a: en names figures ['n']"),
         ('a = "loose"\n', "a is neither a message"),
+        # A figure is a name: never a position, an attribute, an index or a conversion.
+        ('[a]\nen = "{} nights"\nzh-CN = "{} 晚"\n', "a: a figure is a name: {}"),
+        ('[a]\nen = "{0} nights"\nzh-CN = "{0} 晚"\n', "a: a figure is a name: {0}"),
+        ('[a]\nen = "{n.real}"\nzh-CN = "{n.real}"\n', r"a: a figure is a name: {n.real}"),
+        ('[a]\nen = "{n[0]}"\nzh-CN = "{n[0]}"\n', r"a: a figure is a name: {n[0]}"),
+        ('[a]\nen = "{n!r}"\nzh-CN = "{n!r}"\n', "a: a figure is a name: {n}"),
+        ('[a]\nen = "{n:{w}}"\nzh-CN = "{n:{w}}"\n', "a: a figure is a name: {n}"),
     ],
 )
 def test_an_incomplete_catalog_does_not_load(tmp_path: Path, toml: str, complaint: str) -> None:
     (tmp_path / "x.toml").write_text(toml, encoding="utf-8")
-    with pytest.raises(CatalogError, match=complaint.replace("[", r"\[").replace("]", r"\]")):
+    with pytest.raises(CatalogError, match=re.escape(complaint)):
         load(tmp_path)
 
 
@@ -48,6 +57,40 @@ def test_unknown_keys_and_figures_are_bugs() -> None:
         t("problem.detail.busy", extra=1)
     with pytest.raises(KeyError, match="takes figures"):
         t("problem.detail.timeout")
+
+
+class Said:
+    """A figure for ``str.format`` that says itself as ``render`` must: what each of the
+    catalog's ways (``{total:money}``, ``{distance:distance}``, ``{names:or}``) means."""
+
+    def __init__(self, value: object, lang: Lang) -> None:
+        self.value, self.lang = value, lang
+
+    def __format__(self, how: str) -> str:
+        if how == "money":
+            return money(self.value, self.lang)  # type: ignore[arg-type]
+        if how == "distance":
+            return formats.distance(self.value, self.lang)  # type: ignore[arg-type]
+        if how == "or":
+            return formats.listing(self.value, self.lang, "or")  # type: ignore[arg-type]
+        return format(self.value, how)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_message_is_said_as_str_format_says_it(lang: Lang) -> None:
+    """``render`` reads each message once, at load: what it says is still what ``str.format``
+    makes of the message, each figure said in the language's way."""
+    for message in CATALOG.values():
+        figures: dict[str, object] = {}
+        for _, name, how, _ in string.Formatter().parse(message.versions[lang]):
+            if name:
+                figures[name] = {"money": 123456, "distance": 1250.0, "or": ["a", "b"]}.get(
+                    how or "", 7
+                )
+        expected = message.versions[lang].format(
+            **{name: Said(value, lang) for name, value in figures.items()}
+        )
+        assert render(t(message.key, **figures), lang) == expected, message.key
 
 
 @pytest.mark.parametrize(

@@ -22,7 +22,7 @@ from typing import Any, Final
 
 from respite.i18n.language import LANGUAGES, Lang
 
-__all__ = ["CATALOG", "CatalogError", "Message", "load"]
+__all__ = ["CATALOG", "CatalogError", "Message", "Part", "load"]
 
 CATALOG_DIR: Final = Path(__file__).parent / "catalog"
 
@@ -31,17 +31,26 @@ class CatalogError(ValueError):
     """The catalog is incomplete or inconsistent; the message says where."""
 
 
-class Message:
-    """One message in every language, with the names of the figures it takes."""
+Part = tuple[str, str | None, str]
+"""A stretch of a message: its text, then the figure that follows it (``None`` at the end)
+and how that figure is said (``money``, ``distance``, ``or`` or nothing)."""
 
-    __slots__ = ("figures", "key", "versions")
+
+class Message:
+    """One message in every language, with the names of the figures it takes; each version
+    also in ``parts``, read once here rather than on every rendering."""
+
+    __slots__ = ("figures", "key", "parts", "versions")
 
     def __init__(self, key: str, versions: Mapping[Lang, str]) -> None:
         self.key = key
         self.versions = dict(versions)
-        self.figures = _figures(key, versions[LANGUAGES[0]])
+        self.parts: dict[Lang, tuple[Part, ...]] = {
+            lang: _parts(key, template) for lang, template in self.versions.items()
+        }
+        self.figures = _figures(self.parts[LANGUAGES[0]])
         for lang in LANGUAGES[1:]:
-            other = _figures(key, versions[lang])
+            other = _figures(self.parts[lang])
             if other != self.figures:
                 raise CatalogError(
                     f"{key}: {lang} names figures {sorted(other)}, "
@@ -52,12 +61,23 @@ class Message:
         return f"Message({self.key!r})"
 
 
-def _figures(key: str, template: str) -> frozenset[str]:
+def _parts(key: str, template: str) -> tuple[Part, ...]:
+    """``template`` read as ``str.format`` reads it; a figure is a name, said plainly or in
+    one of the catalog's ways (``{total:money}``), never an index, attribute or conversion."""
     try:
-        fields = [name for _, name, _, _ in string.Formatter().parse(template) if name]
+        parsed = list(string.Formatter().parse(template))
     except ValueError as exc:
         raise CatalogError(f"{key}: {exc}") from None
-    return frozenset(fields)
+    parts = []
+    for text, name, spec, conversion in parsed:
+        if name is not None and (not name.isidentifier() or conversion or "{" in (spec or "")):
+            raise CatalogError(f"{key}: a figure is a name: {{{name}}}")
+        parts.append((text, name, spec or ""))
+    return tuple(parts)
+
+
+def _figures(parts: tuple[Part, ...]) -> frozenset[str]:
+    return frozenset(name for _, name, _ in parts if name)
 
 
 def _walk(table: Mapping[str, Any], prefix: str, into: dict[str, Message], source: str) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import string
 from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any, Final
@@ -57,38 +56,43 @@ def t(key: str, /, **params: Any) -> Text:
     return Text(key, params)
 
 
-class _Formatter(string.Formatter):
-    def __init__(self, lang: Lang) -> None:
-        self.lang = lang
-
-    def format_field(self, value: Any, format_spec: str) -> str:
-        lang = self.lang
-        if format_spec == "money":
-            return formats.money(value, lang)
-        if format_spec == "distance":
-            return formats.distance(value, lang)
-        if isinstance(value, Text):
-            return render(value, lang)
-        if isinstance(value, datetime):
-            return formats.moment(value, lang)
-        if isinstance(value, date):
-            return formats.day(value, lang)
-        if isinstance(value, (list, tuple, frozenset, set)):
-            items = [self.format_field(item, "") for item in value]
-            if isinstance(value, (frozenset, set)):
-                items.sort()
-            style = _LIST_STYLES.get(format_spec)
-            if style is None:
-                raise ValueError(f"unknown list style {format_spec!r}")
-            return formats.listing(items, lang, style)  # type: ignore[arg-type]
-        return str(super().format_field(value, format_spec))
+def _said(value: Any, how: str, lang: Lang) -> str:
+    """One figure of a message in ``lang``, said ``how`` (its format spec)."""
+    if how == "money":
+        return formats.money(value, lang)
+    if how == "distance":
+        return formats.distance(value, lang)
+    if isinstance(value, Text):
+        return render(value, lang)
+    if isinstance(value, datetime):
+        return formats.moment(value, lang)
+    if isinstance(value, date):
+        return formats.day(value, lang)
+    if isinstance(value, (list, tuple, frozenset, set)):
+        items = [_said(item, "", lang) for item in value]
+        if isinstance(value, (frozenset, set)):
+            items.sort()
+        style = _LIST_STYLES.get(how)
+        if style is None:
+            raise ValueError(f"unknown list style {how!r}")
+        return formats.listing(items, lang, style)  # type: ignore[arg-type]
+    return format(value, how)
 
 
 def render(text: Text, lang: Lang | None = None) -> str:
-    """``text`` in ``lang`` (by default the language of the request being answered)."""
+    """``text`` in ``lang`` (by default the language of the request being answered): what
+    ``str.format`` would make of the message, each figure said in the language."""
     lang = lang or current_language()
-    template = CATALOG[text.key].versions[lang]
-    return _Formatter(lang).vformat(template, (), text.params)
+    parts = CATALOG[text.key].parts[lang]
+    if len(parts) == 1 and parts[0][1] is None:  # words without figures
+        return parts[0][0]
+    params = text.params
+    said = []
+    for words, name, how in parts:
+        said.append(words)
+        if name is not None:
+            said.append(_said(params[name], how, lang))
+    return "".join(said)
 
 
 class InvalidField(ValueError):

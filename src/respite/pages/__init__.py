@@ -9,7 +9,7 @@ page's language. Templates are in ``templates/``, the one style sheet and the li
 in ``static/``: both served by the app itself, never from a CDN.
 
 Every form carries a CSRF token (Litestar's CSRF middleware, on the pages' routes only: the
-API takes bearer tokens, never cookies).
+API takes bearer tokens, never cookies; ``csrf`` writes its cookie).
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from typing import Any, Final
 from litestar import Request, Router
 from litestar.config.csrf import CSRFConfig
 from litestar.middleware import DefineMiddleware
-from litestar.middleware.csrf import CSRFMiddleware
 from litestar.static_files import create_static_files_router
 from litestar.types import ControllerRouterHandler
 
@@ -28,6 +27,7 @@ from respite.keys import PAGE_CSRF, derive_key
 from respite.pages.account import AccountPages
 from respite.pages.assessments import AssessmentPages
 from respite.pages.codes import CodePages
+from respite.pages.csrf import PageCSRFMiddleware
 from respite.pages.desk import DESK_PAGES
 from respite.pages.elders import ElderPages
 from respite.pages.error_pages import page_exception_handlers
@@ -82,7 +82,7 @@ def pages_router(settings: Settings) -> Router:
     return Router(
         "/",
         route_handlers=PAGES,
-        middleware=[DefineMiddleware(CSRFMiddleware, config=csrf)],
+        middleware=[DefineMiddleware(PageCSRFMiddleware, config=csrf)],
         exception_handlers=page_exception_handlers(),
         before_request=_any_query,
         include_in_schema=False,

@@ -17,7 +17,6 @@ from respite.auth.guards import optional_principal
 from respite.auth.model import Principal
 from respite.errors import FieldError
 from respite.i18n.language import DEFAULT_LANGUAGE, Lang, request_language
-from respite.pages.templating import words_in
 
 __all__ = ["DISPLAY_COOKIE", "NO_STORE", "go", "local_path", "page"]
 
@@ -60,12 +59,12 @@ def page(
         context={
             "principal": principal,
             "large_print": large_print(request),
-            "path": request.url.path,
-            "query": request.url.query,
+            # request.url's path and query, without building the URL (a page's one use of it)
+            "path": request.scope.get("root_path", "") + request.scope["path"],
+            "query": request.scope.get("query_string", b"").decode(),
             "errors": errors or [],
             "field_errors": {error.field: error.message for error in errors or []},
             "html_lang": lang,
-            "t": words_in(lang),
             **context,
         },
     )

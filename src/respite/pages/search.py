@@ -21,16 +21,17 @@ query beyond the search's own: a family's elders are read on another connection 
 from __future__ import annotations
 
 import asyncio
+import functools
 import secrets
-from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any, Final
-from urllib.parse import urlencode
+from urllib.parse import quote_plus
 
 import msgspec
 from litestar import Controller, Request, get
 from litestar.di import NamedDependency
 from litestar.response import Template
+from markupsafe import Markup, escape
 from msgspec import Meta
 
 from respite.auth.guards import optional_principal
@@ -48,7 +49,7 @@ from respite.availability.service import search_availability
 from respite.deps import Deps
 from respite.eligibility.model import NEEDS, PressureStage, Programme, Sex
 from respite.errors import FieldError, InvalidInputError, NotFoundError
-from respite.i18n import Text
+from respite.i18n import Lang, Text, render, t
 from respite.pages.forms import read_form
 from respite.pages.frame import language, page
 from respite.pages.guards import signed_in
@@ -132,6 +133,10 @@ _FORM_WORDS: Final = {
     "places.ambiguous": "page.search.says.ambiguous",
     "places.one_place_only": "page.search.says.one_place_only",
 }
+_AS_NEXT: Final = str.maketrans({"%": "%25", "?": "%3F", "=": "%3D", "&": "%26", "+": "%2B"})
+"""A link of ``_url``'s as ``quote(link, safe="/")`` (Jinja's ``urlencode``) writes it for a
+``next`` parameter: the characters ``urlencode`` left unquoted but these are ones ``quote``
+keeps too, so a translation does what ``quote`` does walking the link byte by byte."""
 _ELDERS_SHOWN: Final = 50
 # The form's last part, folded away unless one of its fields says something.
 _MORE: Final = frozenset({"sex", "needs", "pressure_stage", "radius_km", "sort"})
@@ -188,10 +193,12 @@ class Refusal(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class Links(msgspec.Struct, frozen=True, kw_only=True):
-    """Where the results lead: the search itself (to sign in and come back), its form filled
-    in (to change it), the next and first pages, and each shifted stay's search."""
+    """Where the results lead: the search itself (to come back to), signing in and coming
+    back, its form filled in (to change it), the next and first pages, and each shifted
+    stay's search."""
 
     here: str
+    sign_in: str
     change: str
     next: str | None
     first: str | None
@@ -209,25 +216,100 @@ class Facts(msgspec.Struct, frozen=True):
     free: str
 
 
-def _facts(offer: FacilityBeds | Alternative, nights: int, say: Callable[..., str]) -> Facts:
-    distance = None
+def _facts(offer: FacilityBeds | Alternative, nights: int, lang: Lang) -> Facts:
+    distance = None if offer.distance_km is None else _how_far(offer.distance_km, lang)
+    price, nightly = _price(lang, nights, *_prices(offer))
+    return Facts(distance, price, nightly, _free(lang, offer.free_beds))
+
+
+def _how_far(distance_km: float, lang: Lang) -> str:
+    # This search's own figure: said afresh, since kept it would serve no other search and
+    # push the words that recur out of memory.
+    return render(t("page.search.result.how_far", distance=distance_km * 1000), lang)
+
+
+def _prices(offer: FacilityBeds | Alternative) -> tuple[int | None, int | None, int | None]:
+    """The stay's price at the cheapest bed and at the dearest, and a night's at the
+    cheapest (``None`` without beds)."""
+    if not offer.beds:
+        return None, None, None
+    return offer.beds[0].total_price, offer.beds[-1].total_price, offer.beds[0].nightly_price
+
+
+# A card's figures but its distance recur from one search to the next (a few prices, a few
+# counts of beds), so each is said, and written as HTML, once: apart, since together they
+# recur far less.
+
+
+@functools.lru_cache(maxsize=4096)
+def _price(
+    lang: Lang, nights: int, total: int | None, dearest: int | None, nightly_price: int | None
+) -> tuple[str | None, str | None]:
+    """The stay's price and a night's in words (``None`` without beds)."""
+    if total is None:
+        return None, None
+    say = words_in(lang)
+    ranged = "_from" if dearest != total else ""
+    if nights == 1:
+        price = say(f"page.search.result.stay_price{ranged}_one", total=total)
+    else:
+        price = say(f"page.search.result.stay_price{ranged}_many", total=total, nights=nights)
+    return price, say("page.search.result.nightly", price=nightly_price)
+
+
+@functools.lru_cache(maxsize=1024)
+def _free(lang: Lang, free_beds: int) -> str:
+    if free_beds == 1:
+        return words_in(lang)("page.search.result.free_one")
+    return words_in(lang)("page.search.result.free_many", count=free_beds)
+
+
+@functools.cache
+def _labels(lang: Lang) -> tuple[str, str, str]:
+    """The words before a card's figures (how far, price, free beds), escaped."""
+    say = words_in(lang)
+    keys = ("distance", "price", "free")
+    distance, price, free = (str(escape(say(f"page.search.result.{key}"))) for key in keys)
+    return distance, price, free
+
+
+def _card(offer: FacilityBeds, nights: int, lang: Lang) -> tuple[int, Markup]:
+    """A found facility's card as HTML, but for its hold form (the template's): its name,
+    the link to its page, its figures in words. Built here, not in the template: Jinja
+    printing a card's seven values costs more than the card's words cost to say, and a page
+    has up to 20 cards (``ops/bench/pages_profile.py``). Every word is the catalog's; the
+    facility's name and the words are escaped here."""
+    fid = offer.facility_id
+    html = f'<h3 id="r-{fid}"><a href="/facilities/{fid}">{escape(offer.name)}</a></h3>\n'
+    html += '<dl class="facts">\n'
     if offer.distance_km is not None:
-        distance = say("page.search.result.how_far", distance=offer.distance_km * 1000)
-    price = nightly = None
-    if offer.beds:
-        total = offer.beds[0].total_price
-        ranged = "_from" if offer.beds[-1].total_price != total else ""
-        if nights == 1:
-            price = say(f"page.search.result.stay_price{ranged}_one", total=total)
-        else:
-            price = say(f"page.search.result.stay_price{ranged}_many", total=total, nights=nights)
-        nightly = say("page.search.result.nightly", price=offer.beds[0].nightly_price)
-    free = (
-        say("page.search.result.free_one")
-        if offer.free_beds == 1
-        else say("page.search.result.free_many", count=offer.free_beds)
+        label = _labels(lang)[0]
+        html += f"<dt>{label}</dt><dd>{escape(_how_far(offer.distance_km, lang))}</dd>\n"
+    html += _price_html(lang, nights, *_prices(offer))
+    return fid, Markup(html + _free_html(lang, offer.free_beds, offer.held_beds))  # noqa: S704
+
+
+@functools.lru_cache(maxsize=4096)
+def _price_html(
+    lang: Lang, nights: int, total: int | None, dearest: int | None, nightly_price: int | None
+) -> str:
+    price, nightly = _price(lang, nights, total, dearest, nightly_price)
+    if price is None:
+        return ""
+    label = _labels(lang)[1]
+    return (
+        f"<dt>{label}</dt><dd>{escape(price)} "
+        f'<span class="per-night">{escape(nightly)}</span></dd>\n'
     )
-    return Facts(distance, price, nightly, free)
+
+
+@functools.lru_cache(maxsize=1024)
+def _free_html(lang: Lang, free_beds: int, held_beds: int) -> str:
+    html = f"<dt>{_labels(lang)[2]}</dt><dd>{escape(_free(lang, free_beds))}"
+    if held_beds:
+        held = words_in(lang)("page.search.result.held", count=held_beds)
+        html += f'<span class="held">{escape(held)}</span>'
+    return html + "</dd>\n</dl>"
 
 
 class SearchPage(Controller):
@@ -324,29 +406,47 @@ def _places(pairs: list[tuple[str, str]], extensions: dict[str, Any]) -> list[tu
     """The places a name could mean (several of that name, or names like it), each with the
     same search for it by its id."""
     candidates: list[Place] = extensions.get("candidates") or extensions.get("near_matches") or []
-    return [(place, _url(pairs, place=str(place.id), cursor=None)) for place in candidates]
+    encoded = _encoded(pairs)
+    return [(place, _url(encoded, place=str(place.id), cursor=None)) for place in candidates]
 
 
-def _url(pairs: list[tuple[str, str]], **changes: str | None) -> str:
-    kept = [(name, value) for name, value in pairs if name not in changes]
-    kept += [(name, value) for name, value in changes.items() if value is not None]
-    return f"/search?{urlencode(kept)}" if kept else "/search"
+def _encoded(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Each parameter with its ``name=value`` as ``urlencode`` writes it (a name is one of
+    ``SEARCH_FIELDS``, which has nothing to quote): encoded once for all the links of a page,
+    which differ in a parameter or two."""
+    return [(name, f"{name}={_quoted(value)}") for name, value in pairs]
+
+
+_quoted: Final = functools.lru_cache(maxsize=2048)(quote_plus)
+"""``quote_plus``, kept for the values that recur (dates, the places' names), since quoting
+walks a value byte by byte when it has anything to quote."""
+
+
+def _url(encoded: list[tuple[str, str]], **changes: str | None) -> str:
+    """The search of ``encoded`` (``_encoded``) with ``changes``: a parameter changed comes
+    last, one set to ``None`` is left out."""
+    kept = [pair for name, pair in encoded if name not in changes]
+    kept += [_encoded([(n, v)])[0][1] for n, v in changes.items() if v is not None]
+    return f"/search?{'&'.join(kept)}" if kept else "/search"
 
 
 def _links(pairs: list[tuple[str, str]], answer: AvailabilityPage) -> Links:
     cursor = answer.next_cursor
+    encoded = _encoded(pairs)
+    here = _url(encoded)
     return Links(
-        here=_url(pairs),
-        change=_url(pairs, cursor=None, change="1"),
-        next=None if cursor is None else _url(pairs, cursor=cursor),
-        first=_url(pairs, cursor=None) if any(n == "cursor" for n, _ in pairs) else None,
-        shifted=[_shifted(pairs, alternative) for alternative in answer.alternatives],
+        here=here,
+        sign_in=f"/signin?next={here.translate(_AS_NEXT)}",
+        change=_url(encoded, cursor=None, change="1"),
+        next=None if cursor is None else _url(encoded, cursor=cursor),
+        first=_url(encoded, cursor=None) if any(n == "cursor" for n, _ in pairs) else None,
+        shifted=[_shifted(encoded, alternative) for alternative in answer.alternatives],
     )
 
 
-def _shifted(pairs: list[tuple[str, str]], alternative: Alternative) -> str:
+def _shifted(encoded: list[tuple[str, str]], alternative: Alternative) -> str:
     return _url(
-        pairs,
+        encoded,
         check_in=alternative.check_in.isoformat(),
         check_out=alternative.check_out.isoformat(),
         cursor=None,
@@ -354,17 +454,17 @@ def _shifted(pairs: list[tuple[str, str]], alternative: Alternative) -> str:
 
 
 def _all_facts(
-    answer: AvailabilityPage | None, links: Links | None, say: Callable[..., str]
+    answer: AvailabilityPage | None, links: Links | None, lang: Lang
 ) -> dict[str, list[Any]]:
-    """Each found facility with its card's words; each shifted stay with its words and the
-    link that searches it (zipped here: a template's loop counter costs every card)."""
+    """Each found facility with its card; each shifted stay with its words and the link that
+    searches it (zipped here: a template's loop counter costs every card)."""
     if answer is None or links is None:
         return {"found": [], "shifted": []}
     nights = answer.nights
     return {
-        "found": [(offer, _facts(offer, nights, say)) for offer in answer.facilities],
+        "found": [_card(offer, nights, lang) for offer in answer.facilities],
         "shifted": [
-            (offer, _facts(offer, nights, say), link)
+            (offer, _facts(offer, nights, lang), link)
             for offer, link in zip(answer.alternatives, links.shifted, strict=True)
         ],
     }
@@ -409,7 +509,7 @@ def _page(
         elders=elders,
         signed_in=principal is not None,
         answer=answer,
-        facts=_all_facts(answer, links, words_in(language(request))),
+        facts=_all_facts(answer, links, language(request)),
         links=links,
         elder=chosen,
         # Holding is a family's, for one of its elders. Each form carries an idempotency key
