@@ -209,13 +209,14 @@ async def _taken(
     return True
 
 
-class _Typed:
-    """A code being typed for a login: its account (None when no account has the login) and
-    the day's count of wrong codes for the login, given back when the code is right."""
+class _Typed(msgspec.Struct, frozen=True, kw_only=True):
+    """A code being typed for a login: the code as read, its account (None when no account
+    has the login), and the day's count of wrong codes for the login, given back when the
+    code is right."""
 
-    def __init__(self, account: Account | None, wrong_key: str) -> None:
-        self.account = account
-        self.wrong_key = wrong_key
+    code: str
+    account: Account | None
+    wrong_key: str
 
 
 async def _typed(deps: Deps, login_text: str, typed: str, address: str) -> _Typed:
@@ -233,7 +234,8 @@ async def _typed(deps: Deps, login_text: str, typed: str, address: str) -> _Type
     login = canonical_login(login_text, settings.phone_region)
     wrong_key = f"rl:code:wrong:{_login_key(settings, login)}"
     await enforce(deps.redis, [(wrong_key, settings.code_wrong_per_login_day)], _DAY)
-    return _Typed(await account_of(deps.pool, settings, login), wrong_key)
+    account = await account_of(deps.pool, settings, login)
+    return _Typed(code=code, account=account, wrong_key=wrong_key)
 
 
 async def _right(deps: Deps, typed: _Typed) -> None:
@@ -261,7 +263,7 @@ async def sign_in_with_code(deps: Deps, form: CodeSignIn, *, address: str) -> To
         principal = principal_from_row(account.row)
         now = deps.clock.now()
         async with deps.pool.acquire() as conn, conn.transaction():
-            if await _taken(conn, deps, principal, "sign_in", typed_code(form.code), now):
+            if await _taken(conn, deps, principal, "sign_in", typed.code, now):
                 await _canonical(conn, principal, account)
                 by = {"by": "code"}
                 await audit.record(conn, principal, "sign_in", "principal", principal.id, after=by)
@@ -285,9 +287,8 @@ async def reset_password(deps: Deps, form: PasswordReset, *, address: str) -> To
         account = typed.account
         principal = principal_from_row(account.row)
         now = deps.clock.now()
-        code = typed_code(form.code)
         async with deps.pool.acquire() as conn, conn.transaction():
-            if await _taken(conn, deps, principal, "password_reset", code, now):
+            if await _taken(conn, deps, principal, "password_reset", typed.code, now):
                 # Hashed only now: a wrong code costs no hashing, so it answers as fast as
                 # a login without an account.
                 password_hash = await asyncio.to_thread(hash_password, form.password)
